@@ -1,0 +1,3 @@
+from neurosim.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""Build neurosim: the Python package plus the Cython tick kernel ``neurosim._core``.
+
+OpenMP is used when the compiler supports it (probed by compiling a tiny program); otherwise the
+kernel builds serially with the same results.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, find_packages, setup
+
+
+def _openmp_flags():
+    """Return (compile_args, link_args) for OpenMP, or empty lists if the compiler lacks it."""
+    if os.environ.get("NEUROSIM_NO_OPENMP"):
+        return [], []
+    cc = os.environ.get("CC", "cc")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "omp.c")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
+        try:
+            ok = subprocess.run([cc, "-fopenmp", src, "-o", os.path.join(tmp, "omp")],
+                                capture_output=True).returncode == 0
+        except OSError:
+            ok = False
+    return (["-fopenmp"], ["-fopenmp"]) if ok else ([], [])
+
+
+omp_compile, omp_link = _openmp_flags()
+extensions = [
+    Extension(
+        "neurosim._core",
+        ["cext/core.pyx"],
+        include_dirs=[numpy.get_include()],
+        extra_compile_args=["-O3", "-fno-strict-aliasing"] + omp_compile,
+        extra_link_args=omp_link,
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    )
+]
+
+setup(
+    name="neurosim",
+    version="0.1.0",
+    description="Neuromorphic-chip simulator with radiation fault injection, power model and robustness bounds",
+    long_description=open("README.md").read() if os.path.exists("README.md") else "",
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["neurosim", "neurosim.*"]),
+    ext_modules=cythonize(extensions, language_level=3,
+                          compiler_directives={"boundscheck": False, "wraparound": False,
+                                               "cdivision": True, "initializedcheck": False}),
+    install_requires=[
+        "numpy>=1.24,<2.4; python_version < '3.12'",
+        "numpy>=1.24; python_version >= '3.12'",
+        "scipy>=1.10",
+        "brian2==2.9.0; python_version < '3.12'",
+        "brian2>=2.10; python_version >= '3.12'",
+        "matplotlib>=3.7",
+        "scikit-learn>=1.3",
+        "nir>=1.0",
+        "h5py>=3.8",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "dask": ["dask[distributed]>=2023.1"],
+        "test": ["pytest>=7", "hypothesis>=6", "dask[distributed]>=2023.1"],
+    },
+    entry_points={"console_scripts": ["neurosim = neurosim.cli:main"]},
+)
