@@ -1,0 +1,264 @@
+"""The multilayer perceptron that every other stage of neurosim consumes.
+
+An MLP maps an input rate vector x ∈ [0, 1]^{n_in} to logits through L hidden layers and one
+linear output layer:
+
+    a_0 = x
+    z_l = a_{l-1} W_l + b_l,        W_l ∈ R^{n_{l-1} × n_l}, zero wherever the mask M_l is False
+    a_l = φ(z_l)                    l = 1..L (hidden)
+    logits = a_L W_{L+1} + b_{L+1}  (output layer: linear)
+
+Hidden activations φ with steepness K (the constants the bounds of REFERENCES.md §4 use):
+
+    relu          φ(z) = max(0, K z)                Lipschitz K,    sup C = ∞
+    clipped_relu  φ(z) = min(max(0, K z), 1)        Lipschitz K,    sup C = 1
+    sigmoid       φ(z) = 1 / (1 + exp(−K z))        Lipschitz K/4,  sup C = 1
+
+A crashed ("dead") hidden neuron outputs 0, the failure model of El Mhamdi et al. 2017.
+
+Files: ``.npz`` without pickle (see README "File formats"): ``format_version``, ``activation``,
+``steepness``, ``provenance`` (a JSON string), ``n_layers`` and per layer ``weight_i``, ``bias_i``,
+``mask_i``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurosim.errors import InputFileError, ValidationError
+
+ACTIVATIONS = ("relu", "clipped_relu", "sigmoid")
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Layer:
+    """One fully-described layer: z = a W + b with W exactly 0 wherever ``mask`` is False."""
+
+    weight: np.ndarray  # float32 (n_in, n_out)
+    bias: np.ndarray    # float32 (n_out,)
+    mask: np.ndarray    # bool (n_in, n_out)
+
+    def __post_init__(self):
+        self.weight = np.array(self.weight, dtype=np.float32)
+        self.bias = np.array(self.bias, dtype=np.float32)
+        self.mask = np.array(self.mask, dtype=bool)
+        if self.weight.ndim != 2:
+            raise ValidationError(f"layer field 'weight': shape {self.weight.shape}, "
+                                  f"expected 2-D (n_in, n_out)")
+        if self.bias.shape != (self.weight.shape[1],):
+            raise ValidationError(f"layer field 'bias': shape {self.bias.shape}, "
+                                  f"expected ({self.weight.shape[1]},)")
+        if self.mask.shape != self.weight.shape:
+            raise ValidationError(f"layer field 'mask': shape {self.mask.shape}, "
+                                  f"expected {self.weight.shape}")
+        self.weight[~self.mask] = 0.0
+
+    @property
+    def n_in(self) -> int:
+        return self.weight.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.weight.shape[1]
+
+    def copy(self) -> "Layer":
+        return Layer(self.weight, self.bias, self.mask)
+
+    @classmethod
+    def dense(cls, weight, bias) -> "Layer":
+        """A layer where every connection exists."""
+        w = np.asarray(weight, dtype=np.float32)
+        return cls(w, bias, np.ones(w.shape, dtype=bool))
+
+
+class MLP:
+    """Hidden layers then a linear output layer; see the module docstring for the equations."""
+
+    def __init__(self, layers, activation="relu", steepness=1.0, provenance=None):
+        if activation not in ACTIVATIONS:
+            raise ValidationError(f"MLP field 'activation': {activation!r}, "
+                                  f"expected one of {', '.join(ACTIVATIONS)}")
+        steepness = float(steepness)
+        if not np.isfinite(steepness) or steepness <= 0:
+            raise ValidationError(f"MLP field 'steepness': {steepness}, expected a finite K > 0")
+        layers = list(layers)
+        if not layers:
+            raise ValidationError("MLP field 'layers': empty, expected at least the output layer")
+        for i in range(1, len(layers)):
+            if layers[i].n_in != layers[i - 1].n_out:
+                raise ValidationError(f"MLP layer {i} field 'weight': n_in {layers[i].n_in}, "
+                                      f"expected {layers[i - 1].n_out} (outputs of layer {i - 1})")
+        self.layers: list[Layer] = layers
+        self.activation = activation
+        self.steepness = steepness
+        self.provenance: dict = dict(provenance or {})
+
+    # ----------------------------------------------------------------- constants
+    @property
+    def sizes(self) -> list[int]:
+        """[n_in, h_1, ..., h_L, n_classes]."""
+        return [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
+
+    @property
+    def lipschitz(self) -> float:
+        """K for relu and clipped_relu; K/4 for sigmoid (max slope of σ(Kz) is K·σ'(0) = K/4)."""
+        return self.steepness / 4.0 if self.activation == "sigmoid" else self.steepness
+
+    @property
+    def bound_C(self) -> float:
+        """sup φ: ∞ for relu, 1 for clipped_relu and sigmoid."""
+        return float("inf") if self.activation == "relu" else 1.0
+
+    @property
+    def n_params(self) -> int:
+        """Number of nonzero weights (biases not counted)."""
+        return int(sum(np.count_nonzero(layer.weight) for layer in self.layers))
+
+    @property
+    def n_hidden(self) -> int:
+        """Number of hidden neurons."""
+        return int(sum(layer.n_out for layer in self.layers[:-1]))
+
+    # ----------------------------------------------------------------- forward
+    def activate(self, z) -> np.ndarray:
+        """φ(z) with steepness K (module docstring)."""
+        kz = self.steepness * np.asarray(z)
+        if self.activation == "relu":
+            return np.maximum(kz, 0)
+        if self.activation == "clipped_relu":
+            return np.clip(kz, 0, 1)
+        # numerically stable logistic: exp of a non-positive number only
+        e = np.exp(-np.abs(kz))
+        return np.where(kz >= 0, 1 / (1 + e), e / (1 + e)).astype(kz.dtype, copy=False)
+
+    def hidden_outputs(self, x, dead=None) -> list[np.ndarray]:
+        """[a_1, ..., a_L, logits] for a batch x of shape (B, n_in).
+
+        ``dead``: None or one entry per hidden layer, each None or a bool array of shape (n_h,)
+        or (B, n_h); a dead neuron's output is 0.
+        """
+        a = np.asarray(x)
+        if a.dtype != np.float64:
+            a = a.astype(np.float32, copy=False)
+        if a.ndim != 2 or a.shape[1] != self.sizes[0]:
+            raise ValidationError(f"MLP input: shape {a.shape}, expected (batch, {self.sizes[0]})")
+        n_hidden = len(self.layers) - 1
+        if dead is not None and len(dead) != n_hidden:
+            raise ValidationError(f"MLP argument 'dead': {len(dead)} entries, "
+                                  f"expected one per hidden layer ({n_hidden})")
+        outs = []
+        for i, layer in enumerate(self.layers):
+            z = a @ layer.weight.astype(a.dtype, copy=False) + layer.bias.astype(a.dtype, copy=False)
+            if i == n_hidden:
+                outs.append(z)
+                break
+            a = self.activate(z)
+            if dead is not None and dead[i] is not None:
+                a = np.where(np.asarray(dead[i], dtype=bool), a.dtype.type(0), a)
+            outs.append(a)
+        return outs
+
+    def forward(self, x, dead=None) -> np.ndarray:
+        """Logits (B, n_classes); dtype float64 if x is float64, else float32."""
+        return self.hidden_outputs(x, dead)[-1]
+
+    def predict(self, x) -> np.ndarray:
+        return np.argmax(self.forward(x), axis=1)
+
+    def accuracy(self, x, y) -> float:
+        return float(np.mean(self.predict(x) == np.asarray(y)))
+
+    # ----------------------------------------------------------------- statistics
+    def layer_stats(self) -> list[dict]:
+        """Per layer: n_in, n_out, nonzero, density (nonzero/(n_in n_out)), max_fan_in (most
+        nonzero inputs of one neuron), max_abs_w, mean_abs_w (mean |w| over mask-True entries)."""
+        stats = []
+        for layer in self.layers:
+            nz = layer.weight != 0
+            n_conn = int(layer.mask.sum())
+            absw = np.abs(layer.weight)
+            stats.append({
+                "n_in": layer.n_in,
+                "n_out": layer.n_out,
+                "nonzero": int(nz.sum()),
+                "density": float(nz.sum() / nz.size),
+                "max_fan_in": int(nz.sum(axis=0).max()) if nz.size else 0,
+                "max_abs_w": float(absw.max()) if absw.size else 0.0,
+                "mean_abs_w": float(absw[layer.mask].mean()) if n_conn else 0.0,
+            })
+        return stats
+
+    def copy(self) -> "MLP":
+        return MLP([layer.copy() for layer in self.layers], self.activation, self.steepness,
+                   json.loads(json.dumps(self.provenance)))
+
+    # ----------------------------------------------------------------- files
+    def save(self, path) -> None:
+        """Write ``.npz`` (no pickle) to a temporary name, then rename it to ``path``."""
+        arrays = {
+            "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
+            "activation": np.array(self.activation),
+            "steepness": np.array(self.steepness, dtype=np.float64),
+            "provenance": np.array(json.dumps(self.provenance, sort_keys=True)),
+            "n_layers": np.array(len(self.layers), dtype=np.int64),
+        }
+        for i, layer in enumerate(self.layers):
+            arrays[f"weight_{i}"] = layer.weight
+            arrays[f"bias_{i}"] = layer.bias
+            arrays[f"mask_{i}"] = layer.mask
+        path = os.fspath(path)
+        tmp = f"{path}.tmp{os.getpid()}.npz"
+        try:
+            np.savez_compressed(tmp, **arrays)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+    @classmethod
+    def load(cls, path) -> "MLP":
+        """Read a file written by :meth:`save`; any problem is an InputFileError naming the field."""
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise InputFileError(f"{path}: no such file, expected an MLP .npz")
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                data = {k: f[k] for k in f.files}
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            raise InputFileError(f"{path}: not a readable .npz ({exc}), expected an MLP file "
+                                 f"written by neurosim") from None
+
+        def need(key):
+            if key not in data:
+                raise InputFileError(f"{path}: field '{key}' missing, expected an MLP file "
+                                     f"written by neurosim")
+            return data[key]
+
+        version = int(need("format_version"))
+        if version != FORMAT_VERSION:
+            raise InputFileError(f"{path}: field 'format_version' is {version}, "
+                                 f"expected {FORMAT_VERSION}")
+        try:
+            provenance = json.loads(str(need("provenance")))
+        except json.JSONDecodeError:
+            raise InputFileError(f"{path}: field 'provenance' is not JSON, "
+                                 f"expected a JSON object") from None
+        layers = []
+        for i in range(int(need("n_layers"))):
+            w, b, m = need(f"weight_{i}"), need(f"bias_{i}"), need(f"mask_{i}")
+            if w.shape == m.shape and np.any(w[~m.astype(bool)] != 0):
+                raise InputFileError(f"{path}: field 'weight_{i}' has nonzero weights where "
+                                     f"mask_{i} is False, expected 0")
+            try:
+                layers.append(Layer(w, b, m))
+            except ValidationError as exc:
+                raise InputFileError(f"{path}: layer {i}: {exc}") from None
+        try:
+            return cls(layers, str(need("activation")), float(need("steepness")), provenance)
+        except ValidationError as exc:
+            raise InputFileError(f"{path}: {exc}") from None

@@ -1,0 +1,112 @@
+import json
+
+import numpy as np
+import pytest
+
+from neurosim.errors import InputFileError, ValidationError
+from neurosim.mlp import MLP, Layer
+
+
+def small_mlp(activation="relu", steepness=1.0):
+    w1 = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, -1.0]], dtype=np.float32)
+    m1 = np.array([[True, True, True], [False, True, True]])
+    w2 = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, -1.0]], dtype=np.float32)
+    return MLP([Layer(w1, [0.1, 0.2, -0.3], m1), Layer.dense(w2, [0.0, 0.5])],
+               activation, steepness, {"dataset": "hand"})
+
+
+def test_forward_matches_hand_computation():
+    net = small_mlp(steepness=2.0)
+    x = np.array([[1.0, 1.0]], dtype=np.float32)
+    # z1 = [1.1, -0.8, -0.8]; a1 = max(0, 2 z1) = [2.2, 0, 0]; logits = [2.2, 0.5]
+    np.testing.assert_allclose(net.forward(x), [[2.2, 0.5]], rtol=1e-6)
+    a1, logits = net.hidden_outputs(x)
+    np.testing.assert_allclose(a1, [[2.2, 0, 0]], rtol=1e-6)
+    assert net.predict(x).tolist() == [0]
+
+
+def test_activations_and_constants():
+    z = np.array([-1.0, 0.2, 3.0])
+    relu, clip, sig = (small_mlp(a, 2.0) for a in ("relu", "clipped_relu", "sigmoid"))
+    np.testing.assert_allclose(relu.activate(z), [0, 0.4, 6.0])
+    np.testing.assert_allclose(clip.activate(z), [0, 0.4, 1.0])
+    np.testing.assert_allclose(sig.activate(z), 1 / (1 + np.exp(-2 * z)))
+    assert (relu.lipschitz, clip.lipschitz, sig.lipschitz) == (2.0, 2.0, 0.5)
+    assert relu.bound_C == float("inf") and clip.bound_C == 1.0 and sig.bound_C == 1.0
+    assert np.isfinite(sig.activate(np.array([-1e4, 1e4]))).all()
+
+
+def test_dead_neurons_output_zero():
+    net = small_mlp()
+    x = np.array([[1.0, 1.0], [1.0, 0.0]], dtype=np.float32)
+    dead = np.array([True, False, False])
+    a1, logits = net.hidden_outputs(x, dead=[dead])
+    assert (a1[:, 0] == 0).all()
+    # row 2: z1 = [1.1, -1.8, 0.2] -> a1 = [0 (dead), 0, 0.2] -> logits = [0.4, 0.3]
+    np.testing.assert_allclose(logits, [[0.0, 0.5], [0.4, 0.3]], atol=1e-6)
+    per_sample = np.array([[True, False, False], [False, False, False]])
+    out = net.forward(x, dead=[per_sample])
+    np.testing.assert_allclose(out[1], net.forward(x[1:])[0])
+    assert out[0, 0] == 0
+
+
+def test_mask_zeroes_weights_and_stats():
+    net = small_mlp()
+    # masked entry (1, 0) was 0 already; mask a nonzero one
+    layer = Layer(np.ones((2, 2)), np.zeros(2), np.array([[True, False], [True, True]]))
+    assert layer.weight[0, 1] == 0
+    st = net.layer_stats()
+    assert st[0] == {"n_in": 2, "n_out": 3, "nonzero": 5, "density": 5 / 6, "max_fan_in": 2,
+                     "max_abs_w": 2.0, "mean_abs_w": pytest.approx(5.5 / 5)}
+    assert st[1]["nonzero"] == 4 and st[1]["max_fan_in"] == 2
+    assert st[1]["mean_abs_w"] == pytest.approx(5 / 6)  # zeros on existing connections count
+    assert net.n_params == 9 and net.sizes == [2, 3, 2] and net.n_hidden == 3
+
+
+def test_save_load_exact(tmp_path):
+    net = small_mlp("sigmoid", 3.5)
+    net.provenance["test_accuracy"] = 0.97
+    p = tmp_path / "m.npz"
+    net.save(p)
+    back = MLP.load(p)
+    assert back.activation == "sigmoid" and back.steepness == 3.5
+    assert back.provenance == {"dataset": "hand", "test_accuracy": 0.97}
+    for a, b in zip(net.layers, back.layers):
+        assert np.array_equal(a.weight, b.weight) and a.weight.dtype == b.weight.dtype
+        assert np.array_equal(a.bias, b.bias) and np.array_equal(a.mask, b.mask)
+    assert list(tmp_path.iterdir()) == [p]
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(InputFileError, match="no such file"):
+        MLP.load(tmp_path / "nope.npz")
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(InputFileError, match="bad.npz: not a readable .npz"):
+        MLP.load(bad)
+    p = tmp_path / "m.npz"
+    small_mlp().save(p)
+    d = dict(np.load(p))
+    d["format_version"] = np.array(7)
+    np.savez(tmp_path / "v.npz", **d)
+    with pytest.raises(InputFileError, match="'format_version' is 7, expected 1"):
+        MLP.load(tmp_path / "v.npz")
+    d = dict(np.load(p))
+    del d["mask_1"]
+    np.savez(tmp_path / "k.npz", **d)
+    with pytest.raises(InputFileError, match="field 'mask_1' missing"):
+        MLP.load(tmp_path / "k.npz")
+    d = dict(np.load(p))
+    d["provenance"] = np.array(json.dumps({"a": 1})[:-1])
+    np.savez(tmp_path / "j.npz", **d)
+    with pytest.raises(InputFileError, match="'provenance' is not JSON"):
+        MLP.load(tmp_path / "j.npz")
+
+
+def test_validation():
+    with pytest.raises(ValidationError, match="activation"):
+        small_mlp("tanh")
+    with pytest.raises(ValidationError, match="n_in 3, expected 2"):
+        MLP([Layer.dense(np.ones((4, 2)), np.zeros(2)), Layer.dense(np.ones((3, 1)), np.zeros(1))])
+    with pytest.raises(ValidationError, match=r"input: shape \(1, 5\)"):
+        small_mlp().forward(np.ones((1, 5)))
