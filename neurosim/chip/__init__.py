@@ -1,0 +1,8 @@
+"""The chip: its description (ChipProfile), a network placed on it (ChipProgram), and what is
+broken in it (FaultState)."""
+from neurosim.chip.faults import FaultState, apply
+from neurosim.chip.profile import IDEAL, PROFILES, TRUENORTH, ChipProfile, get_profile
+from neurosim.chip.program import ChipProgram, empty_program
+
+__all__ = ["ChipProfile", "ChipProgram", "FaultState", "IDEAL", "PROFILES", "TRUENORTH", "apply",
+           "empty_program", "get_profile"]

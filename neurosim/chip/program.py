@@ -1,0 +1,333 @@
+"""ChipProgram: a network placed on a chip, as a struct of numpy arrays over the used cores.
+
+C used cores, each with A axons and N neurons (A ≤ profile.axons_per_core, N ≤
+profile.neurons_per_core), T axon types.
+
+=====================  ==============  =======  ==================================================
+field                  shape           dtype    meaning
+=====================  ==============  =======  ==================================================
+crossbar               (C, A, N)       bool     c_ij: axon i drives neuron j
+axon_type              (C, A)          uint8    type of each axon, < T
+weights                (C, T, N)       int32    s_j[type] (typed profiles)
+synapse_weights        (C, A, N)       int32    w_ij (profiles with typed_weights=False), else absent
+leak                   (C, N)          int32    λ_j, added every tick
+threshold              (C, N)          int32    α_j ≥ 1
+floor                  (C, N)          int32    β_j ≥ 0 (the potential's floor is −β_j)
+reset_mode             (C, N)          uint8    0: V←R, 1: V←V−α, 2: no reset
+reset_value            (C, N)          int32    R_j
+floor_mode             (C, N)          uint8    0: saturate at −β, 1: reset to −R
+initial_potential      (C, N)          int32    V_j at tick 0
+enabled                (C, N)          bool     neuron in use (disabled: never leaks or fires)
+dest_core              (C, N)          int32    index of the destination core, −1: none
+dest_axon              (C, N)          int32    axon in the destination core
+dest_delay             (C, N)          uint8    1..max_delay ticks
+core_xy                (C, 2)          int32    (row, col) of each core on the grid
+input_index            (M,)            int32    external input feeding entry m
+input_core/input_axon  (M,)            int32    where entry m's spikes arrive (same tick)
+output_core/neuron     (K,)            int32    the neuron read out for output class k
+neuron_group           (C, N)          int16    layer (or group) of each neuron, −1: unused
+=====================  ==============  =======  ==================================================
+
+Several sources may drive one (core, axon) — a routing upset can make it so: in spiking mode
+their spikes are ORed (one spike per tick), in rate mode their rates add, capped at 1. The file
+format (``save``/``load``) is an ``.npz`` of exactly these arrays plus ``format_version``,
+``profile`` and ``n_inputs``, ``meta_json``; no pickle.
+"""
+import json
+import os
+from dataclasses import dataclass, field, fields, replace
+
+import numpy as np
+
+from neurosim.chip.profile import ChipProfile, get_profile
+from neurosim.errors import InputFileError, ValidationError
+
+FORMAT_VERSION = 1
+
+# name -> (dtype, shape spec); shape letters: C cores, A axons, N neurons, T types, M, K
+_ARRAY_FIELDS = {
+    "crossbar": (np.bool_, "CAN"),
+    "axon_type": (np.uint8, "CA"),
+    "weights": (np.int32, "CTN"),
+    "leak": (np.int32, "CN"),
+    "threshold": (np.int32, "CN"),
+    "floor": (np.int32, "CN"),
+    "reset_mode": (np.uint8, "CN"),
+    "reset_value": (np.int32, "CN"),
+    "floor_mode": (np.uint8, "CN"),
+    "initial_potential": (np.int32, "CN"),
+    "enabled": (np.bool_, "CN"),
+    "dest_core": (np.int32, "CN"),
+    "dest_axon": (np.int32, "CN"),
+    "dest_delay": (np.uint8, "CN"),
+    "core_xy": (np.int32, "C2"),
+    "input_index": (np.int32, "M"),
+    "input_core": (np.int32, "M"),
+    "input_axon": (np.int32, "M"),
+    "output_core": (np.int32, "K"),
+    "output_neuron": (np.int32, "K"),
+    "neuron_group": (np.int16, "CN"),
+}
+_OPTIONAL_FIELDS = {"synapse_weights": (np.int32, "CAN")}
+
+
+@dataclass(frozen=True, eq=False)
+class ChipProgram:
+    """A validated program for one ChipProfile (see the module docstring for the fields)."""
+
+    profile: ChipProfile
+    n_inputs: int
+    crossbar: np.ndarray
+    axon_type: np.ndarray
+    weights: np.ndarray
+    leak: np.ndarray
+    threshold: np.ndarray
+    floor: np.ndarray
+    reset_mode: np.ndarray
+    reset_value: np.ndarray
+    floor_mode: np.ndarray
+    initial_potential: np.ndarray
+    enabled: np.ndarray
+    dest_core: np.ndarray
+    dest_axon: np.ndarray
+    dest_delay: np.ndarray
+    core_xy: np.ndarray
+    input_index: np.ndarray
+    input_core: np.ndarray
+    input_axon: np.ndarray
+    output_core: np.ndarray
+    output_neuron: np.ndarray
+    neuron_group: np.ndarray
+    synapse_weights: np.ndarray = None
+    meta: dict = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        validate(self)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_cores(self):
+        return self.crossbar.shape[0]
+
+    @property
+    def n_axons(self):
+        return self.crossbar.shape[1]
+
+    @property
+    def n_neurons(self):
+        return self.crossbar.shape[2]
+
+    @property
+    def n_outputs(self):
+        return self.output_core.shape[0]
+
+    def replace(self, **changes):
+        """A new program with some arrays replaced; unchanged arrays are shared (copy-on-write)."""
+        return replace(self, _cache={}, **changes)
+
+    def row_synapses(self):
+        """Connected neurons per axon, shape (C, A) int32: synaptic events one spike causes."""
+        if "row_synapses" not in self._cache:
+            self._cache["row_synapses"] = self.crossbar.sum(axis=2, dtype=np.int32)
+        return self._cache["row_synapses"]
+
+    def effective_weights(self, core):
+        """The integer weight matrix (A, N) of one core: c_ij·s_j[type_i], or c_ij·w_ij."""
+        xbar = self.crossbar[core].astype(np.int64)
+        if self.synapse_weights is not None:
+            return xbar * self.synapse_weights[core]
+        return xbar * self.weights[core][self.axon_type[core]]
+
+    def memory_bytes(self):
+        """Bytes held by the program's arrays."""
+        return sum(getattr(self, f.name).nbytes for f in fields(self)
+                   if isinstance(getattr(self, f.name), np.ndarray))
+
+    # ------------------------------------------------------------------ files
+    def save(self, path):
+        """Write the program as ``.npz`` (no pickle), atomically (temporary name, then rename)."""
+        path = os.fspath(path)
+        arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
+        if self.synapse_weights is not None:
+            arrays["synapse_weights"] = self.synapse_weights
+        tmp = path + ".tmp.npz"
+        np.savez_compressed(tmp, format_version=np.int32(FORMAT_VERSION),
+                            profile=np.str_(self.profile.name), n_inputs=np.int64(self.n_inputs),
+                            meta_json=np.str_(json.dumps(self.meta, sort_keys=True)), **arrays)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path):
+        """Read a program written by :meth:`save`; errors name the file and the field."""
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise InputFileError(f"{path}: no such program file (expected a ChipProgram .npz)")
+        try:
+            data = np.load(path, allow_pickle=False)
+            contents = {k: data[k] for k in data.files}
+        except Exception as exc:  # zipfile/npy errors: the file is not a readable npz
+            raise InputFileError(f"{path}: not a readable .npz program ({exc})") from None
+        for key in ("format_version", "profile", "n_inputs"):
+            if key not in contents:
+                raise InputFileError(f"{path}: field '{key}' is missing (not a neurosim program?)")
+        version = int(contents.pop("format_version"))
+        if version != FORMAT_VERSION:
+            raise InputFileError(f"{path}: field 'format_version' is {version}; "
+                                 f"this neurosim reads version {FORMAT_VERSION}")
+        profile = get_profile(str(contents.pop("profile")))
+        n_inputs = int(contents.pop("n_inputs"))
+        meta = json.loads(str(contents.pop("meta_json", "{}")))
+        missing = [k for k in _ARRAY_FIELDS if k not in contents]
+        if missing:
+            raise InputFileError(f"{path}: field '{missing[0]}' is missing")
+        unknown = sorted(set(contents) - set(_ARRAY_FIELDS) - set(_OPTIONAL_FIELDS))
+        if unknown:
+            raise InputFileError(f"{path}: field '{unknown[0]}' is not a ChipProgram field")
+        try:
+            return cls(profile=profile, n_inputs=n_inputs, meta=meta, **contents)
+        except ValidationError as exc:
+            raise InputFileError(f"{path}: {exc}") from None
+
+
+# ---------------------------------------------------------------------- validation
+def _coerce(prog, name, dtype):
+    """Convert a field to its dtype without silent loss: NaN, infinities and fractions are errors."""
+    value = np.asarray(getattr(prog, name))
+    if value.dtype.kind == "f":
+        bad = ~np.isfinite(value)
+        if bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValidationError(f"field '{name}' has {value[idx]} at index {idx}; "
+                                  "expected finite integers")
+        if (value != np.round(value)).any() and dtype is not np.bool_:
+            idx = tuple(int(i) for i in np.argwhere(value != np.round(value))[0])
+            raise ValidationError(f"field '{name}' has non-integer {value[idx]} at index {idx}; "
+                                  "expected integers")
+    if dtype is not np.bool_ and value.dtype.kind in "iuf" and value.size:
+        info = np.iinfo(dtype)
+        if value.min() < info.min or value.max() > info.max:
+            raise ValidationError(f"field '{name}' has values in [{value.min()}, {value.max()}], "
+                                  f"beyond {np.dtype(dtype).name}")
+    out = np.ascontiguousarray(value, dtype=dtype)
+    object.__setattr__(prog, name, out)
+    return out
+
+
+def _check_range(name, arr, lo, hi, what):
+    """Raise naming the first (core, neuron) whose value lies outside [lo, hi]."""
+    bad = (arr < lo) | (arr > hi)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        labels = ("core", "neuron") if arr.ndim == 2 else ("core", "type", "neuron")[:arr.ndim]
+        loc = ", ".join(f"{lab} {i}" for lab, i in zip(labels, idx))
+        raise ValidationError(f"field '{name}' ({loc}) is {arr[idx]}; expected {what} "
+                              f"in [{lo}, {hi}]")
+
+
+def validate(prog):
+    """Check shapes, dtypes, ranges and destinations; coerce arrays to their canonical dtypes."""
+    profile = prog.profile
+    if not isinstance(profile, ChipProfile):
+        raise ValidationError(f"field 'profile' is {profile!r}; expected a ChipProfile")
+    specs = dict(_ARRAY_FIELDS)
+    if profile.typed_weights:
+        if prog.synapse_weights is not None:
+            raise ValidationError(f"field 'synapse_weights' given for profile '{profile.name}', "
+                                  "whose weights are per axon type")
+    else:
+        if prog.synapse_weights is None:
+            raise ValidationError(f"field 'synapse_weights' missing; profile '{profile.name}' has "
+                                  "one weight per synapse")
+        specs.update(_OPTIONAL_FIELDS)
+    arrays = {name: _coerce(prog, name, dtype) for name, (dtype, _) in specs.items()}
+    crossbar = arrays["crossbar"]
+    if crossbar.ndim != 3:
+        raise ValidationError(f"field 'crossbar' has shape {crossbar.shape}; expected (cores, axons, neurons)")
+    C, A, N = crossbar.shape
+    T = arrays["weights"].shape[1] if arrays["weights"].ndim == 3 else -1
+    M = arrays["input_index"].shape[0] if arrays["input_index"].ndim == 1 else -1
+    K = arrays["output_core"].shape[0] if arrays["output_core"].ndim == 1 else -1
+    dims = {"C": C, "A": A, "N": N, "T": T, "M": M, "K": K, "2": 2}
+    for name, (_, spec) in specs.items():
+        want = tuple(dims[s] for s in spec)
+        if arrays[name].shape != want:
+            raise ValidationError(f"field '{name}' has shape {arrays[name].shape}; expected "
+                                  f"{want} ({', '.join(spec)})")
+    if C < 1:
+        raise ValidationError("field 'crossbar' has 0 cores; expected at least 1")
+    if C > profile.cores:
+        raise ValidationError(f"program uses {C} cores; chip '{profile.name}' has {profile.cores}")
+    if A > profile.axons_per_core or N > profile.neurons_per_core:
+        raise ValidationError(f"cores have {A} axons x {N} neurons; chip '{profile.name}' allows "
+                              f"{profile.axons_per_core} x {profile.neurons_per_core}")
+    if profile.typed_weights and T != profile.axon_types:
+        raise ValidationError(f"field 'weights' has {T} axon types; chip '{profile.name}' has "
+                              f"{profile.axon_types}")
+    if A and arrays["axon_type"].size and arrays["axon_type"].max() >= max(T, 1):
+        _check_range("axon_type", arrays["axon_type"], 0, max(T, 1) - 1, "an axon type")
+    weight_field = "weights" if profile.typed_weights else "synapse_weights"
+    _check_range(weight_field, arrays[weight_field], profile.weight_min, profile.weight_max,
+                 "a weight")
+    _check_range("leak", arrays["leak"], profile.leak_min, profile.leak_max, "a leak")
+    _check_range("threshold", arrays["threshold"], 1, profile.threshold_max, "a threshold α")
+    _check_range("floor", arrays["floor"], 0, profile.floor_max, "a floor β")
+    _check_range("reset_value", arrays["reset_value"], profile.reset_min, profile.reset_max,
+                 "a reset value")
+    _check_range("reset_mode", arrays["reset_mode"], 0, 2, "a reset mode")
+    _check_range("floor_mode", arrays["floor_mode"], 0, 1, "a floor mode")
+    has_dest = arrays["dest_core"] >= 0
+    _check_range("dest_core", arrays["dest_core"], -1, C - 1, "a used core index or -1")
+    _check_range("dest_axon", np.where(has_dest, arrays["dest_axon"], 0), 0, A - 1, "an axon")
+    _check_range("dest_delay", np.where(has_dest, arrays["dest_delay"], 1), 1, profile.max_delay,
+                 "a delay in ticks")
+    xy = arrays["core_xy"]
+    if C:
+        for axis, size, label in ((0, profile.grid_rows, "row"), (1, profile.grid_cols, "col")):
+            bad = (xy[:, axis] < 0) | (xy[:, axis] >= size)
+            if bad.any():
+                c = int(np.argmax(bad))
+                raise ValidationError(f"field 'core_xy' (core {c}) has {label} {xy[c, axis]}; "
+                                      f"expected 0..{size - 1}")
+        flat = xy[:, 0].astype(np.int64) * profile.grid_cols + xy[:, 1]
+        if np.unique(flat).size != C:
+            raise ValidationError("field 'core_xy' places two cores on the same grid position")
+    if prog.n_inputs < 0:
+        raise ValidationError(f"field 'n_inputs' is {prog.n_inputs}; expected ≥ 0")
+    for name, hi in (("input_index", prog.n_inputs - 1), ("input_core", C - 1),
+                     ("input_axon", A - 1), ("output_core", C - 1), ("output_neuron", N - 1)):
+        if arrays[name].size and (arrays[name].min() < 0 or arrays[name].max() > hi):
+            bad = int(np.argmax((arrays[name] < 0) | (arrays[name] > hi)))
+            raise ValidationError(f"field '{name}' (entry {bad}) is {arrays[name][bad]}; "
+                                  f"expected 0..{hi}")
+
+
+def empty_program(profile, n_cores, n_axons=None, n_neurons=None, n_inputs=0, n_outputs=0,
+                  **overrides):
+    """A program of ``n_cores`` idle cores (all neurons disabled, no synapses) to fill in.
+
+    Defaults: threshold 1, floor 0, reset mode 0 to 0, saturating floor, no destination, cores
+    placed row-major. ``overrides`` replace any field.
+    """
+    profile = get_profile(profile)
+    A = profile.axons_per_core if n_axons is None else n_axons
+    N = profile.neurons_per_core if n_neurons is None else n_neurons
+    C = n_cores
+    T = profile.axon_types
+    cols = profile.grid_cols
+    base = dict(
+        crossbar=np.zeros((C, A, N), bool), axon_type=np.zeros((C, A), np.uint8),
+        weights=np.zeros((C, T, N), np.int32), leak=np.zeros((C, N), np.int32),
+        threshold=np.ones((C, N), np.int32), floor=np.zeros((C, N), np.int32),
+        reset_mode=np.zeros((C, N), np.uint8), reset_value=np.zeros((C, N), np.int32),
+        floor_mode=np.zeros((C, N), np.uint8), initial_potential=np.zeros((C, N), np.int32),
+        enabled=np.zeros((C, N), bool), dest_core=np.full((C, N), -1, np.int32),
+        dest_axon=np.zeros((C, N), np.int32), dest_delay=np.ones((C, N), np.uint8),
+        core_xy=np.stack([np.arange(C) // cols, np.arange(C) % cols], axis=1).astype(np.int32),
+        input_index=np.zeros(0, np.int32), input_core=np.zeros(0, np.int32),
+        input_axon=np.zeros(0, np.int32), output_core=np.zeros(n_outputs, np.int32),
+        output_neuron=np.zeros(n_outputs, np.int32), neuron_group=np.full((C, N), -1, np.int16),
+        synapse_weights=None if profile.typed_weights else np.zeros((C, A, N), np.int32),
+    )
+    base.update(overrides)
+    return ChipProgram(profile=profile, n_inputs=n_inputs, **base)
