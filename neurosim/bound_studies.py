@@ -9,8 +9,9 @@ random      4-4-4-4-4-1 networks (no biases, linear output, weights N(0, 1), sig
 lipschitz   The same networks with sigmoid(s·z), s swept over two decades; one crash per failing
             layer. Claim: error polynomial in K with degree rising with the failing layer's
             distance from the output (Erf: degree L − l). Fitted log-log slopes at small and large s.
-depth       Width 4, depth L = 1..8, sigmoid(4z) (K = 1), one crash in the first hidden layer.
-            Claim: exponential in depth (Erf: rate log(K w̄ N) per layer). Fitted log-slope.
+depth       Width 4, depth L = 1..8, sigmoid(4z) (K = 1) and sigmoid(z) (K = 1/4), one crash in
+            the first hidden layer. Claim: exponential in depth (Erf: factor K w̄ N per layer).
+            Fitted per-layer factor of the (geometric-mean) observed error and its log residual.
 weights     4-4-4-4-4-1, sigmoid(z), one crash in layer 1, (a) every layer's weights scaled by σ;
             (b) random per-layer scales; error vs Π_{l ≥ 2} w̄^(l). Claim: proportional to the
             product of the mean |w| (Erf: slope 1 in log-log against the product).
@@ -165,40 +166,49 @@ def study_lipschitz(quick=False, seed=0):
 
 # ---------------------------------------------------------------------------- 3. depth / weights
 def study_depth(quick=False, seed=0):
+    """Two regimes: sigmoid(4z) (K = 1, saturating) and sigmoid(z) (K = 1/4, near-linear)."""
     depths = list(range(1, 6 if quick else 9))
-    n_net = 4 if quick else 12
+    n_net = 4 if quick else 16
     x = input_grid(4, 3)
     rng = np.random.default_rng(seed)
-    rows = []
-    for d in depths:
-        sizes = (4,) + (4,) * d + (1,)
-        oms, erfs = [], []
-        for _ in range(n_net):
-            net = random_network(sizes, rng, steepness=4.0)
-            oms.append(bounds.omega(net, 1, 1, x).mean)
-            erfs.append(bounds.erf(net, _unit(d, 1, 0.25)))
-        rows.append({"depth": d, "omega_mean": float(np.mean(oms)),
-                     "omega_geomean": float(np.exp(np.mean(np.log(oms)))),
-                     "erf": float(np.mean(erfs))})
-    dd = np.array(depths, dtype=float)
-    om = np.array([r["omega_mean"] for r in rows])
-    er = np.array([r["erf"] for r in rows])
-    findings = {
-        "omega_growth_per_layer": float(np.exp(np.polyfit(dd, np.log(om), 1)[0])),
-        "erf_growth_per_layer": float(np.exp(np.polyfit(dd, np.log(er), 1)[0])),
-        "erf_over_omega_at_max_depth": float(er[-1] / om[-1]),
-        "erf_over_omega_at_depth_1": float(er[0] / om[0]),
-    }
-    resid = np.log(om) - np.polyval(np.polyfit(dd, np.log(om), 1), dd)
-    findings["omega_log_fit_rms_residual"] = float(np.sqrt(np.mean(resid ** 2)))
+    rows, findings = [], {}
+    for steep in (4.0, 1.0):
+        for d in depths:
+            sizes = (4,) + (4,) * d + (1,)
+            oms, erfs = [], []
+            for _ in range(n_net):
+                net = random_network(sizes, rng, steepness=steep)
+                oms.append(bounds.omega(net, 1, 1, x).mean)
+                erfs.append(bounds.erf(net, _unit(d, 1, 0.25)))
+            rows.append({"steepness": steep, "K": steep / 4, "depth": d,
+                         "omega_mean": float(np.mean(oms)),
+                         "omega_geomean": float(np.exp(np.mean(np.log(oms)))),
+                         "erf": float(np.mean(erfs))})
+        r = [row for row in rows if row["steepness"] == steep]
+        dd = np.array(depths, dtype=float)
+        om = np.array([row["omega_geomean"] for row in r])
+        er = np.array([row["erf"] for row in r])
+        fit = np.polyfit(dd, np.log(om), 1)
+        tag = f"K{steep / 4:g}"
+        findings[f"{tag}_omega_factor_per_layer"] = float(np.exp(fit[0]))
+        findings[f"{tag}_omega_log_fit_rms_residual"] = float(
+            np.sqrt(np.mean((np.log(om) - np.polyval(fit, dd)) ** 2)))
+        findings[f"{tag}_erf_factor_per_layer"] = float(np.exp(np.polyfit(dd, np.log(er), 1)[0]))
+        findings[f"{tag}_erf_ge_omega_all_depths"] = bool(np.all(
+            er >= np.array([row["omega_mean"] for row in r])))
+        findings[f"{tag}_erf_over_omega_at_max_depth"] = float(er[-1] / r[-1]["omega_mean"])
 
     def plot(fig):
         ax = fig.subplots(1, 1)
-        ax.semilogy(depths, om, "o-", label="Omega_mean (one crash in layer 1)")
-        ax.semilogy(depths, er, "s--", label="Erf")
+        for i, steep in enumerate((4.0, 1.0)):
+            r = [row for row in rows if row["steepness"] == steep]
+            ax.semilogy(depths, [row["omega_geomean"] for row in r], "o-", color=f"C{i}",
+                        label=f"Omega_mean (geometric mean over nets), K = {steep / 4:g}")
+            ax.semilogy(depths, [row["erf"] for row in r], "s--", color=f"C{i}",
+                        label=f"Erf, K = {steep / 4:g}")
         ax.set(xlabel="hidden layers L", ylabel="output error",
-               title="error vs depth (width 4, sigmoid(4z): K = 1)")
-        ax.legend()
+               title="one crash in layer 1 vs depth (width 4, sigmoid(s z), N(0,1) weights)")
+        ax.legend(fontsize=8)
     return rows, findings, plot
 
 

@@ -322,3 +322,17 @@ def test_cli_bound(tmp_path, capsys):
         assert msg in err and len(err.strip().splitlines()) == 1
     assert cli.main(["bound", str(tmp_path / "missing.npz"), "--fail-prob", "0.1"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_lipschitz_study_degrees_and_files(tmp_path):
+    # claim (2): for one crash in layer l of a 4-hidden-layer sigmoid network, the error grows as
+    # K^(L − l) while sigmoid(s z) is near-linear (small K); Erf's degree is exactly L − l.
+    from neurosim import bound_studies
+    res = bound_studies.run("lipschitz", out_dir=str(tmp_path), quick=True, verbose=False)
+    f = res["lipschitz"]["findings"]
+    for l in range(1, 5):
+        assert f[f"layer{l}_erf_degree"] == pytest.approx(4 - l, abs=1e-9)
+        assert f[f"layer{l}_omega_slope_small_K"] == pytest.approx(4 - l, abs=0.1)
+        assert f[f"layer{l}_omega_slope_large_K"] < 0.5  # saturation: the claim stops holding
+    assert (tmp_path / "lipschitz.csv").read_text().startswith("steepness,K,layer,")
+    assert (tmp_path / "lipschitz.png").stat().st_size > 10_000
