@@ -127,9 +127,11 @@ def test_omega_all_ones_hand_values():
     assert bounds.fep(net, [1, 0], C=bounds.max_activation(net, x)) == pytest.approx(6.0)
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", "relu", "clipped_relu"])
-def test_omega_vectorised_equals_bruteforce(activation):
-    net = make_mlp([4, 6, 5, 4, 3], activation=activation, bias=True, seed=11)
+@pytest.mark.parametrize("activation,steepness", [("sigmoid", 1.0), ("relu", 1.0),
+                                                  ("clipped_relu", 1.0), ("sigmoid", 2.5),
+                                                  ("clipped_relu", 0.7)])
+def test_omega_vectorised_equals_bruteforce(activation, steepness):
+    net = make_mlp([4, 6, 5, 4, 3], activation=activation, steepness=steepness, bias=True, seed=11)
     x = np.random.default_rng(1).random((17, 4))
     for layer, n in zip((1, 2, 3), (6, 5, 4)):
         for c in range(n + 1):
@@ -336,3 +338,24 @@ def test_lipschitz_study_degrees_and_files(tmp_path):
         assert f[f"layer{l}_omega_slope_large_K"] < 0.5  # saturation: the claim stops holding
     assert (tmp_path / "lipschitz.csv").read_text().startswith("steepness,K,layer,")
     assert (tmp_path / "lipschitz.png").stat().st_size > 10_000
+
+
+def test_erf_is_not_a_bound_when_large_weights_line_up():
+    # Erf replaces max |w| by mean |w|, which assumes the crash error meets typical weights. A
+    # network whose one large-weight path carries everything defeats it (why Erf is an estimate):
+    # clipped relu, x = 1 → a_1 = (1, 1, 1, 1); layer 2: neuron 1 gets 0.24 from each (z = 0.96,
+    # linear region), neuron 2 gets 0.001; output weights (1, 0.001). One crash in layer 1 lowers
+    # a_2,1 by 0.24 → Omega = 0.24 for every subset. Erf(p_1 = 1/4) = C w̄3 (p N_1) K w̄2 N_2
+    # = 1 · 0.5005 · 1 · 1 · 0.1205 · 2 = 0.1206.
+    w2 = np.column_stack([np.full(4, 0.24), np.full(4, 0.001)])
+    layers = [Layer(np.ones((1, 4)), np.zeros(4), np.ones((1, 4), bool)),
+              Layer(w2, np.zeros(2), np.ones((4, 2), bool)),
+              Layer(np.array([[1.0], [0.001]]), np.zeros(1), np.ones((2, 1), bool))]
+    net = MLP(layers, activation="clipped_relu")
+    om = bounds.omega(net, 1, 1, np.ones((1, 1)))
+    assert om.mean == pytest.approx(0.24, rel=1e-5)
+    assert bounds.erf(net, [0.25, 0.0]) == pytest.approx(0.5005 * 0.1205 * 2, rel=1e-4)
+    assert om.mean > 1.9 * bounds.erf(net, [0.25, 0.0])
+    # the worst case still holds: E_1 = 1, E_2 = 2 · 1 · 0.24 · 1 = 0.48, Fep = 1 · 1 · 0.48
+    assert bounds.fep(net, [1, 0]) == pytest.approx(0.48, rel=1e-5)
+    assert om.max <= bounds.fep(net, [1, 0])
