@@ -1,0 +1,188 @@
+"""Training: ``run(dataset, method, hidden, options)`` and the TOML recipes that reproduce models.
+
+Methods: ``dense`` (``dense.py``), ``sparse-momentum`` (``sparse_momentum.py``), ``nest``
+(``nest.py``); shared optimiser, loss and mask code in ``common.py``. All randomness comes from one
+``numpy.random.Generator`` seeded by ``seed`` (split, initialisation, minibatch order), so a recipe
+reproduces its model bit for bit on the same numpy/BLAS build.
+
+Recipe (TOML, one table): ``dataset``, ``method``, ``hidden`` (list of ints) and any of the
+options below; unknown keys and wrong types are errors.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import time
+import tomllib
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from neurosim import data as datasets
+from neurosim.errors import InputFileError, ValidationError
+
+METHODS = ("dense", "sparse-momentum", "nest")
+
+
+@dataclass
+class Options:
+    """Training options (defaults suit digits). See each trainer's docstring for its own."""
+
+    activation: str = "relu"
+    steepness: float = 1.0
+    epochs: int = 30
+    batch_size: int = 32
+    optimizer: str = "adam"
+    lr: float = 0.002
+    momentum: float = 0.9            # Nesterov μ (sgd) or β1 (adam)
+    weight_decay: float = 0.0
+    lr_schedule: str = "cosine"
+    val_fraction: float = 0.1
+    patience: int = 0                # early-stopping patience in epochs; 0 = off
+    max_fan_in: Optional[int] = None
+    seed: int = 0
+    # sparse momentum
+    density: float = 0.1
+    prune_rate: float = 0.5
+    # nest
+    seed_density: float = 0.1
+    grow_rounds: int = 3
+    grow_epochs: int = 10
+    grow_connections: float = 0.5    # new connections per round, as a fraction of the active ones
+    grow_neurons: int = 8            # new neurons per hidden layer per round
+    grad_samples: int = 4096         # training examples used for growth gradients
+    prune_rounds: int = 10
+    prune_fraction: float = 0.3      # of each layer's active connections per round
+    neuron_prune_fraction: float = 0.1
+    retrain_epochs: int = 5
+    tolerance: float = 0.01          # allowed validation-accuracy drop while pruning
+
+    def validate(self, where="options"):
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.name == "max_fan_in":
+                if v is not None and (not isinstance(v, int) or v < 1):
+                    raise ValidationError(f"{where}: field 'max_fan_in' is {v!r}, "
+                                          f"expected a positive integer")
+                continue
+            kind = type(f.default)
+            if kind is float and isinstance(v, int) and not isinstance(v, bool):
+                v = float(v)
+                setattr(self, f.name, v)
+            if not isinstance(v, kind) or isinstance(v, bool):
+                raise ValidationError(f"{where}: field '{f.name}' is {v!r}, "
+                                      f"expected {kind.__name__}")
+        checks = [("activation", self.activation in ("relu", "clipped_relu", "sigmoid"),
+                   "relu, clipped_relu or sigmoid"),
+                  ("optimizer", self.optimizer in ("sgd", "adam"), "sgd or adam"),
+                  ("lr_schedule", self.lr_schedule in ("constant", "cosine"), "constant or cosine"),
+                  ("epochs", self.epochs >= 1, "≥ 1"), ("batch_size", self.batch_size >= 1, "≥ 1"),
+                  ("lr", self.lr > 0, "> 0"), ("steepness", self.steepness > 0, "> 0"),
+                  ("val_fraction", 0 < self.val_fraction < 1, "in (0, 1)"),
+                  ("density", 0 < self.density <= 1, "in (0, 1]"),
+                  ("seed_density", 0 < self.seed_density <= 1, "in (0, 1]"),
+                  ("prune_rate", 0 <= self.prune_rate < 1, "in [0, 1)"),
+                  ("prune_fraction", 0 < self.prune_fraction < 1, "in (0, 1)"),
+                  ("neuron_prune_fraction", 0 <= self.neuron_prune_fraction < 1, "in [0, 1)"),
+                  ("momentum", 0 <= self.momentum < 1, "in [0, 1)"),
+                  ("patience", self.patience >= 0, "≥ 0"), ("seed", self.seed >= 0, "≥ 0")]
+        for name, ok, expected in checks:
+            if not ok:
+                raise ValidationError(f"{where}: field '{name}' is {getattr(self, name)!r}, "
+                                      f"expected {expected}")
+        return self
+
+
+def parse_hidden(text, where="--hidden"):
+    """'128,64' → [128, 64]."""
+    try:
+        hidden = [int(t) for t in str(text).split(",") if t.strip()]
+    except ValueError:
+        hidden = []
+    if not hidden or min(hidden) < 1:
+        raise ValidationError(f"{where}: {text!r}, expected comma-separated positive integers "
+                              f"such as 128,64")
+    return hidden
+
+
+def load_recipe(path):
+    """Read a recipe TOML → (dataset, method, hidden, Options)."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file, expected a recipe TOML") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputFileError(f"{path}: not valid TOML ({exc}), expected a recipe") from None
+    for key in ("dataset", "method", "hidden"):
+        if key not in doc:
+            raise InputFileError(f"{path}: field '{key}' missing, expected it in the recipe")
+    hidden = doc.pop("hidden")
+    if (not isinstance(hidden, list) or not hidden
+            or not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden)):
+        raise InputFileError(f"{path}: field 'hidden' is {hidden!r}, expected a list of positive "
+                             f"integers such as [64, 64]")
+    dataset, method = doc.pop("dataset"), doc.pop("method")
+    known = {f.name for f in dataclasses.fields(Options)}
+    for key in doc:
+        if key not in known:
+            raise InputFileError(f"{path}: field '{key}' unknown, expected one of "
+                                 f"dataset, method, hidden, {', '.join(sorted(known))}")
+    try:
+        options = Options(**doc).validate(where=path)
+        check_method_dataset(method, dataset, where=path)
+    except ValidationError as exc:
+        raise InputFileError(str(exc)) from None
+    return dataset, method, hidden, options
+
+
+def check_method_dataset(method, dataset, where):
+    if method not in METHODS:
+        raise ValidationError(f"{where}: field 'method' is {method!r}, expected one of "
+                              f"{', '.join(METHODS)}")
+    if dataset not in datasets.DATASETS:
+        raise ValidationError(f"{where}: field 'dataset' is {dataset!r}, expected one of "
+                              f"{', '.join(datasets.DATASETS)}")
+
+
+def train(method, x_train, y_train, hidden, options: Options, n_classes=None, progress=False):
+    """Train one network; returns (Params, validation accuracy)."""
+    from neurosim.train import common
+    trainer = importlib.import_module(f"neurosim.train.{method.replace('-', '_')}")
+    rng = np.random.default_rng(options.seed)
+    n_classes = int(y_train.max()) + 1 if n_classes is None else n_classes
+    sizes = [x_train.shape[1]] + list(hidden) + [n_classes]
+    data = common.split_validation(x_train, y_train, options.val_fraction, rng)
+    bar = common.progress_bar(None, method, progress)
+    try:
+        return trainer.train(data, sizes, options, rng, bar)
+    finally:
+        bar.close()
+
+
+def run(dataset, method, hidden, options: Options, data_dir=None, progress=False,
+        recipe=None):
+    """Load the data, train, measure test accuracy; returns (MLP, summary dict)."""
+    check_method_dataset(method, dataset, where="arguments")
+    options.validate()
+    x_train, y_train, x_test, y_test = datasets.load(dataset, data_dir=data_dir)
+    n_classes = int(max(y_train.max(), y_test.max())) + 1
+    start = time.perf_counter()
+    params, val_acc = train(method, x_train, y_train, hidden, options, n_classes, progress)
+    seconds = time.perf_counter() - start
+    test_acc = params.accuracy(x_test, y_test)
+    provenance = {"dataset": dataset, "method": method, "hidden": list(hidden),
+                  "options": dataclasses.asdict(options), "seed": options.seed,
+                  "recipe": recipe, "validation_accuracy": val_acc, "test_accuracy": test_acc,
+                  "numpy": np.__version__}
+    mlp = params.to_mlp(provenance)
+    stats = mlp.layer_stats()
+    n_weights = sum(s["n_in"] * s["n_out"] for s in stats)
+    summary = {"test_accuracy": test_acc, "params": mlp.n_params, "neurons": mlp.n_hidden,
+               "density": mlp.n_params / n_weights,
+               "max_fan_in": max(s["max_fan_in"] for s in stats), "seconds": seconds,
+               "sizes": mlp.sizes, "method": method, "dataset": dataset}
+    return mlp, summary
