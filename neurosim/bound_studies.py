@@ -314,15 +314,19 @@ def _trained_networks(quick, seed):
     from neurosim import data
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = []
-    for name, model_file, hidden in (("digits", "digits_dense.npz", (32, 32)),
-                                     ("fashion-mnist", "fashion_dense.npz", (64, 32))):
+    for name, model_files, hidden in (
+            ("digits", ("digits_dense.npz",), (32, 32)),
+            ("fashion-mnist", ("fashion_mnist_dense.npz", "fashion-mnist_dense.npz",
+                               "fashion_dense.npz"), (64, 32))):
         try:
             xtr, ytr, xte, yte = data.load(name)
         except Exception:  # data not installed: skip this dataset
             continue
-        path = os.path.join(here, "models", model_file)
-        if os.path.isfile(path):
-            net, src = MLP.load(path), f"models/{model_file}"
+        paths = [os.path.join(here, "models", f) for f in model_files]
+        paths = [p for p in paths if os.path.isfile(p)]
+        net = MLP.load(paths[0]) if paths else None
+        if net is not None and net.sizes[0] == xte.shape[1]:
+            src = "models/" + os.path.basename(paths[0])
         else:
             if name != "digits" and quick:
                 continue

@@ -549,7 +549,8 @@ def bound_report(mlp, inputs, *, fail_prob=None, failures=None, layer=None, samp
     Exactly one of ``fail_prob`` (scalar, every hidden layer or only ``layer``) and ``failures``
     (a list with one count per hidden layer, or one count when ``layer`` is given). For relu
     networks C defaults to the largest hidden activation on ``inputs`` (reported in ``C_source``).
-    taylor_mean is the mean over inputs of the first-order Taylor estimate of E‖Δy‖∞.
+    taylor_mean is the mean over inputs of the first-order Taylor estimate of E‖Δy‖∞;
+    tightness = erf / observed_mean (None when the observed error is 0).
     """
     L = len(mlp.layers) - 1
     hidden = mlp.sizes[1:-1]
@@ -602,7 +603,7 @@ def bound_report(mlp, inputs, *, fail_prob=None, failures=None, layer=None, samp
         "ablation_mean": float(fo.ablation_abs.mean()),
         "observed_mean": obs, "observed_ci95": [mc.ci95[0], mc.ci95[1]],
         "observed_max": mc.max,
-        "tightness": (e / obs) if obs > 0 else (math.inf if e > 0 else 1.0),
+        "tightness": (e / obs) if obs > 0 else None,  # undefined when nothing was observed
         "safe": bool(obs <= e),
         "fail_prob_per_layer": p.tolist(), "failures_per_layer": f.tolist(),
         "K": consts.K, "C": consts.C, "C_source": C_source, "samples": mc.samples,
@@ -702,7 +703,8 @@ def run_cli(args) -> dict:
         print(f"  observed mean ‖ΔF‖∞       {out['observed_mean']:.6g}  "
               f"(95 % CI {lo:.4g}…{hi:.4g}, {out['samples']} samples × {out['n_inputs']} inputs "
               f"of {name})")
-        print(f"  tightness Erf/observed    {out['tightness']:.4g}  "
+        t = out["tightness"]
+        print(f"  tightness Erf/observed    {'n/a' if t is None else format(t, '.4g')}  "
               f"({'safe' if out['safe'] else 'NOT safe'}: observed "
               f"{'≤' if out['safe'] else '>'} Erf)")
     return out

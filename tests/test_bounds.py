@@ -322,6 +322,9 @@ def test_cli_bound(tmp_path, capsys):
         assert cli.main(["bound", str(path)] + bad) == 2
         err = capsys.readouterr().err
         assert msg in err and len(err.strip().splitlines()) == 1
+    assert cli.main(["bound", str(path), "--fail-prob", "0", "--samples", "5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["erf"], out["observed_mean"], out["tightness"], out["safe"]) == (0.0, 0.0, None, True)
     assert cli.main(["bound", str(tmp_path / "missing.npz"), "--fail-prob", "0.1"]) == 2
     assert "no such file" in capsys.readouterr().err
 
