@@ -76,7 +76,88 @@ def _run_bound(args):
     return bounds.run_cli(args)
 
 
-COMMANDS = ["bench", "bound"]
+# ---------------------------------------------------------------- train
+def _add_train(sub):
+    p = sub.add_parser(
+        "train", help="train an MLP (dense, sparse momentum or NeST) and save it as .npz",
+        description="Train an MLP on a dataset and save it. Either give --dataset/--hidden/"
+                    "--method (and options), or --recipe FILE.toml (see models/*.toml), which "
+                    "reproduces a shipped model bit for bit.")
+    p.add_argument("--recipe", help="TOML recipe (dataset, method, hidden and options)")
+    p.add_argument("--dataset", help="digits, mnist, fashion-mnist or synthetic")
+    p.add_argument("--hidden", help="hidden layer sizes, e.g. 128,64 (NeST: the seed sizes)")
+    p.add_argument("--method", help="dense, sparse-momentum or nest")
+    p.add_argument("--density", type=float, help="sparse momentum: fraction of weights kept")
+    p.add_argument("--max-fan-in", type=int, help="no neuron gets more than N inputs")
+    p.add_argument("--epochs", type=int, help="training epochs")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--data-dir", help="directory of the IDX files (default $NEUROSIM_DATA)")
+    p.add_argument("-o", "--output", required=True, help="output model .npz")
+    _json_flag(p)
+
+
+def _run_train(args):
+    from neurosim import train
+    from neurosim.errors import ValidationError
+    if args.recipe:
+        for flag in ("dataset", "hidden", "method"):
+            if getattr(args, flag) is not None:
+                raise ValidationError(f"--{flag}: given with --recipe, expected one or the other")
+        dataset, method, hidden, options = train.load_recipe(args.recipe)
+    else:
+        for flag in ("dataset", "hidden", "method"):
+            if getattr(args, flag) is None:
+                raise ValidationError(f"--{flag}: missing, expected it (or --recipe FILE)")
+        dataset, method = args.dataset, args.method
+        hidden = train.parse_hidden(args.hidden)
+        options = train.Options()
+    for flag in ("density", "max_fan_in", "epochs", "seed"):
+        if getattr(args, flag) is not None:
+            setattr(options, flag, getattr(args, flag))
+    options.validate(where="arguments")
+    mlp, summary = train.run(dataset, method, hidden, options, data_dir=args.data_dir,
+                             progress=not args.json, recipe=args.recipe)
+    mlp.save(args.output)
+    summary["output"] = args.output
+    if not args.json:
+        print(f"{method} on {dataset}: sizes {'-'.join(map(str, summary['sizes']))}, "
+              f"test accuracy {summary['test_accuracy']:.4f}, {summary['params']} weights "
+              f"(density {summary['density']:.4f}, max fan-in {summary['max_fan_in']}), "
+              f"{summary['seconds']:.1f} s -> {args.output}")
+    return summary
+
+
+# ---------------------------------------------------------------- info
+def _add_info(sub):
+    p = sub.add_parser("info", help="print a model's per-layer statistics",
+                       description="Per layer: inputs, outputs, nonzero weights, density, largest "
+                                   "fan-in, max and mean |w|; plus activation and provenance.")
+    p.add_argument("model", help="model .npz (written by neurosim train)")
+    _json_flag(p)
+
+
+def _run_info(args):
+    from neurosim.mlp import MLP
+    mlp = MLP.load(args.model)
+    result = {"sizes": mlp.sizes, "activation": mlp.activation, "steepness": mlp.steepness,
+              "lipschitz": mlp.lipschitz, "params": mlp.n_params, "neurons": mlp.n_hidden,
+              "layers": mlp.layer_stats(), "provenance": mlp.provenance}
+    if not args.json:
+        print(f"{args.model}: sizes {'-'.join(map(str, mlp.sizes))}, {mlp.activation} "
+              f"(K = {mlp.steepness:g}), {mlp.n_params} nonzero weights")
+        print("layer  n_in  n_out  nonzero  density  max_fan_in  max|w|    mean|w|")
+        for i, st in enumerate(result["layers"]):
+            print(f"{i:5d} {st['n_in']:5d} {st['n_out']:6d} {st['nonzero']:8d} "
+                  f"{st['density']:8.4f} {st['max_fan_in']:11d}  {st['max_abs_w']:.4f}    "
+                  f"{st['mean_abs_w']:.4f}")
+        acc = mlp.provenance.get("test_accuracy")
+        if acc is not None:
+            print(f"provenance: {mlp.provenance.get('method')} on {mlp.provenance.get('dataset')}"
+                  f", test accuracy {acc:.4f}")
+    return result
+
+
+COMMANDS = ["bench", "bound", "train", "info"]
 
 
 def build_parser():
