@@ -29,77 +29,114 @@ cdef inline int32_t _absdiff(int32_t a, int32_t b) noexcept nogil:
     return a - b if a >= b else b - a
 
 
-cdef inline void _step_pair(
-        int t, int slot, int b, int c, int A, int N, bint per_synapse, bint do_record,
-        const uint8_t[:, :, ::1] xbar, const uint8_t[:, ::1] atype,
-        const int32_t[:, :, ::1] typed_w, const int32_t[:, :, ::1] syn_w,
-        const int32_t[:, ::1] row_nnz,
-        const int32_t[:, ::1] leak, const int32_t[:, ::1] thr, const int32_t[:, ::1] beta,
-        const uint8_t[:, ::1] reset_mode, const int32_t[:, ::1] reset_value,
-        const uint8_t[:, ::1] floor_mode, const uint8_t[:, ::1] enabled,
-        const int32_t[:, ::1] dest_core, const int32_t[:, ::1] dest_axon,
-        const uint8_t[:, ::1] dest_delay, const int32_t[:, ::1] core_xy,
-        const int32_t[:, ::1] out_index,
-        int32_t[:, :, ::1] V, uint8_t[:, :, :, ::1] buf,
-        int64_t[:, ::1] counts, int64_t[:, ::1] first,
-        int64_t[:, ::1] pair_spikes, int64_t[:, ::1] pair_events, int64_t[:, ::1] pair_hops,
-        uint8_t[:, :, :, ::1] record) noexcept nogil:
-    cdef int a, n, k, dc, dslot
+cdef struct Chip:
+    # sizes
+    int C, A, N, K, per_synapse, do_record
+    # program (read-only)
+    const uint8_t *xbar          # (C, A, N)
+    const uint8_t *atype         # (C, A)
+    const int32_t *typed_w       # (C, T, N)
+    int T
+    const int32_t *syn_w         # (C, A, N) or unused
+    const int32_t *row_nnz       # (C, A)
+    const int32_t *leak          # (C, N), and the same layout for every per-neuron field
+    const int32_t *thr
+    const int32_t *beta
+    const uint8_t *reset_mode
+    const int32_t *reset_value
+    const uint8_t *floor_mode
+    const uint8_t *enabled
+    const int32_t *dest_core
+    const int32_t *dest_axon
+    const uint8_t *dest_delay
+    const int32_t *core_xy       # (C, 2)
+    const int32_t *out_index     # (C, N): output class or -1
+    # state and results (written)
+    int32_t *V                   # (B, C, N)
+    uint8_t *buf                 # (B, 16, C, A)
+    int64_t *counts              # (B, K)
+    int64_t *first               # (B, K)
+    int64_t *pair_spikes         # (B, C)
+    int64_t *pair_events
+    int64_t *pair_hops
+    uint8_t *record              # (T, B, C, N) if do_record
+    uint8_t *fired               # (B, C, N) scratch: who fired this tick
+    int B
+
+
+cdef inline void _step_pair(const Chip *p, int t, int slot, int b, int c) noexcept nogil:
+    cdef int A = p.A, N = p.N, C = p.C
+    cdef int a, n, k, dc
+    cdef int64_t cn = <int64_t>c * N
     cdef int32_t v
-    cdef int32_t *vp = &V[b, c, 0]
+    cdef int32_t *vp = p.V + (<int64_t>b * C + c) * N
+    cdef uint8_t *slot_buf = p.buf + ((<int64_t>b * 16 + slot) * C + c) * A
     cdef const uint8_t *xb
     cdef const int32_t *w
     cdef int64_t events = 0, spikes = 0, hops = 0
-    cdef bint fired
     for a in range(A):
-        if buf[b, slot, c, a]:
-            buf[b, slot, c, a] = 0
-            events += row_nnz[c, a]
-            xb = &xbar[c, a, 0]
-            if per_synapse:
-                w = &syn_w[c, a, 0]
+        if slot_buf[a]:
+            slot_buf[a] = 0
+            events += p.row_nnz[<int64_t>c * A + a]
+            xb = p.xbar + (<int64_t>c * A + a) * N
+            if p.per_synapse:
+                w = p.syn_w + (<int64_t>c * A + a) * N
             else:
-                w = &typed_w[c, atype[c, a], 0]
+                w = p.typed_w + (<int64_t>c * p.T + p.atype[<int64_t>c * A + a]) * N
             for n in range(N):
                 vp[n] += xb[n] * w[n]
+    # leak, fire, reset and floor for all neurons, branch-free so the compiler can vectorise it
+    cdef uint8_t *fired_flags = p.fired + (<int64_t>b * C + c) * N
+    cdef const int32_t *leak = p.leak + cn
+    cdef const int32_t *thr = p.thr + cn
+    cdef const int32_t *beta = p.beta + cn
+    cdef const int32_t *rv = p.reset_value + cn
+    cdef const uint8_t *rmode = p.reset_mode + cn
+    cdef const uint8_t *fmode = p.floor_mode + cn
+    cdef const uint8_t *en = p.enabled + cn
+    cdef int32_t f, below, r0, r1, fz, vn, fired_here = 0
     for n in range(N):
-        if not enabled[c, n]:
-            continue
-        v = vp[n] + leak[c, n]
-        fired = v >= thr[c, n]
-        if fired:
-            if reset_mode[c, n] == 0:
-                v = reset_value[c, n]
-            elif reset_mode[c, n] == 1:
-                v = v - thr[c, n]
-        if v < -beta[c, n]:
-            if floor_mode[c, n] == 0:
-                v = -beta[c, n]
-            else:
-                v = -reset_value[c, n]
-        vp[n] = v
-        if fired:
-            spikes += 1
-            if do_record:
-                record[t, b, c, n] = 1
-            k = out_index[c, n]
+        # masks are 0/1 integers; v + m·(x − v) selects x where m = 1
+        vn = vp[n] + leak[n] * en[n]
+        f = en[n] & (vn >= thr[n])
+        r0 = rmode[n] == 0
+        r1 = rmode[n] == 1
+        vn = vn + f * (r0 * (rv[n] - vn) - r1 * thr[n])
+        below = en[n] & (vn < -beta[n])
+        fz = fmode[n] == 0
+        vn = vn + below * (fz * (-beta[n]) + (1 - fz) * (-rv[n]) - vn)
+        vp[n] = vn
+        fired_flags[n] = <uint8_t> f
+        fired_here += f
+    spikes = fired_here
+    # route the (few) spikes
+    if spikes:
+        for n in range(N):
+            if not fired_flags[n]:
+                continue
+            if p.do_record:
+                p.record[((<int64_t>t * p.B + b) * C + c) * N + n] = 1
+            k = p.out_index[cn + n]
             if k >= 0:
-                counts[b, k] += 1
-                if first[b, k] < 0:
-                    first[b, k] = t
-            dc = dest_core[c, n]
+                p.counts[<int64_t>b * p.K + k] += 1
+                if p.first[<int64_t>b * p.K + k] < 0:
+                    p.first[<int64_t>b * p.K + k] = t
+            dc = p.dest_core[cn + n]
             if dc >= 0:
-                dslot = (t + dest_delay[c, n]) & 15
-                buf[b, dslot, dc, dest_axon[c, n]] = 1
-                hops += (_absdiff(core_xy[c, 0], core_xy[dc, 0])
-                         + _absdiff(core_xy[c, 1], core_xy[dc, 1]))
-    pair_events[b, c] += events
-    pair_spikes[b, c] += spikes
-    pair_hops[b, c] += hops
+                p.buf[((<int64_t>b * 16 + ((t + p.dest_delay[cn + n]) & 15)) * C + dc) * A
+                      + p.dest_axon[cn + n]] = 1
+                hops += (_absdiff(p.core_xy[2 * c], p.core_xy[2 * dc])
+                         + _absdiff(p.core_xy[2 * c + 1], p.core_xy[2 * dc + 1]))
+    p.pair_events[<int64_t>b * C + c] += events
+    p.pair_spikes[<int64_t>b * C + c] += spikes
+    p.pair_hops[<int64_t>b * C + c] += hops
 
 
 def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=0):
     """Run ``program`` on a spike raster of shape (ticks, batch, n_inputs), uint8.
+
+    ``num_threads`` 0 picks the CPUs available, or 1 when there are fewer than 4 (core, input)
+    pairs per thread. Results do not depend on the number of threads.
 
     Returns a dict: ``counts`` (B, K), ``first_spike`` (B, K) (−1: none), ``pair_spikes``,
     ``pair_events``, ``pair_hops`` (B, C) and, if ``record``, ``record`` (T, B, C, N) uint8.
@@ -145,12 +182,43 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
     hops_arr = np.zeros((B, C), np.int64)
     record_arr = (np.zeros((T, B, C, N), np.uint8) if record
                   else np.zeros((1, 1, 1, 1), np.uint8))
-    cdef int64_t[:, ::1] counts = counts_arr
-    cdef int64_t[:, ::1] first = first_arr
     cdef int64_t[:, ::1] pair_spikes = spikes_arr
     cdef int64_t[:, ::1] pair_events = events_arr
     cdef int64_t[:, ::1] pair_hops = hops_arr
     cdef uint8_t[:, :, :, ::1] rec = record_arr
+
+    cdef Chip chip
+    chip.C, chip.A, chip.N, chip.K, chip.B = C, A, N, K, B
+    chip.T = typed_w.shape[1]
+    chip.per_synapse = per_synapse
+    chip.do_record = record
+    chip.xbar = &xbar[0, 0, 0]
+    chip.atype = &atype[0, 0]
+    chip.typed_w = &typed_w[0, 0, 0]
+    chip.syn_w = &syn_w[0, 0, 0]
+    chip.row_nnz = &row_nnz[0, 0]
+    chip.leak = &leak[0, 0]
+    chip.thr = &thr[0, 0]
+    chip.beta = &beta[0, 0]
+    chip.reset_mode = &reset_mode[0, 0]
+    chip.reset_value = &reset_value[0, 0]
+    chip.floor_mode = &floor_mode[0, 0]
+    chip.enabled = &enabled[0, 0]
+    chip.dest_core = &dest_core[0, 0]
+    chip.dest_axon = &dest_axon[0, 0]
+    chip.dest_delay = &dest_delay[0, 0]
+    chip.core_xy = &core_xy[0, 0]
+    chip.out_index = &out_index[0, 0]
+    chip.V = &V[0, 0, 0]
+    chip.buf = &buf[0, 0, 0, 0]
+    chip.counts = <int64_t *> cnp.PyArray_DATA(counts_arr)
+    chip.first = <int64_t *> cnp.PyArray_DATA(first_arr)
+    chip.pair_spikes = &pair_spikes[0, 0]
+    chip.pair_events = &pair_events[0, 0]
+    chip.pair_hops = &pair_hops[0, 0]
+    chip.record = &rec[0, 0, 0, 0]
+    fired_arr = np.zeros((B, C, N), np.uint8)
+    chip.fired = <uint8_t *> cnp.PyArray_DATA(fired_arr)
 
     cdef int M = in_idx.shape[0]
     cdef int t, slot, b, m, i, c
@@ -158,6 +226,8 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
     if threads <= 0:
         import os
         threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        if C * B < 4 * threads:
+            threads = 1  # too few (core, input) pairs per tick to repay a barrier per tick
     with nogil:
         for t in range(T):
             slot = t & 15
@@ -165,13 +235,9 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
                 for m in range(M):
                     if spikes_in[t, b, in_idx[m]]:
                         buf[b, slot, in_core[m], in_axon[m]] = 1
-            for i in prange(C * B, schedule="static", num_threads=threads):
+            for i in prange(C * B, schedule="dynamic", num_threads=threads):
                 c = i // B
-                _step_pair(t, slot, i - c * B, c, A, N, per_synapse, record,
-                           xbar, atype, typed_w, syn_w, row_nnz, leak, thr, beta, reset_mode,
-                           reset_value, floor_mode, enabled, dest_core, dest_axon, dest_delay,
-                           core_xy, out_index, V, buf, counts, first,
-                           pair_spikes, pair_events, pair_hops, rec)
+                _step_pair(&chip, t, slot, i - c * B, c)
     result = {"counts": counts_arr, "first_spike": first_arr, "pair_spikes": spikes_arr,
               "pair_events": events_arr, "pair_hops": hops_arr}
     if record:
