@@ -49,7 +49,14 @@ setup(
     long_description=open("README.md").read() if os.path.exists("README.md") else "",
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(include=["neurosim", "neurosim.*"]),
+    # models/ and scenarios/ stay at the top of the repository and are installed as package data
+    # under neurosim/_shipped/ so that an installed neurosim finds them (neurosim.resources).
+    packages=find_packages(include=["neurosim", "neurosim.*"])
+    + ["neurosim._shipped.models", "neurosim._shipped.scenarios"],
+    package_dir={"neurosim._shipped.models": "models",
+                 "neurosim._shipped.scenarios": "scenarios"},
+    package_data={"neurosim._shipped.models": ["*.npz", "*.toml"],
+                  "neurosim._shipped.scenarios": ["*.toml"]},
     ext_modules=cythonize(extensions, language_level=3,
                           compiler_directives={"boundscheck": False, "wraparound": False,
                                                "cdivision": True, "initializedcheck": False}),

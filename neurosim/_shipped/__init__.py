@@ -1,0 +1,1 @@
+"""Package data: the shipped models and scenarios (installed from models/ and scenarios/)."""
