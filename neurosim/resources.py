@@ -15,8 +15,8 @@ def shipped_dir(kind):
     if kind not in ("models", "scenarios"):
         raise ValueError(f"kind must be 'models' or 'scenarios', not {kind!r}")
     repo_dir = os.path.join(_REPO, kind)
-    if os.path.isdir(repo_dir):
-        return repo_dir
+    if os.path.isfile(os.path.join(_REPO, "setup.py")) and os.path.isdir(repo_dir):
+        return repo_dir  # a source checkout (or an editable install of one)
     return str(resources.files("neurosim._shipped").joinpath(kind))
 
 
