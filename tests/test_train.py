@@ -1,0 +1,224 @@
+import json
+
+import numpy as np
+import pytest
+
+from neurosim import cli
+from neurosim.mlp import MLP
+from neurosim.train import Options, common, nest, sparse_momentum
+from neurosim.train import train as train_method
+from neurosim.train.common import Optimizer, Params, capped_top_k, init_params, loss_and_grads
+
+
+@pytest.mark.parametrize("activation", ["relu", "clipped_relu", "sigmoid"])
+def test_gradient_check(activation):
+    rng = np.random.default_rng(0)
+    p = init_params([5, 4, 3, 3], activation, 1.5, rng, [1.0, 0.5, 1.0], dtype=np.float64)
+    p.b = [rng.normal(0, 0.3, len(b)) for b in p.b]  # keep pre-activations off the kinks
+    x, y = rng.random((7, 5)), rng.integers(0, 3, 7)
+    _, gW, gb, _, _ = loss_and_grads(p, x, y)
+    h = 1e-6
+    for params, grads in ((p.W, gW), (p.b, gb)):
+        for arr, g in zip(params, grads):
+            num = np.zeros_like(arr)
+            for idx in np.ndindex(arr.shape):
+                arr[idx] += h
+                up = loss_and_grads(p, x, y)[0]
+                arr[idx] -= 2 * h
+                down = loss_and_grads(p, x, y)[0]
+                arr[idx] += h
+                num[idx] = (up - down) / (2 * h)
+            # includes masked positions (dense gradients) of layer 1
+            np.testing.assert_allclose(g, num, atol=1e-7, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_optimizer_keeps_missing_weights_zero_and_descends(kind):
+    rng = np.random.default_rng(1)
+    p = init_params([6, 5, 3], "relu", 1.0, rng, [0.5, 1.0])
+    x = rng.random((40, 6)).astype(np.float32)
+    y = np.argmax(x[:, :3], axis=1)
+    opt = Optimizer(kind, 0.9, 1e-3)
+    before = p.loss(x, y)
+    for _ in range(100):
+        _, gW, gb, _, _ = loss_and_grads(p, x, y)
+        opt.step(p, gW, gb, 0.1 if kind == "sgd" else 0.01)
+    assert p.loss(x, y) < 0.8 * before
+    assert np.all(p.W[0][~p.M[0]] == 0)
+    assert np.any(opt.momentum_of(0)[~p.M[0]] != 0)  # momentum also for missing weights
+
+
+def brute_greedy(score, k, cap):
+    out = np.zeros(score.shape, bool)
+    cap = cap.copy()
+    for flat in np.argsort(-score.ravel(), kind="stable"):
+        i, j = divmod(flat, score.shape[1])
+        if out.sum() == k or not np.isfinite(score[i, j]):
+            break
+        if cap[j] > 0:
+            out[i, j], cap[j] = True, cap[j] - 1
+    return out
+
+
+def test_capped_top_k_is_greedy():
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        score = rng.random((6, 4))
+        score[rng.random((6, 4)) < 0.3] = -np.inf
+        cap, k = rng.integers(0, 4, 4), int(rng.integers(0, 12))
+        assert np.array_equal(capped_top_k(score, k, cap), brute_greedy(score, k, cap))
+
+
+def test_sparse_momentum_regrows_where_momentum_is_largest():
+    W0 = np.array([[1, 2], [3, 0.5], [0, 0]], np.float32)
+    M0 = np.array([[1, 1], [1, 1], [0, 0]], bool)
+    W1 = np.array([[1, 0], [2, 3]], np.float32)
+    M1 = np.array([[1, 0], [1, 1]], bool)
+    p = Params([W0, W1], [np.zeros(2, np.float32)] * 2, [M0, M1])
+    opt = Optimizer("sgd")
+    opt.m = [np.array([[.1, .1], [.1, .1], [5, .2]]), np.array([[.3, .9], [.3, .3]]),
+             np.zeros(2), np.zeros(2)]
+    # scores: mean |m| over active = 0.1 and 0.3 -> 0.25, 0.75; rate 0.5 prunes 2 + 2 = 4
+    counts = sparse_momentum.prune_regrow(p, opt, 0.5, None)
+    assert counts.tolist() == [1, 3]
+    # layer 0: pruned (1,1)=0.5 and (0,0)=1; regrown at (2,0), the largest missing momentum
+    assert p.M[0].tolist() == [[False, True], [True, False], [True, False]]
+    assert p.W[0][2, 0] == 0 and p.W[0][0, 1] == 2 and p.W[0][1, 0] == 3
+    assert p.M[1].all() and p.W[1].tolist() == [[0, 0], [0, 3]]
+    assert sum(m.sum() for m in p.M) == 7
+
+
+def test_allocate_passes_share_of_full_layer_on():
+    assert sparse_momentum.allocate([0.7, 0.2, 0.1], 10, [2, 100, 100]).tolist() == [2, 5, 3]
+    assert sparse_momentum.allocate([0.5, 0.5], 5, [10, 10]).sum() == 5
+
+
+def test_sparse_momentum_exact_density_and_fan_in_every_epoch():
+    rng = np.random.default_rng(3)
+    x, y = rng.random((200, 30)).astype(np.float32), rng.integers(0, 4, 200)
+    p = init_params([30, 20, 12, 4], "relu", 1.0, rng, [0.15] * 3, max_fan_in=5)
+    budget = [m.sum() for m in p.M]
+    opt = Optimizer("adam")
+    for e in range(6):
+        common.run_epoch(p, opt, x, y, 32, 0.01, rng)
+        sparse_momentum.prune_regrow(p, opt, sparse_momentum.prune_rate(e, 6, 0.5), 5)
+        assert sum(m.sum() for m in p.M) == sum(budget)
+        assert max(m.sum(axis=0).max() for m in p.M) <= 5
+        assert all(np.all(w[~m] == 0) for w, m in zip(p.W, p.M))
+    assert [m.sum() for m in p.M] != budget  # redistribution actually moved weights
+
+
+def test_prune_rate_cosine():
+    assert sparse_momentum.prune_rate(0, 10, 0.5) == 0.5
+    assert sparse_momentum.prune_rate(5, 10, 0.5) == pytest.approx(0.25)
+
+
+def test_nest_removes_zero_weight_neuron_exactly():
+    rng = np.random.default_rng(4)
+    p = init_params([3, 4, 2], "relu", 1.0, rng)
+    p.b[0][:] = [0.1, 0.5, 0.2, 0.3]
+    p.W[0][:, 1] = 0  # neuron 1: no input weights -> constant output relu(0.5)
+    p.W[1][3, :] = 0  # neuron 3: no output weights
+    x = rng.random((50, 3)).astype(np.float32) + 0.5
+    p.W[0][:, [0, 2]] = np.abs(p.W[0][:, [0, 2]])  # neurons 0 and 2 active and varying
+    before = p.forward(x)[1][-1]
+    removed = nest.prune_neurons(p, x, 0.0)
+    assert removed == [2] and p.W[0].shape == (3, 2) and p.W[1].shape == (2, 2)
+    np.testing.assert_allclose(p.forward(x)[1][-1], before, rtol=1e-5, atol=1e-6)
+
+
+def test_nest_grows_connection_where_gradient_is_largest():
+    p = init_params([3, 2], "relu", 1.0, np.random.default_rng(5))
+    p.M[0][:] = [[True, False], [False, True], [False, False]]
+    p.apply_masks()
+    g = np.array([[9.0, 0.3], [0.1, 7.0], [-0.5, -2.0]], np.float32)  # largest dormant: (2, 1)
+    assert nest.grow_connections(p, [g], 0.5, None) == [1]
+    assert p.M[0][2, 1] and p.M[0].sum() == 3 and p.W[0][2, 1] > 0  # descent: −sign(g)
+    p.M[0][:] = [[True, True], [False, True], [False, False]]
+    # column 1 is full under max_fan_in=2 -> the best allowed dormant entry is (2, 0)
+    assert nest.grow_connections(p, [g], 0.5, 2) == [1]
+    assert p.M[0][2, 0] and not p.M[0][2, 1] and p.M[0].sum() == 4
+
+
+def test_nest_grows_bridging_neuron():
+    rng = np.random.default_rng(6)
+    p = init_params([4, 3, 2], "relu", 1.0, rng)
+    G = np.zeros((4, 2))
+    G[2, 1] = 3.0
+    G[0, 0] = -1.0
+    assert nest.grow_neurons(p, G, 0, 1, None) == 1
+    assert p.W[0].shape == (4, 4) and p.W[1].shape == (4, 2)
+    assert p.W[0][2, 3] > 0 and p.W[1][3, 1] < 0  # bridges (n*=2, m*=1) against the gradient
+
+
+def test_trainers_learn_and_respect_fan_in():
+    from neurosim.data import load
+    x, y, xt, yt = load("digits")
+    for method, extra in (("dense", {}), ("sparse-momentum", {"density": 0.15}),
+                          ("nest", {"grow_rounds": 1, "grow_epochs": 4, "prune_rounds": 2,
+                                    "retrain_epochs": 2})):
+        o = Options(epochs=8, max_fan_in=12, seed=1, **extra)
+        p, _ = train_method(method, x, y, [16], o)
+        mlp = p.to_mlp()
+        assert max(s["max_fan_in"] for s in mlp.layer_stats()) <= 12, method
+        assert mlp.accuracy(xt, yt) > 0.5, method  # chance is 0.1
+
+
+def run_cli(argv, capsys):
+    rc = cli.main(argv)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_cli_train_and_info(tmp_path, capsys):
+    out_path = tmp_path / "m.npz"
+    rc, out, err = run_cli(["train", "--dataset", "digits", "--hidden", "16", "--method",
+                            "sparse-momentum", "--density", "0.2", "--max-fan-in", "16",
+                            "--epochs", "3", "-o", str(out_path), "--json"], capsys)
+    assert rc == 0, err
+    res = json.loads(out)
+    assert {"test_accuracy", "params", "neurons", "density", "max_fan_in", "seconds"} <= set(res)
+    assert res["neurons"] == 16 and res["max_fan_in"] <= 16
+    mlp = MLP.load(out_path)
+    assert mlp.n_params == res["params"] and mlp.provenance["method"] == "sparse-momentum"
+    rc, out, _ = run_cli(["info", str(out_path), "--json"], capsys)
+    info = json.loads(out)
+    assert rc == 0 and info["sizes"] == [64, 16, 10] and len(info["layers"]) == 2
+    assert sum(layer["nonzero"] for layer in info["layers"]) == res["params"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--dataset", "digits", "--hidden", "16,x", "--method", "dense"], "--hidden: '16,x'"),
+    (["--dataset", "digits", "--hidden", "16", "--method", "adamw"], "'method' is 'adamw'"),
+    (["--dataset", "cifar", "--hidden", "16", "--method", "dense"], "'dataset' is 'cifar'"),
+    (["--dataset", "digits", "--method", "dense"], "--hidden: missing"),
+    (["--dataset", "digits", "--hidden", "16", "--method", "dense", "--epochs", "0"],
+     "'epochs' is 0, expected ≥ 1"),
+    (["--dataset", "digits", "--hidden", "16", "--method", "sparse-momentum", "--density", "2"],
+     "'density' is 2.0"),
+])
+def test_cli_bad_arguments(tmp_path, capsys, argv, message):
+    rc, out, err = run_cli(["train", *argv, "-o", str(tmp_path / "m.npz")], capsys)
+    assert rc == 2 and message in err and err.count("\n") == 1
+    assert not (tmp_path / "m.npz").exists()
+
+
+@pytest.mark.parametrize("text, message", [
+    ('dataset = "digits"\nmethod = "dense"\nhidden = [8]\nlearning_rate = 1\n',
+     "field 'learning_rate' unknown"),
+    ('dataset = "digits"\nmethod = "dense"\n', "field 'hidden' missing"),
+    ('dataset = "digits"\nmethod = "dense"\nhidden = [8, -1]\n', "field 'hidden' is [8, -1]"),
+    ('dataset = "digits"\nmethod = "dense"\nhidden = [8]\nepochs = "ten"\n',
+     "field 'epochs' is 'ten', expected int"),
+    ('dataset = "digits"\nmethod = [', "not valid TOML"),
+])
+def test_cli_bad_recipes(tmp_path, capsys, text, message):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(text)
+    rc, _, err = run_cli(["train", "--recipe", str(recipe), "-o", str(tmp_path / "m.npz")], capsys)
+    assert rc == 2 and message in err and str(recipe) in err and err.count("\n") == 1
+
+
+def test_cli_info_missing_file(tmp_path, capsys):
+    rc, _, err = run_cli(["info", str(tmp_path / "none.npz")], capsys)
+    assert rc == 2 and "none.npz: no such file" in err

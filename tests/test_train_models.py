@@ -1,0 +1,19 @@
+"""The shipped models are reproduced bit for bit by their recipes (same numpy/BLAS build)."""
+import numpy as np
+import pytest
+
+from neurosim import cli
+from neurosim.mlp import MLP
+
+
+@pytest.mark.parametrize("name", ["digits_dense", "digits_sparse_momentum", "digits_nest"])
+def test_recipe_reproduces_shipped_model(tmp_path, name, capsys):
+    out = tmp_path / f"{name}.npz"
+    assert cli.main(["train", "--recipe", f"models/{name}.toml", "-o", str(out), "--json"]) == 0
+    capsys.readouterr()
+    shipped, again = MLP.load(f"models/{name}.npz"), MLP.load(out)
+    assert shipped.sizes == again.sizes
+    for a, b in zip(shipped.layers, again.layers):
+        assert np.array_equal(a.weight, b.weight) and np.array_equal(a.bias, b.bias)
+        assert np.array_equal(a.mask, b.mask)
+    assert shipped.provenance["test_accuracy"] == again.provenance["test_accuracy"]
