@@ -157,8 +157,8 @@ def test_trainers_learn_and_respect_fan_in():
     for method, extra in (("dense", {}), ("sparse-momentum", {"density": 0.15}),
                           ("nest", {"grow_rounds": 1, "grow_epochs": 4, "prune_rounds": 2,
                                     "retrain_epochs": 2})):
-        o = Options(epochs=8, max_fan_in=12, seed=1, **extra)
-        p, _ = train_method(method, x, y, [16], o)
+        o = Options(epochs=20, max_fan_in=12, seed=1, lr=0.005, **extra)
+        p, _ = train_method(method, x, y, [32], o)
         mlp = p.to_mlp()
         assert max(s["max_fan_in"] for s in mlp.layer_stats()) <= 12, method
         assert mlp.accuracy(xt, yt) > 0.5, method  # chance is 0.1
