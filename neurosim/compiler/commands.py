@@ -1,0 +1,91 @@
+"""The work behind ``neurosim compile`` and ``neurosim run`` (the CLI only parses arguments)."""
+import os
+import time
+
+import numpy as np
+
+from neurosim.errors import ValidationError
+
+
+def parse_blocked(text):
+    """'3,4;10,2' → [(3, 4), (10, 2)]."""
+    if not text:
+        return []
+    try:
+        return [tuple(int(v) for v in item.split(",")) for item in text.split(";") if item]
+    except ValueError:
+        raise ValidationError(f"--blocked is {text!r}; expected ROW,COL;ROW,COL …") from None
+
+
+def compile_command(args):
+    """Compile args.model (.npz MLP or .nir graph) and save the program to args.output."""
+    from neurosim.chip.profile import get_profile
+    from neurosim.compiler import compile as compile_mlp
+    from neurosim.compiler.nir import compile_nir
+    from neurosim.mlp import MLP
+    from neurosim.nir_io import read_nir
+    profile = get_profile(args.chip)
+    options = dict(weight_encoding=args.weight_encoding, bits=args.bits,
+                   blocked=parse_blocked(args.blocked), seed=args.seed,
+                   relays=not args.no_relays, percentile=args.percentile)
+    start = time.perf_counter()
+    if args.model.endswith(".nir"):
+        import nir
+        read_nir(args.model)  # file and graph checks, with InputFileError messages
+        calibration = None
+        if args.calibration:
+            from neurosim.compiler import calibration_inputs
+            calibration = calibration_inputs(None, args.calibration)
+        compiled = compile_nir(nir.read(args.model), profile, calibration, **options)
+        mlp_meta = {}
+    else:
+        mlp = MLP.load(args.model)
+        compiled = compile_mlp(mlp, profile, calibration=args.calibration, **options)
+        mlp_meta = {"path": os.path.abspath(args.model),
+                    "dataset": args.calibration or mlp.provenance.get("dataset")}
+    seconds = time.perf_counter() - start
+    program = compiled.program
+    program = program.replace(meta=dict(program.meta, model=mlp_meta))
+    program.save(args.output)
+    report = dict(compiled.report, seconds=seconds, output=args.output)
+    if not args.json:
+        r = report
+        print(f"{args.output}: {r['cores']} cores, {r['neurons']} neurons ({r['copy_neurons']} "
+              f"copies, {r['relay_neurons']} relays), {r['axons']} axons, density "
+              f"{r['crossbar_density']:.3f}; {r['weight_encoding']} weights, quantisation error "
+              f"{r['quantisation_error']:.4f}; latency {r['latency_ticks']} ticks; hop cost "
+              f"{r['hop_cost']:.1f} (row-major {r['hop_cost_rowmajor']:.1f}); {seconds:.2f} s")
+    return report
+
+
+def run_command(args):
+    """Run a compiled program on a dataset's test split; accuracy and activity."""
+    from neurosim import data
+    from neurosim.chip.program import ChipProgram
+    from neurosim.mlp import MLP
+    from neurosim.sim import simulate
+    program = ChipProgram.load(args.program)
+    _, _, x, y = data.load(args.dataset, data_dir=args.data_dir)
+    if args.limit:
+        x, y = x[:args.limit], y[:args.limit]
+    if x.shape[1] != program.n_inputs:
+        raise ValidationError(f"dataset '{args.dataset}' has {x.shape[1]} inputs; program "
+                              f"{args.program} expects {program.n_inputs}")
+    start = time.perf_counter()
+    res = simulate(program, x, ticks=args.ticks, mode=args.mode, backend=args.backend,
+                   encoding=args.encoding, seed=args.seed)
+    seconds = time.perf_counter() - start
+    c = res.counters
+    out = {"accuracy": float(np.mean(res.predictions() == y)), "ticks": args.ticks,
+           "samples": int(len(y)), "mode": args.mode, "backend": res.backend,
+           "spikes": c.spikes, "synaptic_events": c.synaptic_events, "hops": c.hops,
+           "seconds": seconds}
+    model = program.meta.get("model", {}).get("path")
+    if model and os.path.exists(model):
+        out["mlp_accuracy"] = MLP.load(model).accuracy(x, y)
+    if not args.json:
+        mlp = f" (float MLP {out['mlp_accuracy']:.4f})" if "mlp_accuracy" in out else ""
+        print(f"accuracy {out['accuracy']:.4f}{mlp} on {len(y)} {args.dataset} test inputs, "
+              f"{args.mode} mode, {args.ticks} ticks: {c.spikes:.0f} spikes, "
+              f"{c.synaptic_events:.0f} synaptic events, {c.hops:.0f} hops, {seconds:.2f} s")
+    return out
