@@ -157,7 +157,61 @@ def _run_info(args):
     return result
 
 
-COMMANDS = ["bench", "bound", "train", "info"]
+# ---------------------------------------------------------------- compile
+def _add_compile(sub):
+    p = sub.add_parser(
+        "compile", help="compile a trained MLP (or NIR graph) into a placed chip program",
+        description="Normalise, quantise, encode weights on axon types, split into cores (fan-out "
+                    "copies, relay pairs for wide fan-in), place on the grid; print the report.")
+    p.add_argument("model", help="MLP .npz (from neurosim train) or NIR graph (.nir)")
+    p.add_argument("--chip", default="truenorth", choices=["truenorth", "ideal"],
+                   help="chip profile (default truenorth)")
+    p.add_argument("--weight-encoding", default="bitplane", choices=["trinary", "bitplane"],
+                   help="weights on typed axons (ignored by ideal: one weight per synapse)")
+    p.add_argument("--bits", type=int, default=4, help="bitplane bits, 2..4 (default 4)")
+    p.add_argument("--calibration", default=None, metavar="DATASET",
+                   help="dataset whose training inputs calibrate the scales (default: the "
+                        "model's dataset)")
+    p.add_argument("--percentile", type=float, default=99.9,
+                   help="activation percentile that maps to rate 1 (default 99.9)")
+    p.add_argument("--blocked", default=None, metavar="R,C;R,C",
+                   help="grid cores placement must avoid")
+    p.add_argument("--no-relays", action="store_true",
+                   help="refuse fan-in beyond one core instead of splitting into relay pairs")
+    p.add_argument("--seed", type=int, default=0, help="seed of calibration sampling and placement")
+    p.add_argument("-o", "--output", required=True, help="program .npz to write")
+    _json_flag(p)
+
+
+def _run_compile(args):
+    from neurosim.compiler.commands import compile_command
+    return compile_command(args)
+
+
+# ---------------------------------------------------------------- run
+def _add_run(sub):
+    p = sub.add_parser("run", help="run a compiled program on a dataset's test inputs",
+                       description="Simulate a chip program (spiking or rate mode) and report "
+                                   "accuracy and activity.")
+    p.add_argument("program", help="program .npz from neurosim compile")
+    p.add_argument("--dataset", required=True, help="digits, mnist, fashion-mnist or synthetic")
+    p.add_argument("--data-dir", default=None, help="directory of IDX files (mnist, fashion-mnist)")
+    p.add_argument("--mode", default="spiking", choices=["spiking", "rate"])
+    p.add_argument("--ticks", type=int, default=64, help="ticks per input (default 64)")
+    p.add_argument("--backend", default="core", choices=["core", "reference", "brian2"])
+    p.add_argument("--encoding", default="deterministic", choices=["deterministic", "bernoulli"],
+                   help="input spike encoding")
+    p.add_argument("--limit", type=int, default=None, help="first N test inputs only")
+    p.add_argument("--seed", type=int, default=0, help="seed of bernoulli encoding")
+    _json_flag(p)
+
+
+def _run_run(args):
+    from neurosim.compiler.commands import run_command
+    return run_command(args)
+
+
+COMMANDS = ["bench", "bound", "train", "info", "compile", "run"]
 
 
 def build_parser():
