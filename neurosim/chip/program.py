@@ -300,6 +300,12 @@ def validate(prog):
             bad = int(np.argmax((arrays[name] < 0) | (arrays[name] > hi)))
             raise ValidationError(f"field '{name}' (entry {bad}) is {arrays[name][bad]}; "
                                   f"expected 0..{hi}")
+    outputs = arrays["output_core"].astype(np.int64) * N + arrays["output_neuron"]
+    if np.unique(outputs).size != outputs.size:
+        dup = int(np.argmax([np.count_nonzero(outputs == o) > 1 for o in outputs]))
+        raise ValidationError(f"fields 'output_core'/'output_neuron' (entry {dup}) read out "
+                              "a neuron that another output class already reads; expected one "
+                              "distinct neuron per class")
 
 
 def empty_program(profile, n_cores, n_axons=None, n_neurons=None, n_inputs=0, n_outputs=0,

@@ -1,0 +1,246 @@
+"""The tick semantics: golden TrueNorth cases, reset and floor modes, known bugs elsewhere,
+backend equality (core == reference, bit for bit), rate mode, and the full 4,096-core chip."""
+import numpy as np
+import pytest
+
+from neurosim import _core
+from neurosim.chip import empty_program
+from neurosim.chip.synthetic import full_chip_program
+from neurosim.sim import simulate
+from programs import random_faults, random_program
+
+BACKENDS = ["core", "reference"]
+
+
+def one_neuron(alpha, leak, v0=0, reset_mode=0, reset_value=0, floor=0, floor_mode=0,
+               type_weights=(0, 0, 0, 0), axon_types=(), **extra):
+    """One core with one enabled neuron (neuron 0); one axon per entry of ``axon_types``, each
+    fed by external input i and connected to the neuron; the neuron is output 0."""
+    A = max(1, len(axon_types))
+    crossbar = np.zeros((1, A, 1), bool)
+    crossbar[0, :len(axon_types), 0] = True
+    return empty_program(
+        "truenorth", 1, A, 1, n_inputs=len(axon_types), n_outputs=1,
+        crossbar=crossbar, axon_type=np.array([list(axon_types) or [0]]),
+        weights=np.array(type_weights).reshape(1, 4, 1), leak=[[leak]], threshold=[[alpha]],
+        initial_potential=[[v0]], reset_mode=[[reset_mode]], reset_value=[[reset_value]],
+        floor=[[floor]], floor_mode=[[floor_mode]], enabled=[[True]],
+        input_index=np.arange(len(axon_types)), input_core=np.zeros(len(axon_types)),
+        input_axon=np.arange(len(axon_types)), **extra)
+
+
+def spike_ticks(program, ticks, backend, raster=None):
+    rates = np.zeros((1, program.n_inputs))
+    result = simulate(program, rates, ticks=ticks, backend=backend, record=True, raster=raster)
+    return list(np.nonzero(result.record[:, 0, 0, 0])[0])
+
+
+def always(ticks, n_inputs):
+    return np.ones((ticks, 1, n_inputs), np.uint8)
+
+
+# ------------------------------------------------------------------ golden cases (REFERENCES §1)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_golden_period_10(backend):
+    # α = 10, λ = +1: V reaches 10 on the 10th tick (0-indexed tick 9), then every 10 ticks
+    assert spike_ticks(one_neuron(10, 1), 40, backend) == [9, 19, 29, 39]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_golden_phase_9(backend):
+    # the same with V0 = 1: first spike on the 9th tick (1-indexed), period 10
+    assert spike_ticks(one_neuron(10, 1, v0=1), 40, backend) == [8, 18, 28, 38]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_golden_period_6(backend):
+    # α = 11, λ = 2, reset to 0: 2, 4, ..., 12 ≥ 11 on the 6th tick
+    assert spike_ticks(one_neuron(11, 2), 30, backend) == [5, 11, 17, 23, 29]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_golden_input_every_tick_period_5_phase_1(backend):
+    # A spike every tick through a 1-tick axonal delay (a relay neuron α = 1, λ = 1), s = 3,
+    # λ = −1, α = 10, floor 0. Tick 0: no input yet, V = −1 → floored to 0; then +2 per tick:
+    # V = 10 at 0-indexed tick 5 (1-indexed 6 ≡ 1 mod 5): period 5, phase 1.
+    crossbar = np.zeros((2, 1, 1), bool)
+    crossbar[1, 0, 0] = True
+    prog = empty_program(
+        "truenorth", 2, 1, 1, n_outputs=1, crossbar=crossbar,
+        weights=np.array([[[0], [0], [0], [0]], [[3], [0], [0], [0]]]),
+        leak=[[1], [-1]], threshold=[[1], [10]], enabled=[[True], [True]],
+        dest_core=[[1], [-1]], dest_axon=[[0], [0]], dest_delay=[[1], [1]],
+        output_core=[1], output_neuron=[0])
+    for_backend = simulate(prog, np.zeros((1, 0)), ticks=21, backend=backend, record=True)
+    ticks = list(np.nonzero(for_backend.record[:, 0, 1, 0])[0])
+    assert ticks == [5, 10, 15, 20]
+    assert [(t + 1) % 5 for t in ticks] == [1, 1, 1, 1]
+
+
+# ------------------------------------------------------------------ reset and floor modes
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_reset_modes(backend):
+    # λ = 3, α = 10. Mode 0 (V ← 0): 3, 6, 9, 12* → period 4.
+    assert spike_ticks(one_neuron(10, 3, reset_mode=0), 16, backend) == [3, 7, 11, 15]
+    # Mode 1 (V ← V − α): 3, 6, 9, 12*→2, 5, 8, 11*→1, 4, 7, 10*→0, 3, 6, 9, 12*
+    assert spike_ticks(one_neuron(10, 3, reset_mode=1), 14, backend) == [3, 6, 9, 13]
+    # Mode 2 (no reset): once above α it fires every tick
+    assert spike_ticks(one_neuron(10, 3, reset_mode=2), 7, backend) == [3, 4, 5, 6]
+    # Mode 0 with R = 5: 3, 6, 9, 12*→5, 8, 11*→5, 8, 11*
+    assert spike_ticks(one_neuron(10, 3, reset_mode=0, reset_value=5), 9, backend) == [3, 5, 7]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_floor_saturates_at_minus_beta(backend):
+    # λ = −1, β = 5: V = −1 … −5, then stays at −5. One input spike of weight 16 at tick 10:
+    # −5 + 16 − 1 = 10 ≥ α = 10 → spike at tick 10. Without a floor V would be −10 → 5: silent.
+    prog = one_neuron(10, -1, floor=5, type_weights=(16, 0, 0, 0), axon_types=(0,))
+    raster = np.zeros((12, 1, 1), np.uint8)
+    raster[10] = 1
+    assert spike_ticks(prog, 12, backend, raster=raster) == [10]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_floor_reset_to_minus_R(backend):
+    # floor mode 1, R = 2, β = 5, λ = −1: −1 … −5, −6 → −2, −3, −4, −5, −6 → −2 (tick 9).
+    # Tick 10 with an input of weight 13: −2 + 13 − 1 = 10 → spike. Saturating would give 7: none.
+    raster = np.zeros((12, 1, 1), np.uint8)
+    raster[10] = 1
+    reset = one_neuron(10, -1, floor=5, floor_mode=1, reset_value=2,
+                       type_weights=(13, 0, 0, 0), axon_types=(0,))
+    saturate = one_neuron(10, -1, floor=5, floor_mode=0, reset_value=2,
+                          type_weights=(13, 0, 0, 0), axon_types=(0,))
+    assert spike_ticks(reset, 12, backend, raster=raster) == [10]
+    assert spike_ticks(saturate, 12, backend, raster=raster) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_nemo_regression_floor_is_at_minus_beta_not_plus_beta(backend):
+    # NeMo compared against +β: a positive sub-threshold potential (3 < β = 5) was floored.
+    # Correct: 3, 6, 9, 12 → spike at tick 3.
+    assert spike_ticks(one_neuron(10, 3, floor=5), 4, backend) == [3]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_nemo_regression_negative_weights_survive(backend):
+    # NeMo ANDed weight with connectivity, losing negative weights. λ = +2, α = 10, an input
+    # every tick on an axon of weight −5: V = −3 per tick → never fires. With the synapse lost
+    # it would fire every 5 ticks.
+    prog = one_neuron(10, 2, type_weights=(0, -5, 0, 0), axon_types=(1,), floor=100)
+    assert spike_ticks(prog, 30, backend, raster=always(30, 1)) == []
+    unconnected = prog.replace(crossbar=np.zeros_like(prog.crossbar))
+    assert spike_ticks(unconnected, 30, backend, raster=always(30, 1)) == [4, 9, 14, 19, 24, 29]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_axon_types_select_the_neurons_weight(backend):
+    # axons of types 0 and 3, s = (+7, 0, 0, −3): +4 per tick, α = 8 → spike every 2nd tick
+    prog = one_neuron(8, 0, type_weights=(7, 0, 0, -3), axon_types=(0, 3))
+    assert spike_ticks(prog, 8, backend, raster=always(8, 2)) == [1, 3, 5, 7]
+
+
+def test_counters_of_a_hand_built_chain():
+    # neuron (core 0) fires every tick, routed to core 1 at grid distance 3 + 4 = 7 hops;
+    # core 1's axon drives 3 neurons → 3 synaptic events per arriving spike
+    crossbar = np.zeros((2, 1, 3), bool)
+    crossbar[1, 0, :] = True
+    prog = empty_program(
+        "truenorth", 2, 1, 3, n_outputs=1, crossbar=crossbar,
+        leak=[[1, 0, 0], [0, 0, 0]], threshold=[[1, 1, 1], [100, 100, 100]],
+        enabled=[[True, False, False], [True, True, True]],
+        dest_core=[[1, -1, -1], [-1, -1, -1]], dest_axon=np.zeros((2, 3)), dest_delay=[[2, 1, 1], [1, 1, 1]],
+        core_xy=[[0, 0], [3, 4]], output_core=[0], output_neuron=[0])
+    for backend in BACKENDS:
+        c = simulate(prog, np.zeros((2, 0)), ticks=10, backend=backend).counters
+        assert c.spikes == 2 * 10            # batch of 2, 10 ticks
+        assert c.hops == 2 * 10 * 7
+        assert c.synaptic_events == 2 * 8 * 3   # delay 2: spikes of ticks 0..7 arrive by tick 9
+        assert c.neuron_updates == 2 * 10 * 4
+        assert c.cores_powered == 2
+
+
+# ------------------------------------------------------------------ core == reference
+@pytest.mark.parametrize("profile", ["truenorth", "ideal"])
+def test_core_equals_reference_on_random_programs(profile):
+    rng = np.random.default_rng(2024 if profile == "truenorth" else 7)
+    for case in range(120):
+        prog = random_program(rng, profile)
+        faults = random_faults(rng, prog) if case % 2 else None
+        B = int(rng.integers(1, 5))
+        ticks = int(rng.integers(1, 40))
+        rates = rng.random((B, prog.n_inputs))
+        encoding = "bernoulli" if case % 3 == 0 else "deterministic"
+        results = [simulate(prog, rates, ticks=ticks, backend=b, faults=faults, record=True,
+                            encoding=encoding, seed=case) for b in BACKENDS]
+        core, ref = results
+        assert np.array_equal(core.record, ref.record), f"case {case}: spike records differ"
+        assert np.array_equal(core.counts, ref.counts), f"case {case}"
+        assert np.array_equal(core.first_spike, ref.first_spike), f"case {case}"
+        assert core.counters == ref.counters, f"case {case}: {core.counters} != {ref.counters}"
+
+
+def test_core_results_do_not_depend_on_thread_count():
+    rng = np.random.default_rng(5)
+    prog = random_program(rng, max_cores=8, max_axons=32, max_neurons=32)
+    raster = (rng.random((30, 6, prog.n_inputs)) < 0.5).astype(np.uint8)
+    one = _core.run_spiking(prog, raster, record=True, num_threads=1)
+    two = _core.run_spiking(prog, raster, record=True, num_threads=2)
+    for key in one:
+        assert np.array_equal(one[key], two[key]), key
+
+
+# ------------------------------------------------------------------ rate mode
+def test_spiking_converges_to_rate_mode():
+    rng = np.random.default_rng(11)
+    errors = {}
+    prog = random_program(rng, "truenorth", max_cores=4, max_axons=16, max_neurons=16,
+                          feed_forward=True)
+    C, _, N = prog.crossbar.shape
+    prog = prog.replace(reset_mode=np.ones((C, N), np.uint8), floor=np.full((C, N), 10 ** 5),
+                        threshold=rng.integers(8, 20, (C, N)), initial_potential=np.zeros((C, N)),
+                        enabled=np.ones((C, N), bool))
+    rates = rng.random((8, prog.n_inputs))
+    expected = simulate(prog, rates, mode="rate").neuron_rates
+    for ticks in (50, 5000):
+        spiking = simulate(prog, rates, ticks=ticks, record=True)
+        observed = spiking.record.mean(axis=0)          # (B, C, N) firing rate per tick
+        errors[ticks] = np.abs(observed - expected).max()
+    assert errors[5000] < 0.01
+    assert errors[5000] < errors[50] / 5
+
+
+def test_rate_mode_closed_form_by_hand():
+    # two inputs at rates 0.5 and 0.25 on axons of weights +4 and +8 (types 0, 1), λ = 1,
+    # α = 10: r = (0.5·4 + 0.25·8 + 1)/10 = 0.5
+    prog = one_neuron(10, 1, type_weights=(4, 8, 0, 0), axon_types=(0, 1))
+    out = simulate(prog, [[0.5, 0.25]], mode="rate", ticks=100)
+    assert out.rates[0, 0] == pytest.approx(0.5)
+    assert out.counters.synaptic_events == pytest.approx((0.5 + 0.25) * 100)
+    assert out.counters.spikes == pytest.approx(50)
+
+
+def test_rate_mode_refuses_a_routing_cycle():
+    prog = one_neuron(10, 1, dest_core=[[0]], dest_axon=[[0]])
+    with pytest.raises(Exception, match="feed-forward"):
+        simulate(prog, np.zeros((1, 0)), mode="rate")
+
+
+# ------------------------------------------------------------------ the full chip
+def test_full_chip_builds_steps_and_fits_in_memory():
+    prog = full_chip_program(seed=1)
+    period = prog.meta["period_ticks"]
+    result = simulate(prog, np.zeros((1, 0)), ticks=period)
+    c = result.counters
+    neurons = 4096 * 256
+    # exactly one spike per neuron per period (20 Hz at 1 ms ticks) …
+    assert c.spikes == neurons
+    assert c.hops == pytest.approx(neurons * prog.meta["mean_hops_per_spike"])
+    # … each arriving one tick later on its own axon; every neuron has exactly 128 synapses, so
+    # one spike on every axon of the chip makes 4096 · 256 · 128 events
+    arrived = simulate(prog, np.zeros((1, 0)), ticks=period + 1).counters
+    assert arrived.synaptic_events == neurons * 128
+    kernel_state = 16 * 4096 * 256 + 4096 * 256 * (4 + 1)   # ring buffer + V + fired flags
+    total_mb = (prog.memory_bytes() + kernel_state) / 2 ** 20
+    print(f"full chip: program {prog.memory_bytes() / 2**20:.0f} MiB, kernel state "
+          f"{kernel_state / 2**20:.0f} MiB")
+    assert total_mb < 1024
