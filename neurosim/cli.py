@@ -211,7 +211,40 @@ def _run_run(args):
     return run_command(args)
 
 
-COMMANDS = ["bench", "bound", "train", "info", "compile", "run"]
+# ---------------------------------------------------------------- power
+def _add_power(sub):
+    p = sub.add_parser(
+        "power", help="chip power and energy per inference of a compiled program",
+        description="Simulate a compiled program on a dataset's test inputs and turn its activity "
+                    "(synaptic events, neuron updates, spikes, hops, powered cores) into power "
+                    "(mW) at an inference rate, energy per inference (µJ) and a breakdown by "
+                    "component; check a power budget. --calibration runs Merolla et al.'s "
+                    "full-chip operating point instead (72 mW, 26 pJ per synaptic event).")
+    p.add_argument("program", nargs="?", help="program .npz from neurosim compile")
+    p.add_argument("--calibration", action="store_true",
+                   help="run the full-chip calibration workload instead of PROGRAM")
+    p.add_argument("--dataset", default=None,
+                   help="test inputs that drive the program (default: the program's dataset)")
+    p.add_argument("--data-dir", default=None, help="directory of IDX files (mnist, fashion-mnist)")
+    p.add_argument("--limit", type=int, default=None, help="first N test inputs only")
+    p.add_argument("--inference-rate", type=float, default=None, metavar="HZ",
+                   help="required inferences per second (default: real time, 1000/ticks)")
+    p.add_argument("--ticks", type=int, default=None,
+                   help="ticks per input (default 64; 100 with --calibration)")
+    p.add_argument("--mode", default="spiking", choices=["spiking", "rate"])
+    p.add_argument("--profile", default=None, metavar="P|FILE.toml",
+                   help="power profile: truenorth, loihi or a TOML file (default: the chip's)")
+    p.add_argument("--budget-mw", type=float, default=None, metavar="B",
+                   help="power budget: pass/fail, margin and the highest rate that fits")
+    _json_flag(p)
+
+
+def _run_power(args):
+    from neurosim import power
+    return power.run_cli(args)
+
+
+COMMANDS = ["bench", "bound", "train", "info", "compile", "run", "power"]
 
 
 def build_parser():
