@@ -129,7 +129,7 @@ def build_stages(layers, calibration_rates, encoding, sum_encoding, profile, axo
         if wide.size:
             P = -(-n_in // F)
             bounds = np.linspace(0, n_in, P + 1).round().astype(int)
-            x = calibration_rates[l][:256]
+            x = calibration_rates[l]
             sigma = np.full(wide.size, 1e-9)
             for p in range(P):
                 z = x[:, bounds[p]:bounds[p + 1]] @ layer.weight[bounds[p]:bounds[p + 1]][:, wide]

@@ -1,0 +1,261 @@
+"""Compiler: MLP → ChipProgram. Accuracy on digits, rate-mode equivalence, relays, placement."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neurosim import data
+from neurosim.chip.program import ChipProgram
+from neurosim.compiler import compile
+from neurosim.compiler.nir import compile_nir, to_nir
+from neurosim.compiler.normalise import rate_forward
+from neurosim.errors import DoesNotFitError
+from neurosim.mlp import MLP, Layer
+from neurosim.nir_io import from_graph, to_graph
+from neurosim.sim import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.load("digits")
+
+
+@pytest.fixture(scope="module")
+def dense():
+    return MLP.load(ROOT / "models" / "digits_dense.npz")
+
+
+@pytest.fixture(scope="module")
+def compiled(dense, digits):
+    x = digits[0]
+    return {"ideal": compile(dense, "ideal", calibration=x),
+            "bitplane": compile(dense, "truenorth", "bitplane", calibration=x),
+            "trinary": compile(dense, "truenorth", "trinary", calibration=x)}
+
+
+def random_mlp(sizes, seed=0, density=1.0):
+    rng = np.random.default_rng(seed)
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        mask = rng.random((n_in, n_out)) < density
+        layers.append(Layer(rng.normal(0, 1 / np.sqrt(n_in * density), (n_in, n_out)) * mask,
+                            rng.normal(0, 0.05, n_out), mask))
+    return MLP(layers, "relu")
+
+
+def sources_per_axon(program):
+    """How many sources (inputs and routed neurons) drive each (core, axon)."""
+    count = np.zeros((program.n_cores, program.n_axons), np.int64)
+    np.add.at(count, (program.input_core, program.input_axon), 1)
+    routed = program.dest_core >= 0
+    np.add.at(count, (program.dest_core[routed], program.dest_axon[routed]), 1)
+    return count
+
+
+# ------------------------------------------------------------------ accuracy on digits
+@pytest.mark.parametrize("name, rate_tol, spike_tol", [("ideal", 0.005, 0.015),
+                                                       ("bitplane", 0.015, 0.025)])
+def test_digits_accuracy(compiled, dense, digits, name, rate_tol, spike_tol):
+    _, _, xt, yt = digits
+    float_acc = dense.accuracy(xt, yt)
+    rate = simulate(compiled[name].program, xt, mode="rate")
+    spike = simulate(compiled[name].program, xt, ticks=64)
+    assert abs(np.mean(rate.predictions() == yt) - float_acc) <= rate_tol
+    assert abs(np.mean(spike.predictions() == yt) - float_acc) <= spike_tol
+
+
+def test_trinary_runs_and_reports(compiled, digits):
+    _, _, xt, yt = digits
+    c = compiled["trinary"]
+    assert c.report["weight_encoding"] == "trinary" and c.report["fan_in_per_core"] == 128
+    assert 0.7 < np.mean(simulate(c.program, xt, mode="rate").predictions() == yt)
+
+
+# ------------------------------------------------------------------ equivalences
+@pytest.mark.parametrize("name", ["ideal", "bitplane", "trinary"])
+def test_rate_mode_equals_float_quantised_network(compiled, digits, name):
+    c = compiled[name]
+    xt = digits[2]
+    rate = simulate(c.program, xt, mode="rate").rates
+    np.testing.assert_allclose(rate, c.stage_rates(xt), atol=1e-12)
+    if name == "ideal":  # 16-bit weights: the quantised network is the normalised float one
+        np.testing.assert_allclose(rate, rate_forward(c.layers, xt)[-1], atol=2e-3)
+
+
+def test_normalisation_reproduces_relu_network(dense, digits):
+    x, _, xt, _ = digits
+    c = compile(dense, "ideal", calibration=x, percentile=100.0)
+    out = c.layers[-1]
+    logits = dense.forward(xt.astype(np.float64))
+    # percentile 100: no hidden clipping, so (logits + s)/λ_out is exact where it lies in [0, 1]
+    expected = np.clip((logits + out.shift) / out.scale, 0, 1)
+    np.testing.assert_allclose(rate_forward(c.layers, xt)[-1], expected, atol=1e-5)
+
+
+def test_relay_pairs_reproduce_partial_sum_split(digits):
+    x = digits[0][:600]      # every calibration sample is used: σ_j covers each partial sum
+    mlp = random_mlp([64, 24, 10], seed=1)
+    whole = compile(mlp, "ideal", calibration=x, percentile=100.0)
+    split = compile(mlp, "ideal", calibration=x, percentile=100.0, max_axons=16)
+    assert whole.report["relay_neurons"] == 0
+    # 64 inputs in groups of 16: 4 relay pairs per neuron of both layers (fan-in 64 and 24)
+    assert split.report["relay_neurons"] == 2 * 4 * 24 + 2 * 2 * 10
+    assert split.report["relay_latency_ticks"] == 2
+    xs = x[:200]
+    r_split = simulate(split.program, xs, mode="rate").rates
+    np.testing.assert_allclose(r_split, split.stage_rates(xs), atol=1e-12)
+    np.testing.assert_allclose(r_split, simulate(whole.program, xs, mode="rate").rates,
+                               atol=1e-3)
+    for st in (st for st in split.stages if st.kind == "sum"):   # weights ±σ_j, one magnitude
+        mags = np.abs(st.q)
+        assert all(len(np.unique(mags[st.indptr[u]:st.indptr[u + 1]])) == 1 for u in range(st.n))
+
+
+@pytest.mark.parametrize("name", ["bitplane", "trinary"])
+def test_core_equals_reference_on_compiled(compiled, digits, name):
+    prog = compiled[name].program
+    xt = digits[2][:12]
+    a = simulate(prog, xt, ticks=24, backend="core", record=True)
+    b = simulate(prog, xt, ticks=24, backend="reference", record=True)
+    assert np.array_equal(a.record, b.record) and a.counters == b.counters
+
+
+def test_core_equals_reference_with_relays(digits):
+    c = compile(random_mlp([64, 40, 10], seed=2), "truenorth", "trinary", calibration=digits[0],
+                max_axons=48)
+    assert c.report["relay_neurons"] > 0
+    xt = digits[2][:8]
+    a = simulate(c.program, xt, ticks=20, backend="core", record=True)
+    b = simulate(c.program, xt, ticks=20, backend="reference", record=True)
+    assert np.array_equal(a.record, b.record)
+
+
+def test_brian2_reproduces_compiled_spikes(digits):
+    pytest.importorskip("brian2")
+    from neurosim.sim import brian2_backend
+    nest = MLP.load(ROOT / "models" / "digits_nest.npz")
+    prog = compile(nest, "truenorth", "trinary", calibration=digits[0]).program
+    from neurosim.sim.encoding import encode
+    raster = encode(digits[2][:3], 16)
+    a = brian2_backend.run_spiking(prog, raster, record=True, target="numpy")
+    b = simulate(prog, digits[2][:3], ticks=16, backend="core", record=True)
+    assert np.array_equal(a["record"], b.record) and a["record"].sum() > 0
+
+
+# ------------------------------------------------------------------ structure
+@pytest.mark.parametrize("name", ["ideal", "bitplane", "trinary"])
+def test_programs_validate_and_map_back(compiled, dense, name, tmp_path):
+    c = compiled[name]
+    prog = c.program
+    path = tmp_path / "p.npz"
+    prog.save(path)
+    loaded = ChipProgram.load(path)      # validates on construction
+    assert loaded.meta["layers"][0]["neurons"] == prog.meta["layers"][0]["neurons"]
+    assert sources_per_axon(prog).max() == 1          # no two sources share an axon
+    listed = np.zeros_like(prog.enabled)
+    for entry in prog.meta["layers"]:
+        assert entry["size"] == dense.sizes[entry["layer"] + 1]
+        for unit in entry["neurons"]:
+            for core, neuron in unit:
+                assert prog.neuron_group[core, neuron] == entry["layer"]
+                listed[core, neuron] = True
+        for unit in entry["relays"]:
+            for core, neuron, _ in unit:
+                listed[core, neuron] = True
+    assert np.array_equal(listed, prog.enabled)
+    assert np.array_equal(prog.neuron_group >= 0, prog.enabled)
+    out = prog.meta["layers"][-1]["neurons"]
+    assert [tuple(u[0]) for u in out] == list(zip(prog.output_core.tolist(),
+                                                  prog.output_neuron.tolist()))
+    r = c.report
+    for key in ("cores", "neurons", "axons", "crossbar_density", "copy_neurons",
+                "relay_neurons", "latency_ticks", "hop_cost", "hop_cost_rowmajor",
+                "quantisation_error", "weight_encoding", "profile"):
+        assert key in r
+    assert r["cores"] == prog.n_cores and r["neurons"] == int(prog.enabled.sum())
+
+
+def test_bitplane_digits_encode_levels():
+    from neurosim.chip.profile import TRUENORTH
+    from neurosim.compiler.encode import get_encoding
+    enc = get_encoding("bitplane", TRUENORTH, 4)
+    q = np.arange(-8, 8)
+    assert np.array_equal(enc.digits(q) @ np.array(enc.coef), q)
+    tri = get_encoding("trinary", TRUENORTH)
+    assert np.array_equal(tri.digits(np.array([-1, 0, 1])) @ np.array(tri.coef), [-1, 0, 1])
+    assert enc.gmax * 8 <= 255
+
+
+def test_placement_beats_rowmajor_on_100_cores():
+    rng = np.random.default_rng(0)
+    mlp = random_mlp([128, 512, 512, 10], seed=3)
+    c = compile(mlp, "truenorth", "bitplane", calibration=rng.random((300, 128)))
+    r = c.report
+    assert r["cores"] >= 100
+    assert r["hop_cost"] <= 0.7 * r["hop_cost_rowmajor"]
+    xs = rng.random((5, 128))
+    np.testing.assert_allclose(simulate(c.program, xs, mode="rate").rates, c.stage_rates(xs),
+                               atol=1e-12)
+
+
+def test_blocked_cores_are_avoided(dense, digits):
+    blocked = [(0, 0), (0, 1), (1, 0)]
+    c = compile(dense, "truenorth", calibration=digits[0][:100], blocked=blocked)
+    assert not {tuple(p) for p in c.program.core_xy.tolist()} & set(blocked)
+
+
+# ------------------------------------------------------------------ refusals
+def test_fan_in_refusal_names_the_fix(digits):
+    mlp = random_mlp([64, 16, 10])
+    with pytest.raises(DoesNotFitError, match=r"fan-in 64.*32 inputs.*--max-fan-in 32"):
+        compile(mlp, "truenorth", "bitplane", calibration=digits[0], relays=False, max_axons=128)
+
+
+def test_network_too_big_for_grid(digits):
+    mlp = random_mlp([64, 300, 10])
+    with pytest.raises(DoesNotFitError, match=r"needs \d+ cores; chip 'truenorth' has 4 "):
+        compile(mlp, "truenorth", calibration=digits[0][:50],
+                blocked=[(r, c) for r in range(64) for c in range(64) if r or c > 3])
+
+
+# ------------------------------------------------------------------ NIR
+def test_nir_export_is_the_quantised_network(compiled, digits):
+    c = compiled["bitplane"]
+    xt = digits[2][:50].astype(np.float64)
+    mlp = from_graph(to_nir(c))
+    np.testing.assert_allclose(np.clip(mlp.forward(xt), 0, 1), c.stage_rates(xt), atol=1e-6)
+
+
+def test_compile_nir_snn_graph(dense, digits):
+    x, _, xt, yt = digits
+    graph = to_graph(dense)
+    c = compile_nir(graph, "ideal", calibration=x)
+    acc = np.mean(simulate(c.program, xt, mode="rate").predictions() == yt)
+    assert abs(acc - dense.accuracy(xt, yt)) <= 0.005
+
+
+# ------------------------------------------------------------------ CLI
+def test_cli_compile_and_run(tmp_path):
+    out = tmp_path / "prog.npz"
+    env = {"PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "neurosim"]
+    res = subprocess.run(cmd + ["compile", str(ROOT / "models" / "digits_dense.npz"), "--chip",
+                                "ideal", "-o", str(out), "--json"],
+                         capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["profile"] == "ideal"
+    res = subprocess.run(cmd + ["run", str(out), "--dataset", "digits", "--mode", "rate",
+                                "--json"], capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout)
+    assert abs(got["accuracy"] - got["mlp_accuracy"]) <= 0.005
+    assert {"ticks", "spikes", "synaptic_events", "hops", "seconds"} <= set(got)
+    res = subprocess.run(cmd + ["compile", str(ROOT / "models" / "digits_dense.npz"),
+                                "--blocked", "70,1", "-o", str(out)],
+                         capture_output=True, text=True, env=env)
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
