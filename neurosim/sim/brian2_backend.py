@@ -137,8 +137,9 @@ def run_spiking(program, raster, record=False, target="numpy", relay=None, build
     ``target``: Brian2 code generation target, "numpy", "cython" or "cpp_standalone";
     ``relay``: None (auto), True or False (see the module docstring); ``build_dir``: directory of
     the ``cpp_standalone`` project (default: a fresh one under /tmp); ``timing``: a dict that, if
-    given, receives ``build_s`` (network construction) and ``run_s`` (the simulation run; for
-    cpp_standalone the C++ main loop time Brian2 reports) in seconds.
+    given, receives ``build_s`` (network construction) and ``run_s`` (the simulation run, wall clock;
+    for cpp_standalone the C++ main loop time Brian2 reports) and, for the runtime targets,
+    ``run_cpu_s`` (CPU time of the run), in seconds, and ``relay`` (the routing form used).
     """
     raster = np.asarray(raster)
     T, B, _ = raster.shape
@@ -188,11 +189,16 @@ def run_spiking(program, raster, record=False, target="numpy", relay=None, build
                beta : integer (constant)
                R : integer (constant)
                rmode : integer (constant)
-               fmode : integer (constant)""",
+               fmode : integer (constant)
+               period : integer (constant, shared)
+               ticks : integer (constant, shared)""",
             threshold="v >= alpha and timestep(t, dt) % period < ticks",
             reset="v = int(rmode == 0) * R + int(rmode == 1) * (v - alpha) + int(rmode == 2) * v",
-            clock=clock, name="neurons",
-            namespace={"period": P, "ticks": T})
+            clock=clock, name="neurons", namespace={})
+        # batch layout as shared variables, not namespace constants: code generation would
+        # freeze constants into the code, and every new (T, B) would then need a recompile
+        neurons.period = P
+        neurons.ticks = T
         neurons.v0 = program.initial_potential[sl]
         neurons.v = program.initial_potential[sl]
         neurons.leak = program.leak[sl]
@@ -267,7 +273,9 @@ def run_spiking(program, raster, record=False, target="numpy", relay=None, build
         objects.append(neuron_mon)
         net = b2.Network(*objects)
         t1 = time.perf_counter()
+        c1 = time.process_time()
         net.run(steps * ms, namespace={})
+        run_cpu_s = time.process_time() - c1
         if standalone:
             b2.device.build(directory=build_dir, compile=True, run=True, with_output=False)
             run_s = float(b2.device._last_run_time)
@@ -276,6 +284,8 @@ def run_spiking(program, raster, record=False, target="numpy", relay=None, build
         if timing is not None:
             timing["build_s"] = t1 - t0
             timing["run_s"] = run_s
+            if not standalone:
+                timing["run_cpu_s"] = run_cpu_s
             timing["relay"] = bool(relay)
 
         # ---------------------------------------------------------------- read-out
