@@ -412,6 +412,8 @@ def calibration(profile="truenorth", ticks=100, hop_rows=21, hop_cols=21, backen
     """
     from neurosim.chip.synthetic import full_chip_program
     from neurosim.sim import simulate
+    if ticks < 1:
+        raise ValidationError(f"ticks is {ticks}; expected at least 1")
     program = full_chip_program("truenorth", rate_hz=MEROLLA_RATE_HZ,
                                 synapses_per_neuron=MEROLLA_SYNAPSES, hop_rows=hop_rows,
                                 hop_cols=hop_cols, seed=seed)
@@ -439,7 +441,8 @@ def run_cli(args):
     if args.calibration:
         if args.program:
             raise ValidationError("PROGRAM given with --calibration; expected one or the other")
-        out = calibration(args.profile or "truenorth", ticks=args.ticks or 100)
+        out = calibration(args.profile or "truenorth", ticks=100 if args.ticks is None
+                          else args.ticks)
         if not args.json:
             b = out["breakdown"]
             print(f"calibration ({out['profile']}, {out['ticks']} ticks, {out['cores_powered']} "
@@ -464,12 +467,16 @@ def run_cli(args):
     if x.shape[1] != program.n_inputs:
         raise ValidationError(f"dataset '{dataset}' has {x.shape[1]} inputs; program "
                               f"{args.program} expects {program.n_inputs}")
-    ticks = args.ticks or 64
+    if args.limit is not None and args.limit < 1:
+        raise ValidationError(f"--limit is {args.limit}; expected at least 1")
+    ticks = 64 if args.ticks is None else args.ticks
     res = simulate(program, x, ticks=ticks, mode=args.mode)
     report = power(res.counters, profile, tick_ms=program.profile.tick_ms,
                    inference_rate_hz=args.inference_rate)
+    realtime = power(res.counters, profile, tick_ms=program.profile.tick_ms)
     out = report.to_dict()
     out.update(dataset=dataset, inputs=int(x.shape[0]), ticks=ticks, mode=args.mode,
+               realtime_power_mw=realtime.power_mw,
                max_inference_rate_hz=report.realtime_rate_hz, within_budget=None,
                budget_mw=None, margin_mw=None)
     if args.budget_mw is not None:
