@@ -244,7 +244,45 @@ def _run_power(args):
     return power.run_cli(args)
 
 
-COMMANDS = ["bench", "bound", "train", "info", "compile", "run", "power"]
+# ---------------------------------------------------------------- report
+def _add_report(sub):
+    p = sub.add_parser(
+        "report", help="rebuild the HTML report of a mission from its saved results",
+        description="Build RESULTS_DIR/report.html (one self-contained file: figures embedded, "
+                    "no network needed) from a `neurosim mission` results directory: headline "
+                    "numbers, overview, accuracy, reliability, Erf/Fep vs observed error, faults, "
+                    "power, core heat maps, provenance. The same results give the same bytes.")
+    p.add_argument("results", metavar="RESULTS_DIR", help="a `neurosim mission` output directory")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="where to write the HTML (default RESULTS_DIR/report.html)")
+    _json_flag(p)
+
+
+def _run_report(args):
+    from neurosim.report import html
+    return html.run_cli(args)
+
+
+# ---------------------------------------------------------------- compare
+def _add_compare(sub):
+    p = sub.add_parser(
+        "compare", help="several missions side by side (table + figure in compare.html)",
+        description="Compare mission results, e.g. the dense, sparse-momentum and NeST digits "
+                    "models on one scenario: cores and power against mission reliability "
+                    "(over-provisioning against compactness), reliability and accuracy over time. "
+                    "Writes compare.html and compare.json.")
+    p.add_argument("results", nargs="+", metavar="DIR", help="two or more mission results directories")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="output directory (default ./neurosim-compare)")
+    _json_flag(p)
+
+
+def _run_compare(args):
+    from neurosim.report import compare
+    return compare.run_cli(args)
+
+
+COMMANDS = ["bench", "bound", "train", "info", "compile", "run", "power", "report", "compare"]
 
 
 def build_parser():

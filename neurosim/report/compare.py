@@ -1,0 +1,179 @@
+"""Several missions side by side: ``neurosim compare DIR... [--out DIR] [--json]``.
+
+The study users run first: the dense, sparse-momentum and NeST digits models flown through the same
+scenario. Over-provisioning (more cores, more neurons to lose before accuracy drops) against
+compactness (fewer cores, less power, but each dead neuron costs more): the page plots cores used
+and power against final mission reliability, and reliability and median accuracy over time, with a
+table of the headline numbers. Writes ``compare.html`` (self-contained, deterministic) and
+``compare.json`` into the output directory.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from neurosim.errors import ValidationError
+from neurosim.report import plots
+from neurosim.report.html import CSS, _atomic_write, _missing, e, headline, num, pct
+from neurosim.report.results import MissionResults
+
+DEFAULT_OUT = "neurosim-compare"
+
+
+def _label(res, others):
+    """A short label: the model name when the models differ, else the directory name."""
+    model = res.s("model", "run.model") or res.sc("run.model")
+    if isinstance(model, dict):
+        model = model.get("name") or model.get("path")
+    if model:
+        name = os.path.splitext(os.path.basename(str(model)))[0]
+        if name.startswith("digits_"):
+            name = name[len("digits_"):]
+        return name
+    return os.path.basename(res.path.rstrip(os.sep))
+
+
+def mission_row(res):
+    """The comparison numbers of one mission (JSON-ready)."""
+    h = headline(res)
+    comp = res.s("compile", "compile_report")
+    comp = comp if isinstance(comp, dict) else {}
+    cores = res.s("cores", "cores_used") or comp.get("cores")
+    _, p_mid, _ = plots.power_series(res)
+    mean_power = float(np.nanmean(p_mid)) if p_mid is not None and len(p_mid) else None
+    return {
+        "results": res.path, "scenario": str(res.name),
+        "cores": int(cores) if cores is not None else None,
+        "neurons": comp.get("neurons"),
+        "power_mw": mean_power,
+        "power_mw_initial": h["power_mw_initial"], "power_mw_final": h["power_mw_final"],
+        "energy_per_inference_uj": h["energy_per_inference_uj"],
+        "final_accuracy_p05": h["final_accuracy_p05"],
+        "final_accuracy_p50": h["final_accuracy_p50"],
+        "reliability": h["reliability_final"],
+        "dead_neurons_final_mean": h["dead_neurons_final_mean"],
+        "erf_safe": h["erf_safe"],
+    }
+
+
+def _clean(v):
+    if isinstance(v, (np.floating, np.integer)):
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    return v
+
+
+def compare(dirs):
+    """Load the missions and return (results, rows)."""
+    if len(dirs) < 2:
+        raise ValidationError(f"compare: {len(dirs)} results directory given; expected at least 2")
+    results = [MissionResults(d) for d in dirs]
+    rows = []
+    for res in results:
+        row = {k: _clean(v) for k, v in mission_row(res).items()}
+        row["label"] = _label(res, results)
+        rows.append(row)
+    labels = [r["label"] for r in rows]
+    if len(set(labels)) < len(labels):   # same model twice: fall back to directory names
+        for r, res in zip(rows, results):
+            r["label"] = os.path.basename(res.path.rstrip(os.sep))
+    return results, rows
+
+
+def render(results, rows):
+    missions = []
+    for res, row in zip(results, rows):
+        _, acc, _ = res.percentile_series("accuracy")
+        missions.append(dict(row, times=res.times(),
+                             reliability_series=res.get("reliability", "mission_reliability"),
+                             accuracy_p50=acc))
+    fig = plots.compare_figure(missions)
+    scen = sorted({r["scenario"] for r in rows})
+    same = len(scen) == 1
+    cols = [("label", "mission", None), ("cores", "cores", "int"), ("neurons", "neurons", "int"),
+            ("power_mw", "mean power (mW)", "num"),
+            ("energy_per_inference_uj", "µJ / inference", "num"),
+            ("final_accuracy_p50", "final accuracy p50", "pct"),
+            ("final_accuracy_p05", "final accuracy p5", "pct"),
+            ("reliability", "final reliability", "pct"),
+            ("dead_neurons_final_mean", "dead neurons", "num"), ("erf_safe", "Erf safe", "bool")]
+    head = "".join(f'<th class="{"" if k == "label" else "num"}">{e(t)}</th>' for k, t, _ in cols)
+    body = ""
+    for r in rows:
+        cells = []
+        for k, _, kind in cols:
+            v = r.get(k)
+            if kind is None:
+                cells.append(f"<td><b>{e(str(v))}</b></td>")
+                continue
+            if v is None:
+                s = "–"
+            elif kind == "pct":
+                s = pct(v)
+            elif kind == "bool":
+                s = "yes" if v else "no"
+            elif kind == "int":
+                s = str(int(v))
+            else:
+                s = num(v)
+            cells.append(f'<td class="num">{e(s)}</td>')
+        body += "<tr>" + "".join(cells) + "</tr>"
+    # the reading of the study, in one sentence
+    lead = ""
+    have = [r for r in rows if r["cores"] is not None and r["reliability"] is not None]
+    if len(have) >= 2:
+        big = max(have, key=lambda r: r["cores"])
+        small = min(have, key=lambda r: r["cores"])
+        lead = (f"<p class=\"lead\">The largest mapping (<b>{e(big['label'])}</b>, {big['cores']} "
+                f"cores) ends with reliability {pct(big['reliability'])}; the most compact "
+                f"(<b>{e(small['label'])}</b>, {small['cores']} cores) with "
+                f"{pct(small['reliability'])}.</p>")
+    dirs = "".join(f"<li><code>{e(r['label'])}</code>: <code>{e(os.path.basename(r['results']))}"
+                   f"</code></li>" for r in rows)
+    title = "Mission comparison" + (f": {scen[0]}" if same else "")
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>neurosim — {e(title)}</title><style>{CSS}</style></head><body><main>",
+        f"<header><h1>{e(title)}</h1><p class=\"sub\">{len(rows)} missions"
+        + ("" if same else f" · scenarios: {e(', '.join(scen))}") + "</p></header>",
+        '<section id="table"><h2>Missions side by side</h2>' + lead +
+        f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>',
+        '<section id="figure"><h2>Over-provisioning against compactness</h2>'
+        '<p class="lead">Top: cores used and mean power against the share of runs still meeting '
+        "the accuracy requirement at the end of the mission (up and to the left is better). "
+        "Bottom: reliability and median accuracy over mission time.</p>"
+        + (f'<figure><img src="{plots.to_data_uri(fig)}" alt="comparison"></figure>'
+           if fig is not None else _missing("figure")) + "</section>",
+        f'<section id="sources"><h2>Results</h2><ul>{dirs}</ul></section>',
+        "</main></body></html>"]) + "\n"
+
+
+def write_compare(dirs, out=None):
+    """Write ``compare.html`` and ``compare.json`` into ``out`` (default ./neurosim-compare);
+    return (html path, rows)."""
+    results, rows = compare(dirs)
+    out = out or DEFAULT_OUT
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, "compare.html")
+    _atomic_write(path, render(results, rows))
+    _atomic_write(os.path.join(out, "compare.json"),
+                  json.dumps({"missions": rows}, indent=2, sort_keys=True) + "\n")
+    return path, rows
+
+
+def run_cli(args):
+    path, rows = write_compare(args.results, args.out)
+    if not args.json:
+        w = max(len(r["label"]) for r in rows)
+        print(f"{'mission':<{w}}  cores  power mW  accuracy p50  reliability")
+        for r in rows:
+            print(f"{r['label']:<{w}}  {r['cores'] if r['cores'] is not None else '–':>5}  "
+                  f"{num(r['power_mw']):>8}  {pct(r['final_accuracy_p50']):>12}  "
+                  f"{pct(r['reliability']):>11}")
+        print(f"compare: {path}")
+    return {"html": path, "json": os.path.join(os.path.dirname(path), "compare.json"),
+            "missions": rows}

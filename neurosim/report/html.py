@@ -1,0 +1,587 @@
+"""The mission report: one self-contained HTML file (inline CSS, figures as data URIs, no script,
+no network) built from a results directory alone, byte for byte the same on every rebuild.
+
+Sections (their ``id`` and heading are fixed; tests and users link to them):
+
+0. headline numbers — final accuracy p5/p50/p95, mission reliability, dead neurons, power,
+   energy per inference, "Erf safe";
+1. ``overview``    — scenario, orbit, duration, chip, model, cores used, compile summary;
+2. ``accuracy``    — accuracy over mission time: median, 5–95 % band, requirement line;
+3. ``reliability`` — share of runs meeting the requirement over time;
+4. ``bounds``      — Erf and Fep against the observed error (log scale), violations in red;
+5. ``faults``      — faults over time by kind;
+6. ``power``       — power over time, its breakdown, energy per inference, budget line;
+7. ``cores``       — the core grid as heat maps of accumulated damage and spike traffic;
+8. ``provenance``  — versions, seeds, scenario hash, command line, the resolved scenario.
+
+A piece the results do not record is shown as a grey "not recorded" box naming what is missing.
+"""
+from __future__ import annotations
+
+import html
+import math
+import os
+
+import numpy as np
+
+from neurosim.report import plots
+from neurosim.report.results import MissionResults
+
+SECTIONS = [
+    ("overview", "1. Mission overview"),
+    ("accuracy", "2. Accuracy over mission time"),
+    ("reliability", "3. Mission reliability"),
+    ("bounds", "4. Erf and Fep against the observed error"),
+    ("faults", "5. Faults over time"),
+    ("power", "6. Power and energy"),
+    ("cores", "7. The core grid"),
+    ("provenance", "8. Provenance"),
+]
+
+CSS = """
+:root { --ink:#1f2328; --mute:#656d76; --line:#e3e6ea; --bg:#f6f7f9; --card:#ffffff;
+        --good:#0a7d4f; --bad:#c0392b; --warn:#b7791f; --accent:#0072B2; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--ink);
+       font: 15px/1.5 -apple-system, "Segoe UI", "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
+main { max-width: 980px; margin: 0 auto; padding: 28px 24px 60px; }
+header h1 { font-size: 26px; margin: 0 0 4px; letter-spacing: -0.01em; }
+header p.sub { margin: 0 0 18px; color: var(--mute); }
+nav { margin: 0 0 20px; font-size: 13px; color: var(--mute); display: flex; flex-wrap: wrap;
+      gap: 4px 14px; }
+nav a { color: var(--accent); text-decoration: none; white-space: nowrap; }
+.cards { display:grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px;
+         margin-bottom: 26px; }
+.card { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
+        padding: 12px 14px; }
+.card .label { font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: var(--mute); }
+.card .value { font-size: 26px; font-weight: 650; margin-top: 2px; font-variant-numeric: tabular-nums; }
+.card .detail { font-size: 12.5px; color: var(--mute); margin-top: 2px; }
+.card.good { border-top: 4px solid var(--good); } .card.good .value { color: var(--good); }
+.card.bad { border-top: 4px solid var(--bad); } .card.bad .value { color: var(--bad); }
+.card.neutral { border-top: 4px solid var(--accent); }
+section { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
+          padding: 18px 22px 20px; margin-bottom: 18px; }
+section h2 { font-size: 18px; margin: 0 0 6px; }
+section p.lead { margin: 0 0 12px; color: #3b4148; }
+figure { margin: 8px 0 0; }
+figure img { display:block; width: 100%; height: auto; }
+figcaption { font-size: 12.5px; color: var(--mute); margin-top: 4px; }
+.missing { border: 1px dashed #c4c9cf; border-radius: 8px; background: #fafbfc; color: var(--mute);
+           padding: 18px; text-align: center; font-size: 13.5px; margin-top: 8px; }
+.grid2 { display:grid; grid-template-columns: 1fr 1fr; gap: 8px 28px; }
+@media (max-width: 720px) { .grid2 { grid-template-columns: 1fr; } }
+table { border-collapse: collapse; width: 100%; font-size: 13.5px; }
+th, td { text-align: left; padding: 5px 8px 5px 0; border-bottom: 1px solid var(--line);
+         vertical-align: top; }
+th { color: var(--mute); font-weight: 500; width: 45%; }
+table.data th { width: auto; }
+table.data td, table.data th { padding-right: 14px; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+h3 { font-size: 14px; margin: 10px 0 4px; color: #3b4148; }
+code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
+pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; padding: 10px;
+      overflow-x: auto; max-height: 420px; }
+details summary { cursor: pointer; color: var(--accent); margin-top: 10px; }
+.pill { display:inline-block; padding: 0 8px; border-radius: 10px; font-size: 12.5px;
+        font-weight: 600; }
+.pill.good { background:#e3f4ec; color: var(--good); } .pill.bad { background:#fbe9e7; color: var(--bad); }
+footer { color: var(--mute); font-size: 12px; text-align: center; margin-top: 24px; }
+"""
+
+e = html.escape
+
+
+# ------------------------------------------------------------------------------- formatting
+def _finite(x):
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def pct(x, digits=1):
+    return f"{100 * float(x):.{digits}f} %" if _finite(x) else "–"
+
+
+def num(x, digits=3):
+    if not _finite(x):
+        return "–"
+    x = float(x)
+    if x == 0:
+        return "0"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) >= 100:
+        return f"{x:.0f}"
+    return f"{x:.{digits}g}"
+
+
+def _value(v):
+    """Format a summary/scenario value for a table cell."""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return num(v, 4)
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_value(x) for x in v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k} = {_value(x)}" for k, x in v.items())
+    return str(v)
+
+
+def _table(rows, cls=""):
+    body = "".join(f"<tr><th>{e(str(k))}</th><td>{v}</td></tr>" for k, v in rows
+                   if v is not None)
+    return f'<table class="{cls}">{body}</table>'
+
+
+def _missing(what):
+    return f'<div class="missing">Not recorded: {e(what)}</div>'
+
+
+def _figure(fig, caption=None, fmt="svg"):
+    uri = plots.to_data_uri(fig, fmt)
+    alt = e(caption or "figure")
+    cap = f"<figcaption>{e(caption)}</figcaption>" if caption else ""
+    return f'<figure><img src="{uri}" alt="{alt}">{cap}</figure>'
+
+
+def _last(a):
+    if a is None or not len(a):
+        return None
+    return float(a[-1])
+
+
+def _first(a):
+    if a is None or not len(a):
+        return None
+    return float(a[0])
+
+
+# ------------------------------------------------------------------------------- headline
+def headline(res):
+    """The headline numbers as a dict (also the ``--json`` output of ``neurosim report``)."""
+    lo, mid, hi = res.percentile_series("accuracy")
+    acc = {"p05": res.s("final_accuracy_p05", "final_accuracy_p5"),
+           "p50": res.s("final_accuracy_p50"),
+           "p95": res.s("final_accuracy_p95")}
+    for k, a in (("p05", lo), ("p50", mid), ("p95", hi)):
+        if acc[k] is None:
+            acc[k] = _last(a)
+    rel = res.s("reliability_final", "final_reliability")
+    if rel is None:
+        rel = _last(res.get("reliability", "mission_reliability"))
+    dead = res.s("dead_neurons_final_mean", "final_dead_neurons_mean")
+    if dead is None:
+        dead = _last(res.get("dead_neurons_mean", "dead_neurons"))
+    _, p_mid, _ = plots.power_series(res)
+    p_start = res.s("power_mw_initial", "power_initial_mw", "initial_power_mw", "power.initial_mw")
+    p_end = res.s("power_mw_final", "power_final_mw", "final_power_mw", "power.final_mw")
+    p_start = _first(p_mid) if p_start is None else p_start
+    p_end = _last(p_mid) if p_end is None else p_end
+    energy = res.s("energy_per_inference_uj", "energy_per_inference_uj_initial",
+                   "power.energy_per_inference_uj")
+    if energy is None:
+        e_col = res.get("energy_per_inference_uj", "energy_per_inference_uj_mean",
+                        "energy_per_inference_uj_p50", "energy_uj")
+        energy = _first(e_col)
+    mission_wh = res.s("mission_energy_wh", "energy_wh", "power.mission_energy_wh")
+    erf, obs = res.get("erf", "erf_mean"), res.get("observed_error_mean", "error_mean")
+    violations = res.s("bound_violations", "bounds.violations")
+    if violations is None and erf is not None and obs is not None:
+        ok = np.isfinite(erf) & np.isfinite(obs)
+        violations = int((obs[ok] > erf[ok]).sum())
+    safe = None if violations is None else int(violations) == 0
+    return {
+        "scenario": res.name,
+        "final_accuracy_p05": acc["p05"], "final_accuracy_p50": acc["p50"],
+        "final_accuracy_p95": acc["p95"],
+        "reliability_final": rel, "dead_neurons_final_mean": dead,
+        "power_mw_initial": p_start, "power_mw_final": p_end,
+        "energy_per_inference_uj": energy, "mission_energy_wh": mission_wh,
+        "bound_violations": None if violations is None else int(violations),
+        "erf_safe": safe, "requirement": res.requirement(), "budget_mw": res.budget_mw(),
+    }
+
+
+def _cards(h):
+    cards = []
+    req = h["requirement"]
+    p50 = h["final_accuracy_p50"]
+    cls = "neutral"
+    if req is not None and _finite(p50):
+        cls = "good" if h["final_accuracy_p05"] is not None and \
+            float(h["final_accuracy_p05"]) >= req else ("good" if float(p50) >= req else "bad")
+    cards.append(("final accuracy (median)", pct(p50),
+                  f"5–95 %: {pct(h['final_accuracy_p05'])} – {pct(h['final_accuracy_p95'])}", cls))
+    rel = h["reliability_final"]
+    cls = "neutral" if not _finite(rel) else ("good" if float(rel) >= 0.9 else "bad")
+    detail = f"runs ≥ {pct(req, 0)} accuracy at the end" if req is not None else \
+        "share of runs meeting the requirement"
+    cards.append(("mission reliability", pct(rel), detail, cls))
+    cards.append(("dead neurons", num(h["dead_neurons_final_mean"]),
+                  "mean over runs, end of mission", "neutral"))
+    p0, p1, budget = h["power_mw_initial"], h["power_mw_final"], h["budget_mw"]
+    detail = f"launch {num(p0)} mW → end {num(p1)} mW" if _finite(p0) else "not recorded"
+    if _finite(h["energy_per_inference_uj"]):
+        detail += f"; {num(h['energy_per_inference_uj'])} µJ/inference"
+    cls = "neutral"
+    if budget is not None and _finite(p1):
+        cls = "good" if max(float(p0 or 0), float(p1)) <= budget else "bad"
+        detail += f"; budget {num(budget)} mW"
+    cards.append(("chip power", f"{num(p1)} mW" if _finite(p1) else "–", detail, cls))
+    safe = h["erf_safe"]
+    if safe is None:
+        cards.append(("Erf safe", "–", "bounds not recorded", "neutral"))
+    else:
+        v = h["bound_violations"]
+        cards.append(("Erf safe", "yes" if safe else "no",
+                      "observed mean error ≤ Erf at every checkpoint" if safe else
+                      f"observed mean error > Erf at {v} checkpoint{'s' if v != 1 else ''}",
+                      "good" if safe else "bad"))
+    out = []
+    for label, value, detail, cls in cards:
+        out.append(f'<div class="card {cls}"><div class="label">{e(label)}</div>'
+                   f'<div class="value">{e(value)}</div><div class="detail">{e(detail)}</div></div>')
+    return '<div class="cards">' + "".join(out) + "</div>"
+
+
+# ------------------------------------------------------------------------------- sections
+def _section(sid, body, lead=None):
+    title = dict(SECTIONS)[sid]
+    lead_html = f'<p class="lead">{lead}</p>' if lead else ""
+    return f'<section id="{sid}"><h2>{e(title)}</h2>{lead_html}{body}</section>'
+
+
+def _overview(res):
+    sc = res.sc
+    env = sc("environment.preset", "environment.name", "environment.orbit")
+    orbit = res.s("orbit", "environment.preset") or env
+    shielding = sc("environment.shielding_mm_al", "environment.shielding_mm",
+                   "environment.shielding")
+    runs = res.s("runs")
+    if runs is None:
+        a = res.run_array("accuracy")
+        runs = a.shape[0] if a is not None else sc("run.runs", "run.monte_carlo_runs")
+    times = res.times()
+    n_ck = res.s("checkpoints")
+    if n_ck is None and times is not None:
+        n_ck = len(times)
+    mission_rows = [
+        ("scenario", e(str(res.name))),
+        ("orbit / environment", e(_value(orbit)) if orbit is not None else "not recorded"),
+        ("shielding", e(_value(shielding)) if shielding is not None else None),
+        ("duration", f"{num(res.duration_years())} years" if res.duration_years() else "–"),
+        ("checkpoints", e(_value(n_ck)) if n_ck is not None else "–"),
+        ("checkpoint interval", e(_value(sc("mission.checkpoint_interval",
+                                            "mission.checkpoint_interval_days",
+                                            "mission.checkpoint_interval_months")))
+         if sc("mission.checkpoint_interval", "mission.checkpoint_interval_days",
+               "mission.checkpoint_interval_months") is not None else None),
+        ("solar-cycle phase at launch", e(_value(sc("mission.solar_phase", "mission.solar_cycle_phase",
+                                                    "mission.solar_cycle_phase_at_launch")))
+         if sc("mission.solar_phase", "mission.solar_cycle_phase",
+               "mission.solar_cycle_phase_at_launch") is not None else None),
+        ("accuracy requirement", pct(res.requirement(), 1) if res.requirement() is not None
+         else "not recorded"),
+        ("Monte Carlo runs", e(_value(runs)) if runs is not None else "–"),
+        ("evaluation mode", e(_value(sc("run.mode"))) if sc("run.mode") else None),
+        ("evaluation inputs", e(_value(sc("run.eval_size", "run.evaluation_size",
+                                          "run.eval_inputs")))
+         if sc("run.eval_size", "run.evaluation_size", "run.eval_inputs") else None),
+    ]
+    model = res.s("model", "run.model", "model_path") or sc("run.model")
+    chip = res.s("chip", "profile", "chip_profile", "run.chip") or sc("run.chip", "run.profile",
+                                                                      "run.chip_profile")
+    if isinstance(chip, dict):
+        chip = chip.get("name", chip)
+    if isinstance(model, dict):
+        model = model.get("name") or model.get("path") or model
+    comp = res.s("compile", "compile_report", "compiled", "program")
+    comp = comp if isinstance(comp, dict) else {}
+    cores = res.s("cores", "cores_used", "compile.cores", "compile_report.cores") or comp.get("cores")
+    chip_rows = [
+        ("chip profile", e(_value(chip)) if chip is not None else "not recorded"),
+        ("model", e(os.path.basename(str(model))) if model is not None else "not recorded"),
+        ("cores used", e(_value(cores)) if cores is not None else "not recorded"),
+    ]
+    compile_keys = [("neurons", "neurons (enabled)"), ("synapses", "synapses"),
+                    ("axons", "axons"), ("crossbar_density", "crossbar density"),
+                    ("weight_encoding", "weight encoding"), ("copy_neurons", "fan-out copies"),
+                    ("relay_neurons", "relay neurons"), ("latency_ticks", "latency (ticks)"),
+                    ("quantisation_error", "quantisation error (rel. RMS)"),
+                    ("hop_reduction", "hop cost saved by placement")]
+    for k, label in compile_keys:
+        if k in comp:
+            v = comp[k]
+            if k in ("crossbar_density", "hop_reduction"):
+                v = pct(v)
+            else:
+                v = e(_value(v))
+            chip_rows.append((label, v))
+    mitig = sc("mitigation")
+    if isinstance(mitig, dict) and mitig:
+        chip_rows.append(("mitigation", e(_value(mitig))))
+    body = ('<div class="grid2"><div><h3>Mission</h3>' + _table(mission_rows) +
+            '</div><div><h3>Chip and model</h3>' + _table(chip_rows) + "</div></div>")
+    if not comp:
+        body += _missing("compile summary (summary.json key 'compile': the compiler report — "
+                         "neurons, synapses, axons, encoding, latency, quantisation error)")
+    return _section("overview", body)
+
+
+def _fig_section(sid, fig, what_missing, lead=None, caption=None, fmt="svg"):
+    body = _figure(fig, caption, fmt) if fig is not None else _missing(what_missing)
+    return _section(sid, body, lead)
+
+
+def _accuracy(res, h):
+    lo, mid, hi = res.percentile_series("accuracy")
+    lead = None
+    if mid is not None and len(mid):
+        lead = (f"Median test accuracy goes from <b>{pct(mid[0])}</b> at launch to "
+                f"<b>{pct(mid[-1])}</b> after {num(res.duration_years())} years; "
+                f"the worst 5 % of runs end at or below <b>{pct(h['final_accuracy_p05'])}</b>.")
+    return _fig_section("accuracy", plots.accuracy_figure(res),
+                        "accuracy percentiles per checkpoint (checkpoints.csv accuracy_p05/"
+                        "accuracy_p50/accuracy_p95 or runs.npz accuracy)", lead,
+                        "Faint lines: individual Monte Carlo runs. Band: 5th–95th percentile "
+                        "over runs. Dashed: the accuracy requirement.")
+
+
+def _reliability(res, h):
+    rel = res.get("reliability", "mission_reliability")
+    lead = None
+    if rel is not None and len(rel):
+        req = res.requirement()
+        below = np.flatnonzero(rel < 0.9)
+        t = res.times()
+        when = (f"; it first drops below 90 % at {num(t[below[0]])} years"
+                if below.size and t is not None else "; it never drops below 90 %")
+        lead = (f"Share of Monte Carlo runs whose accuracy meets the requirement"
+                f"{' of ' + pct(req, 1) if req is not None else ''}: "
+                f"<b>{pct(rel[-1])}</b> at the end of the mission{when}.")
+    return _fig_section("reliability", plots.reliability_figure(res),
+                        "reliability per checkpoint (checkpoints.csv 'reliability')", lead)
+
+
+def _bounds(res, h):
+    lead = None
+    if h["erf_safe"] is not None:
+        pill = ('<span class="pill good">Erf safe</span>' if h["erf_safe"] else
+                '<span class="pill bad">Erf violated</span>')
+        lead = (f"{pill} The observed mean output error stays "
+                + ("below the Erf estimate at every checkpoint." if h["erf_safe"] else
+                   f"above the Erf estimate at {h['bound_violations']} checkpoint(s) "
+                   "(red): Erf is an average-case estimate, not a guarantee.")
+                + " Fep is the worst-case bound; both are computed from the network's constants "
+                "and each layer's dead fraction at that checkpoint.")
+    return _fig_section("bounds", plots.bounds_figure(res),
+                        "Erf, Fep and observed error per checkpoint (checkpoints.csv erf, fep, "
+                        "observed_error_mean, observed_error_max)", lead,
+                        "Log scale; zero values (no fault yet) are not drawn.")
+
+
+def _faults(res, h):
+    series = plots.fault_series(res)
+    lead = None
+    if series:
+        lead = "Mean count over Monte Carlo runs at each checkpoint: " + ", ".join(
+            f"{label} <b>{plots._fmt_count(v[-1])}</b>" for label, _, v in series) + \
+            " at the end of the mission. Permanent faults only accumulate; upsets live until " \
+            "the next scrub."
+    return _fig_section("faults", plots.faults_figure(res),
+                        "fault counts by kind per checkpoint (checkpoints.csv dead_neurons_mean, "
+                        "dead_cores_mean, stuck_synapses_mean, live_upsets_mean)", lead)
+
+
+def _power(res, h):
+    parts = []
+    if _finite(h["power_mw_initial"]):
+        parts.append(f"Chip power <b>{num(h['power_mw_initial'])} mW</b> at launch, "
+                     f"<b>{num(h['power_mw_final'])} mW</b> at the end of the mission")
+    if _finite(h["energy_per_inference_uj"]):
+        parts.append(f"energy per inference <b>{num(h['energy_per_inference_uj'])} µJ</b>")
+    if _finite(h["mission_energy_wh"]):
+        parts.append(f"mission energy <b>{num(h['mission_energy_wh'])} Wh</b>")
+    if h["budget_mw"] is not None:
+        worst = max(v for v in (h["power_mw_initial"], h["power_mw_final"], 0.0) if _finite(v))
+        parts.append(("within" if worst <= h["budget_mw"] else "<b>over</b>") +
+                     f" the {num(h['budget_mw'])} mW budget")
+    else:
+        parts.append("no power budget given in the scenario")
+    lead = "; ".join(parts) + "." if parts else None
+    return _fig_section("power", plots.power_figure(res),
+                        "power per checkpoint (checkpoints.csv power_mw and its breakdown)", lead)
+
+
+def _cores(res, h):
+    fig = plots.core_grid_figure(res)
+    xy, damage, traffic, _ = plots.core_maps(res)
+    missing = [n for n, v in (("core positions (core_xy)", xy),
+                              ("per-core damage (core_dead_neurons)", damage),
+                              ("per-core spike traffic (core_spikes)", traffic)) if v is None]
+    lead = ("Each square is one used core at its place on the chip's grid (cropped to the used "
+            "area; grey: unused). Left: neurons dead by the end of the mission, mean over runs. "
+            "Right: spikes per inference on the fault-free chip.")
+    if fig is None:
+        return _section("cores", _missing("; ".join(missing) + " (runs.npz)"))
+    body = _figure(fig, None)
+    if missing:
+        body += _missing("; ".join(missing) + " (runs.npz)")
+    return _section("cores", body, lead)
+
+
+def _provenance(res):
+    prov = res.s("provenance")
+    prov = prov if isinstance(prov, dict) else {}
+    rows = []
+    versions = prov.get("versions") or res.s("versions")
+    if isinstance(versions, dict):
+        for k in sorted(versions):
+            rows.append((f"{k} version", e(_value(versions[k]))))
+    elif versions is not None:
+        rows.append(("versions", e(_value(versions))))
+    for key, label in (("neurosim_version", "neurosim version"), ("python", "python"),
+                       ("platform", "platform")):
+        v = prov.get(key, res.s(key))
+        if v is not None:
+            rows.append((label, e(_value(v))))
+    seed = prov.get("seed", res.s("seed")) if prov.get("seed", res.s("seed")) is not None \
+        else res.sc("run.seed")
+    rows.append(("scenario seed", e(_value(seed)) if seed is not None else "not recorded"))
+    run_seeds = res.runs.get("seeds", res.runs.get("run_seeds"))
+    if run_seeds is None and prov.get("run_seeds") is not None:
+        run_seeds = np.asarray(prov["run_seeds"])
+    if run_seeds is not None:
+        rs = np.asarray(run_seeds).ravel()
+        rows.append(("run seeds", e(f"{len(rs)} seeds spawned from the scenario seed (first: "
+                                    f"{', '.join(str(x) for x in rs[:4])}{' …' if len(rs) > 4 else ''})")))
+    h, how = res.scenario_hash()
+    rows.append(("scenario hash", (f"<code>{e(h)}</code> <span style='color:#656d76'>"
+                                   f"({e(how)})</span>") if h else "not recorded"))
+    cmd = prov.get("command_line", prov.get("command", res.s("command_line", "command", "argv")))
+    if isinstance(cmd, list):
+        cmd = " ".join(str(c) for c in cmd)
+    rows.append(("command line", f"<code>{e(str(cmd))}</code>" if cmd else "not recorded"))
+    for key, label in (("executor", "executor"), ("workers", "workers"),
+                       ("seconds", "wall time (s)"), ("started", "started"),
+                       ("host", "host")):
+        v = prov.get(key, res.s(key))
+        if v is not None:
+            rows.append((label, e(_value(v))))
+    rows.append(("results directory", f"<code>{e(os.path.basename(res.path))}</code>"))
+    body = _table(rows)
+    if res.scenario_text:
+        body += ("<details><summary>resolved scenario "
+                 f"({e(os.path.basename(res.scenario_file))})</summary>"
+                 f"<pre>{e(res.scenario_text)}</pre></details>")
+    else:
+        body += _missing("the resolved scenario file")
+    return _section("provenance", body)
+
+
+# ------------------------------------------------------------------------------- the page
+def render(res):
+    """The report of ``res`` (a MissionResults) as an HTML string."""
+    h = headline(res)
+    model = res.s("model", "run.model") or res.sc("run.model")
+    if isinstance(model, dict):
+        model = model.get("name") or model.get("path")
+    chip = res.s("chip", "profile", "chip_profile") or res.sc("run.chip", "run.profile")
+    if isinstance(chip, dict):
+        chip = chip.get("name")
+    sub = []
+    if model:
+        sub.append(f"model {os.path.basename(str(model))}")
+    if chip:
+        sub.append(f"on {chip}")
+    if res.duration_years():
+        sub.append(f"{num(res.duration_years())} years")
+    runs = res.s("runs")
+    if runs:
+        sub.append(f"{runs} Monte Carlo runs")
+    nav = "".join(f'<a href="#{sid}">{e(title)}</a>' for sid, title in SECTIONS)
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>neurosim mission report — {e(str(res.name))}</title>",
+        f"<style>{CSS}</style></head><body><main>",
+        f"<header><h1>Mission report: {e(str(res.name))}</h1>"
+        f'<p class="sub">{e(" · ".join(sub))}</p></header>',
+        _cards(h), f"<nav>{nav}</nav>",
+        _overview(res), _accuracy(res, h), _reliability(res, h), _bounds(res, h),
+        _faults(res, h), _power(res, h), _cores(res, h), _provenance(res),
+        "<footer>Generated by neurosim from the saved results; rebuild with "
+        f"<code>neurosim report {e(os.path.basename(res.path))}</code>.</footer>",
+        "</main></body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _atomic_write(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_report(results_dir, out=None):
+    """Build ``report.html`` from a mission results directory and return its path.
+
+    ``out`` defaults to ``RESULTS_DIR/report.html``. Deterministic: the same results give the
+    same bytes (no build timestamp; SVG figures with a fixed hash salt and no date).
+    """
+    res = MissionResults(results_dir)
+    path = out or os.path.join(res.path, "report.html")
+    _atomic_write(path, render(res))
+    return path
+
+
+def missing_pieces(res):
+    """Names of the optional pieces the results do not record (for ``--json`` and the tests)."""
+    out = []
+    if res.percentile_series("accuracy")[1] is None:
+        out.append("accuracy")
+    if res.get("reliability") is None:
+        out.append("reliability")
+    if res.get("erf") is None:
+        out.append("erf")
+    if res.get("fep") is None:
+        out.append("fep")
+    if res.get("observed_error_mean") is None:
+        out.append("observed_error_mean")
+    if not plots.fault_series(res):
+        out.append("fault counts")
+    if plots.power_series(res)[1] is None:
+        out.append("power_mw")
+    if not plots.power_components(res):
+        out.append("power breakdown")
+    xy, damage, traffic, _ = plots.core_maps(res)
+    for n, v in (("core_xy", xy), ("per-core damage", damage), ("per-core spikes", traffic)):
+        if v is None:
+            out.append(n)
+    if not isinstance(res.s("compile"), dict):
+        out.append("compile summary")
+    if not isinstance(res.s("provenance"), dict):
+        out.append("provenance")
+    if res.scenario_text is None:
+        out.append("resolved scenario")
+    return out
+
+
+def run_cli(args):
+    """``neurosim report RESULTS_DIR [--out FILE] [--json]``."""
+    res = MissionResults(args.results)
+    path = args.out or os.path.join(res.path, "report.html")
+    _atomic_write(path, render(res))
+    h = headline(res)
+    h = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in h.items()}
+    result = {"report": path, "sections": [sid for sid, _ in SECTIONS],
+              "not_recorded": missing_pieces(res), **h}
+    if not args.json:
+        print(f"report: {path}")
+        if result["not_recorded"]:
+            print("not recorded in the results: " + ", ".join(result["not_recorded"]))
+    return result

@@ -1,0 +1,262 @@
+"""Read a mission results directory into one object the plots and the HTML page can ask questions of.
+
+A results directory (written by ``neurosim mission``, see :mod:`neurosim.mission`) holds:
+
+- ``summary.json``   the run's headline numbers, compile report, provenance;
+- ``checkpoints.csv`` one row per checkpoint (mission time, accuracy percentiles, reliability,
+  error percentiles, fault counts by kind, Erf/Fep/observed error, power …);
+- ``runs.npz``       per run × checkpoint arrays (and optionally per-core arrays for heat maps);
+- the resolved scenario (``scenario.toml`` or any ``*.toml``).
+
+The reader is lenient on purpose: each quantity is looked up under a short list of names (the
+runner's names first), and a quantity that is absent is ``None`` — the report then shows a "not
+recorded" placeholder for that piece instead of failing. Only a directory without
+``summary.json`` *and* without ``checkpoints.csv`` is an error.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+import os
+import re
+import tomllib
+
+import numpy as np
+
+from neurosim.errors import InputFileError
+
+
+def _norm(name):
+    """Normalise a column name for lookup: lower case, '_p05' ≡ '_p5', separators dropped."""
+    n = name.strip().lower()
+    n = re.sub(r"p0+(\d)", r"p\1", n)
+    return re.sub(r"[^a-z0-9]", "", n)
+
+
+def _num(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+class MissionResults:
+    """One mission's saved results. Attributes: ``path``, ``summary`` (dict), ``columns`` (dict of
+    column name → float array, in file order), ``runs`` (dict of name → array), ``scenario``
+    (parsed dict or {}), ``scenario_text`` and ``scenario_file`` (or None)."""
+
+    def __init__(self, path):
+        self.path = os.path.abspath(path)
+        if not os.path.isdir(self.path):
+            raise InputFileError(f"{path}: not a directory; expected a mission results directory "
+                                 f"(with summary.json and checkpoints.csv)")
+        summary_path = os.path.join(self.path, "summary.json")
+        csv_path = os.path.join(self.path, "checkpoints.csv")
+        if not os.path.exists(summary_path) and not os.path.exists(csv_path):
+            raise InputFileError(f"{path}: no summary.json or checkpoints.csv; expected the output "
+                                 f"directory of `neurosim mission`")
+        self.summary = {}
+        if os.path.exists(summary_path):
+            try:
+                with open(summary_path, encoding="utf-8") as f:
+                    self.summary = json.load(f)
+            except (OSError, ValueError) as e:
+                raise InputFileError(f"{summary_path}: unreadable JSON ({e})") from None
+            if not isinstance(self.summary, dict):
+                raise InputFileError(f"{summary_path}: expected a JSON object")
+        self.columns = {}
+        self.text_columns = {}
+        if os.path.exists(csv_path):
+            self._read_csv(csv_path)
+        self.runs = {}
+        runs_path = os.path.join(self.path, "runs.npz")
+        if os.path.exists(runs_path):
+            try:
+                with np.load(runs_path, allow_pickle=False) as z:
+                    self.runs = {k: z[k] for k in z.files}
+            except (OSError, ValueError) as e:
+                raise InputFileError(f"{runs_path}: unreadable npz ({e})") from None
+        self.scenario, self.scenario_text, self.scenario_file = {}, None, None
+        self._read_scenario()
+        self._index = {}
+        for source in (self.columns, self.runs):
+            for k in source:
+                self._index.setdefault(_norm(k), []).append((source, k))
+
+    # ------------------------------------------------------------------ reading
+    def _read_csv(self, csv_path):
+        try:
+            with open(csv_path, newline="", encoding="utf-8") as f:
+                rows = list(csv.reader(f))
+        except OSError as e:
+            raise InputFileError(f"{csv_path}: unreadable ({e})") from None
+        rows = [r for r in rows if r and not r[0].startswith("#")]
+        if not rows:
+            return
+        header, body = rows[0], rows[1:]
+        for j, name in enumerate(header):
+            values = [r[j] if j < len(r) else "" for r in body]
+            nums = np.array([_num(v) for v in values], dtype=float)
+            if len(values) and np.all(np.isnan(nums)) and any(v.strip() for v in values):
+                self.text_columns[name] = values
+            else:
+                self.columns[name] = nums
+
+    def _read_scenario(self):
+        names = ["scenario.toml", "scenario_resolved.toml", "resolved_scenario.toml",
+                 "resolved.toml"]
+        found = [n for n in names if os.path.exists(os.path.join(self.path, n))]
+        if not found:
+            found = sorted(n for n in os.listdir(self.path) if n.endswith(".toml"))
+        if found:
+            self.scenario_file = os.path.join(self.path, found[0])
+            with open(self.scenario_file, "rb") as f:
+                raw = f.read()
+            self.scenario_text = raw.decode("utf-8", "replace")
+            try:
+                self.scenario = tomllib.loads(self.scenario_text)
+            except tomllib.TOMLDecodeError:
+                self.scenario = {}
+        elif isinstance(self.summary.get("scenario"), dict):
+            self.scenario = self.summary["scenario"]
+
+    # ------------------------------------------------------------------ lookup
+    def get(self, *names):
+        """The first of ``names`` present as a checkpoint column or a runs.npz array (matching
+        case-insensitively, '_p05' ≡ '_p5'), as a float array; None if none is present."""
+        for name in names:
+            for source, key in self._index.get(_norm(name), []):
+                try:
+                    return np.asarray(source[key], dtype=float)
+                except (TypeError, ValueError):
+                    continue
+        return None
+
+    def column_names(self):
+        return list(self.columns)
+
+    def find(self, pattern):
+        """Checkpoint columns whose name matches the regex ``pattern`` (case-insensitive)."""
+        rx = re.compile(pattern, re.I)
+        return [k for k in self.columns if rx.search(k)]
+
+    def s(self, *keys, default=None):
+        """A value from summary.json by one of several dotted paths ('power.final_mw')."""
+        for key in keys:
+            node = self.summary
+            ok = True
+            for part in key.split("."):
+                if isinstance(node, dict) and part in node:
+                    node = node[part]
+                else:
+                    ok = False
+                    break
+            if ok and node is not None:
+                return node
+        return default
+
+    def sc(self, *keys, default=None):
+        """A value from the resolved scenario by one of several dotted paths ('mission.duration_years')."""
+        for key in keys:
+            node = self.scenario
+            ok = True
+            for part in key.split("."):
+                if isinstance(node, dict) and part in node:
+                    node = node[part]
+                else:
+                    ok = False
+                    break
+            if ok and node is not None:
+                return node
+        return default
+
+    # ------------------------------------------------------------------ derived quantities
+    @property
+    def name(self):
+        return (self.s("scenario_name", "scenario.name", "name")
+                or self.sc("name", "mission.name")
+                or os.path.basename(self.path.rstrip(os.sep)))
+
+    def times(self):
+        """Mission time of each checkpoint in years (None if not recorded)."""
+        t = self.get("time_years", "t_years", "mission_time_years", "years", "time")
+        if t is None:
+            t_days = self.get("time_days", "t_days", "days")
+            if t_days is not None:
+                t = t_days / 365.25
+        if t is None:
+            t_months = self.get("time_months", "month", "months")
+            if t_months is not None:
+                t = t_months / 12.0
+        if t is None and self.columns:
+            n = len(next(iter(self.columns.values())))
+            dur = self.duration_years()
+            if dur and n > 1:
+                t = np.linspace(0.0, dur, n)
+        return t
+
+    def duration_years(self):
+        v = self.s("duration_years", "mission.duration_years")
+        if v is None:
+            v = self.sc("mission.duration_years", "duration_years")
+        return float(v) if v is not None else None
+
+    def requirement(self):
+        v = self.s("accuracy_requirement", "requirement", "mission.accuracy_requirement",
+                   "required_accuracy")
+        if v is None:
+            v = self.sc("mission.accuracy_requirement", "mission.requirement",
+                        "mission.required_accuracy", "mission.min_accuracy")
+        try:
+            return float(v) if v is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    def budget_mw(self):
+        v = self.s("budget_mw", "power.budget_mw", "power_budget_mw")
+        if v is None:
+            v = self.sc("power.budget_mw", "mission.power_budget_mw", "mission.budget_mw",
+                        "run.budget_mw", "budget_mw")
+        try:
+            return float(v) if v is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    def percentile_series(self, base):
+        """(p5, p50, p95) arrays of ``base`` (e.g. 'accuracy'); missing ones are None. Falls back
+        to computing them from a runs.npz array (runs × checkpoints) of that name."""
+        def col(p):
+            return self.get(f"{base}_p{p:02d}", f"{base}_p{p}", f"{base}_{p}",
+                            f"{base}_q{p:02d}", f"p{p:02d}_{base}", f"{base}_pct{p}")
+        lo, mid, hi = col(5), col(50), col(95)
+        if mid is None:
+            mid = self.get(f"{base}_median")
+        arr = self.run_array(base)
+        if arr is not None and (lo is None or mid is None or hi is None):
+            q = np.nanpercentile(arr, [5, 50, 95], axis=0)
+            lo = q[0] if lo is None else lo
+            mid = q[1] if mid is None else mid
+            hi = q[2] if hi is None else hi
+        return lo, mid, hi
+
+    def run_array(self, *names):
+        """A 2-D runs × checkpoints array from runs.npz, or None."""
+        for name in names:
+            for key in self.runs:
+                if _norm(key) == _norm(name):
+                    a = np.asarray(self.runs[key])
+                    if a.ndim == 2 and a.dtype.kind in "fiub":
+                        return a.astype(float)
+        return None
+
+    def scenario_hash(self):
+        """The scenario hash recorded by the runner, else sha256 of the saved resolved scenario."""
+        h = self.s("scenario_hash", "provenance.scenario_hash", "provenance.scenario_sha256")
+        if h:
+            return str(h), "recorded"
+        if self.scenario_text is not None:
+            return hashlib.sha256(self.scenario_text.encode()).hexdigest(), "computed from " + \
+                os.path.basename(self.scenario_file)
+        return None, None

@@ -1,0 +1,273 @@
+"""The mission report, `neurosim report` and `neurosim compare`.
+
+The report is checked on a real small seeded mission (through ``neurosim.mission``) when the runner
+is importable, and on synthetic results with the runner's layout otherwise (and always, for the
+"not recorded" placeholders). Headless Chromium renders the page: no console errors, the headings
+in the rendered DOM, a non-blank screenshot. Chromium is required (CI installs Debian's package).
+"""
+import csv
+import json
+import os
+import re
+import shutil
+from xml.etree import ElementTree
+import subprocess
+
+import numpy as np
+import pytest
+
+from neurosim.report import html as report_html
+from neurosim.report.compare import write_compare
+from neurosim.report.results import MissionResults
+
+CHROMIUM = "/usr/bin/chromium"
+HEADINGS = [title for _, title in report_html.SECTIONS]
+
+
+# ------------------------------------------------------------------------------ synthetic results
+def fake_results(path, label="dense", cores=12, power0=1.2, seed=0, runs=6, checkpoints=9,
+                 with_cores=True, with_bounds=True):
+    """A results directory with the mission runner's layout (summary.json, checkpoints.csv,
+    runs.npz, scenario.toml), made from seeded random numbers."""
+    rng = np.random.default_rng(seed)
+    os.makedirs(path, exist_ok=True)
+    t = np.linspace(0, 2.0, checkpoints)
+    dead = np.cumsum(rng.poisson(3, (runs, checkpoints)), axis=1) * (t > 0)
+    acc = np.clip(0.95 - 0.004 * dead + rng.normal(0, 0.005, (runs, checkpoints)), 0, 1)
+    req = 0.9
+    err = 0.002 * dead + 1e-4 * (t > 0)
+    power = power0 * (1 - 0.002 * dead)
+    cols = {
+        "time_years": t,
+        "accuracy_p05": np.percentile(acc, 5, axis=0),
+        "accuracy_p50": np.percentile(acc, 50, axis=0),
+        "accuracy_p95": np.percentile(acc, 95, axis=0),
+        "reliability": (acc >= req).mean(axis=0),
+        "error_p50": np.percentile(err, 50, axis=0),
+        "dead_neurons_mean": dead.mean(axis=0),
+        "dead_cores_mean": 0.1 * t,
+        "stuck_synapses_mean": 4 * t,
+        "live_upsets_mean": rng.poisson(2, checkpoints).astype(float),
+        "power_mw": power.mean(axis=0),
+        "static_mw": np.full(checkpoints, 0.8 * power0),
+        "dynamic_mw": power.mean(axis=0) - 0.8 * power0,
+    }
+    if with_bounds:
+        cols.update(erf=1.5 * err.mean(axis=0), fep=20 * err.mean(axis=0),
+                    observed_error_mean=err.mean(axis=0) * np.where(t > 1.6, 2.0, 1.0),
+                    observed_error_max=err.max(axis=0) * 1.5)
+    with open(os.path.join(path, "checkpoints.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(list(cols))
+        for i in range(checkpoints):
+            w.writerow([repr(float(cols[k][i])) for k in cols])
+    arrays = {"accuracy": acc, "dead_neurons": dead.astype(float), "seeds": np.arange(runs)}
+    if with_cores:
+        arrays["core_xy"] = np.array([[r, c] for r in range(3) for c in range(4)])[:cores]
+        arrays["core_dead_neurons"] = rng.poisson(2, (runs, cores)).astype(float)
+        arrays["core_spikes"] = rng.uniform(0, 50, cores)
+    np.savez(os.path.join(path, "runs.npz"), **arrays)
+    summary = {"runs": runs, "checkpoints": checkpoints, "duration_years": 2.0,
+               "final_accuracy_p50": float(cols["accuracy_p50"][-1]),
+               "final_accuracy_p05": float(cols["accuracy_p05"][-1]),
+               "reliability_final": float(cols["reliability"][-1]),
+               "dead_neurons_final_mean": float(cols["dead_neurons_mean"][-1]),
+               "model": f"digits_{label}.npz", "chip": "truenorth", "cores": cores,
+               "compile": {"cores": cores, "neurons": 300, "synapses": 9000, "axons": 900,
+                           "crossbar_density": 0.3, "weight_encoding": "trinary",
+                           "latency_ticks": 3, "quantisation_error": 0.01}}
+    with open(os.path.join(path, "summary.json"), "w") as f:
+        json.dump(summary, f)
+    with open(os.path.join(path, "scenario.toml"), "w") as f:
+        f.write(f'name = "test-{label}"\n[mission]\nduration_years = 2.0\n'
+                f"accuracy_requirement = {req}\n[environment]\npreset = \"leo-iss\"\n"
+                f"[run]\nseed = {seed}\nruns = {runs}\n")
+    return path
+
+
+# ------------------------------------------------------------------------------ chromium
+def chromium(html_path, tmp_path, height=4200):
+    """Load ``html_path`` headless: (rendered DOM, console lines, screenshot path)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} not found: the report test needs Debian's chromium "
+                    f"(`apt-get install -y chromium`; CI installs it in .ci/run)")
+    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", "--hide-scrollbars", "--enable-logging=stderr", "--v=0"]
+    url = "file://" + os.path.abspath(html_path)
+    png = tmp_path / "report.png"
+    run = subprocess.run(base + [f"--user-data-dir={tmp_path / 'chrome-profile'}", "--dump-dom",
+                                 f"--screenshot={png}", f"--window-size=1280,{height}", url],
+                         capture_output=True, text=True, timeout=90)
+    console = [l for l in run.stderr.splitlines() if "CONSOLE" in l or "Uncaught" in l]
+    return run.stdout, console, png
+
+
+def png_pixels(path):
+    """The screenshot as an RGB array (Pillow comes with matplotlib)."""
+    from PIL import Image
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"), dtype=np.int32)
+
+
+# ------------------------------------------------------------------------------ helpers
+def sections_of(text):
+    """{section id: its HTML} of a report."""
+    out = {}
+    for m in re.finditer(r'<section id="([a-z]+)">(.*?)</section>', text, re.S):
+        out[m.group(1)] = m.group(2)
+    return out
+
+
+def figures_in(section_html):
+    """Decoded figures (bytes) embedded in a section."""
+    import base64
+    return [base64.b64decode(m.group(2)) for m in
+            re.finditer(r'<img src="data:image/(svg\+xml|png);base64,([A-Za-z0-9+/=]+)"',
+                        section_html)]
+
+
+FIGURE_SECTIONS = ["accuracy", "reliability", "bounds", "faults", "power", "cores"]
+
+
+def check_report(text, expect_complete=True):
+    secs = sections_of(text)
+    assert list(secs) == [sid for sid, _ in report_html.SECTIONS]
+    for sid, title in report_html.SECTIONS:
+        assert f"<h2>{title}</h2>" in secs[sid]
+    for sid in FIGURE_SECTIONS:
+        figs = figures_in(secs[sid])
+        if expect_complete:
+            assert len(figs) == 1, sid
+            svg = figs[0].decode()
+            # a real plot: an SVG with drawn paths and axis text
+            assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+            assert svg.count("<path") > 10 or "<image" in svg, sid
+            ElementTree.fromstring(figs[0])     # well-formed: the browser can draw it
+            assert len(figs[0]) > 5000, sid
+    # self-contained: no script, no external resource
+    assert "<script" not in text.lower()
+    assert not re.search(r'(src|href)="(https?:)?//', text)
+    assert "<link" not in text.lower()
+    return secs
+
+
+# ------------------------------------------------------------------------------ tests
+def test_report_has_every_section_with_figures(tmp_path):
+    d = fake_results(str(tmp_path / "m"))
+    path = report_html.write_report(d)
+    assert path == os.path.join(d, "report.html")
+    text = open(path, encoding="utf-8").read()
+    secs = check_report(text)
+    assert "Not recorded" not in text
+    # headline numbers at the top, before the first section
+    top = text[:text.index('<section id="overview">')]
+    s = json.load(open(os.path.join(d, "summary.json")))
+    assert f"{100 * s['final_accuracy_p50']:.1f} %" in top
+    assert f"{100 * s['reliability_final']:.1f} %" in top
+    assert "Erf safe" in top and ">no<" in top          # 2 checkpoints violate in the fake data
+    assert "observed mean error &gt; Erf at 2 checkpoints" in top
+    assert "digits_dense.npz" in secs["overview"] and "trinary" in secs["overview"]
+    h = report_html.headline(MissionResults(d))
+    assert h["bound_violations"] == 2 and h["erf_safe"] is False
+    assert h["final_accuracy_p50"] == pytest.approx(s["final_accuracy_p50"])
+
+
+def test_report_shows_placeholders_for_missing_pieces(tmp_path):
+    d = fake_results(str(tmp_path / "m"), with_cores=False, with_bounds=False)
+    os.remove(os.path.join(d, "runs.npz"))
+    text = open(report_html.write_report(d), encoding="utf-8").read()
+    secs = check_report(text, expect_complete=False)
+    for sid in ("bounds", "cores"):
+        assert "Not recorded" in secs[sid] and not figures_in(secs[sid]), sid
+    for sid in ("accuracy", "reliability", "faults", "power"):
+        assert len(figures_in(secs[sid])) == 1, sid
+    res = MissionResults(d)
+    missing = report_html.missing_pieces(res)
+    assert {"erf", "core_xy", "per-core damage", "per-core spikes"} <= set(missing)
+    assert "accuracy" not in missing
+
+
+def test_report_cli_rebuilds_identical_html(tmp_path, capsys):
+    from neurosim.cli import main
+    d = fake_results(str(tmp_path / "m"))
+    first = open(report_html.write_report(d), "rb").read()
+    # rebuild from a copy of the saved results elsewhere, without the report: the same bytes
+    # (no absolute paths, no build time, deterministic figures)
+    copy = str(tmp_path / "copy" / "m")
+    shutil.copytree(d, copy)
+    os.remove(os.path.join(copy, "report.html"))
+    capsys.readouterr()
+    assert main(["report", copy, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["report"] == os.path.join(os.path.abspath(copy), "report.html")
+    assert out["sections"] == [sid for sid, _ in report_html.SECTIONS]
+    assert out["erf_safe"] is False and out["bound_violations"] == 2
+    assert out["not_recorded"] == ["provenance"]
+    assert open(out["report"], "rb").read() == first
+
+
+def test_report_cli_bad_input(tmp_path, capsys):
+    from neurosim.cli import main
+    assert main(["report", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert "not a directory" in err and "Traceback" not in err
+    (tmp_path / "empty").mkdir()
+    assert main(["report", str(tmp_path / "empty")]) == 2
+    assert "summary.json" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "empty")]) == 2
+    assert "at least 2" in capsys.readouterr().err
+
+
+def test_compare_three_missions(tmp_path, capsys):
+    from neurosim.cli import main
+    dirs = [fake_results(str(tmp_path / label), label=label, cores=cores, power0=p, seed=i)
+            for i, (label, cores, p) in enumerate([("dense", 12, 1.5),
+                                                   ("sparse_momentum", 6, 0.8),
+                                                   ("nest", 4, 0.6)])]
+    out_dir = tmp_path / "cmp"
+    capsys.readouterr()
+    assert main(["compare", *dirs, "--out", str(out_dir), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    rows = out["missions"]
+    assert [r["label"] for r in rows] == ["dense", "sparse_momentum", "nest"]
+    assert [r["cores"] for r in rows] == [12, 6, 4]
+    for r, d in zip(rows, dirs):
+        s = json.load(open(os.path.join(d, "summary.json")))
+        assert r["reliability"] == pytest.approx(s["reliability_final"])
+        assert r["final_accuracy_p50"] == pytest.approx(s["final_accuracy_p50"])
+        assert r["power_mw"] > 0
+    text = open(out["html"], encoding="utf-8").read()
+    assert json.load(open(out["json"]))["missions"] == rows
+    figs = figures_in(text)
+    assert len(figs) == 1 and figs[0].count(b"<path") > 20
+    for label in ("dense", "sparse_momentum", "nest"):
+        assert f"<b>{label}</b>" in text
+    assert "<script" not in text
+    first = open(out["html"], "rb").read()
+    assert main(["compare", *dirs, "--out", str(out_dir)]) == 0
+    assert open(out["html"], "rb").read() == first
+
+
+def render_in_chromium(html_path, tmp_path, headings):
+    dom, console, png = chromium(html_path, tmp_path)
+    assert not console, "console output while loading the page:\n" + "\n".join(console)
+    for title in headings:
+        assert f"<h2>{title}</h2>" in dom, title
+    assert png.exists() and png.stat().st_size > 20_000
+    px = png_pixels(png)
+    assert px.shape[1] == 1280
+    # not blank: real variation, and a good share of non-background pixels (text, plots)
+    assert px.std() > 20
+    background = np.all(px == px[5, 5], axis=2).mean()
+    assert background < 0.9
+    return dom, px
+
+
+def test_report_renders_in_headless_chromium(tmp_path):
+    d = fake_results(str(tmp_path / "m"))
+    path = report_html.write_report(d)
+    dom, px = render_in_chromium(path, tmp_path, HEADINGS)
+    assert dom.count("<img") == len(FIGURE_SECTIONS)
+    # every figure decoded: the images have a natural size (a broken image would not)
+    assert "Mission report" in dom
