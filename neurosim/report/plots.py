@@ -369,7 +369,9 @@ def core_grid_figure(res):
     xy, damage, traffic, shape = core_maps(res)
     if xy is None or (damage is None and traffic is None):
         return None
-    xy = np.asarray(xy, dtype=int).reshape(-1, 2)
+    xy = np.asarray(xy, dtype=int)
+    while xy.ndim > 2:          # per run (and checkpoint): the launch layout of the first run
+        xy = xy[0]
     r0, c0 = xy.min(axis=0)
     r1, c1 = xy.max(axis=0)
     # crop to the used cores (with a one-core margin inside the chip)
