@@ -184,39 +184,62 @@ POWER_PROFILES = {p.name: p for p in (TRUENORTH, LOIHI)}
 
 
 # ------------------------------------------------------------------ profile files
+def _line_of(text, key):
+    """``line N: `` of the first ``key =`` assignment in the file text ('' if not found)."""
+    import re
+    for n, line in enumerate(text.splitlines(), 1):
+        if re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return f"line {n}: "
+    return ""
+
+
 def load_power_profile(path):
     """Read a user power profile from a TOML file (format: module docstring).
 
-    Every error is one line naming the file, the key, the value and what was expected.
+    Every error is one line naming the file, the line, the key, the value and what was expected.
     """
     try:
         with open(path, "rb") as f:
-            data = tomllib.load(f)
+            raw_bytes = f.read()
     except FileNotFoundError:
         raise InputFileError(f"{path}: no such file; expected a TOML power profile") from None
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read ({exc.strerror}); expected a TOML power "
                              f"profile") from None
+    try:
+        text = raw_bytes.decode("utf-8")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise InputFileError(f"{path}: not UTF-8 text; expected a TOML power profile") from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputFileError(f"{path}: not valid TOML ({exc}); expected KEY = VALUE lines of a "
-                             f"power profile") from None
+        import re
+        found = re.search(r"\s*\(at line (\d+), column \d+\)", str(exc))
+        line = f"line {found.group(1)}: " if found else ""
+        reason = str(exc).replace(found.group(0), "") if found else str(exc)
+        raise InputFileError(f"{path}: {line}not valid TOML ({reason}); expected KEY = VALUE "
+                             f"lines of a power profile") from None
+
+    def bad(key, value, expected):
+        return ValidationError(f"{path}: {_line_of(text, key)}key '{key}' is {value!r}; "
+                               f"expected {expected}")
+
     required = ("static_mw_per_core", "synaptic_event_pj", "neuron_update_idle_pj", "spike_pj",
                 "hop_pj")
     allowed = set(PowerProfile.CONSTANTS) | {"name", "description"}
     for key in data:
         if key not in allowed:
-            raise ValidationError(f"{path}: key '{key}' is unknown; expected one of "
-                                  f"{', '.join(sorted(allowed))}")
+            raise ValidationError(f"{path}: {_line_of(text, key)}key '{key}' is unknown; "
+                                  f"expected one of {', '.join(sorted(allowed))}")
     for key in required:
         if key not in data:
             raise ValidationError(f"{path}: key '{key}' is missing; expected a number ≥ 0 "
                                   f"(or {{value = …, source = \"…\"}})")
     name = data.get("name", os.path.splitext(os.path.basename(path))[0])
     if not isinstance(name, str) or not name:
-        raise ValidationError(f"{path}: key 'name' is {name!r}; expected a non-empty string")
+        raise bad("name", name, "a non-empty string")
     description = data.get("description", "")
     if not isinstance(description, str):
-        raise ValidationError(f"{path}: key 'description' is {description!r}; expected a string")
+        raise bad("description", description, "a string")
     values, sources = {}, {}
     for key in PowerProfile.CONSTANTS:
         if key not in data:
@@ -224,18 +247,15 @@ def load_power_profile(path):
         raw = data[key]
         source = f"user profile {path}"
         if isinstance(raw, dict):
-            extra = set(raw) - {"value", "source"}
-            if "value" not in raw or extra:
-                raise ValidationError(f"{path}: key '{key}' is {raw!r}; expected a number or "
-                                      f"{{value = NUMBER, source = \"…\"}}")
+            if "value" not in raw or set(raw) - {"value", "source"}:
+                raise bad(key, raw, "a number or {value = NUMBER, source = \"…\"}")
             if not isinstance(raw.get("source", ""), str):
-                raise ValidationError(f"{path}: key '{key}.source' is {raw['source']!r}; "
-                                      f"expected a string")
+                raise bad(key, raw, "a string as its source")
             source = raw.get("source") or source
             raw = raw["value"]
         if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw) \
                 or raw < 0:
-            raise ValidationError(f"{path}: key '{key}' is {raw!r}; expected a finite number ≥ 0")
+            raise bad(key, raw, "a finite number ≥ 0")
         values[key], sources[key] = float(raw), source
     values.setdefault("neuron_update_active_pj", values["neuron_update_idle_pj"])
     sources.setdefault("neuron_update_active_pj", "not given: = neuron_update_idle_pj")

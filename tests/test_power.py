@@ -244,13 +244,14 @@ def test_user_profile_from_toml(tmp_path):
 
 
 @pytest.mark.parametrize("text, expected", [
-    (GOOD.replace("hop_pj = 2.0", "hop_pj = -2.0"), "key 'hop_pj' is -2.0; expected a finite"),
-    (GOOD.replace("spike_pj = 1.0", 'spike_pj = "one"'), "key 'spike_pj' is 'one'; expected"),
+    (GOOD.replace("hop_pj = 2.0", "hop_pj = -2.0"),
+     "line 6: key 'hop_pj' is -2.0; expected a finite number ≥ 0"),
+    (GOOD.replace("spike_pj = 1.0", 'spike_pj = "one"'), "line 5: key 'spike_pj' is 'one'; expected"),
     (GOOD.replace("hop_pj = 2.0", ""), "key 'hop_pj' is missing"),
-    (GOOD + "hops_pj = 1\n", "key 'hops_pj' is unknown; expected one of"),
-    (GOOD.replace("hop_pj = 2.0", "hop_pj = 2.0 pJ"), "not valid TOML"),
+    (GOOD + "hops_pj = 1\n", "line 7: key 'hops_pj' is unknown; expected one of"),
+    (GOOD.replace("hop_pj = 2.0", "hop_pj = 2.0 pJ"), "line 6: not valid TOML"),
     (GOOD.replace('{value = 3.0, source = "my measurement"}', "{val = 3}"),
-     "key 'synaptic_event_pj' is {'val': 3}; expected a number or"),
+     "line 3: key 'synaptic_event_pj' is {'val': 3}; expected a number or"),
 ])
 def test_bad_profile_files(tmp_path, text, expected, capsys):
     path = write(tmp_path, text)
