@@ -90,6 +90,8 @@ def _add_train(sub):
     p.add_argument("--density", type=float, help="sparse momentum: fraction of weights kept")
     p.add_argument("--max-fan-in", type=int, help="no neuron gets more than N inputs")
     p.add_argument("--epochs", type=int, help="training epochs")
+    p.add_argument("--batch-size", type=int,
+                   help="minibatch size (default 32; recipe key batch_size)")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--data-dir", help="directory of the IDX files (default $NEUROSIM_DATA)")
     p.add_argument("-o", "--output", required=True, help="output model .npz")
@@ -111,7 +113,7 @@ def _run_train(args):
         dataset, method = args.dataset, args.method
         hidden = train.parse_hidden(args.hidden)
         options = train.Options()
-    for flag in ("density", "max_fan_in", "epochs", "seed"):
+    for flag in ("density", "max_fan_in", "epochs", "batch_size", "seed"):
         if getattr(args, flag) is not None:
             setattr(options, flag, getattr(args, flag))
     options.validate(where="arguments")

@@ -196,11 +196,24 @@ def test_cli_train_and_info(tmp_path, capsys):
      "'epochs' is 0, expected ≥ 1"),
     (["--dataset", "digits", "--hidden", "16", "--method", "sparse-momentum", "--density", "2"],
      "'density' is 2.0"),
+    (["--dataset", "digits", "--hidden", "16", "--method", "dense", "--batch-size", "0"],
+     "'batch_size' is 0, expected ≥ 1"),
 ])
 def test_cli_bad_arguments(tmp_path, capsys, argv, message):
     rc, out, err = run_cli(["train", *argv, "-o", str(tmp_path / "m.npz")], capsys)
     assert rc == 2 and message in err and err.count("\n") == 1
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_cli_batch_size_overrides_recipe(tmp_path, capsys):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('dataset = "digits"\nmethod = "dense"\nhidden = [8]\nbatch_size = 16\n'
+                      'epochs = 1\n')
+    out_path = tmp_path / "m.npz"
+    rc, _, err = run_cli(["train", "--recipe", str(recipe), "--batch-size", "64", "-o",
+                          str(out_path), "--json"], capsys)
+    assert rc == 0, err
+    assert MLP.load(out_path).provenance["options"]["batch_size"] == 64
 
 
 @pytest.mark.parametrize("text, message", [
