@@ -20,6 +20,7 @@ from neurosim.report.html import CSS, _atomic_write, _missing, e, headline, num,
 from neurosim.report.results import MissionResults
 
 DEFAULT_OUT = "neurosim-compare"
+RELIABLE = 0.9   # "years reliable": mission time until reliability first drops below this
 
 
 def _label(res, others):
@@ -43,8 +44,15 @@ def mission_row(res):
     cores = res.s("cores", "cores_used") or comp.get("cores")
     _, p_mid, _ = plots.power_series(res)
     mean_power = float(np.nanmean(p_mid)) if p_mid is not None and len(p_mid) else None
+    rel = res.get("reliability", "mission_reliability")
+    t = res.times()
+    reliable_years = None
+    if rel is not None and t is not None and len(rel) == len(t):
+        below = np.flatnonzero(rel < RELIABLE)
+        reliable_years = float(t[-1]) if not below.size else float(t[below[0]])
     return {
-        "results": res.path, "scenario": str(res.name),
+        "results": res.path,
+        "years_reliable": reliable_years, "scenario": str(res.name),
         "cores": int(cores) if cores is not None else None,
         "neurons": comp.get("neurons"),
         "power_mw": mean_power,
@@ -99,6 +107,7 @@ def render(results, rows):
             ("final_accuracy_p50", "final accuracy p50", "pct"),
             ("final_accuracy_p05", "final accuracy p5", "pct"),
             ("reliability", "final reliability", "pct"),
+            ("years_reliable", "years ≥ 90 % reliable", "num"),
             ("dead_neurons_final_mean", "dead neurons", "num"), ("erf_safe", "Erf safe", "bool")]
     head = "".join(f'<th class="{"" if k == "label" else "num"}">{e(t)}</th>' for k, t, _ in cols)
     body = ""

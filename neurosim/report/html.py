@@ -257,7 +257,11 @@ def _section(sid, body, lead=None):
 def _overview(res):
     sc = res.sc
     env = sc("environment.preset", "environment.name", "environment.orbit")
-    orbit = res.s("orbit", "environment.preset") or env
+    orbit = res.s("orbit", "environment.preset") or env or (
+        "custom" if isinstance(res.scenario.get("environment"), dict) else None)
+    desc = sc("environment.description")
+    if orbit is not None and desc:
+        orbit = f"{orbit} — {desc}"
     shielding = sc("environment.shielding_mm_al", "environment.shielding_mm",
                    "environment.shielding")
     runs = res.s("runs")
@@ -274,26 +278,21 @@ def _overview(res):
         ("shielding", e(_value(shielding)) if shielding is not None else None),
         ("duration", f"{num(res.duration_years())} years" if res.duration_years() else "–"),
         ("checkpoints", e(_value(n_ck)) if n_ck is not None else "–"),
-        ("checkpoint interval", e(_value(sc("mission.checkpoint_interval",
-                                            "mission.checkpoint_interval_days",
-                                            "mission.checkpoint_interval_months")))
-         if sc("mission.checkpoint_interval", "mission.checkpoint_interval_days",
-               "mission.checkpoint_interval_months") is not None else None),
-        ("solar-cycle phase at launch", e(_value(sc("mission.solar_phase", "mission.solar_cycle_phase",
-                                                    "mission.solar_cycle_phase_at_launch")))
-         if sc("mission.solar_phase", "mission.solar_cycle_phase",
-               "mission.solar_cycle_phase_at_launch") is not None else None),
+        ("checkpoint interval", _interval(sc)),
+        ("solar-cycle phase at launch", _opt(sc("mission.solar_cycle_phase_at_launch_years",
+                                                "mission.solar_phase"), " years into the cycle")),
         ("accuracy requirement", pct(res.requirement(), 1) if res.requirement() is not None
          else "not recorded"),
         ("Monte Carlo runs", e(_value(runs)) if runs is not None else "–"),
-        ("evaluation mode", e(_value(sc("run.mode"))) if sc("run.mode") else None),
-        ("evaluation inputs", e(_value(sc("run.eval_size", "run.evaluation_size",
-                                          "run.eval_inputs")))
-         if sc("run.eval_size", "run.evaluation_size", "run.eval_inputs") else None),
+        ("evaluation", _opt(sc("run.mode"), " mode" + (
+            f", {sc('run.eval_inputs', 'run.eval_size')} inputs"
+            if sc("run.eval_inputs", "run.eval_size") else "") + (
+            f", {sc('run.ticks')} ticks" if sc("run.mode") == "spiking" and sc("run.ticks")
+            else ""))),
     ]
     model = res.s("model", "run.model", "model_path") or sc("run.model")
-    chip = res.s("chip", "profile", "chip_profile", "run.chip") or sc("run.chip", "run.profile",
-                                                                      "run.chip_profile")
+    chip = res.s("chip", "profile", "chip_profile", "run.chip", "run.profile") or \
+        sc("run.profile", "run.chip", "run.chip_profile")
     if isinstance(chip, dict):
         chip = chip.get("name", chip)
     if isinstance(model, dict):
@@ -329,6 +328,23 @@ def _overview(res):
         body += _missing("compile summary (summary.json key 'compile': the compiler report — "
                          "neurons, synapses, axons, encoding, latency, quantisation error)")
     return _section("overview", body)
+
+
+def _opt(v, suffix=""):
+    """A table cell for an optional value (None: the row is left out)."""
+    return None if v is None or v == "" else e(_value(v) + suffix)
+
+
+def _interval(sc):
+    days = sc("mission.checkpoint_interval_days")
+    if days is None:
+        v = sc("mission.checkpoint_interval", "mission.checkpoint_interval_months")
+        return _opt(v)
+    days = float(days)
+    named = {round(365.25 / 12, 3): "monthly", 7.0: "weekly", 1.0: "daily",
+             round(365.25, 3): "yearly", round(365.25 / 4, 3): "quarterly"}
+    label = named.get(round(days, 3))
+    return e(f"{num(days, 3)} days" + (f" ({label})" if label else ""))
 
 
 def _fig_section(sid, fig, what_missing, lead=None, caption=None, fmt="svg"):
