@@ -1,0 +1,675 @@
+"""Fault timelines: one Monte Carlo run's faults over mission time, sampled vectorised.
+
+Time is mission time in days; nothing here runs per tick or loops per bit (DESIGN.md "Mission
+time versus chip time"). One run draws, with its own ``numpy.random.Generator``:
+
+Solar particle events (JPL model, ECSS-E-ST-10-04C Annex I)
+    The 11-year cycle has ``active_years`` solar-active years; the run starts
+    ``solar_cycle_phase_at_launch_years`` into an active phase. Events arrive as a Poisson process
+    of rate ``events_per_active_year`` over active time only; each lasts ``event_duration_days``
+    and multiplies every upset rate by M = 10^X, X ~ Normal(log10_multiplier_mean,
+    log10_multiplier_sd). Scheduled events are added as given. Overlapping events add their
+    excess: m(t) = 1 + Σ_events (M_e − 1).
+
+Upsets (single-event upsets) per physical core and memory class k
+    The multiplier is piecewise constant over segments [t_i, t_{i+1}); in each,
+    N ~ Poisson(λ_k · s · bits_k · m_i · (t_{i+1} − t_i)) (λ_k upsets/bit/day, s = rate_scale),
+    times uniform in the segment, positions uniform over the class's bits (with SECDED over the
+    data *and* check bits of every word). A share ``multi_bit_fraction`` of events also flips the
+    adjacent bit of the same word; a share ``saa_share`` happens in SAA passes (dropped if
+    ``scrub_after_saa``). Classes: ``sram`` (crossbar A·N bits, weights rows·N·(m+1) bits
+    sign-magnitude, thresholds N·18 bits), ``potential`` (N·19 bits, two's complement), ``routing``
+    (N·20 bits: 8 axon, 6 column, 6 row). An upset lives from its time until the next scrub
+    (every ``scrub_period_days``; a checkpoint at a scrub time is evaluated before the scrub),
+    the next power cycle of its core (recoverable latch-up) or a re-placement of its core. Two
+    upsets of one bit cancel. SECDED corrects a word with exactly one flipped bit (data or check)
+    when it is read; a word with two or more stays corrupted (detected, not corrected).
+
+Permanent faults (accumulate, never heal)
+    TID: the dose is D(t) = Ḋ · t. Each neuron (and each core's shared logic) draws a failure
+    dose D_f ~ LogNormal(ln(median), σ) and dies at t = D_f / Ḋ (REFERENCES.md §3: "each unit draws
+    a failure dose; it dies when accumulated dose passes it"). Constant-hazard failures add
+    exponential times t ~ Exp(rate); a neuron dies at the earlier of the two.
+    Stuck crossbar bits: N ~ Poisson(rate · A·N · T) per physical core, times uniform, positions
+    uniform, stuck at 1 with probability ``stuck_at_one_fraction``.
+    Latch-up: N ~ Poisson(rate · T) per physical core, times uniform; outcomes recoverable
+    (power cycle: the core's upsets are cleared), destructive (the core dies) or latent
+    (``latent_stuck_bits`` crossbar bits stuck at random values; the core counts as latched for
+    power). Only events while the core is in service count.
+
+Spare cores and TMR
+    Physical cores are the program's cores (three replicas of each hidden-layer core with
+    ``tmr_hidden``) plus ``spare_cores`` spares. When the core hosting a logical core dies (TID or
+    destructive latch-up), its contents are re-placed onto the first spare still alive (in order
+    of death time); the spare has accumulated its own TID deaths and stuck bits since launch
+    (unpowered parts are taken to degrade like powered ones: conservative). Without a live spare
+    the logical core is dead. With TMR a hidden neuron's fault shows only if at least two of its
+    three replicas are faulty at that moment; it then carries the union of its replicas' faults
+    (conservative: a real voter would take the median). Voter neurons are not modelled.
+
+The result is one :class:`~neurosim.chip.faults.FaultState` per checkpoint in the coordinates of
+the logical program, with harmless entries (unused neurons, axons that no source drives) dropped,
+rows sorted so that equal damage gives equal states, plus per-checkpoint statistics.
+"""
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurosim.chip.faults import FaultState
+
+DAYS_PER_YEAR = 365.25
+THRESHOLD_BITS = 18
+POTENTIAL_BITS = 19
+ROUTING_BITS = 20
+CLASSES = ("sram", "potential", "routing")
+
+
+@dataclass(frozen=True, eq=False)
+class ChipLayout:
+    """What the sampler needs to know about the compiled program."""
+
+    C: int
+    A: int
+    N: int
+    weight_rows: int          # axon types (typed) or axons (one weight per synapse)
+    weight_bits: int          # magnitude bits + sign
+    used_neurons: np.ndarray  # (C, N) bool
+    used_axons: np.ndarray    # (C, A) bool: axons some input or neuron drives
+    hidden_cores: np.ndarray  # (C,) bool: cores holding no output neuron
+    crossbar: np.ndarray      # (C, A, N) bool, pristine
+    core_xy: np.ndarray       # (C, 2)
+    spare_xy: np.ndarray      # (S_max, 2) free grid positions, nearest the program first
+
+    @classmethod
+    def from_program(cls, program, max_spares=64):
+        C, A, N = program.crossbar.shape
+        typed = program.synapse_weights is None
+        used_axons = np.zeros((C, A), bool)
+        used_axons[program.input_core, program.input_axon] = True
+        routed = (program.dest_core >= 0) & program.enabled
+        used_axons[program.dest_core[routed], program.dest_axon[routed]] = True
+        out_cores = np.zeros(C, bool)
+        out_cores[program.output_core] = True
+        prof = program.profile
+        taken = {(int(r), int(c)) for r, c in program.core_xy}
+        centre = program.core_xy.mean(axis=0)
+        free = [(r, c) for r in range(prof.grid_rows) for c in range(prof.grid_cols)
+                if (r, c) not in taken]
+        free.sort(key=lambda rc: (abs(rc[0] - centre[0]) + abs(rc[1] - centre[1]), rc))
+        return cls(C=C, A=A, N=N,
+                   weight_rows=prof.axon_types if typed else A,
+                   weight_bits=int(np.log2(prof.weight_max + 1)) + 1,
+                   used_neurons=program.enabled.copy(), used_axons=used_axons,
+                   hidden_cores=~out_cores, crossbar=program.crossbar,
+                   core_xy=program.core_xy.copy(),
+                   spare_xy=np.array(free[:max_spares], np.int32).reshape(-1, 2))
+
+    def data_bits(self):
+        """Data bits per core of each class (sram, potential, routing)."""
+        sram = self.A * self.N + self.weight_rows * self.N * self.weight_bits + \
+            self.N * THRESHOLD_BITS
+        return np.array([sram, self.N * POTENTIAL_BITS, self.N * ROUTING_BITS], np.int64)
+
+
+@dataclass
+class RunTimeline:
+    """One run: ``faults[k]`` in force at checkpoint k, and per-checkpoint statistics (arrays of
+    length K): upsets (events since the previous checkpoint, all in-service cores), live_upsets
+    (flipped bits in force after SECDED), dead_cores, spares_used, latched_cores,
+    core_multiplicity (K, C) live physical copies of each logical core, core_xy (K, C, 2)."""
+
+    faults: list
+    stats: dict
+    core_multiplicity: np.ndarray
+    core_xy: np.ndarray
+    solar_events: int
+
+
+# ---------------------------------------------------------------------- solar multiplier
+def _active_intervals(phase0_years, cycle_years, active_years, total_days):
+    """Solar-active intervals (days) within [0, total_days]."""
+    out = []
+    start = -phase0_years * DAYS_PER_YEAR
+    cyc = cycle_years * DAYS_PER_YEAR
+    act = active_years * DAYS_PER_YEAR
+    while start < total_days:
+        a, b = max(start, 0.0), min(start + act, total_days)
+        if b > a:
+            out.append((a, b))
+        start += cyc
+    return np.array(out, np.float64).reshape(-1, 2)
+
+
+def solar_segments(values, total_days, rng):
+    """Piecewise-constant upset-rate multiplier: (edges (n+1,), multiplier (n,), n_events)."""
+    m, se = values["mission"], values["solar_events"]
+    starts, durs, mults = [], [], []
+    rate = se["events_per_active_year"]
+    if rate > 0 and se["active_years"] > 0:
+        iv = _active_intervals(m["solar_cycle_phase_at_launch_years"], se["cycle_years"],
+                               se["active_years"], total_days)
+        lengths = iv[:, 1] - iv[:, 0]
+        active_total = lengths.sum()
+        n = rng.poisson(rate * active_total / DAYS_PER_YEAR)
+        u = np.sort(rng.random(n)) * active_total
+        cum = np.concatenate([[0.0], np.cumsum(lengths)])
+        idx = np.clip(np.searchsorted(cum, u, side="right") - 1, 0, len(lengths) - 1)
+        starts.append(iv[idx, 0] + (u - cum[idx]))
+        durs.append(np.full(n, se["event_duration_days"]))
+        mults.append(10.0 ** rng.normal(se["log10_multiplier_mean"], se["log10_multiplier_sd"], n))
+    for ev in se["scheduled"]:
+        starts.append(np.array([ev["start_day"]]))
+        durs.append(np.array([ev["duration_days"]]))
+        mults.append(np.array([ev["multiplier"]]))
+    if starts:
+        s, d, mu = (np.concatenate(x) for x in (starts, durs, mults))
+    else:
+        s = d = mu = np.zeros(0)
+    ends = np.minimum(s + d, total_days)
+    keep = s < total_days
+    s, ends, mu = s[keep], ends[keep], mu[keep]
+    edges = np.unique(np.concatenate([[0.0, total_days], s, ends]))
+    mid = (edges[:-1] + edges[1:]) / 2
+    cover = (s[None, :] <= mid[:, None]) & (mid[:, None] < ends[None, :])
+    mult = 1.0 + (cover * (mu - 1.0)[None, :]).sum(axis=1)
+    return edges, np.maximum(mult, 0.0), int(keep.sum())
+
+
+# ---------------------------------------------------------------------- sampling
+def _word_geometry(values, data_bits):
+    """(positions per core, data bits per word, bits per word) of each class."""
+    mit = values["mitigation"]
+    if mit["secded"]:
+        d, c = mit["secded_word_data_bits"], mit["secded_word_check_bits"]
+        words = -(-data_bits // d)
+        return words * (d + c), d, d + c
+    return data_bits.copy(), 1, 1
+
+
+def sample(values, layout, times_days, rng):
+    """Sample one run's :class:`RunTimeline` at checkpoint ``times_days`` (sorted, > 0)."""
+    up, dose, lu, syn, mit = (values[s] for s in ("upsets", "dose", "latchup", "synapses",
+                                                  "mitigation"))
+    times = np.asarray(times_days, np.float64)
+    T = float(times[-1])
+    K = len(times)
+    C, A, N = layout.C, layout.A, layout.N
+    tmr = bool(mit["tmr_hidden"])
+    reps = np.where(layout.hidden_cores & tmr, 3, 1)
+    slot_core = np.repeat(np.arange(C), reps)
+    slot_rep = np.concatenate([np.arange(r) for r in reps])
+    n_slots = len(slot_core)
+    S = int(mit["spare_cores"])
+    P = n_slots + S
+
+    # --- solar events and upsets
+    edges, mult, n_solar = solar_segments(values, T, rng)
+    seg_len = np.diff(edges)
+    data_bits = layout.data_bits()
+    positions, word_data, word_bits = _word_geometry(values, data_bits)
+    lam = np.array([up["weight_sram_rate_per_bit_day"], up["potential_rate_per_bit_day"],
+                    up["routing_rate_per_bit_day"]]) * up["rate_scale"]
+    expected = (seg_len * mult)[:, None, None] * lam[None, None, :] * positions[None, None, :]
+    expected = np.broadcast_to(expected, (len(seg_len), P, 3))
+    counts = rng.poisson(expected)
+    total = int(counts.sum())
+    seg_i, ev_core, ev_class = np.nonzero(counts)
+    reps_n = counts[seg_i, ev_core, ev_class]
+    seg_i, ev_core, ev_class = (np.repeat(x, reps_n) for x in (seg_i, ev_core, ev_class))
+    ev_time = edges[seg_i] + rng.random(total) * seg_len[seg_i]
+    ev_pos = np.floor(rng.random(total) * positions[ev_class]).astype(np.int64)
+    ev_pos = np.minimum(ev_pos, positions[ev_class] - 1)
+    ev_mbu = rng.random(total) < up["multi_bit_fraction"]
+    ev_saa = rng.random(total) < up["saa_share"]
+
+    # --- permanent: TID and random neuron/core deaths
+    inf = np.inf
+    death = np.full((P, N), inf)
+    core_tid = np.full(P, inf)
+    if dose["dose_rate_rad_per_year"] > 0:
+        per_day = dose["dose_rate_rad_per_year"] / DAYS_PER_YEAR
+        dn = np.exp(rng.normal(np.log(dose["neuron_failure_dose_median_krad"] * 1e3),
+                               dose["neuron_failure_dose_log_sd"], (P, N)))
+        death = dn / per_day
+        dc = np.exp(rng.normal(np.log(dose["core_failure_dose_median_krad"] * 1e3),
+                               dose["core_failure_dose_log_sd"], P))
+        core_tid = dc / per_day
+    if dose["random_failure_rate_per_neuron_year"] > 0:
+        death = np.minimum(death, rng.exponential(
+            DAYS_PER_YEAR / dose["random_failure_rate_per_neuron_year"], (P, N)))
+
+    # --- stuck crossbar bits
+    n_st = rng.poisson(syn["stuck_rate_per_bit_year"] * A * N * T / DAYS_PER_YEAR, P)
+    st_core = np.repeat(np.arange(P), n_st)
+    st_time = rng.random(st_core.size) * T
+    st_pos = rng.integers(0, A * N, st_core.size)
+    st_val = rng.random(st_core.size) < syn["stuck_at_one_fraction"]
+
+    # --- latch-up
+    n_lu = rng.poisson(lu["rate_per_core_day"] * T, P)
+    lu_core = np.repeat(np.arange(P), n_lu)
+    lu_time = rng.random(lu_core.size) * T
+    lu_kind = rng.choice(3, size=lu_core.size, p=_fractions(lu))   # 0 rec, 1 destr, 2 latent
+    k_lat = int(lu["latent_stuck_bits"])
+    lat_idx = np.nonzero(lu_kind == 2)[0]
+    lat_pos = rng.integers(0, A * N, (lat_idx.size, k_lat))
+    lat_val = rng.random((lat_idx.size, k_lat)) < 0.5
+
+    # --- service: which physical core hosts each slot when
+    service = _service(n_slots, S, core_tid, lu_core, lu_time, lu_kind, T)
+    # service[p] = (start, end, slot) or None
+    srv_start = np.full(P, inf)
+    srv_end = np.full(P, -inf)
+    srv_slot = np.full(P, -1)
+    for p, (a, b, s) in service.items():
+        srv_start[p], srv_end[p], srv_slot[p] = a, b, s
+
+    in_service_lu = (lu_time >= srv_start[lu_core]) & (lu_time < srv_end[lu_core])
+    rec_core, rec_time = lu_core[in_service_lu & (lu_kind == 0)], lu_time[in_service_lu & (lu_kind == 0)]
+    lat_ok = in_service_lu[lat_idx]
+    # latent stuck bits join the stuck list
+    if k_lat and lat_idx.size:
+        st_core = np.concatenate([st_core, np.repeat(lu_core[lat_idx[lat_ok]], k_lat)])
+        st_time = np.concatenate([st_time, np.repeat(lu_time[lat_idx[lat_ok]], k_lat)])
+        st_pos = np.concatenate([st_pos, lat_pos[lat_ok].ravel()])
+        st_val = np.concatenate([st_val, lat_val[lat_ok].ravel()])
+    lat_core, lat_time = lu_core[lat_idx[lat_ok]], lu_time[lat_idx[lat_ok]]
+    order = np.argsort(st_time, kind="stable")
+    st_core, st_time, st_pos, st_val = (x[order] for x in (st_core, st_time, st_pos, st_val))
+
+    # upsets on a core in service at their time (counted per interval); those that can be live
+    in_srv = (ev_time >= srv_start[ev_core]) & (ev_time < srv_end[ev_core])
+    count_time = np.sort(ev_time[in_srv])
+    live_ok = in_srv & ~ev_saa if mit["scrub_after_saa"] else in_srv
+    sel = np.nonzero(live_ok)[0]
+    ev_time, ev_core, ev_class, ev_pos, ev_mbu = (x[sel] for x in (ev_time, ev_core, ev_class,
+                                                                    ev_pos, ev_mbu))
+
+    scrub = mit["scrub_period_days"]
+    faults, st_upsets, st_live, st_dead, st_spares, st_latched = [], [], [], [], [], []
+    mult_out = np.zeros((K, C), np.int16)
+    xy_out = np.repeat(layout.core_xy[None], K, axis=0)
+    prev_t = 0.0
+    prev_state = None
+    cache = {}
+    for k, t in enumerate(times):
+        # host of each slot at t
+        hosting = (srv_start <= t) & (t < srv_end)
+        host_slot = np.where(hosting, srv_slot, -1)
+        w0 = srv_start.copy()
+        if scrub > 0:
+            w0 = np.maximum(w0, (np.ceil(t / scrub) - 1) * scrub)
+        if rec_core.size:
+            past = rec_time <= t
+            last_rec = np.full(P, -inf)
+            np.maximum.at(last_rec, rec_core[past], rec_time[past])
+            w0 = np.maximum(w0, last_rec)
+        st_upsets.append(int(np.searchsorted(count_time, t, "right")
+                             - np.searchsorted(count_time, prev_t, "right")))
+        prev_t = t
+        live = (host_slot[ev_core] >= 0) & (ev_time > w0[ev_core]) & (ev_time <= t)
+        flips, n_live = _flipped_bits(ev_core[live], ev_class[live], ev_pos[live],
+                                      ev_mbu[live], positions, word_data, word_bits, data_bits,
+                                      bool(mit["secded"]))
+        st_live.append(n_live)
+        stuck_now = (st_time <= t) & (host_slot[st_core] >= 0)
+        if tmr:
+            state, dead_logical, multiplicity = _logical_state(
+                layout, slot_core, slot_rep, host_slot, death, t, flips,
+                st_core[stuck_now], st_pos[stuck_now], st_val[stuck_now], tmr)
+        else:
+            state, dead_logical, multiplicity = _simple_state(
+                layout, host_slot, death, t, flips, st_core[stuck_now], st_pos[stuck_now],
+                st_val[stuck_now], cache)
+        if prev_state is not None and state == prev_state:
+            state = prev_state
+        faults.append(state)
+        prev_state = state
+        st_dead.append(dead_logical)
+        mult_out[k] = multiplicity
+        st_spares.append(int(np.count_nonzero(np.isfinite(srv_start[n_slots:])
+                                              & (srv_start[n_slots:] <= t))))
+        st_latched.append(int(np.count_nonzero((lat_time <= t) & (host_slot[lat_core] >= 0)
+                                                if lat_core.size else 0)))
+        # spare placement: logical core c (replica 0) hosted by spare p ≥ n_slots
+        for p in np.nonzero((host_slot >= 0) & (np.arange(P) >= n_slots))[0]:
+            s = host_slot[p]
+            if slot_rep[s] == 0 and p - n_slots < len(layout.spare_xy):
+                xy_out[k, slot_core[s]] = layout.spare_xy[p - n_slots]
+    stats = {"upsets": np.array(st_upsets, np.int32), "live_upsets": np.array(st_live, np.int32),
+             "dead_cores": np.array(st_dead, np.int16), "spares_used": np.array(st_spares, np.int16),
+             "latched_cores": np.array(st_latched, np.int16)}
+    return RunTimeline(faults, stats, mult_out, xy_out, n_solar)
+
+
+_EMPTY = {w: np.zeros((0, w), np.int64) for w in (1, 2, 3, 4)}
+
+
+def _simple_state(layout, host_slot, death, t, flips, st_core, st_pos, st_val, cache):
+    """:func:`_logical_state` without TMR (slot = logical core), the permanent part cached."""
+    C, A, N = layout.C, layout.A, layout.N
+    used, used_ax = layout.used_neurons, layout.used_axons
+    hosted = np.nonzero(host_slot >= 0)[0]
+    dmask = death[hosted] <= t
+    key = (host_slot.tobytes(), int(dmask.sum()), int(st_core.size))
+    if cache.get("key") != key:
+        lc = host_slot[hosted]
+        dead_cores = np.setdiff1d(np.arange(C), lc)
+        pi, j = np.nonzero(dmask)
+        c = lc[pi]
+        ok = used[c, j]
+        dead_neurons = np.stack([c[ok], j[ok]], 1) if ok.any() else _EMPTY[2]
+        if st_core.size:
+            sc = host_slot[st_core]
+            sa, sj = st_pos // N, st_pos % N
+            ok = used[sc, sj] & used_ax[sc, sa]
+            perm = np.stack([sc[ok], sa[ok], sj[ok], st_val[ok].astype(np.int64)], 1)
+        else:
+            perm = _EMPTY[4]
+        cache.update(key=key, dead_cores=dead_cores, dead_neurons=_canon(dead_neurons, 2),
+                     perm=perm, mult=np.bincount(lc, minlength=C).astype(np.int16))
+    cr, pr = flips[0]
+    xb_n = A * N
+    wbits = layout.weight_bits
+    wsz = layout.weight_rows * N * wbits
+    up_rows = wf = th = _EMPTY[4]
+    th = _EMPTY[3]
+    if cr.size:
+        c = host_slot[cr]
+        is_xb = pr < xb_n
+        if is_xb.any():
+            cx, px = c[is_xb], pr[is_xb]
+            a, j = px // N, px % N
+            ok = used[cx, j] & used_ax[cx, a]
+            if ok.any():
+                up_rows = np.stack([cx[ok], a[ok], j[ok],
+                                    1 - layout.crossbar[cx[ok], a[ok], j[ok]].astype(np.int64)], 1)
+        is_w = (pr >= xb_n) & (pr < xb_n + wsz)
+        if is_w.any():
+            cw, wp = c[is_w], pr[is_w] - xb_n
+            row, rem = wp // (N * wbits), wp % (N * wbits)
+            j, bit = rem // wbits, rem % wbits
+            ok = used[cw, j]
+            wf = np.stack([cw[ok], row[ok], j[ok], bit[ok]], 1)
+        is_th = pr >= xb_n + wsz
+        if is_th.any():
+            ct, tp = c[is_th], pr[is_th] - xb_n - wsz
+            j, bit = tp // THRESHOLD_BITS, tp % THRESHOLD_BITS
+            ok = used[ct, j]
+            th = np.stack([ct[ok], j[ok], bit[ok]], 1)
+    other = []
+    for cls, width in ((1, POTENTIAL_BITS), (2, ROUTING_BITS)):
+        cq, pq = flips[cls]
+        if cq.size:
+            c = host_slot[cq]
+            j, bit = pq // width, pq % width
+            ok = used[c, j]
+            other.append(np.stack([c[ok], j[ok], bit[ok]], 1))
+        else:
+            other.append(_EMPTY[3])
+    perm = cache["perm"]
+    stuck = _merge_stuck(up_rows, perm) if (up_rows.size or perm.size) else _EMPTY[4]
+    fs = FaultState(dead_neurons=cache["dead_neurons"], dead_cores=cache["dead_cores"],
+                    stuck_synapses=stuck, weight_flips=_canon(wf, 4), threshold_flips=_canon(th, 3),
+                    potential_flips=_canon(other[0], 3), routing_flips=_canon(other[1], 3))
+    return fs, int(cache["dead_cores"].size), cache["mult"]
+
+
+def _fractions(lu):
+    f = np.array([lu["recoverable_fraction"], lu["destructive_fraction"], lu["latent_fraction"]],
+                 np.float64)
+    return f / f.sum() if f.sum() > 0 else np.array([1.0, 0.0, 0.0])
+
+
+def _service(n_slots, S, core_tid, lu_core, lu_time, lu_kind, T):
+    """Service intervals: {physical core: (start, end, slot)}; a dead host is replaced by the
+    first spare alive at that time (spares in index order), in order of death time."""
+    destr = {}
+    for p, t in zip(lu_core[lu_kind == 1], lu_time[lu_kind == 1]):
+        destr.setdefault(int(p), []).append(float(t))
+    for v in destr.values():
+        v.sort()
+
+    def death_after(p, start):
+        d = core_tid[p]
+        for t in destr.get(p, ()):
+            if t >= start:
+                d = min(d, t)
+                break
+        return d if d >= start else start
+
+    service = {}
+    heap = []
+    for s in range(n_slots):
+        d = death_after(s, 0.0)
+        service[s] = (0.0, np.inf, s)
+        if d < T:
+            heapq.heappush(heap, (d, s, s))
+    spares = list(range(n_slots, n_slots + S))
+    while heap:
+        d, p, s = heapq.heappop(heap)
+        service[p] = (service[p][0], d, s)
+        while spares:
+            q = spares.pop(0)
+            if core_tid[q] > d:
+                service[q] = (d, np.inf, s)
+                dq = death_after(q, d)
+                if dq < T:
+                    heapq.heappush(heap, (dq, q, s))
+                break
+    return service
+
+
+def _flipped_bits(core, cls, pos, mbu, positions, word_data, word_bits, data_bits, secded):
+    """Bits in force: (per class, arrays (core, data bit)), number of flipped bits after SECDED.
+
+    Multi-bit events flip the partner bit (pos ^ 1, kept in the word and the memory); flips of
+    one bit cancel in pairs; with SECDED words with exactly one flipped bit are corrected."""
+    if core.size == 0:
+        return {k: (np.zeros(0, np.int64), np.zeros(0, np.int64)) for k in range(3)}, 0
+    partner = pos ^ 1
+    partner_ok = mbu & (partner < positions[cls]) & (partner // word_bits == pos // word_bits)
+    partner = np.where(partner_ok | ~mbu, partner, pos - 1)
+    extra = mbu & (partner >= 0)
+    core = np.concatenate([core, core[extra]])
+    cls = np.concatenate([cls, cls[extra]])
+    pos = np.concatenate([pos, partner[extra]])
+    key = (core * 3 + cls) * (positions.max() + 1) + pos
+    uk, cnt = np.unique(key, return_counts=True)
+    uk = uk[cnt % 2 == 1]
+    pos = uk % (positions.max() + 1)
+    cc = uk // (positions.max() + 1)
+    core, cls = cc // 3, cc % 3
+    if secded:
+        wkey = cc * (positions.max() + 1) + pos // word_bits
+        uw, inv, wcnt = np.unique(wkey, return_inverse=True, return_counts=True)
+        keep = wcnt[inv] >= 2
+        core, cls, pos = core[keep], cls[keep], pos[keep]
+        in_word = pos % word_bits
+        is_data = in_word < word_data
+        data = (pos // word_bits) * word_data + in_word
+        is_data &= data < data_bits[cls]
+        n_flipped = int(core.size)
+        core, cls, pos = core[is_data], cls[is_data], data[is_data]
+    else:
+        n_flipped = int(core.size)
+    return {k: (core[cls == k], pos[cls == k]) for k in range(3)}, n_flipped
+
+
+def _logical_state(layout, slot_core, slot_rep, host_slot, death, t, flips, st_core, st_pos,
+                   st_val, tmr):
+    """The FaultState of the logical program at time t, dead logical cores, multiplicity."""
+    C, A, N = layout.C, layout.A, layout.N
+    P = host_slot.size
+    n_slots = slot_core.size
+    hosted = host_slot >= 0
+    # slot -> physical host (−1: none)
+    host_of_slot = np.full(n_slots, -1)
+    host_of_slot[host_slot[hosted]] = np.nonzero(hosted)[0]
+    lc = lambda p: slot_core[host_slot[p]]   # logical core of a hosted physical core
+    rows = {}   # kind -> list of (slot, ...) arrays
+    # dead cores / neurons per slot
+    dead_slots = np.nonzero(host_of_slot < 0)[0]
+    hp = np.nonzero(hosted)[0]
+    dn_p, dn_j = np.nonzero(death[hp] <= t)
+    dn_slot = host_slot[hp[dn_p]]
+    used = layout.used_neurons
+    keep = used[slot_core[dn_slot], dn_j]
+    rows["dead"] = (dn_slot[keep], dn_j[keep])
+    # stuck bits (permanent) in logical coordinates
+    s_slot = host_slot[st_core]
+    s_a, s_j = st_pos // N, st_pos % N
+    # upsets
+    cr, pr = flips[0]
+    sram_slot = host_slot[cr] if cr.size else cr
+    xb_n = A * N
+    wsz = layout.weight_rows * N * layout.weight_bits
+    is_xb = pr < xb_n
+    is_w = (pr >= xb_n) & (pr < xb_n + wsz)
+    is_th = pr >= xb_n + wsz
+    u_slot, u_a, u_j = sram_slot[is_xb], pr[is_xb] // N, pr[is_xb] % N
+    wp = pr[is_w] - xb_n
+    w_slot = sram_slot[is_w]
+    w_row, rem = wp // (N * layout.weight_bits), wp % (N * layout.weight_bits)
+    w_j, w_bit = rem // layout.weight_bits, rem % layout.weight_bits
+    tp = pr[is_th] - xb_n - wsz
+    th_slot, th_j, th_bit = sram_slot[is_th], tp // THRESHOLD_BITS, tp % THRESHOLD_BITS
+    cp, pp = flips[1]
+    po_slot, po_j, po_bit = (host_slot[cp] if cp.size else cp), pp // POTENTIAL_BITS, \
+        pp % POTENTIAL_BITS
+    cq, pq = flips[2]
+    ro_slot, ro_j, ro_bit = (host_slot[cq] if cq.size else cq), pq // ROUTING_BITS, \
+        pq % ROUTING_BITS
+
+    def lcore(slot):
+        return slot_core[slot]
+
+    # relevance: used neurons (and used axons for crossbar bits)
+    def rel(slot, j, a=None):
+        c = lcore(slot)
+        ok = used[c, j]
+        if a is not None:
+            ok &= layout.used_axons[c, a]
+        return ok
+
+    entries = {
+        "stuck": (s_slot, s_a, s_j, st_val.astype(np.int64)),
+        "xb": (u_slot, u_a, u_j, None),
+        "w": (w_slot, w_row, w_j, w_bit),
+        "th": (th_slot, th_j, th_bit),
+        "po": (po_slot, po_j, po_bit),
+        "ro": (ro_slot, ro_j, ro_bit),
+    }
+    filt = {
+        "stuck": rel(s_slot, s_j, s_a), "xb": rel(u_slot, u_j, u_a), "w": rel(w_slot, w_j),
+        "th": rel(th_slot, th_j), "po": rel(po_slot, po_j), "ro": rel(ro_slot, ro_j),
+    }
+    entries = {k: tuple(None if x is None else x[filt[k]] for x in v) for k, v in entries.items()}
+    # the neuron each entry touches, per slot, for TMR voting
+    neuron_of = {"dead": rows["dead"][1], "stuck": entries["stuck"][2], "xb": entries["xb"][2],
+                 "w": entries["w"][2], "th": entries["th"][1], "po": entries["po"][1],
+                 "ro": entries["ro"][1]}
+    slot_of = {"dead": rows["dead"][0], **{k: entries[k][0] for k in entries}}
+    # dead slots: every used neuron of the core
+    ds_c = slot_core[dead_slots]
+    multiplicity = np.bincount(slot_core, minlength=C) - np.bincount(ds_c, minlength=C)
+    if tmr:
+        # faulty (logical core, neuron) per replica; keep neurons faulty in ≥ 2 replicas
+        keys = []
+        for k in neuron_of:
+            keys.append(np.stack([slot_of[k], neuron_of[k]], 1))
+        for s in dead_slots:
+            js = np.nonzero(used[slot_core[s]])[0]
+            keys.append(np.stack([np.full(js.size, s), js], 1))
+        allk = np.concatenate(keys) if keys else np.zeros((0, 2), np.int64)
+        allk = np.unique(allk, axis=0)
+        lk = slot_core[allk[:, 0]] * N + allk[:, 1]
+        ul, cnt = np.unique(lk, return_counts=True)
+        multi_rep = np.bincount(slot_core, minlength=C) > 1
+        bad = set(ul[(cnt >= 2) | ~multi_rep[ul // N]].tolist())
+
+        def vote(slot, j):
+            c = slot_core[slot]
+            if slot.size == 0:
+                return np.zeros(0, bool)
+            return np.isin(c * N + j, np.fromiter(bad, np.int64, len(bad)))
+    else:
+        def vote(slot, j):
+            return np.ones(slot.size, bool)
+
+    def L(slot):
+        return slot_core[slot]
+
+    dead_core_list = []
+    dead_neuron_rows = []
+    if tmr:
+        # a logical core is dead when fewer than 2 (of 3) replicas live, or its single copy died
+        total = np.bincount(slot_core, minlength=C)
+        need = np.where(total > 1, 2, 1)
+        dead_core_list = np.nonzero(multiplicity < need)[0]
+        for s in dead_slots:
+            c = slot_core[s]
+            if c in dead_core_list:
+                continue
+            js = np.nonzero(used[c])[0]
+            v = vote(np.full(js.size, s), js)
+            dead_neuron_rows.append(np.stack([np.full(v.sum(), c), js[v]], 1))
+    else:
+        dead_core_list = np.unique(ds_c)
+    ds, dj = rows["dead"]
+    v = vote(ds, dj)
+    dead_neuron_rows.append(np.stack([L(ds[v]), dj[v]], 1))
+    dead_neurons = _canon(np.concatenate(dead_neuron_rows) if dead_neuron_rows else None, 2)
+    dcs = set(np.asarray(dead_core_list).tolist())
+    if dead_neurons.size and dcs:
+        dead_neurons = dead_neurons[~np.isin(dead_neurons[:, 0], list(dcs))]
+
+    def build(k, cols):
+        e = entries[k]
+        v = vote(e[0], neuron_of[k])
+        return np.stack([L(e[0][v])] + [x[v] for x in cols(e)], 1) if v.size else None
+
+    stuck_perm = build("stuck", lambda e: [e[1], e[2], e[3]])
+    xb = entries["xb"]
+    vx = vote(xb[0], xb[2])
+    c_x = L(xb[0][vx])
+    up_rows = np.stack([c_x, xb[1][vx], xb[2][vx],
+                        1 - layout.crossbar[c_x, xb[1][vx], xb[2][vx]].astype(np.int64)], 1)
+    stuck = _merge_stuck(up_rows, stuck_perm)
+    fs = FaultState(
+        dead_neurons=dead_neurons,
+        dead_cores=np.sort(np.array(sorted(dcs), np.int64)),
+        stuck_synapses=stuck,
+        weight_flips=_canon(build("w", lambda e: [e[1], e[2], e[3]]), 4, parity=True),
+        threshold_flips=_canon(build("th", lambda e: [e[1], e[2]]), 3, parity=True),
+        potential_flips=_canon(build("po", lambda e: [e[1], e[2]]), 3, parity=True),
+        routing_flips=_canon(build("ro", lambda e: [e[1], e[2]]), 3, parity=True),
+    )
+    return fs, len(dcs), multiplicity
+
+
+def _canon(rows, width, parity=False):
+    """Rows sorted and unique (with ``parity``: rows appearing an even number of times — the
+    same bit flipped in two TMR replicas merged into one logical bit — counted once)."""
+    if rows is None or len(rows) == 0:
+        return np.zeros((0, width), np.int64)
+    return np.unique(np.asarray(rows, np.int64).reshape(-1, width), axis=0)
+
+
+def _merge_stuck(upsets, permanent):
+    """Crossbar entries: upsets (value = flipped pristine bit) then permanent stuck bits, the
+    later permanent event winning; permanent bits override upsets at the same position."""
+    up = _canon(upsets, 4)
+    if permanent is None or len(permanent) == 0:
+        perm = np.zeros((0, 4), np.int64)
+    else:
+        perm = np.asarray(permanent, np.int64)
+        # keep the last event per position (the input is in time order)
+        pos = perm[:, :3]
+        _, first_rev = np.unique(pos[::-1], axis=0, return_index=True)
+        perm = perm[::-1][first_rev]
+    if up.size and perm.size:
+        pk = {tuple(r) for r in perm[:, :3].tolist()}
+        up = up[[tuple(r) not in pk for r in up[:, :3].tolist()]]
+    return _canon(np.concatenate([up, perm]), 4)
