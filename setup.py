@@ -48,7 +48,7 @@ setup(
     description="Neuromorphic-chip simulator with radiation fault injection, power model and robustness bounds",
     long_description=open("README.md").read() if os.path.exists("README.md") else "",
     long_description_content_type="text/markdown",
-    python_requires=">=3.10",
+    python_requires=">=3.11",  # tomllib
     # models/ and scenarios/ stay at the top of the repository and are installed as package data
     # under neurosim/_shipped/ so that an installed neurosim finds them (neurosim.resources).
     packages=find_packages(include=["neurosim", "neurosim.*"])

@@ -174,8 +174,6 @@ def test_dead_cores_draw_nothing():
     assert none.breakdown["hops"] == 0 and none.breakdown["neuron_updates"] == 0
 
 
-@pytest.mark.xfail(reason="the simulator counts synaptic events on the crossbar columns of "
-                          "disabled neurons, so input spikes into a dead core still count events")
 def test_dead_chip_draws_nothing_but_its_input_spikes():
     prog = small_program()
     x = np.full((2, 64), 0.5, np.float32)

@@ -127,9 +127,11 @@ class ChipProgram:
         return replace(self, _cache={}, **changes)
 
     def row_synapses(self):
-        """Connected neurons per axon, shape (C, A) int32: synaptic events one spike causes."""
+        """Connected enabled neurons per axon, shape (C, A) int32: the synaptic events one
+        arriving spike causes (a disabled — unused or dead — neuron integrates nothing)."""
         if "row_synapses" not in self._cache:
-            self._cache["row_synapses"] = self.crossbar.sum(axis=2, dtype=np.int32)
+            self._cache["row_synapses"] = (self.crossbar & self.enabled[:, None, :]).sum(
+                axis=2, dtype=np.int32)
         return self._cache["row_synapses"]
 
     def effective_weights(self, core):
