@@ -51,18 +51,23 @@ class Compiled:
         """Output rates (B, K) of the quantised logical network evaluated in float64, without
         the chip: r = clip(Σ ρ g q / α + leak / α, 0, 1) stage by stage. Rate-mode simulation of
         ``program`` must give the same numbers (routing, copies and placement change nothing)."""
-        main = np.asarray(x, dtype=np.float64)
-        rates = {}
-        for layer in range(len(self.layers)):
-            for s, st in enumerate(self.stages):
-                if st.layer != layer:
-                    continue
-                inp = rates[s - 1] if st.source == "relay" else main
-                eff = np.repeat(st.g / st.alpha, np.diff(st.indptr)) * st.q
-                M = scipy.sparse.csr_matrix((eff, st.src, st.indptr), shape=(st.n, inp.shape[1]))
-                rates[s] = np.clip(np.asarray(M @ inp.T).T + st.leak / st.alpha, 0.0, 1.0)
-            main = np.stack([rates[s][:, u] for s, u in main_neurons(self.stages, layer)], axis=1)
-        return main
+        return stage_rates(self.stages, len(self.layers), x)[1]
+
+
+def stage_rates(stages, n_layers, x):
+    """(rates of every stage's logical neurons, output rates) — see Compiled.stage_rates."""
+    main = np.asarray(x, dtype=np.float64)
+    rates = {}
+    for layer in range(n_layers):
+        for s, st in enumerate(stages):
+            if st.layer != layer:
+                continue
+            inp = rates[s - 1] if st.source == "relay" else main
+            eff = np.repeat(st.g / st.alpha, np.diff(st.indptr)) * st.q
+            M = scipy.sparse.csr_matrix((eff, st.src, st.indptr), shape=(st.n, inp.shape[1]))
+            rates[s] = np.clip(np.asarray(M @ inp.T).T + st.leak / st.alpha, 0.0, 1.0)
+        main = np.stack([rates[s][:, u] for s, u in main_neurons(stages, layer)], axis=1)
+    return [rates[s] for s in range(len(stages))], main
 
 
 def calibration_inputs(mlp, calibration, samples=1000, seed=0):
@@ -101,8 +106,13 @@ def compile(mlp, profile="truenorth", weight_encoding="bitplane", bits=4, calibr
                           percentile, relays)
     program, table, demand, offsets = assemble(stages, profile, axons, neurons, mlp.sizes[0],
                                                v_init, floor)
-    from neurosim.sim.rate import run_rate
-    neuron_rates = run_rate(program, x[:256], 1)[0]
+    # traffic for placement: mean logical-neuron rates, shared by every copy
+    neuron_rates = np.zeros(program.enabled.shape)
+    for st_rates, (core_of, slot_of), d in zip(stage_rates(stages, len(layers), x)[0], table,
+                                               demand):
+        copy = np.arange(d.sum()) - np.repeat(np.cumsum(d) - d, d)
+        neuron_rates[np.repeat(core_of, d), np.repeat(slot_of, d) + copy] = np.repeat(
+            st_rates.mean(axis=0), d)
     edges = placement.traffic(program, neuron_rates)
     naive = placement.rowmajor(program.n_cores, profile, blocked)
     xy = placement.place(edges, program.n_cores, profile, blocked, seed, anneal=anneal)

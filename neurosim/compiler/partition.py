@@ -58,16 +58,18 @@ class Stage:
         return len(self.g)
 
     def keys(self, u):
-        """Sorted axon keys (source · k + type) neuron u uses."""
-        lo, hi = self.indptr[u], self.indptr[u + 1]
-        return _keys(self.src[lo:hi], self.q[lo:hi], self.encoding)
-
-
-def _keys(src, q, encoding):
-    k = encoding.axons_per_input
-    digits = encoding.digits(q)
-    rows, t = np.nonzero(digits)
-    return np.unique(src[rows] * k + t)
+        """Sorted axon keys (source · k + type) neuron u uses (unique: a neuron reads each
+        source once and each digit of it at most once)."""
+        if "_keys" not in self.__dict__:
+            k = self.encoding.axons_per_input
+            rows, t = np.nonzero(self.encoding.digits(self.q))
+            neuron = np.repeat(np.arange(self.n), np.diff(self.indptr))[rows]
+            key = self.src[rows] * k + t
+            order = np.lexsort((key, neuron))
+            self.__dict__["_keys"] = (np.searchsorted(neuron[order], np.arange(self.n + 1)),
+                                      key[order])
+        ptr, key = self.__dict__["_keys"]
+        return key[ptr[u]:ptr[u + 1]]
 
 
 def _stage(layer, kind, encoding, source, rows, bias, unit, sign, profile):

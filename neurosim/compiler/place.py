@@ -21,12 +21,12 @@ from neurosim.errors import DoesNotFitError, ValidationError
 
 
 def traffic(program, neuron_rates):
-    """Symmetric-free edge list (u, v, ρ_uv) of the spike traffic between cores."""
-    mean = neuron_rates.mean(axis=0) if neuron_rates.ndim == 3 else neuron_rates
+    """Directed edges (u, v, ρ_uv): spikes per tick from core u to core v, given the mean
+    rate (C, N) of every neuron."""
     routed = program.dest_core >= 0
     src = np.nonzero(routed)
     u, v = src[0], program.dest_core[routed]
-    rho = mean[routed]
+    rho = neuron_rates[routed]
     key = u.astype(np.int64) * program.n_cores + v
     uniq, inv = np.unique(key, return_inverse=True)
     weight = np.bincount(inv, weights=rho, minlength=len(uniq))
@@ -100,7 +100,7 @@ def place(edges, n_cores, profile, blocked=None, seed=0, iterations=None, anneal
         occupant[tuple(xy[c])] = c
     span = slots.max(axis=0)
     radius = max(2, int(np.ceil(np.sqrt(n_cores) / 4)))
-    iterations = iterations or int(min(400_000, 60 * n_cores + 5_000))
+    iterations = iterations or int(min(200_000, 30 * n_cores + 5_000))
 
     def cost_at(c, pos, other=-1, other_pos=None):
         nb = b[indptr[c]:indptr[c + 1]]
