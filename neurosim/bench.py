@@ -359,4 +359,7 @@ def run(what, batch=None, ticks=None, quick=False, verbose=True):
     """Entry point of ``neurosim bench WHAT``; returns the dict ``--json`` prints."""
     if what == "sim":
         return bench_sim(batch=batch, ticks=ticks, quick=quick, verbose=verbose)
+    if what == "mission":
+        from neurosim.mission import bench_mission
+        return bench_mission(quick=quick, verbose=verbose)
     raise ValidationError(f"benchmark '{what}' is unknown; expected 'sim'")

@@ -23,7 +23,7 @@ def _json_flag(p):
 def _add_bench(sub):
     p = sub.add_parser("bench", help="side-by-side benchmarks (simulator, mission, bounds)",
                        description="Run a benchmark and its yardstick in one run; report ratios.")
-    p.add_argument("what", choices=["sim", "bounds"], help="which benchmark")
+    p.add_argument("what", choices=["sim", "bounds", "mission"], help="which benchmark")
     p.add_argument("--batch", type=int, default=None, help="inputs per batch (default: 64 and 1)")
     p.add_argument("--ticks", type=int, default=None, help="ticks per input")
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
@@ -284,7 +284,35 @@ def _run_compare(args):
     return compare.run_cli(args)
 
 
-COMMANDS = ["bench", "bound", "train", "info", "compile", "run", "power", "report", "compare"]
+# ---------------------------------------------------------------- mission
+def _add_mission(sub):
+    p = sub.add_parser(
+        "mission", help="Monte Carlo radiation mission: accuracy, errors, faults, power over years",
+        description="Run a mission scenario (TOML; see README 'Scenario files'): sample each "
+                    "run's radiation fault timeline, evaluate the compiled network at every "
+                    "checkpoint, and write summary.json, checkpoints.csv, runs.npz and the "
+                    "resolved scenario to the output directory.")
+    p.add_argument("scenario", nargs="?", default=None,
+                   help="scenario file (default: the shipped scenarios/leo_10y.toml)")
+    p.add_argument("--runs", type=int, default=None, help="Monte Carlo runs (default: [run] runs)")
+    p.add_argument("--out", default=None,
+                   help="output directory (default: ./neurosim-results/<scenario>-<timestamp>/)")
+    p.add_argument("--executor", choices=["local", "dask"], default=None,
+                   help="local process pool (default) or Dask")
+    p.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="join the Dask scheduler at ADDR instead of starting a LocalCluster")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted mission in --out (or the latest unfinished one)")
+    _json_flag(p)
+
+
+def _run_mission(args):
+    from neurosim import mission
+    return mission.run_cli(args)
+
+
+COMMANDS = ["bench", "bound", "train", "info", "mission", "compile", "run", "power", "report", "compare"]
 
 
 def build_parser():
