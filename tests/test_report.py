@@ -28,60 +28,93 @@ HEADINGS = [title for _, title in report_html.SECTIONS]
 def fake_results(path, label="dense", cores=12, power0=1.2, seed=0, runs=6, checkpoints=9,
                  with_cores=True, with_bounds=True):
     """A results directory with the mission runner's layout (summary.json, checkpoints.csv,
-    runs.npz, scenario.toml), made from seeded random numbers."""
+    runs.npz, scenario.resolved.toml, program.npz reduced to the fields the report reads), made
+    from seeded random numbers."""
     rng = np.random.default_rng(seed)
     os.makedirs(path, exist_ok=True)
-    t = np.linspace(0, 2.0, checkpoints)
-    dead = np.cumsum(rng.poisson(3, (runs, checkpoints)), axis=1) * (t > 0)
-    acc = np.clip(0.95 - 0.004 * dead + rng.normal(0, 0.005, (runs, checkpoints)), 0, 1)
+    t = np.linspace(2.0 / checkpoints, 2.0, checkpoints)
+    G = 2
+    dead = np.cumsum(rng.poisson(1.5, (runs, checkpoints, G)), axis=1)
+    dead_total = dead.sum(axis=2)
+    acc = np.clip(0.95 - 0.004 * dead_total + rng.normal(0, 0.005, (runs, checkpoints)), 0, 1)
     req = 0.9
-    err = 0.002 * dead + 1e-4 * (t > 0)
-    power = power0 * (1 - 0.002 * dead)
+    err = 0.002 * dead_total + 1e-4
+    erf = 1.5 * err
+    err = err * np.where(t > 1.6, 2.0, 1.0)
+    power = power0 * (1 - 0.002 * dead_total)
     cols = {
-        "time_years": t,
+        "time_days": t * 365.25, "time_years": t,
         "accuracy_p05": np.percentile(acc, 5, axis=0),
         "accuracy_p50": np.percentile(acc, 50, axis=0),
         "accuracy_p95": np.percentile(acc, 95, axis=0),
+        "accuracy_mean": acc.mean(axis=0),
         "reliability": (acc >= req).mean(axis=0),
-        "error_p50": np.percentile(err, 50, axis=0),
-        "dead_neurons_mean": dead.mean(axis=0),
+        "error_mean_p50": np.percentile(err, 50, axis=0),
+        "error_mean_p95": np.percentile(err, 95, axis=0),
+        "dead_neurons_mean": dead_total.mean(axis=0),
+        "dead_neurons_layer0_mean": dead[:, :, 0].mean(axis=0),
+        "dead_neurons_layer1_mean": dead[:, :, 1].mean(axis=0),
+        "dead_synapses_mean": 4 * t,
         "dead_cores_mean": 0.1 * t,
-        "stuck_synapses_mean": 4 * t,
+        "spares_used_mean": 0.05 * t,
         "live_upsets_mean": rng.poisson(2, checkpoints).astype(float),
-        "power_mw": power.mean(axis=0),
-        "static_mw": np.full(checkpoints, 0.8 * power0),
-        "dynamic_mw": power.mean(axis=0) - 0.8 * power0,
+        "upsets_mean": rng.poisson(5, checkpoints).astype(float),
     }
     if with_bounds:
-        cols.update(erf=1.5 * err.mean(axis=0), fep=20 * err.mean(axis=0),
-                    observed_error_mean=err.mean(axis=0) * np.where(t > 1.6, 2.0, 1.0),
-                    observed_error_max=err.max(axis=0) * 1.5)
+        cols.update(erf_mean=erf.mean(axis=0), fep_mean=20 * erf.mean(axis=0),
+                    observed_error_mean=err.mean(axis=0), observed_error_max=err.max(axis=0) * 1.5,
+                    bound_violations=(err > erf).sum(axis=0))
+    cols.update(power_mw_p05=np.percentile(power, 5, axis=0),
+                power_mw_p50=np.percentile(power, 50, axis=0),
+                power_mw_p95=np.percentile(power, 95, axis=0),
+                power_leakage_mw_mean=np.full(checkpoints, 0.7 * power0),
+                power_neuron_updates_mw_mean=np.full(checkpoints, 0.1 * power0),
+                power_synaptic_events_mw_mean=0.15 * power.mean(axis=0),
+                power_spikes_mw_mean=0.01 * power.mean(axis=0),
+                power_hops_mw_mean=0.04 * power.mean(axis=0),
+                power_latchup_mw_mean=np.zeros(checkpoints))
     with open(os.path.join(path, "checkpoints.csv"), "w", newline="") as f:
-        w = csv.writer(f)
+        w = csv.writer(f, lineterminator="\n")
         w.writerow(list(cols))
         for i in range(checkpoints):
-            w.writerow([repr(float(cols[k][i])) for k in cols])
-    arrays = {"accuracy": acc, "dead_neurons": dead.astype(float), "seeds": np.arange(runs)}
+            w.writerow([f"{float(cols[k][i]):.6g}" for k in cols])
+    arrays = {"accuracy": acc.astype(np.float32), "dead_neurons": dead.astype(np.int32),
+              "error_mean": err, "power_mw": power, "run_index": np.arange(runs),
+              "time_days": t * 365.25, "latched_cores": np.zeros((runs, checkpoints), np.int16),
+              "energy_wh": np.full(runs, 0.1)}
+    if with_bounds:
+        arrays.update(erf=erf, fep=20 * erf)
+    xy = np.array([[10 + r, 20 + c] for r in range(3) for c in range(4)])[:cores]
     if with_cores:
-        arrays["core_xy"] = np.array([[r, c] for r in range(3) for c in range(4)])[:cores]
-        arrays["core_dead_neurons"] = rng.poisson(2, (runs, cores)).astype(float)
+        arrays["core_dead_neurons"] = np.cumsum(rng.poisson(0.3, (runs, checkpoints, cores)),
+                                                axis=1).astype(np.int16)
         arrays["core_spikes"] = rng.uniform(0, 50, cores)
     np.savez(os.path.join(path, "runs.npz"), **arrays)
-    summary = {"runs": runs, "checkpoints": checkpoints, "duration_years": 2.0,
-               "final_accuracy_p50": float(cols["accuracy_p50"][-1]),
-               "final_accuracy_p05": float(cols["accuracy_p05"][-1]),
-               "reliability_final": float(cols["reliability"][-1]),
-               "dead_neurons_final_mean": float(cols["dead_neurons_mean"][-1]),
-               "model": f"digits_{label}.npz", "chip": "truenorth", "cores": cores,
-               "compile": {"cores": cores, "neurons": 300, "synapses": 9000, "axons": 900,
-                           "crossbar_density": 0.3, "weight_encoding": "trinary",
-                           "latency_ticks": 3, "quantisation_error": 0.01}}
+    compile_report = {"profile": "truenorth", "weight_encoding": "trinary", "cores": cores,
+                      "neurons": 300, "synapses": 9000, "axons": 900, "crossbar_density": 0.3,
+                      "latency_ticks": 3, "quantisation_error": 0.01, "hop_reduction": 0.4}
+    np.savez(os.path.join(path, "program.npz"), core_xy=xy.astype(np.int32),
+             profile=np.str_("truenorth"),
+             meta_json=np.str_(json.dumps({"compiler": compile_report})))
+    summary = {"scenario": f"test-{label}", "runs": runs, "checkpoints": checkpoints,
+               "duration_years": 2.0, "accuracy_requirement": req, "baseline_accuracy": 0.955,
+               "final_accuracy_p50": float(np.percentile(acc[:, -1], 50)),
+               "final_accuracy_p05": float(np.percentile(acc[:, -1], 5)),
+               "reliability_final": float((acc[:, -1] >= req).mean()),
+               "dead_neurons_final_mean": float(dead_total[:, -1].mean()),
+               "power_mw_initial": power0, "power_mw_final_mean": float(power[:, -1].mean()),
+               "mission_energy_wh_mean": 0.1, "power_profile": "truenorth", "mode": "rate",
+               "bound_violations": int((err > erf).sum()) if with_bounds else 0,
+               "bound_violations_crash_only": 0, "seconds": 1.0}
     with open(os.path.join(path, "summary.json"), "w") as f:
-        json.dump(summary, f)
-    with open(os.path.join(path, "scenario.toml"), "w") as f:
-        f.write(f'name = "test-{label}"\n[mission]\nduration_years = 2.0\n'
-                f"accuracy_requirement = {req}\n[environment]\npreset = \"leo-iss\"\n"
-                f"[run]\nseed = {seed}\nruns = {runs}\n")
+        json.dump(summary, f, indent=2, sort_keys=True)
+    with open(os.path.join(path, "scenario.resolved.toml"), "w") as f:
+        f.write(f'[mission]\nname = "test-{label}"\nduration_years = 2.0\n'
+                f"checkpoint_interval_days = {2 * 365.25 / checkpoints}\n"
+                f"accuracy_requirement = {req}\n[environment]\npreset = \"leo-sso\"\n"
+                f"shielding_mm_al = 10.0\n[run]\nmodel = \"models/digits_{label}.npz\"\n"
+                f"profile = \"truenorth\"\nseed = {seed}\nruns = {runs}\nticks = 64\n"
+                f"inference_rate_hz = 0.0\n")
     return path
 
 
@@ -166,10 +199,10 @@ def test_report_has_every_section_with_figures(tmp_path):
     assert f"{100 * s['final_accuracy_p50']:.1f} %" in top
     assert f"{100 * s['reliability_final']:.1f} %" in top
     assert "Erf safe" in top and ">no<" in top          # 2 checkpoints violate in the fake data
-    assert "observed mean error &gt; Erf at 2 checkpoints" in top
+    assert "mean observed error &gt; Erf at 2 checkpoints" in top
     assert "digits_dense.npz" in secs["overview"] and "trinary" in secs["overview"]
     h = report_html.headline(MissionResults(d))
-    assert h["bound_violations"] == 2 and h["erf_safe"] is False
+    assert h["erf_violated_checkpoints"] == 2 and h["erf_safe"] is False
     assert h["final_accuracy_p50"] == pytest.approx(s["final_accuracy_p50"])
 
 
@@ -184,8 +217,8 @@ def test_report_shows_placeholders_for_missing_pieces(tmp_path):
         assert len(figures_in(secs[sid])) == 1, sid
     res = MissionResults(d)
     missing = report_html.missing_pieces(res)
-    assert {"erf", "core_xy", "per-core damage", "per-core spikes"} <= set(missing)
-    assert "accuracy" not in missing
+    assert {"erf", "fep", "observed_error_mean", "per-core damage", "per-core spikes",
+            "provenance"} == set(missing)
 
 
 def test_report_cli_rebuilds_identical_html(tmp_path, capsys):
@@ -202,7 +235,7 @@ def test_report_cli_rebuilds_identical_html(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["report"] == os.path.join(os.path.abspath(copy), "report.html")
     assert out["sections"] == [sid for sid, _ in report_html.SECTIONS]
-    assert out["erf_safe"] is False and out["bound_violations"] == 2
+    assert out["erf_safe"] is False and out["erf_violated_checkpoints"] == 2
     assert out["not_recorded"] == ["provenance"]
     assert open(out["report"], "rb").read() == first
 

@@ -25,9 +25,7 @@ RELIABLE = 0.9   # "years reliable": mission time until reliability first drops 
 
 def _label(res, others):
     """A short label: the model name when the models differ, else the directory name."""
-    model = res.s("model", "run.model") or res.sc("run.model")
-    if isinstance(model, dict):
-        model = model.get("name") or model.get("path")
+    model = res.model()
     if model:
         name = os.path.splitext(os.path.basename(str(model)))[0]
         if name.startswith("digits_"):
@@ -39,9 +37,10 @@ def _label(res, others):
 def mission_row(res):
     """The comparison numbers of one mission (JSON-ready)."""
     h = headline(res)
-    comp = res.s("compile", "compile_report")
-    comp = comp if isinstance(comp, dict) else {}
+    comp = res.compile_report() or {}
     cores = res.s("cores", "cores_used") or comp.get("cores")
+    if cores is None and "core_xy" in res.program_info:
+        cores = len(res.program_info["core_xy"])
     _, p_mid, _ = plots.power_series(res)
     mean_power = float(np.nanmean(p_mid)) if p_mid is not None and len(p_mid) else None
     rel = res.get("reliability", "mission_reliability")

@@ -100,6 +100,14 @@ def _finite(x):
         return False
 
 
+def power_text(mw):
+    """'85.6 µW' below 1 mW, '1.41 mW' above."""
+    if not _finite(mw):
+        return "–"
+    mw = float(mw)
+    return f"{num(mw * 1e3)} µW" if abs(mw) < 1.0 else f"{num(mw)} mW"
+
+
 def pct(x, digits=1):
     return f"{100 * float(x):.{digits}f} %" if _finite(x) else "–"
 
@@ -141,10 +149,14 @@ def _missing(what):
 
 
 def _figure(fig, caption=None, fmt="svg"):
+    """A figure as an <img> with a data URI; narrower figures keep their width relative to the
+    full-width ones (plots.WIDE)."""
+    width = min(100.0, 100.0 * fig.get_figwidth() / plots.WIDE[0])
     uri = plots.to_data_uri(fig, fmt)
     alt = e(caption or "figure")
     cap = f"<figcaption>{e(caption)}</figcaption>" if caption else ""
-    return f'<figure><img src="{uri}" alt="{alt}">{cap}</figure>'
+    style = f' style="width:{width:.0f}%"' if width < 99.5 else ""
+    return f'<figure><img src="{uri}" alt="{alt}"{style}>{cap}</figure>'
 
 
 def _last(a):
@@ -177,32 +189,58 @@ def headline(res):
         dead = _last(res.get("dead_neurons_mean", "dead_neurons"))
     _, p_mid, _ = plots.power_series(res)
     p_start = res.s("power_mw_initial", "power_initial_mw", "initial_power_mw", "power.initial_mw")
-    p_end = res.s("power_mw_final", "power_final_mw", "final_power_mw", "power.final_mw")
+    p_end = res.s("power_mw_final", "power_mw_final_mean", "power_final_mw", "final_power_mw",
+                  "power.final_mw")
     p_start = _first(p_mid) if p_start is None else p_start
     p_end = _last(p_mid) if p_end is None else p_end
     energy = res.s("energy_per_inference_uj", "energy_per_inference_uj_initial",
                    "power.energy_per_inference_uj")
+    energy_derived = False
     if energy is None:
-        e_col = res.get("energy_per_inference_uj", "energy_per_inference_uj_mean",
-                        "energy_per_inference_uj_p50", "energy_uj")
-        energy = _first(e_col)
-    mission_wh = res.s("mission_energy_wh", "energy_wh", "power.mission_energy_wh")
-    erf, obs = res.get("erf", "erf_mean"), res.get("observed_error_mean", "error_mean")
-    violations = res.s("bound_violations", "bounds.violations")
-    if violations is None and erf is not None and obs is not None:
-        ok = np.isfinite(erf) & np.isfinite(obs)
-        violations = int((obs[ok] > erf[ok]).sum())
-    safe = None if violations is None else int(violations) == 0
+        energy = _first(res.get("energy_per_inference_uj", "energy_per_inference_uj_mean",
+                                "energy_per_inference_uj_p50"))
+    rate = inference_rate_hz(res)
+    if energy is None and _finite(p_start) and rate:
+        energy = float(p_start) / rate * 1e3          # mW / Hz = mJ per inference → µJ
+        energy_derived = True
+    mission_wh = res.s("mission_energy_wh", "mission_energy_wh_mean", "energy_wh",
+                       "power.mission_energy_wh")
+    # "Erf safe": at every checkpoint the observed output error, averaged over runs, is at most
+    # Erf averaged over runs (Erf estimates an expectation, so the mean is what it speaks about)
+    erf = res.get("erf", "erf_mean")
+    obs = res.get("observed_error_mean", "error_mean", "error_mean_mean")
+    violated = None
+    if erf is not None and obs is not None and np.isfinite(erf).any():
+        violated = int(plots.erf_violations(erf, obs).sum())
+    pairs = res.s("bound_violations")
     return {
         "scenario": res.name,
         "final_accuracy_p05": acc["p05"], "final_accuracy_p50": acc["p50"],
-        "final_accuracy_p95": acc["p95"],
+        "final_accuracy_p95": acc["p95"], "baseline_accuracy": res.baseline_accuracy(),
         "reliability_final": rel, "dead_neurons_final_mean": dead,
         "power_mw_initial": p_start, "power_mw_final": p_end,
-        "energy_per_inference_uj": energy, "mission_energy_wh": mission_wh,
-        "bound_violations": None if violations is None else int(violations),
-        "erf_safe": safe, "requirement": res.requirement(), "budget_mw": res.budget_mw(),
+        "energy_per_inference_uj": energy, "energy_per_inference_derived": energy_derived,
+        "inference_rate_hz": rate, "mission_energy_wh": mission_wh,
+        "erf_violated_checkpoints": violated,
+        "erf_safe": None if violated is None else violated == 0,
+        "bound_violations_run_checkpoints": pairs if isinstance(pairs, int) else None,
+        "bound_violations_crash_only": res.s("bound_violations_crash_only"),
+        "requirement": res.requirement(), "budget_mw": res.budget_mw(),
     }
+
+
+def inference_rate_hz(res):
+    """The inference rate the power figures are for: [run] inference_rate_hz, or real time
+    (one input every `ticks` ticks of 1 ms) when it is 0 or absent; None if unknown."""
+    v = res.s("inference_rate_hz", "power.inference_rate_hz")
+    if v is None:
+        v = res.sc("run.inference_rate_hz")
+    if v:
+        return float(v)
+    ticks = res.s("ticks") or res.sc("run.ticks")
+    if ticks:
+        return 1000.0 / float(ticks)
+    return None
 
 
 def _cards(h):
@@ -223,22 +261,22 @@ def _cards(h):
     cards.append(("dead neurons", num(h["dead_neurons_final_mean"]),
                   "mean over runs, end of mission", "neutral"))
     p0, p1, budget = h["power_mw_initial"], h["power_mw_final"], h["budget_mw"]
-    detail = f"launch {num(p0)} mW → end {num(p1)} mW" if _finite(p0) else "not recorded"
+    detail = f"at launch {power_text(p0)}" if _finite(p0) else "not recorded"
     if _finite(h["energy_per_inference_uj"]):
-        detail += f"; {num(h['energy_per_inference_uj'])} µJ/inference"
+        detail += f"; {num(h['energy_per_inference_uj'])} µJ per inference"
     cls = "neutral"
     if budget is not None and _finite(p1):
         cls = "good" if max(float(p0 or 0), float(p1)) <= budget else "bad"
-        detail += f"; budget {num(budget)} mW"
-    cards.append(("chip power", f"{num(p1)} mW" if _finite(p1) else "–", detail, cls))
+        detail += f"; budget {power_text(budget)}"
+    cards.append(("chip power, end", power_text(p1), detail, cls))
     safe = h["erf_safe"]
     if safe is None:
         cards.append(("Erf safe", "–", "bounds not recorded", "neutral"))
     else:
-        v = h["bound_violations"]
+        v = h["erf_violated_checkpoints"]
         cards.append(("Erf safe", "yes" if safe else "no",
-                      "observed mean error ≤ Erf at every checkpoint" if safe else
-                      f"observed mean error > Erf at {v} checkpoint{'s' if v != 1 else ''}",
+                      "mean observed error ≤ Erf at every checkpoint" if safe else
+                      f"mean observed error > Erf at {v} checkpoint{'s' if v != 1 else ''}",
                       "good" if safe else "bad"))
     out = []
     for label, value, detail, cls in cards:
@@ -275,7 +313,7 @@ def _overview(res):
     mission_rows = [
         ("scenario", e(str(res.name))),
         ("orbit / environment", e(_value(orbit)) if orbit is not None else "not recorded"),
-        ("shielding", e(_value(shielding)) if shielding is not None else None),
+        ("shielding", e(f"{num(shielding)} mm Al") if _finite(shielding) else _opt(shielding)),
         ("duration", f"{num(res.duration_years())} years" if res.duration_years() else "–"),
         ("checkpoints", e(_value(n_ck)) if n_ck is not None else "–"),
         ("checkpoint interval", _interval(sc)),
@@ -290,18 +328,18 @@ def _overview(res):
             f", {sc('run.ticks')} ticks" if sc("run.mode") == "spiking" and sc("run.ticks")
             else ""))),
     ]
-    model = res.s("model", "run.model", "model_path") or sc("run.model")
-    chip = res.s("chip", "profile", "chip_profile", "run.chip", "run.profile") or \
-        sc("run.profile", "run.chip", "run.chip_profile")
-    if isinstance(chip, dict):
-        chip = chip.get("name", chip)
-    if isinstance(model, dict):
-        model = model.get("name") or model.get("path") or model
-    comp = res.s("compile", "compile_report", "compiled", "program")
-    comp = comp if isinstance(comp, dict) else {}
-    cores = res.s("cores", "cores_used", "compile.cores", "compile_report.cores") or comp.get("cores")
+    model, chip = res.model(), res.chip()
+    comp = res.compile_report() or {}
+    cores = res.s("cores", "cores_used") or comp.get("cores")
+    if cores is None and "core_xy" in res.program_info:
+        cores = len(res.program_info["core_xy"])
+    grid = res.program_info.get("grid_shape")
     chip_rows = [
-        ("chip profile", e(_value(chip)) if chip is not None else "not recorded"),
+        ("chip profile", e(_value(chip) + (f" ({grid[0]} × {grid[1]} cores)" if grid else ""))
+         if chip is not None else "not recorded"),
+        ("power profile", _opt(res.s("power_profile"))),
+        ("inference rate", e(f"{num(inference_rate_hz(res))} Hz")
+         if inference_rate_hz(res) else None),
         ("model", e(os.path.basename(str(model))) if model is not None else "not recorded"),
         ("cores used", e(_value(cores)) if cores is not None else "not recorded"),
     ]
@@ -321,13 +359,37 @@ def _overview(res):
             chip_rows.append((label, v))
     mitig = sc("mitigation")
     if isinstance(mitig, dict) and mitig:
-        chip_rows.append(("mitigation", e(_value(mitig))))
+        chip_rows.append(("mitigation", e(_mitigation(mitig))))
     body = ('<div class="grid2"><div><h3>Mission</h3>' + _table(mission_rows) +
             '</div><div><h3>Chip and model</h3>' + _table(chip_rows) + "</div></div>")
     if not comp:
-        body += _missing("compile summary (summary.json key 'compile': the compiler report — "
-                         "neurons, synapses, axons, encoding, latency, quantisation error)")
+        body += _missing("compile summary (summary.json 'compile' or program.npz "
+                         "meta['compiler']: neurons, synapses, axons, encoding, latency, "
+                         "quantisation error)")
     return _section("overview", body)
+
+
+def _mitigation(m):
+    """The [mitigation] table in words."""
+    parts = []
+    scrub = m.get("scrub_period_days")
+    if scrub is not None:
+        parts.append(f"scrub every {num(scrub)} days" if scrub else "no scrubbing")
+    if m.get("scrub_after_saa"):
+        parts.append("scrub after each SAA pass")
+    if "secded" in m:
+        parts.append(f"SECDED ({m.get('secded_word_data_bits', '?')}+"
+                     f"{m.get('secded_word_check_bits', '?')}-bit words)" if m["secded"]
+                     else "no ECC")
+    if "spare_cores" in m:
+        n = int(m["spare_cores"])
+        parts.append(f"{n} spare core{'s' if n != 1 else ''}" if n else "no spare cores")
+    if "tmr_hidden" in m:
+        parts.append("TMR of hidden neurons" if m["tmr_hidden"] else "no TMR")
+    known = {"scrub_period_days", "scrub_after_saa", "secded", "secded_word_data_bits",
+             "secded_word_check_bits", "spare_cores", "tmr_hidden"}
+    parts += [f"{k} = {_value(v)}" for k, v in m.items() if k not in known]
+    return "; ".join(parts)
 
 
 def _opt(v, suffix=""):
@@ -356,7 +418,8 @@ def _accuracy(res, h):
     lo, mid, hi = res.percentile_series("accuracy")
     lead = None
     if mid is not None and len(mid):
-        lead = (f"Median test accuracy goes from <b>{pct(mid[0])}</b> at launch to "
+        start = h["baseline_accuracy"] if h["baseline_accuracy"] is not None else mid[0]
+        lead = (f"Median test accuracy goes from <b>{pct(start)}</b> at launch to "
                 f"<b>{pct(mid[-1])}</b> after {num(res.duration_years())} years; "
                 f"the worst 5 % of runs end at or below <b>{pct(h['final_accuracy_p05'])}</b>.")
     return _fig_section("accuracy", plots.accuracy_figure(res),
@@ -387,12 +450,29 @@ def _bounds(res, h):
     if h["erf_safe"] is not None:
         pill = ('<span class="pill good">Erf safe</span>' if h["erf_safe"] else
                 '<span class="pill bad">Erf violated</span>')
-        lead = (f"{pill} The observed mean output error stays "
-                + ("below the Erf estimate at every checkpoint." if h["erf_safe"] else
-                   f"above the Erf estimate at {h['bound_violations']} checkpoint(s) "
-                   "(red): Erf is an average-case estimate, not a guarantee.")
-                + " Fep is the worst-case bound; both are computed from the network's constants "
-                "and each layer's dead fraction at that checkpoint.")
+        v = h["erf_violated_checkpoints"]
+        lead = (f"{pill} Averaged over runs, the observed output error "
+                + ("stays at or below the Erf estimate at every checkpoint." if h["erf_safe"] else
+                   f"exceeds the Erf estimate at {v} checkpoint{'s' if v != 1 else ''} (red): "
+                   "Erf is an average-case estimate, not a guarantee.")
+                + " Fep is the worst-case bound; both come from the network's constants and "
+                "each layer's dead fraction at that checkpoint, and speak about crashed neurons "
+                "only (upsets and stuck bits are outside their model).")
+        erf = res.get("erf", "erf_mean")
+        obs = res.get("observed_error_mean", "error_mean")
+        zero = int((np.isfinite(erf) & (erf == 0) & np.isfinite(obs) & (obs > 0)).sum())
+        if zero:
+            lead += (f" At {zero} checkpoint{'s' if zero != 1 else ''} with no dead neuron "
+                     "(Erf = 0, open circles) the error comes from upsets and stuck bits alone; "
+                     "those are not counted.")
+        pairs, crash = h["bound_violations_run_checkpoints"], h["bound_violations_crash_only"]
+        if pairs is not None:
+            runs, n_ck = res.s("runs"), res.n_checkpoints()
+            total = f" of {runs * n_ck:,}" if runs and n_ck else ""
+            lead += (f" Run by run, the observed mean error exceeds that run's Erf at "
+                     f"<b>{pairs:,}</b>{total} (run, checkpoint) pairs"
+                     + (f", {crash:,} of them with crash faults only." if crash is not None
+                        else "."))
     return _fig_section("bounds", plots.bounds_figure(res),
                         "Erf, Fep and observed error per checkpoint (checkpoints.csv erf, fep, "
                         "observed_error_mean, observed_error_max)", lead,
@@ -415,12 +495,17 @@ def _faults(res, h):
 def _power(res, h):
     parts = []
     if _finite(h["power_mw_initial"]):
-        parts.append(f"Chip power <b>{num(h['power_mw_initial'])} mW</b> at launch, "
-                     f"<b>{num(h['power_mw_final'])} mW</b> at the end of the mission")
+        parts.append(f"Chip power <b>{power_text(h['power_mw_initial'])}</b> at launch, "
+                     f"<b>{power_text(h['power_mw_final'])}</b> at the end of the mission "
+                     f"(mean over runs)")
     if _finite(h["energy_per_inference_uj"]):
-        parts.append(f"energy per inference <b>{num(h['energy_per_inference_uj'])} µJ</b>")
+        parts.append(f"energy per inference at launch <b>{num(h['energy_per_inference_uj'])} µJ"
+                     "</b>" + (f" (power ÷ {num(h['inference_rate_hz'])} inferences/s)"
+                               if h["energy_per_inference_derived"] else ""))
     if _finite(h["mission_energy_wh"]):
         parts.append(f"mission energy <b>{num(h['mission_energy_wh'])} Wh</b>")
+    if plots.power_breakdown(res) is None:
+        parts.append("the breakdown by component is not recorded")
     if h["budget_mw"] is not None:
         worst = max(v for v in (h["power_mw_initial"], h["power_mw_final"], 0.0) if _finite(v))
         parts.append(("within" if worst <= h["budget_mw"] else "<b>over</b>") +
@@ -438,11 +523,18 @@ def _cores(res, h):
     missing = [n for n, v in (("core positions (core_xy)", xy),
                               ("per-core damage (core_dead_neurons)", damage),
                               ("per-core spike traffic (core_spikes)", traffic)) if v is None]
-    lead = ("Each square is one used core at its place on the chip's grid (cropped to the used "
-            "area; grey: unused). Left: neurons dead by the end of the mission, mean over runs. "
-            "Right: spikes per inference on the fault-free chip.")
     if fig is None:
         return _section("cores", _missing("; ".join(missing) + " (runs.npz)"))
+    n = len(np.asarray(xy).reshape(-1, 2)) if np.ndim(xy) == 2 else None
+    lead = (f"The {n} used cores at their places on the chip's grid" if n else
+            "The used cores at their places on the chip's grid") + \
+        " (cropped to the used area; grey: unused). "
+    if damage is not None:
+        lead += "Accumulated damage: neurons dead by the end of the mission, mean over runs. "
+    if traffic is not None:
+        lead += "Spike traffic: spikes per inference on the fault-free chip."
+    if damage is None and traffic is None:
+        lead += "Shading: enabled neurons per core, from the compiled program."
     body = _figure(fig, None)
     if missing:
         body += _missing("; ".join(missing) + " (runs.npz)")
@@ -502,12 +594,7 @@ def _provenance(res):
 def render(res):
     """The report of ``res`` (a MissionResults) as an HTML string."""
     h = headline(res)
-    model = res.s("model", "run.model") or res.sc("run.model")
-    if isinstance(model, dict):
-        model = model.get("name") or model.get("path")
-    chip = res.s("chip", "profile", "chip_profile") or res.sc("run.chip", "run.profile")
-    if isinstance(chip, dict):
-        chip = chip.get("name")
+    model, chip = res.model(), res.chip()
     sub = []
     if model:
         sub.append(f"model {os.path.basename(str(model))}")
@@ -557,34 +644,22 @@ def write_report(results_dir, out=None):
 
 def missing_pieces(res):
     """Names of the optional pieces the results do not record (for ``--json`` and the tests)."""
-    out = []
-    if res.percentile_series("accuracy")[1] is None:
-        out.append("accuracy")
-    if res.get("reliability") is None:
-        out.append("reliability")
-    if res.get("erf") is None:
-        out.append("erf")
-    if res.get("fep") is None:
-        out.append("fep")
-    if res.get("observed_error_mean") is None:
-        out.append("observed_error_mean")
-    if not plots.fault_series(res):
-        out.append("fault counts")
-    if plots.power_series(res)[1] is None:
-        out.append("power_mw")
-    if not plots.power_components(res):
-        out.append("power breakdown")
+    checks = [
+        ("accuracy", res.percentile_series("accuracy")[1]),
+        ("reliability", res.get("reliability", "mission_reliability")),
+        ("erf", res.get("erf", "erf_mean")),
+        ("fep", res.get("fep", "fep_mean")),
+        ("observed_error_mean", res.get("observed_error_mean", "error_mean")),
+        ("fault counts", plots.fault_series(res) or None),
+        ("power_mw", plots.power_series(res)[1]),
+        ("power breakdown", plots.power_components(res) or None),
+        ("energy per inference", headline(res)["energy_per_inference_uj"]),
+    ]
     xy, damage, traffic, _ = plots.core_maps(res)
-    for n, v in (("core_xy", xy), ("per-core damage", damage), ("per-core spikes", traffic)):
-        if v is None:
-            out.append(n)
-    if not isinstance(res.s("compile"), dict):
-        out.append("compile summary")
-    if not isinstance(res.s("provenance"), dict):
-        out.append("provenance")
-    if res.scenario_text is None:
-        out.append("resolved scenario")
-    return out
+    checks += [("core_xy", xy), ("per-core damage", damage), ("per-core spikes", traffic),
+               ("compile summary", res.compile_report()),
+               ("provenance", res.s("provenance")), ("resolved scenario", res.scenario_text)]
+    return [name for name, v in checks if v is None]
 
 
 def run_cli(args):

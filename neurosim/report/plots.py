@@ -75,6 +75,22 @@ def _time_axis(ax, t):
         ax.set_xlim(0 if np.nanmin(t) >= 0 else np.nanmin(t), np.nanmax(t))
 
 
+def _launch(t, value, *series):
+    """Prepend the launch point (t = 0, ``value``) to each series when the checkpoints start after
+    launch and the launch value is known; returns (t, *series) unchanged otherwise."""
+    if t is None or not len(t) or value is None or not t[0] > 0:
+        return (t, *series)
+    out = [np.concatenate([[0.0], t])]
+    for a in series:
+        if a is None:
+            out.append(None)
+        else:
+            a = np.asarray(a, float)
+            pad = np.full(a.shape[:-1] + (1,), float(value))
+            out.append(np.concatenate([pad, a], axis=-1))
+    return tuple(out)
+
+
 def _ok(*arrays):
     return all(a is not None and len(a) and np.any(np.isfinite(a)) for a in arrays)
 
@@ -85,17 +101,24 @@ def accuracy_figure(res, max_traces=30):
     lo, mid, hi = res.percentile_series("accuracy")
     if not _ok(t, mid):
         return None
+    base = res.baseline_accuracy()
+    runs = res.run_array("accuracy")
+    if runs is not None and runs.shape[1] != len(t):
+        runs = None
+    t, lo, mid, hi, runs = _launch(t, base, lo, mid, hi, runs)
     with matplotlib.rc_context(STYLE):
         fig, ax = _fig()
         ax = ax[0, 0]
-        runs = res.run_array("accuracy")
-        if runs is not None and runs.shape[1] == len(t):
+        if runs is not None:
             for r in runs[:max_traces]:
                 ax.plot(t, r, color=BLUE, alpha=0.10, lw=0.7, zorder=1)
         if _ok(lo, hi):
             ax.fill_between(t, lo, hi, color=BLUE, alpha=0.18, lw=0, label="5–95 % of runs",
                             zorder=2)
         ax.plot(t, mid, color=BLUE, lw=2.0, label="median", zorder=3)
+        if base is not None:
+            ax.scatter([0], [base], s=40, marker="D", color=INK, zorder=5, clip_on=False,
+                       label=f"fault-free chip ({base:.1%})")
         req = res.requirement()
         if req is not None:
             ax.axhline(req, color=RED, lw=1.3, ls="--", zorder=4)
@@ -103,7 +126,7 @@ def accuracy_figure(res, max_traces=30):
                         xy=(1, req), xycoords=("axes fraction", "data"), xytext=(-4, 4),
                         textcoords="offset points", ha="right", va="bottom", color=RED,
                         fontsize=8.5)
-        vals = [v for v in (lo, mid, hi, req) if v is not None]
+        vals = [v for v in (lo, mid, hi, req, base) if v is not None]
         vmin = float(np.nanmin([np.nanmin(v) for v in vals]))
         vmax = float(np.nanmax([np.nanmax(v) for v in vals]))
         if vmax <= 1.0 and vmin >= 0:
@@ -112,7 +135,7 @@ def accuracy_figure(res, max_traces=30):
             ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
         ax.set_ylabel("test accuracy")
         _time_axis(ax, t)
-        ax.legend(loc="lower left")
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=4)
     return fig
 
 
@@ -122,6 +145,9 @@ def reliability_figure(res):
     rel = res.get("reliability", "mission_reliability", "reliability_mean")
     if not _ok(t, rel):
         return None
+    base, req = res.baseline_accuracy(), res.requirement()
+    if base is not None and req is not None:
+        t, rel = _launch(t, 1.0 if base >= req else 0.0, rel)
     with matplotlib.rc_context(STYLE):
         fig, ax = _fig(size=(8.6, 2.8))
         ax = ax[0, 0]
@@ -136,6 +162,13 @@ def reliability_figure(res):
 
 
 # ---------------------------------------------------------------------------- 4 bounds
+def erf_violations(erf, obs):
+    """Checkpoints where the observed mean error exceeds Erf, among those where Erf > 0. Where
+    Erf = 0 no neuron is dead: any error there comes from upsets or stuck bits, which are outside
+    the bound's model, so it is shown apart and not counted."""
+    erf, obs = np.asarray(erf, float), np.asarray(obs, float)
+    ok = np.isfinite(erf) & np.isfinite(obs) & (erf > 0)
+    return ok & (obs > erf)
 def bounds_figure(res):
     t = res.times()
     erf = res.get("erf", "erf_mean", "erf_p50")
@@ -159,17 +192,32 @@ def bounds_figure(res):
             ax.plot(t, pos(erf), color=ORANGE, lw=2.0, label="Erf (average-case estimate)")
         if _ok(obs_max):
             ax.plot(t, pos(obs_max), color=GREY, lw=1.0, ls=":", label="observed error, max")
+        obs95 = res.get("error_mean_p95")
+        if _ok(obs95):
+            ax.plot(t, pos(obs95), color=BLUE, lw=0.9, ls="--",
+                    label="observed mean error, 95th pct of runs")
         if _ok(obs):
             ax.plot(t, pos(obs), color=BLUE, lw=2.0, label="observed error, mean")
         if _ok(erf, obs):
-            viol = np.isfinite(obs) & np.isfinite(erf) & (obs > erf)
+            viol = erf_violations(erf, obs)
+            other = np.isfinite(erf) & (erf == 0) & np.isfinite(obs) & (obs > 0)
+            if other.any():
+                ax.scatter(t[other], pos(obs)[other], s=22, facecolor="white", edgecolor=BLUE,
+                           zorder=5, label="error with no dead neuron (Erf = 0)")
             if viol.any():
                 ax.scatter(t[viol], pos(obs)[viol], s=26, color=RED, zorder=5,
-                           label=f"observed > Erf ({int(viol.sum())} checkpoints)")
+                           label=f"mean observed > Erf ({int(viol.sum())} checkpoints)")
                 dt = np.median(np.diff(t)) if len(t) > 1 else 0.1
                 for i in np.flatnonzero(viol):
                     ax.axvspan(t[i] - dt / 2, t[i] + dt / 2, color=RED, alpha=0.07, lw=0)
         finite = [pos(a) for a in (erf, fep, obs, obs_max) if _ok(a)]
+        top = max((np.nanmax(a) for a in finite if np.isfinite(a).any()), default=0)
+        if top > 1 and (res.sc("run.mode") in (None, "rate", "spiking")):
+            ax.axhline(1.0, color=INK, lw=0.8, ls=(0, (1, 3)))
+            ax.annotate("largest possible error (output rates in [0, 1])", xy=(0, 1.0),
+                        xycoords=("axes fraction", "data"), xytext=(4, 3),
+                        textcoords="offset points", fontsize=8, color=INK)
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3)
         finite = [a[np.isfinite(a)] for a in finite]
         finite = [a for a in finite if a.size]
         if not finite:
@@ -178,30 +226,40 @@ def bounds_figure(res):
             ax.set_yscale("linear")
         ax.set_ylabel("output error ‖F_fail − F‖∞")
         _time_axis(ax, t)
-        ax.legend(loc="lower right", ncols=2)
     return fig
 
 
 # ---------------------------------------------------------------------------- 5 faults
 FAULT_KINDS = [
-    # (label, colour, candidate column names)
-    ("dead neurons", RED, ("dead_neurons_mean", "dead_neurons", "dead_neurons_p50")),
-    ("dead cores", PURPLE, ("dead_cores_mean", "dead_cores", "dead_cores_p50")),
-    ("stuck synapses", ORANGE, ("stuck_synapses_mean", "stuck_synapses", "stuck_bits_mean",
-                                "stuck_synapses_p50", "dead_synapses_mean", "dead_synapses")),
-    ("live upsets", BLUE, ("live_upsets_mean", "live_upsets", "upsets_mean", "upsets",
-                           "live_upsets_p50")),
-    ("latched-up cores", YELLOW, ("latched_cores_mean", "latched_cores", "latchups_mean")),
+    # (label, colour, candidate checkpoint columns, runs.npz runs × checkpoints array)
+    ("dead neurons", RED, ("dead_neurons_mean", "dead_neurons_p50"), "dead_neurons"),
+    ("dead cores", PURPLE, ("dead_cores_mean", "dead_cores_p50"), "dead_cores"),
+    ("lost synapses", ORANGE, ("dead_synapses_mean", "stuck_synapses_mean", "stuck_bits_mean",
+                               "dead_synapses_p50"), "dead_synapses"),
+    ("live upsets", BLUE, ("live_upsets_mean", "live_upsets_p50"), "live_upsets"),
+    ("latched-up cores", GREY, ("latched_cores_mean", "latchups_mean"), "latched_cores"),
+    ("spare cores used", GREEN, ("spares_used_mean",), "spares_used"),
 ]
 
 
 def fault_series(res):
-    """[(label, colour, values)] for every fault kind the results record."""
+    """[(label, colour, mean over runs per checkpoint)] for every fault kind the results record:
+    the checkpoint column, else the mean over runs of the runs.npz array (summed over layers when
+    it has a layer axis). Kinds that stay zero are kept for the first four, dropped after."""
     out = []
-    for label, colour, names in FAULT_KINDS:
+    for i, (label, colour, names, run_name) in enumerate(FAULT_KINDS):
         v = res.get(*names)
-        if v is not None:
-            out.append((label, colour, v))
+        if v is None and run_name in res.runs:
+            a = np.asarray(res.runs[run_name], dtype=float)
+            if a.ndim == 3:
+                a = a.sum(axis=2)
+            if a.ndim == 2 and a.shape[1] == res.n_checkpoints():
+                v = a.mean(axis=0)
+        if v is None:
+            continue
+        if i >= 4 and not np.any(np.nan_to_num(v) > 0):
+            continue
+        out.append((label, colour, v))
     return out
 
 
@@ -211,10 +269,13 @@ def faults_figure(res):
     if t is None or not series:
         return None
     n = len(series)
-    ncols = min(n, 4)
+    ncols = n if n <= 4 else 3
     nrows = (n + ncols - 1) // ncols
+    t0 = t
+    series = [(label, colour, _launch(t0, 0.0, v)[1]) for label, colour, v in series]
+    t = _launch(t0, 0.0, t0)[0]
     with matplotlib.rc_context(STYLE):
-        fig, axes = _fig(size=(8.6, 2.3 * nrows), ncols=ncols, nrows=nrows, sharex=True)
+        fig, axes = _fig(size=(8.6, 2.3 * nrows), ncols=ncols, nrows=nrows)
         for k, (label, colour, v) in enumerate(series):
             ax = axes[k // ncols, k % ncols]
             ax.fill_between(t, 0, v, color=colour, alpha=0.18, lw=0)
@@ -238,25 +299,35 @@ def _fmt_count(x):
 
 
 # ---------------------------------------------------------------------------- 6 power
-POWER_COMPONENT_RX = r"^(?:power_)?(static|leakage|neuron|synap\w*|spike\w*|hop\w*|idle|active|" \
-                     r"latch\w*)(?:_\w*)?_mw(?:_mean|_p50)?$"
+POWER_COMPONENTS = ["leakage", "neuron_updates", "synaptic_events", "spikes", "hops", "latchup"]
 
 
 def power_components(res):
-    """{component: mW series} from checkpoint columns like 'power_synaptic_mw' or 'static_mw'
-    (the total 'power_mw' and 'dynamic_mw' excluded); {} if the breakdown is not recorded."""
+    """{component: mW series} of the power breakdown (neurosim.power's components: leakage,
+    neuron_updates, synaptic_events, spikes, hops, latchup) from checkpoint columns such as
+    'power_leakage_mw', 'leakage_mw_mean' or 'breakdown_hops_mw' (mean preferred to p50);
+    else static/dynamic; else {}. Components that are zero throughout are left out."""
     import re
     out = {}
-    for k in res.columns:
-        m = re.match(POWER_COMPONENT_RX, k, re.I)
-        if m and not re.match(r"^(power_)?(static|dynamic)_mw", k, re.I):
-            out[m.group(1)] = res.columns[k]
+    for comp in POWER_COMPONENTS:
+        key = comp.replace("_", "")
+        found = {}
+        for k, v in res.columns.items():
+            n = k.lower().replace("_", "")
+            if key in n and "mw" in n:
+                stat = re.search(r"(mean|p50|median|p0?5|p95)$", n)
+                found[stat.group(1) if stat else ""] = v
+        for stat in ("mean", "", "p50", "median"):
+            if stat in found:
+                out[comp] = found[stat]
+                break
     if not out:
         for part in ("static", "dynamic"):
-            v = res.get(f"{part}_mw", f"power_{part}_mw", f"{part}_mw_mean")
+            v = res.get(f"{part}_mw", f"power_{part}_mw", f"{part}_mw_mean", f"{part}_mw_p50")
             if v is not None:
                 out[part] = v
-    return out
+    nonzero = {k: v for k, v in out.items() if np.any(np.abs(np.nan_to_num(v)) > 0)}
+    return nonzero or out
 
 
 def power_series(res):
@@ -267,59 +338,99 @@ def power_series(res):
     return lo, mid, hi
 
 
+def power_breakdown(res):
+    """(component names, mW at launch, mW at the end) — from the per-checkpoint component columns,
+    else from summary.json dicts 'power_breakdown_initial' / 'power_breakdown_final' (component →
+    mW); None if not recorded."""
+    first = res.s("power_breakdown_initial", "power.breakdown_initial", "breakdown_initial")
+    last = res.s("power_breakdown_final", "power_breakdown_final_mean", "power.breakdown_final")
+    if isinstance(first, dict) and first:
+        names = [k for k in first if isinstance(first[k], (int, float))]
+        f = np.array([float(first[k]) for k in names])
+        if isinstance(last, dict):
+            l_ = np.array([float(last.get(k, np.nan)) for k in names])
+        else:
+            l_ = None
+        keep = [i for i in range(len(names)) if f[i] > 0 or (l_ is not None and l_[i] > 0)]
+        if keep:
+            return [names[i] for i in keep], f[keep], None if l_ is None else l_[keep]
+    comps = power_components(res)
+    if comps:
+        names = list(comps)
+        return (names, np.array([float(comps[n][0]) for n in names]),
+                np.array([float(comps[n][-1]) for n in names]))
+    return None
+
+
+def _power_unit(top_mw):
+    return (1e3, "µW") if top_mw < 1.0 else (1.0, "mW")
+
+
 def power_figure(res):
     t = res.times()
     lo, mid, hi = power_series(res)
-    comps = power_components(res)
-    if not _ok(t, mid) and not comps:
+    bars = power_breakdown(res)
+    if not _ok(t, mid) and bars is None:
         return None
+    p0 = res.s("power_mw_initial", "power_initial_mw", "initial_power_mw")
+    t, lo, mid, hi = _launch(t, p0, lo, mid, hi)
     budget = res.budget_mw()
+    panels = int(_ok(t, mid)) + int(bars is not None)
     with matplotlib.rc_context(STYLE):
-        fig, axes = _fig(size=(8.6, 3.2), ncols=2, width_ratios=[1.7, 1])
-        ax = axes[0, 0]
-        if _ok(t, mid):
-            if _ok(lo, hi):
-                ax.fill_between(t, lo, hi, color=ORANGE, alpha=0.2, lw=0, label="5–95 % of runs")
-            ax.plot(t, mid, color=ORANGE, lw=2.0, label="median" if _ok(lo, hi) else "power")
+        if panels == 2:
+            fig, axes = _fig(size=(8.6, 3.2), ncols=2, width_ratios=[1.7, 1])
+            ax_t, ax_b = axes[0, 0], axes[0, 1]
+        else:
+            fig, axes = _fig(size=(8.6, 3.0))
+            ax_t = axes[0, 0] if _ok(t, mid) else None
+            ax_b = axes[0, 0] if ax_t is None else None
+        if ax_t is not None:
+            ax = ax_t
             top = float(np.nanmax(hi if _ok(hi) else mid))
             if budget is not None:
-                ax.axhline(budget, color=RED, lw=1.3, ls="--")
-                ax.annotate(f"budget {budget:g} mW", xy=(1, budget),
+                top = max(top, budget)
+            k, unit = _power_unit(top)
+            if _ok(lo, hi):
+                ax.fill_between(t, lo * k, hi * k, color=ORANGE, alpha=0.2, lw=0,
+                                label="5–95 % of runs")
+            ax.plot(t, mid * k, color=ORANGE, lw=2.0, label="median" if _ok(lo, hi) else "power")
+            if budget is not None:
+                ax.axhline(budget * k, color=RED, lw=1.3, ls="--")
+                ax.annotate(f"budget {budget * k:g} {unit}", xy=(1, budget * k),
                             xycoords=("axes fraction", "data"), xytext=(-4, 4),
                             textcoords="offset points", ha="right", va="bottom", color=RED,
                             fontsize=8.5)
-                top = max(top, budget)
-            ax.set_ylim(0, top * 1.18 if top > 0 else 1)
-            ax.set_ylabel("chip power (mW)")
+            ax.set_ylim(0, top * k * 1.18 if top > 0 else 1)
+            ax.set_ylabel(f"chip power ({unit})")
             _time_axis(ax, t)
             ax.set_title("power over mission time", fontsize=9.5)
-            ax.legend(loc="lower left")
-        else:
-            ax.set_visible(False)
-        ax = axes[0, 1]
-        if comps:
-            names = list(comps)
-            first = np.array([float(comps[n][0]) for n in names])
-            last = np.array([float(comps[n][-1]) for n in names])
+            if _ok(lo, hi):
+                ax.legend(loc="lower left")
+        if ax_b is not None:
+            ax = ax_b
+            names, first, last = bars
+            k, unit = _power_unit(float(np.nanmax(np.concatenate(
+                [first, last if last is not None else first]))))
             y = np.arange(len(names))
-            ax.barh(y - 0.2, first, height=0.38, color=SKY, label="launch")
-            ax.barh(y + 0.2, last, height=0.38, color=ORANGE, label="end of mission")
-            ax.set_yticks(y, names)
+            labels = [n.replace("_", " ") for n in names]
+            if last is not None:
+                ax.barh(y - 0.2, first * k, height=0.38, color=SKY, label="launch")
+                ax.barh(y + 0.2, last * k, height=0.38, color=ORANGE, label="end of mission")
+                ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncols=2)
+            else:
+                ax.barh(y, first * k, height=0.6, color=SKY)
+            ax.set_yticks(y, labels)
             ax.invert_yaxis()
-            ax.set_xlabel("mW")
+            ax.set_xlabel(unit)
             ax.grid(axis="y", visible=False)
             ax.set_title("breakdown", fontsize=9.5)
-            ax.legend(loc="lower right")
-        else:
-            ax.text(0.5, 0.5, "breakdown\nnot recorded", transform=ax.transAxes, ha="center",
-                    va="center", color=GREY)
-            ax.set_axis_off()
     return fig
 
 
 # ---------------------------------------------------------------------------- 7 core grid
 DAMAGE_CMAP = LinearSegmentedColormap.from_list("damage", ["#fff5eb", "#fdae6b", "#e6550d",
                                                            "#7f2704"])
+LAYOUT_CMAP = LinearSegmentedColormap.from_list("layout", ["#dadaeb", "#9e9ac8", "#54278f"])
 TRAFFIC_CMAP = LinearSegmentedColormap.from_list("traffic", ["#f7fbff", "#9ecae1", "#3182bd",
                                                              "#08306b"])
 
@@ -337,12 +448,14 @@ def core_maps(res):
         v = res.s("core_xy", "program.core_xy", "compile.core_xy")
         if v is not None:
             xy = np.asarray(v)
+    if xy is None:
+        xy = res.program_info.get("core_xy")
     damage = _per_core(res, ("core_damage", "core_dead_neurons", "dead_neurons_per_core",
                              "core_faults"))
     traffic = _per_core(res, ("core_spikes", "spikes_per_core", "core_traffic", "core_events"))
     rows = res.s("chip.grid_rows", "profile.grid_rows", "grid_rows")
     cols = res.s("chip.grid_cols", "profile.grid_cols", "grid_cols")
-    shape = (int(rows), int(cols)) if rows and cols else None
+    shape = (int(rows), int(cols)) if rows and cols else res.program_info.get("grid_shape")
     return xy, damage, traffic, shape
 
 
@@ -365,26 +478,46 @@ def _per_core(res, names):
     return None
 
 
+MIN_WINDOW = 6
+
+
 def core_grid_figure(res):
     xy, damage, traffic, shape = core_maps(res)
-    if xy is None or (damage is None and traffic is None):
+    layout = res.program_info.get("neurons_per_core")
+    if xy is None or (damage is None and traffic is None and layout is None):
         return None
     xy = np.asarray(xy, dtype=int)
     while xy.ndim > 2:          # per run (and checkpoint): the launch layout of the first run
         xy = xy[0]
-    r0, c0 = xy.min(axis=0)
-    r1, c1 = xy.max(axis=0)
-    # crop to the used cores (with a one-core margin inside the chip)
-    if shape is not None:
-        r0, c0 = max(r0 - 1, 0), max(c0 - 1, 0)
-        r1, c1 = min(r1 + 1, shape[0] - 1), min(c1 + 1, shape[1] - 1)
+    r0, c0 = (int(v) for v in xy.min(axis=0))
+    r1, c1 = (int(v) for v in xy.max(axis=0))
+    # crop to the used cores with a one-core margin, at least MIN_WINDOW cores a side so that a
+    # small mapping still reads as "a few cores on a grid"; clipped to the chip when known
+    rows, cols = shape if shape is not None else (None, None)
+
+    def window(lo, hi, size):
+        lo, hi = lo - 1, hi + 1
+        extra = MIN_WINDOW - (hi - lo + 1)
+        if extra > 0:
+            lo, hi = lo - extra // 2, hi + extra - extra // 2
+        if lo < 0:
+            lo, hi = 0, hi - lo
+        if size is not None and hi > size - 1:
+            lo, hi = max(0, lo - (hi - size + 1)), size - 1
+        return lo, hi
+
+    r0, r1 = window(r0, r1, rows)
+    c0, c1 = window(c0, c1, cols)
     h, w = r1 - r0 + 1, c1 - c0 + 1
     panels = [(damage, DAMAGE_CMAP, "accumulated damage", "dead neurons per core (mean of runs)"),
               (traffic, TRAFFIC_CMAP, "spike traffic", "spikes per inference")]
+    if damage is None and traffic is None:     # neither recorded: show where the network sits
+        panels = [(layout, LAYOUT_CMAP, "layout (damage and traffic not recorded)",
+                   "enabled neurons per core")]
     with matplotlib.rc_context(STYLE):
         aspect = h / max(w, 1)
-        height = min(4.6, max(2.4, 3.9 * aspect + 0.8))
-        fig, axes = _fig(size=(8.6, height), ncols=2)
+        height = min(4.2, max(2.4, 3.3 * aspect + 0.9))
+        fig, axes = _fig(size=(8.6 if len(panels) == 2 else 4.6, height), ncols=len(panels))
         for ax, (vals, cmap, title, unit) in zip(axes[0], panels):
             ax.set_title(title, fontsize=9.5)
             ax.grid(False)
@@ -395,7 +528,7 @@ def core_grid_figure(res):
                 continue
             img = np.full((h, w), np.nan)
             img[xy[:, 0] - r0, xy[:, 1] - c0] = vals
-            cm = cmap.with_extremes(bad="#eeeeee")
+            cm = cmap.with_extremes(bad="#f2f2f2")
             vmax = float(np.nanmax(vals)) if np.nanmax(vals) > 0 else 1.0
             im = ax.imshow(img, cmap=cm, vmin=0, vmax=vmax, interpolation="nearest",
                            extent=(c0 - 0.5, c1 + 0.5, r1 + 0.5, r0 - 0.5))
@@ -405,6 +538,16 @@ def core_grid_figure(res):
             ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=6))
             for s in ax.spines.values():
                 s.set_visible(False)
+            if len(xy) <= 400:     # outline each used core (a zero still reads as "used")
+                from matplotlib.collections import PatchCollection
+                from matplotlib.patches import Rectangle
+                ax.add_collection(PatchCollection(
+                    [Rectangle((c - 0.5, r - 0.5), 1, 1) for r, c in xy], facecolor="none",
+                    edgecolor="#888888", linewidth=0.6))
+            if len(xy) <= 48:      # few cores: write each value in its square
+                for (r, c), v in zip(xy, vals):
+                    ax.text(c, r, _fmt_count(v), ha="center", va="center", fontsize=8,
+                            color="white" if v > 0.6 * vmax else INK)
             cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.02)
             cb.set_label(unit, fontsize=8.5)
             cb.outline.set_visible(False)

@@ -6,7 +6,9 @@ A results directory (written by ``neurosim mission``, see :mod:`neurosim.mission
 - ``checkpoints.csv`` one row per checkpoint (mission time, accuracy percentiles, reliability,
   error percentiles, fault counts by kind, Erf/Fep/observed error, power …);
 - ``runs.npz``       per run × checkpoint arrays (and optionally per-core arrays for heat maps);
-- the resolved scenario (``scenario.toml`` or any ``*.toml``).
+- the resolved scenario (``scenario.resolved.toml``, ``scenario.toml`` or any ``*.toml``);
+- ``program.npz``, the compiled program (only its small fields are read: core positions, the
+  profile name, and ``meta["compiler"]``, the compile report).
 
 The reader is lenient on purpose: each quantity is looked up under a short list of names (the
 runner's names first), and a quantity that is absent is ``None`` — the report then shows a "not
@@ -81,9 +83,71 @@ class MissionResults:
         self.scenario, self.scenario_text, self.scenario_file = {}, None, None
         self._read_scenario()
         self._index = {}
-        for source in (self.columns, self.runs):
-            for k in source:
-                self._index.setdefault(_norm(k), []).append((source, k))
+        n = self.n_checkpoints()
+        for k in self.columns:
+            self._index.setdefault(_norm(k), []).append((self.columns, k))
+        for k, a in self.runs.items():     # 1-D per-checkpoint arrays only
+            if np.ndim(a) == 1 and len(a) == n and np.asarray(a).dtype.kind in "fiub":
+                self._index.setdefault(_norm(k), []).append((self.runs, k))
+        self.program_info = self._read_program()
+
+    def n_checkpoints(self):
+        if self.columns:
+            return len(next(iter(self.columns.values())))
+        a = self.runs.get("accuracy")
+        return a.shape[-1] if a is not None and np.ndim(a) == 2 else 0
+
+    def _read_program(self):
+        """Small fields of program.npz: {core_xy, profile, grid_shape, meta, neurons_per_core};
+        {} when there is no (readable) program."""
+        path = os.path.join(self.path, "program.npz")
+        if not os.path.exists(path):
+            return {}
+        info = {}
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if "core_xy" in z.files:
+                    info["core_xy"] = np.asarray(z["core_xy"])
+                if "profile" in z.files:
+                    info["profile"] = str(z["profile"])
+                if "meta_json" in z.files:
+                    info["meta"] = json.loads(str(z["meta_json"]))
+                if "enabled" in z.files:
+                    info["neurons_per_core"] = np.asarray(z["enabled"]).sum(axis=1)
+        except (OSError, ValueError, KeyError):
+            return {}
+        if "profile" in info:
+            try:
+                from neurosim.chip.profile import get_profile
+                prof = get_profile(info["profile"])
+                info["grid_shape"] = (prof.grid_rows, prof.grid_cols)
+            except Exception:   # a profile this version does not know: no grid shape
+                pass
+        return info
+
+    def compile_report(self):
+        """The compiler's report: summary.json 'compile' or program.npz meta['compiler']."""
+        c = self.s("compile", "compile_report")
+        if isinstance(c, dict):
+            return c
+        c = self.program_info.get("meta", {}).get("compiler")
+        return c if isinstance(c, dict) else None
+
+    def model(self):
+        m = self.s("model", "model_path", "run.model")
+        if isinstance(m, dict):
+            m = m.get("name") or m.get("path")
+        return m or self.sc("run.model")
+
+    def chip(self):
+        c = self.s("chip", "profile", "chip_profile")
+        if isinstance(c, dict):
+            c = c.get("name")
+        return c or self.sc("run.profile", "run.chip") or self.program_info.get("profile")
+
+    def baseline_accuracy(self):
+        v = self.s("baseline_accuracy", "fault_free_accuracy", "accuracy_fault_free")
+        return float(v) if v is not None else None
 
     # ------------------------------------------------------------------ reading
     def _read_csv(self, csv_path):
@@ -105,7 +169,7 @@ class MissionResults:
                 self.columns[name] = nums
 
     def _read_scenario(self):
-        names = ["scenario.toml", "scenario_resolved.toml", "resolved_scenario.toml",
+        names = ["scenario.resolved.toml", "scenario.toml", "scenario_resolved.toml", "resolved_scenario.toml",
                  "resolved.toml"]
         found = [n for n in names if os.path.exists(os.path.join(self.path, n))]
         if not found:
@@ -175,8 +239,11 @@ class MissionResults:
     # ------------------------------------------------------------------ derived quantities
     @property
     def name(self):
+        sc = self.summary.get("scenario")
+        if isinstance(sc, str) and sc:
+            return sc
         return (self.s("scenario_name", "scenario.name", "name")
-                or self.sc("name", "mission.name")
+                or self.sc("mission.name", "name")
                 or os.path.basename(self.path.rstrip(os.sep)))
 
     def times(self):
