@@ -1,7 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """The core-grid tick kernel: batched, integer, bit-exact with neurosim.sim.reference.
 
-One tick t, for every input b of the batch and every core c (in parallel over (c, b) pairs):
+One tick t, for every input b of the batch and every core c (in parallel over work items of one
+core and a block of up to 8 inputs):
 
 1. integrate: for each axon i whose ring-buffer slot t mod 16 holds a spike,
    V_j += c_ij * s_j[type_i]   (or c_ij * w_ij for per-synapse profiles); the slot is cleared;
@@ -14,8 +15,8 @@ One tick t, for every input b of the batch and every core c (in parallel over (c
 External input spikes of tick t are written into slot t mod 16 before step 1. Delays are 1..15,
 so a neuron never writes the slot being read in the same tick; two neurons writing the same
 destination byte both write 1, so the result does not depend on thread scheduling. Every counter
-is kept per (input, core) pair and summed afterwards, which keeps results independent of the
-number of threads.
+is kept per (input, core) pair, each pair owned by one work item, and summed afterwards, which
+keeps results independent of the number of threads.
 """
 import numpy as np
 cimport numpy as cnp
@@ -23,6 +24,9 @@ from cython.parallel cimport prange
 from libc.stdint cimport int32_t, int64_t, uint8_t
 
 cnp.import_array()
+
+cdef enum:
+    BATCH_BLOCK = 8  # inputs integrated together per crossbar row (rows stay in cache)
 
 
 cdef inline int32_t _absdiff(int32_t a, int32_t b) noexcept nogil:
@@ -38,7 +42,8 @@ cdef struct Chip:
     const int32_t *typed_w       # (C, T, N)
     int T
     const int32_t *syn_w         # (C, A, N) or unused
-    const int32_t *row_nnz       # (C, A)
+    const int32_t *row_nnz       # (C, A): enabled neurons on each axon
+    const int32_t *row_len       # (C, A): last connected neuron + 1
     const int32_t *leak          # (C, N), and the same layout for every per-neuron field
     const int32_t *thr
     const int32_t *beta
@@ -64,27 +69,40 @@ cdef struct Chip:
     int B
 
 
-cdef inline void _step_pair(const Chip *p, int t, int slot, int b, int c) noexcept nogil:
+cdef inline void _integrate_block(const Chip *p, int slot, int c, int b0, int b1) noexcept nogil:
+    """Step 1 for core c and inputs b0..b1-1: rows outermost, inputs inside, so each crossbar row
+    and its weights are read once per block; a row stops at its last connected neuron."""
     cdef int A = p.A, N = p.N, C = p.C
-    cdef int a, n, k, dc
-    cdef int64_t cn = <int64_t>c * N
-    cdef int32_t v
-    cdef int32_t *vp = p.V + (<int64_t>b * C + c) * N
-    cdef uint8_t *slot_buf = p.buf + ((<int64_t>b * 16 + slot) * C + c) * A
+    cdef int a, b, n, length
+    cdef int64_t row = <int64_t>c * A
+    cdef int32_t *vp
+    cdef uint8_t *arrived
     cdef const uint8_t *xb
     cdef const int32_t *w
-    cdef int64_t events = 0, spikes = 0, hops = 0
     for a in range(A):
-        if slot_buf[a]:
-            slot_buf[a] = 0
-            events += p.row_nnz[<int64_t>c * A + a]
-            xb = p.xbar + (<int64_t>c * A + a) * N
-            if p.per_synapse:
-                w = p.syn_w + (<int64_t>c * A + a) * N
-            else:
-                w = p.typed_w + (<int64_t>c * p.T + p.atype[<int64_t>c * A + a]) * N
-            for n in range(N):
-                vp[n] += xb[n] * w[n]
+        length = p.row_len[row + a]
+        xb = p.xbar + (row + a) * N
+        if p.per_synapse:
+            w = p.syn_w + (row + a) * N
+        else:
+            w = p.typed_w + (<int64_t>c * p.T + p.atype[row + a]) * N
+        for b in range(b0, b1):
+            arrived = p.buf + ((<int64_t>b * 16 + slot) * C + c) * A + a
+            if arrived[0]:
+                arrived[0] = 0
+                p.pair_events[<int64_t>b * C + c] += p.row_nnz[row + a]
+                vp = p.V + (<int64_t>b * C + c) * N
+                for n in range(length):
+                    vp[n] += xb[n] * w[n]
+
+
+cdef inline void _step_pair(const Chip *p, int t, int b, int c) noexcept nogil:
+    """Steps 2-5 (leak, fire/reset, floor, route) for core c and input b."""
+    cdef int N = p.N, C = p.C, A = p.A
+    cdef int n, k, dc
+    cdef int64_t cn = <int64_t>c * N
+    cdef int32_t *vp = p.V + (<int64_t>b * C + c) * N
+    cdef int64_t spikes = 0, hops = 0
     # leak, fire, reset and floor for all neurons, branch-free so the compiler can vectorise it
     cdef uint8_t *fired_flags = p.fired + (<int64_t>b * C + c) * N
     cdef const int32_t *leak = p.leak + cn
@@ -127,7 +145,6 @@ cdef inline void _step_pair(const Chip *p, int t, int slot, int b, int c) noexce
                       + p.dest_axon[cn + n]] = 1
                 hops += (_absdiff(p.core_xy[2 * c], p.core_xy[2 * dc])
                          + _absdiff(p.core_xy[2 * c + 1], p.core_xy[2 * dc + 1]))
-    p.pair_events[<int64_t>b * C + c] += events
     p.pair_spikes[<int64_t>b * C + c] += spikes
     p.pair_hops[<int64_t>b * C + c] += hops
 
@@ -151,6 +168,7 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
     cdef const int32_t[:, :, ::1] syn_w = (program.synapse_weights if per_synapse
                                            else np.zeros((1, 1, 1), np.int32))
     cdef const int32_t[:, ::1] row_nnz = program.row_synapses()
+    cdef const int32_t[:, ::1] row_len = program.row_lengths()
     cdef const int32_t[:, ::1] leak = program.leak
     cdef const int32_t[:, ::1] thr = program.threshold
     cdef const int32_t[:, ::1] beta = program.floor
@@ -197,6 +215,7 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
     chip.typed_w = &typed_w[0, 0, 0]
     chip.syn_w = &syn_w[0, 0, 0]
     chip.row_nnz = &row_nnz[0, 0]
+    chip.row_len = &row_len[0, 0]
     chip.leak = &leak[0, 0]
     chip.thr = &thr[0, 0]
     chip.beta = &beta[0, 0]
@@ -221,13 +240,14 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
     chip.fired = <uint8_t *> cnp.PyArray_DATA(fired_arr)
 
     cdef int M = in_idx.shape[0]
-    cdef int t, slot, b, m, i, c
+    cdef int t, slot, b, m, i, c, b0, b1, b2
+    cdef int blocks = (B + BATCH_BLOCK - 1) // BATCH_BLOCK
     cdef int threads = num_threads
     if threads <= 0:
         import os
         threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-        if C * B < 4 * threads:
-            threads = 1  # too few (core, input) pairs per tick to repay a barrier per tick
+        if C * blocks < 4 * threads:
+            threads = 1  # too few work items per tick to repay a barrier per tick
     with nogil:
         for t in range(T):
             slot = t & 15
@@ -235,9 +255,13 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
                 for m in range(M):
                     if spikes_in[t, b, in_idx[m]]:
                         buf[b, slot, in_core[m], in_axon[m]] = 1
-            for i in prange(C * B, schedule="dynamic", num_threads=threads):
-                c = i // B
-                _step_pair(&chip, t, slot, i - c * B, c)
+            for i in prange(C * blocks, schedule="dynamic", num_threads=threads):
+                c = i // blocks
+                b0 = (i - c * blocks) * BATCH_BLOCK
+                b1 = min(b0 + BATCH_BLOCK, B)
+                _integrate_block(&chip, slot, c, b0, b1)
+                for b2 in range(b0, b1):
+                    _step_pair(&chip, t, b2, c)
     result = {"counts": counts_arr, "first_spike": first_arr, "pair_spikes": spikes_arr,
               "pair_events": events_arr, "pair_hops": hops_arr}
     if record:

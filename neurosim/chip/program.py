@@ -130,9 +130,23 @@ class ChipProgram:
         """Connected enabled neurons per axon, shape (C, A) int32: the synaptic events one
         arriving spike causes (a disabled — unused or dead — neuron integrates nothing)."""
         if "row_synapses" not in self._cache:
-            self._cache["row_synapses"] = (self.crossbar & self.enabled[:, None, :]).sum(
-                axis=2, dtype=np.int32)
+            counts = np.empty(self.crossbar.shape[:2], np.int32)
+            for c in range(self.n_cores):  # core by core: no crossbar-sized temporary
+                counts[c] = (self.crossbar[c] & self.enabled[c]).sum(axis=1)
+            self._cache["row_synapses"] = counts
         return self._cache["row_synapses"]
+
+    def row_lengths(self):
+        """Per axon, the index of its last connected neuron + 1 (0 if none), shape (C, A) int32:
+        how far the kernel must walk a crossbar row."""
+        if "row_lengths" not in self._cache:
+            lengths = np.empty(self.crossbar.shape[:2], np.int32)
+            N = self.n_neurons
+            for c in range(self.n_cores):
+                row = self.crossbar[c]
+                lengths[c] = np.where(row.any(axis=1), N - np.argmax(row[:, ::-1], axis=1), 0)
+            self._cache["row_lengths"] = lengths
+        return self._cache["row_lengths"]
 
     def effective_weights(self, core):
         """The integer weight matrix (A, N) of one core: c_ij·s_j[type_i], or c_ij·w_ij."""
