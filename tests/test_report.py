@@ -118,6 +118,34 @@ def fake_results(path, label="dense", cores=12, power0=1.2, seed=0, runs=6, chec
     return path
 
 
+# ------------------------------------------------------------------------------ a real mission
+def small_scenario(path, model="models/digits_dense.npz"):
+    """The shipped leo_10y scenario made small: 3 years, quarterly checkpoints (12), 4 runs, 100
+    evaluation inputs, and a dose rate high enough that neurons and cores die within 3 years."""
+    from neurosim import resources
+    text = open(resources.resolve("scenarios/leo_10y.toml", "scenarios"), encoding="utf-8").read()
+    for key, value in (("duration_years", "3.0"), ("checkpoint_interval_days", "91.3125"),
+                       ("runs", "4"), ("eval_inputs", "100"), ("model", f'"{model}"')):
+        text, n = re.subn(rf"^{key}\s*=.*$", f"{key} = {value}", text, flags=re.M)
+        assert n == 1, key
+    text = text.replace("[dose]\n", "[dose]\ndose_rate_rad_per_year = 9000.0\n", 1)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def real_mission(tmp_path_factory):
+    """A small seeded mission through the real runner (`neurosim mission`), and its report."""
+    from neurosim.cli import main
+    base = tmp_path_factory.mktemp("mission")
+    out = str(base / "leo_small")
+    scenario = small_scenario(base / "leo_small.toml")
+    assert main(["mission", scenario, "--out", out, "--workers", "1", "--json"]) == 0
+    report = report_html.write_report(out)
+    return out, report
+
+
 # ------------------------------------------------------------------------------ chromium
 def chromium(html_path, tmp_path, height=4200):
     """Load ``html_path`` headless: (rendered DOM, console lines, screenshot path)."""
@@ -221,25 +249,6 @@ def test_report_shows_placeholders_for_missing_pieces(tmp_path):
             "provenance"} == set(missing)
 
 
-def test_report_cli_rebuilds_identical_html(tmp_path, capsys):
-    from neurosim.cli import main
-    d = fake_results(str(tmp_path / "m"))
-    first = open(report_html.write_report(d), "rb").read()
-    # rebuild from a copy of the saved results elsewhere, without the report: the same bytes
-    # (no absolute paths, no build time, deterministic figures)
-    copy = str(tmp_path / "copy" / "m")
-    shutil.copytree(d, copy)
-    os.remove(os.path.join(copy, "report.html"))
-    capsys.readouterr()
-    assert main(["report", copy, "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["report"] == os.path.join(os.path.abspath(copy), "report.html")
-    assert out["sections"] == [sid for sid, _ in report_html.SECTIONS]
-    assert out["erf_safe"] is False and out["erf_violated_checkpoints"] == 2
-    assert out["not_recorded"] == ["provenance"]
-    assert open(out["report"], "rb").read() == first
-
-
 def test_report_cli_bad_input(tmp_path, capsys):
     from neurosim.cli import main
     assert main(["report", str(tmp_path / "nope")]) == 2
@@ -252,19 +261,22 @@ def test_report_cli_bad_input(tmp_path, capsys):
     assert "at least 2" in capsys.readouterr().err
 
 
-def test_compare_three_missions(tmp_path, capsys):
+def test_compare_three_missions(real_mission, tmp_path, capsys):
+    """The real dense mission next to two synthetic ones in the runner's layout."""
     from neurosim.cli import main
-    dirs = [fake_results(str(tmp_path / label), label=label, cores=cores, power0=p, seed=i)
-            for i, (label, cores, p) in enumerate([("dense", 12, 1.5),
-                                                   ("sparse_momentum", 6, 0.8),
-                                                   ("nest", 4, 0.6)])]
+    real = real_mission[0]
+    real_cores = MissionResults(real).compile_report()["cores"]
+    dirs = [real] + [fake_results(str(tmp_path / label), label=label, cores=cores, power0=p,
+                                  seed=i)
+                     for i, (label, cores, p) in enumerate([("sparse_momentum", 6, 0.08),
+                                                            ("nest", 4, 0.06)])]
     out_dir = tmp_path / "cmp"
     capsys.readouterr()
     assert main(["compare", *dirs, "--out", str(out_dir), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     rows = out["missions"]
     assert [r["label"] for r in rows] == ["dense", "sparse_momentum", "nest"]
-    assert [r["cores"] for r in rows] == [12, 6, 4]
+    assert [r["cores"] for r in rows] == [real_cores, 6, 4]
     for r, d in zip(rows, dirs):
         s = json.load(open(os.path.join(d, "summary.json")))
         assert r["reliability"] == pytest.approx(s["reliability_final"])
@@ -297,10 +309,54 @@ def render_in_chromium(html_path, tmp_path, headings):
     return dom, px
 
 
-def test_report_renders_in_headless_chromium(tmp_path):
-    d = fake_results(str(tmp_path / "m"))
-    path = report_html.write_report(d)
-    dom, px = render_in_chromium(path, tmp_path, HEADINGS)
+def test_report_of_a_real_mission(real_mission, capsys):
+    out, report = real_mission
+    text = open(report, encoding="utf-8").read()
+    secs = check_report(text)          # every section; one non-empty figure in each plot section
+    s = json.load(open(os.path.join(out, "summary.json")))
+    res = MissionResults(out)
+    h = report_html.headline(res)
+    assert h["final_accuracy_p50"] == pytest.approx(s["final_accuracy_p50"])
+    assert h["reliability_final"] == pytest.approx(s["reliability_final"])
+    assert h["dead_neurons_final_mean"] == pytest.approx(s["dead_neurons_final_mean"])
+    assert s["dead_neurons_final_mean"] > 0          # the scenario does damage
+    top = text[:text.index('<section id="overview">')]
+    assert f"{100 * s['final_accuracy_p50']:.1f} %" in top
+    assert f"{100 * s['reliability_final']:.1f} %" in top
+    assert ("Erf safe" in top) and h["erf_safe"] in (True, False)
+    # the times, checkpoints and the compile summary come from the runner's files
+    assert len(res.times()) == s["checkpoints"] == 12
+    assert res.compile_report()["cores"] == len(res.program_info["core_xy"])
+    assert f"<td>{res.compile_report()['cores']}</td>" in secs["overview"]
+    assert "leo-sso" in secs["overview"] and "digits_dense.npz" in secs["overview"]
+    # what the runner does not record yet is named, not failed on
+    missing = set(report_html.missing_pieces(res))
+    assert missing <= {"per-core damage", "per-core spikes", "power breakdown", "provenance"}
+    for piece in ("accuracy", "reliability", "erf", "fep", "observed_error_mean", "power_mw",
+                  "core_xy", "compile summary", "resolved scenario"):
+        assert piece not in missing
+
+
+def test_report_of_a_real_mission_renders_in_headless_chromium(real_mission, tmp_path):
+    out, report = real_mission
+    dom, px = render_in_chromium(report, tmp_path, HEADINGS)
     assert dom.count("<img") == len(FIGURE_SECTIONS)
-    # every figure decoded: the images have a natural size (a broken image would not)
-    assert "Mission report" in dom
+    assert "Mission report: leo_10y" in dom
+
+
+def test_report_of_a_real_mission_rebuilds_identically(real_mission, tmp_path, capsys):
+    from neurosim.cli import main
+    out, report = real_mission
+    copy = str(tmp_path / os.path.basename(out))     # same name: the page shows it
+    shutil.copytree(out, copy)
+    os.remove(os.path.join(copy, "report.html"))
+    capsys.readouterr()
+    assert main(["report", copy, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["report"] == os.path.join(os.path.abspath(copy), "report.html")
+    assert open(result["report"], "rb").read() == open(report, "rb").read()
+    assert result["sections"] == [sid for sid, _ in report_html.SECTIONS]
+    s = json.load(open(os.path.join(out, "summary.json")))
+    assert result["final_accuracy_p50"] == pytest.approx(s["final_accuracy_p50"])
+    assert result["erf_safe"] == report_html.headline(MissionResults(out))["erf_safe"]
+    assert "accuracy" not in result["not_recorded"]
