@@ -65,7 +65,7 @@ section { background: var(--card); border: 1px solid var(--line); border-radius:
 section h2 { font-size: 18px; margin: 0 0 6px; }
 section p.lead { margin: 0 0 12px; color: #3b4148; }
 figure { margin: 8px 0 0; }
-figure img { display:block; width: 100%; height: auto; }
+figure img { display:block; width: 100%; height: auto; margin: 0 auto; }
 figcaption { font-size: 12.5px; color: var(--mute); margin-top: 4px; }
 .missing { border: 1px dashed #c4c9cf; border-radius: 8px; background: #fafbfc; color: var(--mute);
            padding: 18px; text-align: center; font-size: 13.5px; margin-top: 8px; }
@@ -252,7 +252,7 @@ def _cards(h):
         cls = "good" if h["final_accuracy_p05"] is not None and \
             float(h["final_accuracy_p05"]) >= req else ("good" if float(p50) >= req else "bad")
     cards.append(("final accuracy (median)", pct(p50),
-                  f"5–95 %: {pct(h['final_accuracy_p05'])} – {pct(h['final_accuracy_p95'])}", cls))
+                  f"p5 {pct(h['final_accuracy_p05'])} · p95 {pct(h['final_accuracy_p95'])}", cls))
     rel = h["reliability_final"]
     cls = "neutral" if not _finite(rel) else ("good" if float(rel) >= 0.9 else "bad")
     detail = f"runs ≥ {pct(req, 0)} accuracy at the end" if req is not None else \
@@ -566,6 +566,10 @@ def _provenance(res):
         rs = np.asarray(run_seeds).ravel()
         rows.append(("run seeds", e(f"{len(rs)} seeds spawned from the scenario seed (first: "
                                     f"{', '.join(str(x) for x in rs[:4])}{' …' if len(rs) > 4 else ''})")))
+    elif seed is not None and ("run_index" in res.runs or res.s("runs")):
+        rows.append(("run seeds", "run <i>r</i> draws from <code>numpy.random.SeedSequence("
+                                  f"{e(_value(seed))}, spawn_key=(r,))</code>, the same whatever "
+                                  "the executor and the number of workers"))
     h, how = res.scenario_hash()
     rows.append(("scenario hash", (f"<code>{e(h)}</code> <span style='color:#656d76'>"
                                    f"({e(how)})</span>") if h else "not recorded"))
@@ -580,6 +584,10 @@ def _provenance(res):
         if v is not None:
             rows.append((label, e(_value(v))))
     rows.append(("results directory", f"<code>{e(os.path.basename(res.path))}</code>"))
+    import matplotlib
+    import neurosim
+    rows.append(("report built with", e(f"neurosim {neurosim.__version__}, matplotlib "
+                                        f"{matplotlib.__version__}")))
     body = _table(rows)
     if res.scenario_text:
         body += ("<details><summary>resolved scenario "
@@ -595,6 +603,7 @@ def render(res):
     """The report of ``res`` (a MissionResults) as an HTML string."""
     h = headline(res)
     model, chip = res.model(), res.chip()
+    desc = res.sc("mission.description")
     sub = []
     if model:
         sub.append(f"model {os.path.basename(str(model))}")
@@ -612,7 +621,8 @@ def render(res):
         f"<title>neurosim mission report — {e(str(res.name))}</title>",
         f"<style>{CSS}</style></head><body><main>",
         f"<header><h1>Mission report: {e(str(res.name))}</h1>"
-        f'<p class="sub">{e(" · ".join(sub))}</p></header>',
+        f'<p class="sub">{e(" · ".join(sub))}'
+        + (f"<br>{e(str(desc))}" if desc else "") + "</p></header>",
         _cards(h), f"<nav>{nav}</nav>",
         _overview(res), _accuracy(res, h), _reliability(res, h), _bounds(res, h),
         _faults(res, h), _power(res, h), _cores(res, h), _provenance(res),

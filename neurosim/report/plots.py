@@ -280,9 +280,7 @@ def faults_figure(res):
             ax = axes[k // ncols, k % ncols]
             ax.fill_between(t, 0, v, color=colour, alpha=0.18, lw=0)
             ax.plot(t, v, color=colour, lw=1.8)
-            ax.set_title(f"{label}", fontsize=9.5)
-            ax.text(0.02, 0.97, f"end: {_fmt_count(v[-1])}", transform=ax.transAxes,
-                    ha="left", va="top", fontsize=8.5, color=INK)
+            ax.set_title(f"{label}: {_fmt_count(v[-1])} at the end", fontsize=9.5)
             ax.set_ylim(bottom=0, top=max(1.0, float(np.nanmax(v)) * 1.15))
             ax.set_xlim(float(np.nanmin(t)), float(np.nanmax(t)))
             ax.set_xlabel("years")
