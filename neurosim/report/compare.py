@@ -45,13 +45,16 @@ def mission_row(res):
     mean_power = float(np.nanmean(p_mid)) if p_mid is not None and len(p_mid) else None
     rel = res.get("reliability", "mission_reliability")
     t = res.times()
-    reliable_years = None
+    reliable_years = rel_mean = None
+    if rel is not None and len(rel):
+        rel_mean = float(np.nanmean(rel))
     if rel is not None and t is not None and len(rel) == len(t):
         below = np.flatnonzero(rel < RELIABLE)
         reliable_years = float(t[-1]) if not below.size else float(t[below[0]])
     return {
         "results": res.path,
-        "years_reliable": reliable_years, "scenario": str(res.name),
+        "years_reliable": reliable_years,
+        "reliability_mean": rel_mean, "scenario": str(res.name),
         "cores": int(cores) if cores is not None else None,
         "neurons": comp.get("neurons"),
         "power_mw": mean_power,
@@ -93,10 +96,8 @@ def compare(dirs):
 def render(results, rows):
     missions = []
     for res, row in zip(results, rows):
-        _, acc, _ = res.percentile_series("accuracy")
-        missions.append(dict(row, times=res.times(),
-                             reliability_series=res.get("reliability", "mission_reliability"),
-                             accuracy_p50=acc))
+        t, rel, acc = plots.launch_series(res)
+        missions.append(dict(row, times=t, reliability_series=rel, accuracy_p50=acc))
     fig = plots.compare_figure(missions)
     scen = sorted({r["scenario"] for r in rows})
     same = len(scen) == 1
@@ -105,6 +106,7 @@ def render(results, rows):
             ("energy_per_inference_uj", "µJ / inference", "num"),
             ("final_accuracy_p50", "final accuracy p50", "pct"),
             ("final_accuracy_p05", "final accuracy p5", "pct"),
+            ("reliability_mean", "mission reliability", "pct"),
             ("reliability", "final reliability", "pct"),
             ("years_reliable", "years ≥ 90 % reliable", "num"),
             ("dead_neurons_final_mean", "dead neurons", "num"), ("erf_safe", "Erf safe", "bool")]
@@ -131,14 +133,15 @@ def render(results, rows):
         body += "<tr>" + "".join(cells) + "</tr>"
     # the reading of the study, in one sentence
     lead = ""
-    have = [r for r in rows if r["cores"] is not None and r["reliability"] is not None]
+    have = [r for r in rows if r["cores"] is not None and r["reliability_mean"] is not None]
     if len(have) >= 2:
-        big = max(have, key=lambda r: r["cores"])
-        small = min(have, key=lambda r: r["cores"])
-        lead = (f"<p class=\"lead\">The largest mapping (<b>{e(big['label'])}</b>, {big['cores']} "
-                f"cores) ends with reliability {pct(big['reliability'])}; the most compact "
-                f"(<b>{e(small['label'])}</b>, {small['cores']} cores) with "
-                f"{pct(small['reliability'])}.</p>")
+        best = max(have, key=lambda r: (r["reliability_mean"], -r["cores"]))
+        cheap = min(have, key=lambda r: (r["power_mw"] if r["power_mw"] is not None else 1e300,
+                                         r["cores"]))
+        lead = (f"<p class=\"lead\">Most reliable: <b>{e(best['label'])}</b> "
+                f"({pct(best['reliability_mean'])} mission reliability on {best['cores']} "
+                f"cores). Least power: <b>{e(cheap['label'])}</b> ({num(cheap['power_mw'])} mW, "
+                f"{pct(cheap['reliability_mean'])} mission reliability).</p>")
     dirs = "".join(f"<li><code>{e(r['label'])}</code>: <code>{e(os.path.basename(r['results']))}"
                    f"</code></li>" for r in rows)
     title = "Mission comparison" + (f": {scen[0]}" if same else "")
@@ -151,9 +154,10 @@ def render(results, rows):
         '<section id="table"><h2>Missions side by side</h2>' + lead +
         f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>',
         '<section id="figure"><h2>Over-provisioning against compactness</h2>'
-        '<p class="lead">Top: cores used and mean power against the share of runs still meeting '
-        "the accuracy requirement at the end of the mission (up and to the left is better). "
-        "Bottom: reliability and median accuracy over mission time.</p>"
+        '<p class="lead">Top: cores used and mean power against mission reliability — the share '
+        "of runs meeting the accuracy requirement, averaged over the mission's checkpoints (up "
+        "and to the left is better). Bottom: reliability and median accuracy over mission "
+        "time.</p>"
         + (f'<figure><img src="{plots.to_data_uri(fig)}" alt="comparison"></figure>'
            if fig is not None else _missing("figure")) + "</section>",
         f'<section id="sources"><h2>Results</h2><ul>{dirs}</ul></section>',
@@ -177,11 +181,12 @@ def run_cli(args):
     path, rows = write_compare(args.results, args.out)
     if not args.json:
         w = max(len(r["label"]) for r in rows)
-        print(f"{'mission':<{w}}  cores  power mW  accuracy p50  reliability")
+        print(f"{'mission':<{w}}  cores  power mW  final accuracy p50  mission reliability  "
+              f"final reliability")
         for r in rows:
             print(f"{r['label']:<{w}}  {r['cores'] if r['cores'] is not None else '–':>5}  "
-                  f"{num(r['power_mw']):>8}  {pct(r['final_accuracy_p50']):>12}  "
-                  f"{pct(r['reliability']):>11}")
+                  f"{num(r['power_mw']):>8}  {pct(r['final_accuracy_p50']):>18}  "
+                  f"{pct(r['reliability_mean']):>19}  {pct(r['reliability']):>17}")
         print(f"compare: {path}")
     return {"html": path, "json": os.path.join(os.path.dirname(path), "compare.json"),
             "missions": rows}

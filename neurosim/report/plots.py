@@ -554,28 +554,41 @@ def core_grid_figure(res):
 
 # ---------------------------------------------------------------------------- compare
 def compare_figure(missions):
-    """Cores and power against final mission reliability (one point per mission), plus the
-    reliability and median accuracy of each mission over time. ``missions`` is a list of dicts
-    with keys label, cores, power_mw, reliability, times, reliability_series, accuracy_p50."""
+    """Cores and power against mission reliability (one point per mission), plus the reliability
+    and median accuracy of each mission over time. ``missions`` is a list of dicts with keys
+    label, cores, power_mw, reliability_mean (share of runs meeting the requirement, averaged over
+    the checkpoints), times, reliability_series, accuracy_p50 (series start at launch)."""
     colours = [BLUE, ORANGE, GREEN, RED, PURPLE, SKY, YELLOW, GREY]
     with matplotlib.rc_context(STYLE):
         fig, axes = _fig(size=(8.8, 6.2), ncols=2, nrows=2)
         for (ax, key, label) in ((axes[0, 0], "cores", "cores used"),
                                  (axes[0, 1], "power_mw", "mean power (mW)")):
-            for i, m in enumerate(missions):
-                x, y = m.get(key), m.get("reliability")
-                if x is None or y is None:
-                    continue
+            pts = [(i, m[key], m["reliability_mean"]) for i, m in enumerate(missions)
+                   if m.get(key) is not None and m.get("reliability_mean") is not None]
+            xs = [x for _, x, _ in pts]
+            span = (max(xs) - min(xs)) if xs else 0
+            placed = []
+            for i, x, y in pts:
                 ax.scatter([x], [y], s=70, color=colours[i % len(colours)], zorder=3,
                            edgecolor="white", linewidth=1.2)
-                ax.annotate(m["label"], (x, y), xytext=(6, 4), textcoords="offset points",
-                            fontsize=8.5)
+                # labels of points at (nearly) the same place are stacked, not overprinted
+                k = sum(1 for px, py in placed if abs(px - x) <= 0.04 * max(span, 1e-12)
+                        and abs(py - y) < 0.05)
+                placed.append((x, y))
+                ax.annotate(m_label(missions[i]), (x, y), xytext=(7, 3 - 12 * k),
+                            textcoords="offset points", fontsize=8.5, va="center")
             ax.set_xlabel(label)
-            ax.set_ylabel("final mission reliability")
+            ax.set_ylabel("mission reliability")
             ax.set_ylim(-0.04, 1.08)
             ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
-            ax.margins(x=0.25)
-            ax.set_title(f"{label} vs reliability", fontsize=9.5)
+            if key == "cores":
+                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+            if xs and span == 0:
+                ax.set_xlim(xs[0] * 0.5 if xs[0] > 0 else -1, xs[0] * 1.5 if xs[0] > 0 else 1)
+            else:
+                ax.margins(x=0.3)
+            ax.set_xlim(left=max(0.0, ax.get_xlim()[0]))
+            ax.set_title(f"{label} vs mission reliability", fontsize=9.5)
         for (ax, key, label) in ((axes[1, 0], "reliability_series", "reliability"),
                                  (axes[1, 1], "accuracy_p50", "median accuracy")):
             for i, m in enumerate(missions):
@@ -585,7 +598,29 @@ def compare_figure(missions):
                 ax.plot(t, v, color=colours[i % len(colours)], lw=1.8, label=m["label"])
             ax.set_xlabel("mission time (years)")
             ax.set_ylabel(label)
+            ax.set_xlim(left=0)
             ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
             ax.set_title(f"{label} over time", fontsize=9.5)
         axes[1, 1].legend(loc="lower left")
     return fig
+
+
+def m_label(m):
+    return m["label"]
+
+
+def launch_series(res):
+    """(times, reliability, median accuracy) of a mission, starting at launch when the fault-free
+    accuracy is known."""
+    t = res.times()
+    rel = res.get("reliability", "mission_reliability")
+    _, acc, _ = res.percentile_series("accuracy")
+    base, req = res.baseline_accuracy(), res.requirement()
+    if base is not None and t is not None and len(t) and t[0] > 0:
+        t2 = np.concatenate([[0.0], t])
+        if rel is not None:
+            rel = np.concatenate([[1.0 if req is None or base >= req else 0.0], rel])
+        if acc is not None:
+            acc = np.concatenate([[base], acc])
+        t = t2
+    return t, rel, acc
