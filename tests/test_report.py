@@ -360,3 +360,13 @@ def test_report_of_a_real_mission_rebuilds_identically(real_mission, tmp_path, c
     assert result["final_accuracy_p50"] == pytest.approx(s["final_accuracy_p50"])
     assert result["erf_safe"] == report_html.headline(MissionResults(out))["erf_safe"]
     assert "accuracy" not in result["not_recorded"]
+
+
+def test_chromium_check_sees_console_errors(tmp_path):
+    """The console check is live: a page with a script error is caught (the report has none)."""
+    page = tmp_path / "broken.html"
+    page.write_text("<!DOCTYPE html><html><body><h2>x</h2><script>notDefined();</script>"
+                    "</body></html>")
+    dom, console, _ = chromium(page, tmp_path, height=300)
+    assert "<h2>x</h2>" in dom
+    assert any("notDefined" in line for line in console)
