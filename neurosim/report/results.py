@@ -284,8 +284,8 @@ class MissionResults:
     def budget_mw(self):
         v = self.s("budget_mw", "power.budget_mw", "power_budget_mw")
         if v is None:
-            v = self.sc("power.budget_mw", "mission.power_budget_mw", "mission.budget_mw",
-                        "run.budget_mw", "budget_mw")
+            v = self.sc("run.power_budget_mw", "mission.power_budget_mw", "power.budget_mw",
+                        "mission.budget_mw", "run.budget_mw", "budget_mw")
         try:
             return float(v) if v is not None else None
         except (TypeError, ValueError):
