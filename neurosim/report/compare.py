@@ -152,7 +152,8 @@ def render(results, rows):
         f"<header><h1>{e(title)}</h1><p class=\"sub\">{len(rows)} missions"
         + ("" if same else f" · scenarios: {e(', '.join(scen))}") + "</p></header>",
         '<section id="table"><h2>Missions side by side</h2>' + lead +
-        f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></section>',
+        f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        "</section>",
         '<section id="figure"><h2>Over-provisioning against compactness</h2>'
         '<p class="lead">Top: cores used and mean power against mission reliability — the share '
         "of runs meeting the accuracy requirement, averaged over the mission's checkpoints (up "

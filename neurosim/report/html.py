@@ -281,7 +281,8 @@ def _cards(h):
     out = []
     for label, value, detail, cls in cards:
         out.append(f'<div class="card {cls}"><div class="label">{e(label)}</div>'
-                   f'<div class="value">{e(value)}</div><div class="detail">{e(detail)}</div></div>')
+                   f'<div class="value">{e(value)}</div>'
+                   f'<div class="detail">{e(detail)}</div></div>')
     return '<div class="cards">' + "".join(out) + "</div>"
 
 
@@ -564,8 +565,9 @@ def _provenance(res):
         run_seeds = np.asarray(prov["run_seeds"])
     if run_seeds is not None:
         rs = np.asarray(run_seeds).ravel()
-        rows.append(("run seeds", e(f"{len(rs)} seeds spawned from the scenario seed (first: "
-                                    f"{', '.join(str(x) for x in rs[:4])}{' …' if len(rs) > 4 else ''})")))
+        first = ", ".join(str(x) for x in rs[:4]) + (" …" if len(rs) > 4 else "")
+        rows.append(("run seeds",
+                     e(f"{len(rs)} seeds spawned from the scenario seed (first: {first})")))
     elif seed is not None and ("run_index" in res.runs or res.s("runs")):
         rows.append(("run seeds", "run <i>r</i> draws from <code>numpy.random.SeedSequence("
                                   f"{e(_value(seed))}, spawn_key=(r,))</code>, the same whatever "

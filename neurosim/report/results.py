@@ -1,4 +1,4 @@
-"""Read a mission results directory into one object the plots and the HTML page can ask questions of.
+"""Read a mission results directory into one object the plots and the HTML page can question.
 
 A results directory (written by ``neurosim mission``, see :mod:`neurosim.mission`) holds:
 
@@ -169,7 +169,8 @@ class MissionResults:
                 self.columns[name] = nums
 
     def _read_scenario(self):
-        names = ["scenario.resolved.toml", "scenario.toml", "scenario_resolved.toml", "resolved_scenario.toml",
+        names = ["scenario.resolved.toml", "scenario.toml", "scenario_resolved.toml",
+                 "resolved_scenario.toml",
                  "resolved.toml"]
         found = [n for n in names if os.path.exists(os.path.join(self.path, n))]
         if not found:
@@ -222,7 +223,8 @@ class MissionResults:
         return default
 
     def sc(self, *keys, default=None):
-        """A value from the resolved scenario by one of several dotted paths ('mission.duration_years')."""
+        """A value from the resolved scenario by one of several dotted paths
+        ('mission.duration_years')."""
         for key in keys:
             node = self.scenario
             ok = True
