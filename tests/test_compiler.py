@@ -259,3 +259,15 @@ def test_cli_compile_and_run(tmp_path):
                                 "--blocked", "70,1", "-o", str(out)],
                          capture_output=True, text=True, env=env)
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_placement_survives_cores_whose_edges_carry_no_spikes():
+    # a core connected only by zero-rate edges has no traffic-weighted centroid (0/0): annealing
+    # must leave it where it is instead of failing on NaN
+    from neurosim.chip import TRUENORTH
+    from neurosim.compiler.place import hop_cost, place
+    u, v = np.array([0, 1, 2]), np.array([1, 2, 3])
+    w = np.array([5.0, 0.0, 0.0])
+    xy = place((u, v, w), 4, TRUENORTH, seed=1, iterations=500)
+    assert len({tuple(p) for p in xy.tolist()}) == 4
+    assert np.isfinite(hop_cost((u, v, w), xy))

@@ -116,9 +116,10 @@ def place(edges, n_cores, profile, blocked=None, seed=0, iterations=None, anneal
     for it in range(iterations):
         c = int(rng.integers(n_cores))
         lo, hi = indptr[c], indptr[c + 1]
-        if hi == lo:
-            continue
-        centroid = (ww[lo:hi, None] * xy[b[lo:hi]]).sum(axis=0) / ww[lo:hi].sum()
+        traffic = ww[lo:hi].sum()
+        if traffic <= 0:
+            continue  # no spikes to or from this core: its position costs nothing
+        centroid = (ww[lo:hi, None] * xy[b[lo:hi]]).sum(axis=0) / traffic
         target = np.clip(np.round(centroid + rng.integers(-radius, radius + 1, 2)), 0, span)
         target = (int(target[0]), int(target[1]))
         d = occupant.get(target)
