@@ -58,6 +58,7 @@ class Options:
     neuron_prune_fraction: float = 0.1
     retrain_epochs: int = 5
     tolerance: float = 0.01          # allowed validation-accuracy drop while pruning
+    final_epochs: int = 0            # retraining of the final pruned network (0 = none)
 
     def validate(self, where="options"):
         for f in dataclasses.fields(self):
@@ -87,7 +88,8 @@ class Options:
                   ("prune_fraction", 0 < self.prune_fraction < 1, "in (0, 1)"),
                   ("neuron_prune_fraction", 0 <= self.neuron_prune_fraction < 1, "in [0, 1)"),
                   ("momentum", 0 <= self.momentum < 1, "in [0, 1)"),
-                  ("patience", self.patience >= 0, "≥ 0"), ("seed", self.seed >= 0, "≥ 0")]
+                  ("patience", self.patience >= 0, "≥ 0"),
+                  ("final_epochs", self.final_epochs >= 0, "≥ 0"), ("seed", self.seed >= 0, "≥ 0")]
         for name, ok, expected in checks:
             if not ok:
                 raise ValidationError(f"{where}: field '{name}' is {getattr(self, name)!r}, "

@@ -23,6 +23,9 @@ Pruning, up to ``prune_rounds`` times, each a candidate accepted only if, after
     zero — or all output weights zero), folding a removed neuron's mean output ā_j into the next
     layer's bias, b_m ← b_m + ā_j W_jm (exact for a constant neuron), then the
     ``neuron_prune_fraction`` of each hidden layer's neurons of least importance ā_j·Σ_m |W_jm|.
+
+Finally, if ``final_epochs`` > 0, the last accepted network is retrained that many more epochs on
+its fixed mask (the epoch of lowest validation loss kept, as in every ``fit``).
 """
 import numpy as np
 
@@ -157,4 +160,7 @@ def train(data, sizes, o, rng, bar):
         if cand_acc < reference - o.tolerance:
             break
         p, acc = cand, cand_acc
+    if o.final_epochs:
+        p, acc = fit(p, Optimizer(o.optimizer, o.momentum, o.weight_decay), data, o, rng, bar,
+                     epochs=o.final_epochs)
     return p, acc
