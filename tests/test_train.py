@@ -151,6 +151,16 @@ def test_nest_grows_bridging_neuron():
     assert p.W[0][2, 3] > 0 and p.W[1][3, 1] < 0  # bridges (n*=2, m*=1) against the gradient
 
 
+def test_nest_final_retraining_keeps_the_pruned_mask():
+    from neurosim.data import load
+    x, y, _, _ = load("digits")
+    kw = dict(epochs=3, seed=2, grow_rounds=1, grow_epochs=2, prune_rounds=2, retrain_epochs=1)
+    before, _ = train_method("nest", x, y, [16], Options(**kw))
+    after, _ = train_method("nest", x, y, [16], Options(final_epochs=3, **kw))
+    assert [m.tolist() for m in before.M] == [m.tolist() for m in after.M]
+    assert all(np.all(w[~m] == 0) for w, m in zip(after.W, after.M))
+
+
 def test_trainers_learn_and_respect_fan_in():
     from neurosim.data import load
     x, y, xt, yt = load("digits")
@@ -224,6 +234,8 @@ def test_cli_batch_size_overrides_recipe(tmp_path, capsys):
     ('dataset = "digits"\nmethod = "dense"\nhidden = [8]\nepochs = "ten"\n',
      "field 'epochs' is 'ten', expected int"),
     ('dataset = "digits"\nmethod = [', "not valid TOML"),
+    ('dataset = "digits"\nmethod = "nest"\nhidden = [8]\nfinal_epochs = -1\n',
+     "field 'final_epochs' is -1, expected ≥ 0"),
 ])
 def test_cli_bad_recipes(tmp_path, capsys, text, message):
     recipe = tmp_path / "r.toml"
