@@ -211,6 +211,7 @@ def run_batch(start, stop, model=None):
     level = model.level_of_neuron
     n_hidden_levels = len(model.hidden_level_sizes) if model.constants else 0
     spiking = run["mode"] == "spiking"
+    approx0 = ev.approximated
     for i, r in enumerate(range(start, stop)):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r,)))
         tl = sample(v, model.layout, times, rng)
@@ -266,7 +267,7 @@ def run_batch(start, stop, model=None):
         t_years = np.concatenate([[0.0], times / DAYS_PER_YEAR])
         p_series = np.concatenate([[model.base_power_mw], out["power_mw"][i].astype(np.float64)])
         out["energy_wh"][i] = pw.mission_energy_wh(t_years, p_series)
-    out["approximated"] = np.array([ev.approximated])
+    out["approximated"] = np.array([ev.approximated - approx0])
     return out
 
 
