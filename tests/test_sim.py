@@ -244,3 +244,23 @@ def test_full_chip_builds_steps_and_fits_in_memory():
     print(f"full chip: program {prog.memory_bytes() / 2**20:.0f} MiB, kernel state "
           f"{kernel_state / 2**20:.0f} MiB")
     assert total_mb < 1024
+
+
+def test_rate_mode_caps_an_axon_fed_by_two_sources():
+    # two always-on neurons (α = 1, λ = 1, rate 1) of core 0 both route to axon 0 of core 1.
+    # Spiking ORs their spikes (one per tick), so the axon's rate is min(1 + 1, 1) = 1 and the
+    # neuron (s = 10, λ = −5, α = 10) fires at (1 · 10 − 5) / 10 = 0.5; without the cap rate mode
+    # would give clip((2 · 10 − 5) / 10) = 1.
+    crossbar = np.zeros((2, 1, 2), bool)
+    crossbar[1, 0, 0] = True
+    prog = empty_program(
+        "truenorth", 2, 1, 2, n_outputs=1, crossbar=crossbar,
+        weights=np.array([[[0, 0]] * 4, [[10, 0], [0, 0], [0, 0], [0, 0]]]),
+        leak=[[1, 1], [-5, 0]], threshold=[[1, 1], [10, 1]],
+        enabled=[[True, True], [True, False]], dest_core=[[1, 1], [-1, -1]],
+        dest_axon=[[0, 0], [0, 0]], floor=[[0, 0], [100, 0]], reset_mode=np.ones((2, 2)),
+        output_core=[1], output_neuron=[0])
+    rate = simulate(prog, np.zeros((1, 0)), mode="rate").rates[0, 0]
+    spiking = simulate(prog, np.zeros((1, 0)), ticks=1000).rates[0, 0]
+    assert rate == pytest.approx(0.5)
+    assert spiking == pytest.approx(0.5, abs=0.002)

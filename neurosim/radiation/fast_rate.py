@@ -365,7 +365,7 @@ class FastRate:
                     x = neuron_rate(n2)
                     if x is not None:
                         tot += x
-                r = np.minimum(tot, 1.0) if CAP_SHARED_AXONS else tot
+                r = np.minimum(tot, 1.0)
             return r
 
         perturbed = {int(self.dest_of[n]) for n in (irregular | dropped) if self.dest_of[n] >= 0}
@@ -454,11 +454,6 @@ class FastRate:
         s = nr.sum(axis=0)[p0.enabled] if nr.shape[1:] == p0.enabled.shape else None
         return FastResult(out, c.core_spikes, c.core_events, hops, updates,
                           prog.enabled.any(axis=1).astype(np.float64), c.input_spikes, s)
-
-
-# simulate(mode="rate") should cap an axon fed by several sources at 1 (its docstring) but its
-# np.minimum(..., out=fancy-indexed copy) does not; tests set this to False to compare with it.
-CAP_SHARED_AXONS = True
 
 
 class _Unsupported(Exception):

@@ -74,7 +74,7 @@ def run_rate(program, rates, ticks):
         if routed.size:
             dc, da = program.dest_core[c, routed], program.dest_axon[c, routed]
             np.add.at(axon_rate, (slice(None), dc, da), r[:, routed])
-            np.minimum(axon_rate[:, dc, da], 1.0, out=axon_rate[:, dc, da])
+            axon_rate[:, dc, da] = np.minimum(axon_rate[:, dc, da], 1.0)
     hop_dist = np.where(program.dest_core >= 0,
                         np.abs(xy[np.maximum(program.dest_core, 0)] - xy[:, None, :]).sum(axis=2),
                         0)
