@@ -2,7 +2,7 @@
 """The core-grid tick kernel: batched, integer, bit-exact with neurosim.sim.reference.
 
 One tick t, for every input b of the batch and every core c (in parallel over work items of one
-core and a block of up to 8 inputs):
+core and a block of up to 16 inputs):
 
 1. integrate: for each axon i whose ring-buffer slot t mod 16 holds a spike,
    V_j += c_ij * s_j[type_i]   (or c_ij * w_ij for per-synapse profiles); the slot is cleared;
@@ -21,12 +21,12 @@ keeps results independent of the number of threads.
 import numpy as np
 cimport numpy as cnp
 from cython.parallel cimport prange
-from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t
 
 cnp.import_array()
 
 cdef enum:
-    BATCH_BLOCK = 8  # inputs integrated together per crossbar row (rows stay in cache)
+    BATCH_BLOCK = 16  # inputs integrated together per crossbar row (rows stay in cache)
 
 
 cdef inline int32_t _absdiff(int32_t a, int32_t b) noexcept nogil:
@@ -39,9 +39,9 @@ cdef struct Chip:
     # program (read-only)
     const uint8_t *xbar          # (C, A, N)
     const uint8_t *atype         # (C, A)
-    const int32_t *typed_w       # (C, T, N)
+    const int16_t *typed_w       # (C, T, N): s_j[type]
     int T
-    const int32_t *syn_w         # (C, A, N) or unused
+    const int16_t *syn_w         # (C, A, N): c_ij · w_ij, precomputed (per-synapse profiles)
     const int32_t *row_nnz       # (C, A): enabled neurons on each axon
     const int32_t *row_len       # (C, A): last connected neuron + 1
     const int32_t *leak          # (C, N), and the same layout for every per-neuron field
@@ -78,7 +78,7 @@ cdef inline void _integrate_block(const Chip *p, int slot, int c, int b0, int b1
     cdef int32_t *vp
     cdef uint8_t *arrived
     cdef const uint8_t *xb
-    cdef const int32_t *w
+    cdef const int16_t *w
     for a in range(A):
         length = p.row_len[row + a]
         xb = p.xbar + (row + a) * N
@@ -92,8 +92,12 @@ cdef inline void _integrate_block(const Chip *p, int slot, int c, int b0, int b1
                 arrived[0] = 0
                 p.pair_events[<int64_t>b * C + c] += p.row_nnz[row + a]
                 vp = p.V + (<int64_t>b * C + c) * N
-                for n in range(length):
-                    vp[n] += xb[n] * w[n]
+                if p.per_synapse:
+                    for n in range(length):
+                        vp[n] += w[n]
+                else:
+                    for n in range(length):
+                        vp[n] += xb[n] * w[n]
 
 
 cdef inline void _step_pair(const Chip *p, int t, int b, int c) noexcept nogil:
@@ -164,9 +168,9 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
     cdef bint per_synapse = program.synapse_weights is not None
     cdef const uint8_t[:, :, ::1] xbar = program.crossbar.view(np.uint8)
     cdef const uint8_t[:, ::1] atype = program.axon_type
-    cdef const int32_t[:, :, ::1] typed_w = program.weights
-    cdef const int32_t[:, :, ::1] syn_w = (program.synapse_weights if per_synapse
-                                           else np.zeros((1, 1, 1), np.int32))
+    cdef const int16_t[:, :, ::1] typed_w = program.weights.astype(np.int16)
+    cdef const int16_t[:, :, ::1] syn_w = (program.masked_synapse_weights_int16() if per_synapse
+                                           else np.zeros((1, 1, 1), np.int16))
     cdef const int32_t[:, ::1] row_nnz = program.row_synapses()
     cdef const int32_t[:, ::1] row_len = program.row_lengths()
     cdef const int32_t[:, ::1] leak = program.leak

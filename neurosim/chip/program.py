@@ -136,6 +136,16 @@ class ChipProgram:
             self._cache["row_synapses"] = counts
         return self._cache["row_synapses"]
 
+    def masked_synapse_weights_int16(self):
+        """c_ij · w_ij as int16 (C, A, N), for per-synapse profiles: what the kernel adds per
+        arriving spike (profile weights fit 16 bits)."""
+        if "synapse_weights_int16" not in self._cache:
+            out = np.empty(self.crossbar.shape, np.int16)
+            for c in range(self.n_cores):
+                np.multiply(self.synapse_weights[c], self.crossbar[c], out=out[c], casting="unsafe")
+            self._cache["synapse_weights_int16"] = out
+        return self._cache["synapse_weights_int16"]
+
     def row_lengths(self):
         """Per axon, the index of its last connected neuron + 1 (0 if none), shape (C, A) int32:
         how far the kernel must walk a crossbar row."""
