@@ -246,6 +246,176 @@ def chip_bounds(constants: NetworkConstants, dead_fraction_per_layer) -> tuple:
     return float(e), float(w)
 
 
+# ====================================================================== compiled programs
+def program_constants(program) -> NetworkConstants:
+    """NetworkConstants (K = 1, C = 1) of a compiled ChipProgram, in the MLP's structure.
+
+    The chip computes r_j = clip(Σ_a ρ_a W[a, j] / α_j + λ_j / α_j, 0, 1) (rate mode), so in rate
+    units it is a network with K = 1 and C = 1 whose weights are the effective integer weights
+    divided by the receiving neuron's threshold α_j. The per-layer normalisation scales λ_l are
+    already inside those integers (the compiler writes Ŵ = W λ_{l−1} / λ_l), so nothing is
+    rescaled here. ``program.meta["layers"]`` maps chip neurons back to MLP units:
+
+    * fan-out / bitplane copies: every copy of unit i carries the same rate, so the weight of
+      unit i onto unit j is the *signed* sum over the axons by which any copy of i reaches j's
+      main neuron (two's-complement bitplanes split one level q into parts such as −8 + 4 + 2 + 1;
+      counting |parts| separately would overstate |w| several times);
+    * relay pairs of a split unit j: the pair r⁺ = clip(z_p/σ, 0, 1), r⁻ = clip(−z_p/σ, 0, 1)
+      reaches j as r⁺ − r⁻ = clip(z_p/σ, −1, 1), a linear element while |z_p| ≤ σ, so unit i
+      contributes (W[i, r⁺]/α_r⁺)·(W[r⁺, j]/α_j) through it (the r⁻ member carries the same
+      partial sum negated and is not counted again);
+    * sizes are the MLP's (n_in, N_1, …, N_L, n_out), max/mean |w| over the unit-level matrices
+      (absent synapses = 0), as :func:`network_constants` does for an MLP.
+
+    Raises ValidationError when the program carries no ``meta["layers"]`` (not compiled by
+    :func:`neurosim.compiler.compile`).
+    """
+    mats = program_unit_weights(program)
+    sizes = [mats[0].shape[0]] + [m.shape[1] for m in mats]
+    return NetworkConstants(tuple(int(s) for s in sizes),
+                            tuple(float(np.abs(m).max()) if m.size else 0.0 for m in mats),
+                            tuple(float(np.abs(m).mean()) if m.size else 0.0 for m in mats),
+                            K=1.0, C=1.0, activation="chip rate")
+
+
+def _program_layers(program):
+    layers = (program.meta or {}).get("layers")
+    if not layers:
+        raise ValidationError("program has no meta['layers'] (the map from chip neurons to MLP "
+                              "units written by neurosim compile): cannot derive its bounds")
+    return layers
+
+
+def program_unit_weights(program) -> list:
+    """The compiled network's unit-level weight matrices in rate units, one (N_{l−1}, N_l) per
+    MLP layer (see :func:`program_constants`)."""
+    layers = _program_layers(program)
+    C, A, N = program.crossbar.shape
+    # what feeds each axon: ("in", m) or ("n", core, neuron)
+    src_in = np.full((C, A), -1, np.int64)
+    src_in[program.input_core, program.input_axon] = program.input_index
+    src_c = np.full((C, A), -1, np.int64)
+    src_j = np.full((C, A), -1, np.int64)
+    rc, rj = np.nonzero(program.enabled & (program.dest_core >= 0))
+    src_c[program.dest_core[rc, rj], program.dest_axon[rc, rj]] = rc
+    src_j[program.dest_core[rc, rj], program.dest_axon[rc, rj]] = rj
+    cols = {}
+
+    def column(c, j):
+        if c not in cols:
+            cols[c] = program.effective_weights(c).astype(np.float64) / np.maximum(
+                program.threshold[c].astype(np.float64), 1.0)
+        return cols[c][:, j]
+
+    mats = []
+    prev_owner = None  # (core, neuron) -> unit index of the previous layer
+    n_prev = program.n_inputs
+    for li, layer in enumerate(layers):
+        units = layer["neurons"]
+        relays = layer.get("relays") or [[] for _ in units]
+        relay_index, relay_sign = {}, []
+        for j, rl in enumerate(relays):
+            for c, n, sign in rl:
+                relay_index[(int(c), int(n))] = len(relay_index)
+                relay_sign.append(int(sign))
+
+        def incoming(c, n):
+            """(previous-layer unit indices, weights, relay indices, relay weights) of (c, n)."""
+            col = column(c, n)
+            axons = np.nonzero(col)[0]
+            su, sw, ru, rw = [], [], [], []
+            for a in axons.tolist():
+                if src_in[c, a] >= 0:
+                    if li != 0:
+                        raise ValidationError(f"program: core {c} neuron {n} of layer {li} reads "
+                                              f"an external input; meta['layers'] disagrees with "
+                                              f"the routing")
+                    su.append(int(src_in[c, a])), sw.append(col[a])
+                elif src_c[c, a] >= 0:
+                    key = (int(src_c[c, a]), int(src_j[c, a]))
+                    if prev_owner is not None and key in prev_owner:
+                        su.append(prev_owner[key]), sw.append(col[a])
+                    elif key in relay_index:
+                        ru.append(relay_index[key]), rw.append(col[a])
+                    else:
+                        raise ValidationError(f"program: core {c} neuron {n} (layer {li}) is fed "
+                                              f"by core {key[0]} neuron {key[1]}, which meta"
+                                              f"['layers'] does not place in layer {li - 1}")
+            return su, sw, ru, rw
+
+        D = np.zeros((n_prev, len(units)))
+        Q = np.zeros((n_prev, len(relay_index)))
+        R = np.zeros((len(relay_index), len(units)))
+        for (c, n), r in relay_index.items():
+            if relay_sign[r] > 0:   # r⁻ mirrors r⁺ (see the docstring)
+                su, sw, _, _ = incoming(c, n)
+                np.add.at(Q[:, r], su, sw)
+        for j, copies in enumerate(units):
+            if not copies:
+                raise ValidationError(f"program: meta['layers'][{li}] unit {j} has no neuron")
+            c, n = int(copies[0][0]), int(copies[0][1])
+            su, sw, ru, rw = incoming(c, n)
+            np.add.at(D[:, j], su, sw)
+            np.add.at(R[:, j], ru, rw)
+        mats.append(D + Q @ R if relay_index else D)
+        prev_owner = {(int(c), int(n)): j for j, copies in enumerate(units) for c, n in copies}
+        n_prev = len(units)
+    return mats
+
+
+def program_dead_neurons(program, dead_units) -> np.ndarray:
+    """(k, 2) (core, neuron) rows of every copy of the crashed units; ``dead_units`` maps a hidden
+    layer (1-based) to the indices of its crashed MLP units."""
+    layers = _program_layers(program)
+    rows = [copies for l, js in dead_units.items() for j in js
+            for copies in layers[l - 1]["neurons"][int(j)]]
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+
+
+def program_monte_carlo_error(program, fail_prob_per_layer, inputs, samples, rng, *,
+                              failures_per_layer=None, ticks=64) -> MonteCarloResult:
+    """:func:`monte_carlo_error` for a compiled program in rate mode: each sample crashes MLP
+    units (every copy of unit j, from ``meta["layers"]``) independently with probability p_l per
+    hidden layer (or exactly f_l per layer), evaluates the program with those dead neurons
+    (:class:`neurosim.radiation.fast_rate.FastRate`, identical to ``simulate(mode="rate")``) and
+    averages ‖r_fail(x) − r(x)‖∞ over the output rates and the inputs."""
+    from neurosim.chip.faults import FaultState
+    from neurosim.radiation.fast_rate import FastRate
+    layers = _program_layers(program)
+    hidden = [len(layer["neurons"]) for layer in layers[:-1]]
+    L = len(hidden)
+    samples = int(samples)
+    if samples < 1:
+        raise ValidationError(f"argument 'samples': {samples}, expected ≥ 1")
+    x = np.asarray(inputs, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != program.n_inputs or len(x) == 0:
+        raise ValidationError(f"argument 'inputs': shape {x.shape}, expected (n_inputs ≥ 1, "
+                              f"{program.n_inputs})")
+    if failures_per_layer is not None:
+        f = _per_layer(failures_per_layer, L, "failures_per_layer", 0, hi_list=hidden).astype(int)
+    else:
+        p = _per_layer(fail_prob_per_layer, L, "fail_prob_per_layer", 0.0, hi=1.0)
+    ev = FastRate(program, x, ticks)
+    base = ev.base_out
+    per_sample = np.empty(samples)
+    for s in range(samples):
+        dead = {}
+        for l in range(1, L + 1):
+            n = hidden[l - 1]
+            if failures_per_layer is not None:
+                dead[l] = np.argsort(rng.random(n))[:f[l - 1]]
+            else:
+                dead[l] = np.nonzero(rng.random(n) < p[l - 1])[0]
+        rows = program_dead_neurons(program, dead)
+        out = ev.evaluate(FaultState(dead_neurons=rows)).out if rows.size else base
+        per_sample[s] = np.abs(out - base).max(axis=1).mean()
+    mean = float(per_sample.mean())
+    std = float(per_sample.std(ddof=1)) if samples > 1 else 0.0
+    half = 1.96 * std / math.sqrt(samples)
+    return MonteCarloResult(mean, std, (mean - half, mean + half), float(per_sample.max()),
+                            samples, len(x), per_sample)
+
+
 # ====================================================================== batched evaluation
 def _as_inputs(mlp, inputs):
     x = np.asarray(inputs, dtype=np.float64)
@@ -611,6 +781,100 @@ def bound_report(mlp, inputs, *, fail_prob=None, failures=None, layer=None, samp
     }
 
 
+def program_bound_report(program, inputs, *, fail_prob=None, failures=None, layer=None,
+                         samples=200, seed=0, ticks=64) -> dict:
+    """:func:`bound_report` for a compiled ChipProgram in rate mode (K = 1, C = 1, errors on the
+    output rates): erf and fep from :func:`program_constants`, observed error by
+    :func:`program_monte_carlo_error` (MLP units crash with all their copies).
+
+    taylor_mean and ablation_mean are None: the first-order estimators differentiate a smooth
+    float network, and the chip's is a clipped, quantised one whose output layer is clipped too
+    (losing classes sit at rate 0 with zero gradient), so the MLP's Taylor form has no honest
+    counterpart here.
+    """
+    consts = program_constants(program)
+    L = consts.depth
+    hidden = list(consts.hidden_sizes)
+    if layer is not None:
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) \
+                or not 1 <= layer <= L:
+            raise ValidationError(f"--layer: {layer!r}, expected a hidden layer 1..{L}")
+    if (fail_prob is None) == (failures is None):
+        raise ValidationError("give exactly one of --fail-prob and --failures")
+    rng = np.random.default_rng(seed)
+    if fail_prob is not None:
+        fail_prob = float(fail_prob)
+        if not 0.0 <= fail_prob <= 1.0:
+            raise ValidationError(f"--fail-prob: {fail_prob:g}, expected a probability in [0, 1]")
+        p = np.full(L, fail_prob) if layer is None else np.where(np.arange(1, L + 1) == layer,
+                                                                fail_prob, 0.0)
+        f = p * np.asarray(hidden)
+        mc = program_monte_carlo_error(program, p, inputs, samples, rng, ticks=ticks)
+    else:
+        f = _failure_counts(failures, layer, hidden)
+        p = f / np.asarray(hidden)
+        mc = program_monte_carlo_error(program, None, inputs, samples, rng,
+                                       failures_per_layer=f.astype(int), ticks=ticks)
+    e = erf(consts, p)
+    w = fep(consts, f)
+    obs = mc.mean
+    return {
+        "erf": e, "fep": w, "erf_max_w": erf(consts, p, use="max"),
+        "taylor_mean": None, "ablation_mean": None,
+        "observed_mean": obs, "observed_ci95": [mc.ci95[0], mc.ci95[1]],
+        "observed_max": mc.max,
+        "tightness": (e / obs) if obs > 0 else None,
+        "safe": bool(obs <= e),
+        "fail_prob_per_layer": p.tolist(), "failures_per_layer": f.tolist(),
+        "K": consts.K, "C": consts.C, "C_source": "rates in [0, 1] (chip, rate mode)",
+        "samples": mc.samples, "n_inputs": mc.n_inputs, "sizes": list(consts.sizes),
+        "activation": "chip rate", "kind": "program", "profile": program.profile.name,
+    }
+
+
+def _failure_counts(failures, layer, hidden):
+    L = len(hidden)
+    vals = list(failures)
+    if layer is not None:
+        if len(vals) != 1:
+            raise ValidationError(f"--failures: {len(vals)} counts with --layer {layer}, "
+                                  f"expected 1")
+        vals = [vals[0] if l == layer else 0 for l in range(1, L + 1)]
+    if len(vals) != L:
+        raise ValidationError(f"--failures: {len(vals)} counts, expected one per hidden layer "
+                              f"({L}: widths {','.join(map(str, hidden))})")
+    for l, (v, n) in enumerate(zip(vals, hidden), start=1):
+        if int(v) != v or not 0 <= v <= n:
+            raise ValidationError(f"--failures: layer {l} count {v}, expected an integer in "
+                                  f"[0, {n}] (the layer's width)")
+    return np.asarray(vals, dtype=np.float64)
+
+
+def _load_model_or_program(path):
+    """("mlp", MLP) or ("program", ChipProgram), told apart by the file's fields (a ChipProgram
+    has ``profile``, an MLP ``n_layers``); one combined error for files that are neither."""
+    import os
+    import zipfile
+    from neurosim.errors import InputFileError
+    if not os.path.isfile(path):
+        raise InputFileError(f"{path}: no such file, expected an MLP .npz or a compiled "
+                             f"ChipProgram .npz")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            keys = set(f.files)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise InputFileError(f"{path}: not a readable .npz ({exc}), expected an MLP .npz or a "
+                             f"compiled ChipProgram .npz") from None
+    if "profile" in keys and "n_inputs" in keys:
+        from neurosim.chip.program import ChipProgram
+        return "program", ChipProgram.load(path)
+    if "n_layers" in keys:
+        from neurosim.mlp import MLP
+        return "mlp", MLP.load(path)
+    raise InputFileError(f"{path}: neither an MLP .npz (no field 'n_layers') nor a compiled "
+                         f"ChipProgram .npz (no fields 'profile', 'n_inputs')")
+
+
 # ====================================================================== benchmark
 def bench_bounds(quick=False, verbose=True) -> dict:
     """`neurosim bench bounds`: Erf/Fep time for a 4,096-core-sized network; Omega throughput.
@@ -667,7 +931,8 @@ def run_cli(args) -> dict:
         return bound_studies.run(args.study, out_dir=args.out, quick=args.quick, seed=args.seed,
                                  verbose=verbose)
     if args.model is None:
-        raise ValidationError("MODEL: missing, expected an MLP .npz file (or --study NAME)")
+        raise ValidationError("MODEL: missing, expected an MLP .npz or a compiled ChipProgram "
+                              ".npz (or --study NAME)")
     if args.fail_prob is None and args.failures is None:
         raise ValidationError("give one of --fail-prob P and --failures F1,F2,...")
     if args.samples < 1:
@@ -680,15 +945,25 @@ def run_cli(args) -> dict:
             raise ValidationError(f"--failures: {args.failures!r}, expected comma-separated "
                                   f"integers such as 2,0,1") from None
     from neurosim import data
-    from neurosim.mlp import MLP
-    mlp = MLP.load(args.model)
-    name = args.dataset or mlp.provenance.get("dataset") or "digits"
+    kind, net = _load_model_or_program(args.model)
+    if kind == "mlp":
+        name = args.dataset or net.provenance.get("dataset") or "digits"
+        n_in = net.sizes[0]
+    else:
+        if args.C is not None:
+            raise ValidationError("--C: not used for a compiled program (rates in [0, 1]: C = 1)")
+        name = args.dataset or "digits"
+        n_in = net.n_inputs
     x = data.load(name)[2]
-    if x.shape[1] != mlp.sizes[0]:
+    if x.shape[1] != n_in:
         raise ValidationError(f"--dataset {name}: {x.shape[1]} inputs, but {args.model} expects "
-                              f"{mlp.sizes[0]}")
-    out = bound_report(mlp, x, fail_prob=args.fail_prob, failures=failures, layer=args.layer,
-                       samples=args.samples, seed=args.seed, C=args.C)
+                              f"{n_in}")
+    if kind == "mlp":
+        out = bound_report(net, x, fail_prob=args.fail_prob, failures=failures, layer=args.layer,
+                           samples=args.samples, seed=args.seed, C=args.C)
+    else:
+        out = program_bound_report(net, x, fail_prob=args.fail_prob, failures=failures,
+                                   layer=args.layer, samples=args.samples, seed=args.seed)
     out["model"] = str(args.model)
     out["dataset"] = name
     if verbose:
@@ -699,7 +974,8 @@ def run_cli(args) -> dict:
               f"f = {out['failures_per_layer']}")
         print(f"  Fep (worst case)          {out['fep']:.6g}")
         print(f"  Erf (average estimate)    {out['erf']:.6g}")
-        print(f"  Taylor first-order        {out['taylor_mean']:.6g}")
+        t = out["taylor_mean"]
+        print(f"  Taylor first-order        {'n/a (program)' if t is None else format(t, '.6g')}")
         print(f"  observed mean ‖ΔF‖∞       {out['observed_mean']:.6g}  "
               f"(95 % CI {lo:.4g}…{hi:.4g}, {out['samples']} samples × {out['n_inputs']} inputs "
               f"of {name})")

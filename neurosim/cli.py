@@ -42,12 +42,15 @@ def _run_bench(args):
 # ---------------------------------------------------------------- bound
 def _add_bound(sub):
     p = sub.add_parser(
-        "bound", help="Erf/Fep bounds of a trained MLP against Monte Carlo crash simulation",
+        "bound", help="Erf/Fep bounds of an MLP or compiled program against Monte Carlo crashes",
         description="Compare the robustness bounds of El Mhamdi et al. (Fep: worst case; Erf: "
                     "average-case estimate; first-order Taylor estimate) with the output error "
                     "‖F_fail − F‖∞ observed by Monte Carlo crash injection on a dataset's test "
-                    "set. With --study, reproduce one of the papers' studies (plots + CSV).")
-    p.add_argument("model", nargs="?", help="MLP .npz file (not needed with --study)")
+                    "set. A compiled ChipProgram .npz is evaluated in rate mode (C = 1, errors "
+                    "on output rates; MLP units crash with all their copies). With --study, "
+                    "reproduce one of the papers' studies (plots + CSV).")
+    p.add_argument("model", nargs="?", metavar="MODEL_OR_PROGRAM",
+                   help="MLP .npz or compiled ChipProgram .npz (not needed with --study)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--fail-prob", type=float, default=None, metavar="P",
                    help="crash probability of each hidden neuron, in [0, 1]")
@@ -58,7 +61,7 @@ def _add_bound(sub):
     p.add_argument("--samples", type=int, default=200, help="Monte Carlo crash samples (200)")
     p.add_argument("--dataset", default=None,
                    help="evaluation inputs (test split); default: the model's provenance "
-                        "dataset, else digits")
+                        "dataset, else digits (always digits for a program)")
     p.add_argument("--C", dest="C", type=float, default=None,
                    help="bound on hidden outputs (default: 1 for sigmoid/clipped_relu; for relu "
                         "the largest hidden activation on the evaluation set)")

@@ -31,11 +31,13 @@ Executors: ``local`` (a process pool, ``spawn`` start, one BLAS thread per worke
 (a ``LocalCluster`` started on demand, or the scheduler at ``scheduler`` joined).
 
 Bounds: the chip computes r_j = clip(Σ_i ρ_i w_ij/α_j + λ_j/α_j, 0, 1), a network with K = 1 and
-C = 1 whose layers are the levels of the program (a core's level is one more than the deepest
-core feeding it) and whose weights are w_ij/α_j summed over the axons by which neuron i reaches
-neuron j. ``bound_violations`` counts (run, checkpoint) pairs whose observed mean error exceeds
-Erf; ``bound_violations_crash_only`` counts those among checkpoints whose only faults are dead
-neurons and cores — what the bound speaks about (upsets and stuck bits are outside its model).
+C = 1 whose layers are the MLP's layers and whose weights are w_ij/α_j summed (with their signs)
+over the axons by which any copy of unit i reaches unit j
+(:func:`neurosim.bounds.program_constants`); a hidden layer's dead fraction counts its chip
+neurons (copies and relays included). ``bound_violations`` counts (run, checkpoint) pairs whose
+observed mean error exceeds Erf; ``bound_violations_crash_only`` counts those among checkpoints
+whose only faults are dead neurons and cores — what the bound speaks about (upsets and stuck bits
+are outside its model).
 """
 import csv
 import glob
@@ -136,9 +138,18 @@ def prepare(scenario, program=None):
 
 
 def chip_constants(program, evaluator):
-    """NetworkConstants (K = 1, C = 1) of the compiled network, levels as layers, weights
-    w_ij/α_j in rate units (see the module docstring), and the (C, N) level of every neuron."""
+    """NetworkConstants (K = 1, C = 1) of the compiled network, weights w_ij/α_j in rate units
+    (see the module docstring), and the (C, N) level of every neuron.
+
+    A compiled program (``meta["layers"]``) is mapped back to the MLP's structure by
+    :func:`neurosim.bounds.program_constants` (copies' weights summed with their signs, relay
+    pairs folded in) and a neuron's level is its MLP layer (copies and relays included). Other
+    programs fall back to levels as layers with every chip neuron a node."""
     from neurosim.bounds import NetworkConstants
+    if (program.meta or {}).get("layers"):
+        from neurosim.bounds import program_constants
+        return program_constants(program), np.where(program.enabled, program.neuron_group,
+                                                    -1).astype(np.int64)
     C, A, N = program.crossbar.shape
     level = np.full((C, N), -1, np.int64)
     if evaluator.generic:

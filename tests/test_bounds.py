@@ -362,3 +362,112 @@ def test_erf_is_not_a_bound_when_large_weights_line_up():
     # the worst case still holds: E_1 = 1, E_2 = 2 · 1 · 0.24 · 1 = 0.48, Fep = 1 · 1 · 0.48
     assert bounds.fep(net, [1, 0]) == pytest.approx(0.48, rel=1e-5)
     assert om.max <= bounds.fep(net, [1, 0])
+
+
+# ------------------------------------------------------------------ compiled programs
+@pytest.fixture(scope="module")
+def compiled_digits(tmp_path_factory):
+    """The shipped digits dense model compiled for TrueNorth (no annealing: placement does not
+    change rates), saved as a program .npz."""
+    from neurosim import resources
+    from neurosim.compiler import compile as compile_mlp
+    mlp = MLP.load(resources.resolve("digits_dense.npz", "models"))
+    compiled = compile_mlp(mlp, "truenorth", anneal=False)
+    path = tmp_path_factory.mktemp("prog") / "program.npz"
+    compiled.program.save(path)
+    mpath = path.parent / "mlp.npz"
+    mlp.save(mpath)
+    return mlp, compiled, path, mpath
+
+
+def test_program_unit_weights_are_the_normalised_layers(compiled_digits):
+    # Copies (bitplanes: −1 = −8 + 4 + 2 + 1) are summed with their signs, so the unit-level
+    # matrices are the normalised float layers up to 4-bit quantisation.
+    _, compiled, _, _ = compiled_digits
+    mats = bounds.program_unit_weights(compiled.program)
+    for m, layer in zip(mats, compiled.layers):
+        assert m.shape == layer.weight.shape
+        assert np.corrcoef(m.ravel(), layer.weight.ravel())[0, 1] > 0.99
+        assert np.abs(m).mean() == pytest.approx(np.abs(layer.weight).mean(), rel=0.03)
+    c = bounds.program_constants(compiled.program)
+    assert c.sizes == (64, 64, 64, 10) and (c.K, c.C) == (1.0, 1.0)
+    from neurosim.mission import chip_constants
+    from neurosim.radiation.fast_rate import FastRate
+    prog = compiled.program
+    assert chip_constants(prog, FastRate(prog, np.zeros((1, 64))))[0] == c
+
+
+def test_program_unit_weights_fold_relay_pairs():
+    # A small relu network whose fan-in (12 inputs × 4 bitplane axons) exceeds 32-axon cores:
+    # every hidden unit is split into relay pairs; folding r⁺ gives the normalised weights back.
+    from neurosim.compiler import compile as compile_mlp
+    net = make_mlp([12, 10, 6], activation="relu", bias=True, seed=5)
+    x = np.random.default_rng(0).random((200, 12))
+    compiled = compile_mlp(net, "truenorth", calibration=x, max_axons=32, anneal=False)
+    assert any(len(r) for r in compiled.program.meta["layers"][0]["relays"])
+    for m, layer in zip(bounds.program_unit_weights(compiled.program), compiled.layers):
+        assert np.corrcoef(m.ravel(), layer.weight.ravel())[0, 1] > 0.98
+        assert np.abs(m).mean() == pytest.approx(np.abs(layer.weight).mean(), rel=0.1)
+
+
+def test_program_crash_evaluation_equals_simulate(compiled_digits):
+    # One crash draw: the fast evaluator used by the Monte Carlo equals simulate(mode="rate").
+    from neurosim import data, simulate
+    from neurosim.chip.faults import FaultState
+    from neurosim.radiation.fast_rate import FastRate
+    _, compiled, _, _ = compiled_digits
+    prog = compiled.program
+    x = data.load("digits")[2][:40]
+    rows = bounds.program_dead_neurons(prog, {1: [3, 17], 2: [5]})
+    assert len(rows) == sum(len(prog.meta["layers"][l]["neurons"][j])
+                            for l, j in ((0, 3), (0, 17), (1, 5)))
+    fs = FaultState(dead_neurons=rows)
+    fast = FastRate(prog, x).evaluate(fs).out
+    slow = simulate(prog, x, mode="rate", faults=fs).rates
+    assert np.allclose(fast, slow, atol=1e-9)
+
+
+def test_cli_bound_program(compiled_digits, capsys, tmp_path):
+    from neurosim import cli
+    mlp, compiled, path, mpath = compiled_digits
+    rc = cli.main(["bound", str(path), "--fail-prob", "0.05", "--samples", "40", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    for key in ("erf", "fep", "observed_mean", "tightness"):
+        assert math.isfinite(out[key])
+    lo, hi = out["observed_ci95"]
+    assert out["observed_mean"] > 0 and lo <= out["observed_mean"] <= hi
+    assert out["taylor_mean"] is None and out["kind"] == "program" and out["C"] == 1.0
+    c = bounds.program_constants(compiled.program)
+    assert out["erf"] == pytest.approx(bounds.erf(c, 0.05))
+    assert out["fep"] == pytest.approx(bounds.fep(c, [3.2, 3.2]))
+    assert out["safe"] == (out["observed_mean"] <= out["erf"])
+    # Same crashes on the MLP: its error is in logits, the chip's in output rates, and rate 1
+    # stands for λ_out logits, so compare the chip with MLP error / λ_out. Measured ratio ≈ 0.6:
+    # the chip's output and hidden rates are clipped to [0, 1] (losing classes sit at 0, strong
+    # units saturate), which only removes error, and 4-bit weights add a little noise either way;
+    # hence the tolerance [0.2, 1.5] (the same order, with room for 40-sample noise).
+    rc = cli.main(["bound", str(mpath), "--fail-prob", "0.05", "--samples", "100", "--json"])
+    assert rc == 0
+    ref = json.loads(capsys.readouterr().out)
+    scale = compiled.program.meta["layers"][-1]["scale"]
+    assert 0.2 <= out["observed_mean"] / (ref["observed_mean"] / scale) <= 1.5
+    # exact counts, one layer
+    assert cli.main(["bound", str(path), "--failures", "4", "--layer", "2", "--samples", "10",
+                     "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["failures_per_layer"] == [0, 4] and out["observed_mean"] > 0
+    neither = tmp_path / "neither.npz"
+    np.savez(neither, a=np.zeros(3))
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_text("not a zip")
+    for args, msg in (([str(path), "--failures", "1"], "expected one per hidden layer"),
+                      ([str(path), "--failures", "65,0"], "layer 1 count 65"),
+                      ([str(path), "--fail-prob", "0.1", "--C", "2"], "--C"),
+                      ([str(path), "--fail-prob", "0.1", "--layer", "3"], "--layer"),
+                      ([str(path), "--fail-prob", "0.1", "--dataset", "synthetic"], "inputs"),
+                      ([str(neither), "--fail-prob", "0.1"], "neither an MLP"),
+                      ([str(garbage), "--fail-prob", "0.1"], "not a readable .npz")):
+        assert cli.main(["bound"] + args) == 2, args
+        err = capsys.readouterr().err
+        assert msg in err and len(err.strip().splitlines()) == 1, err
