@@ -56,6 +56,13 @@ class Layer:
         if self.mask.shape != self.weight.shape:
             raise ValidationError(f"layer field 'mask': shape {self.mask.shape}, "
                                   f"expected {self.weight.shape}")
+        for name in ("weight", "bias"):
+            values = getattr(self, name)
+            bad = ~np.isfinite(values)
+            if bad.any():
+                idx = tuple(int(i) for i in np.argwhere(bad)[0])
+                raise ValidationError(f"layer field '{name}': {values[idx]} at index {idx}, "
+                                      "expected finite numbers")
         self.weight[~self.mask] = 0.0
 
     @property

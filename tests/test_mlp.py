@@ -110,3 +110,19 @@ def test_validation():
         MLP([Layer.dense(np.ones((4, 2)), np.zeros(2)), Layer.dense(np.ones((3, 1)), np.zeros(1))])
     with pytest.raises(ValidationError, match=r"input: shape \(1, 5\)"):
         small_mlp().forward(np.ones((1, 5)))
+
+
+def test_nan_weight_in_a_model_file_is_named(tmp_path):
+    from neurosim.cli import main
+    good = tmp_path / "good.npz"
+    MLP([Layer(np.ones((2, 3)), np.zeros(3), np.ones((2, 3), bool)),
+         Layer(np.ones((3, 2)), np.zeros(2), np.ones((3, 2), bool))]).save(good)
+    data = dict(np.load(good))
+    data["weight_1"] = data["weight_1"].copy()
+    data["weight_1"][2, 1] = np.nan
+    np.savez(tmp_path / "nan.npz", **data)
+    with pytest.raises(InputFileError, match=r"nan.npz: layer 1: layer field 'weight': nan at "
+                                             r"index \(2, 1\), expected finite numbers"):
+        MLP.load(tmp_path / "nan.npz")
+    assert main(["compile", str(tmp_path / "nan.npz"), "-o", str(tmp_path / "p.npz")]) == 2
+    assert not (tmp_path / "p.npz").exists()
