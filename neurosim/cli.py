@@ -293,8 +293,10 @@ def _add_mission(sub):
         "mission", help="Monte Carlo radiation mission: accuracy, errors, faults, power over years",
         description="Run a mission scenario (TOML; see README 'Scenario files'): sample each "
                     "run's radiation fault timeline, evaluate the compiled network at every "
-                    "checkpoint, and write summary.json, checkpoints.csv, runs.npz and the "
-                    "resolved scenario to the output directory.")
+                    "checkpoint, and write summary.json, checkpoints.csv, runs.npz, the "
+                    "resolved scenario and report.html to the output directory; print the "
+                    "headline table (final accuracy p5/p50/p95, reliability, dead neurons, "
+                    "power, Erf safe) and the report's path.")
     p.add_argument("scenario", nargs="?", default=None,
                    help="scenario file (default: the shipped scenarios/leo_10y.toml)")
     p.add_argument("--runs", type=int, default=None, help="Monte Carlo runs (default: [run] runs)")
@@ -307,6 +309,13 @@ def _add_mission(sub):
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted mission in --out (or the latest unfinished one)")
+    p.add_argument("--model", default=None, metavar="PATH",
+                   help="fly this MLP .npz instead of the scenario's [run] model (e.g. "
+                        "models/digits_nest.npz), to compare models on the same scenario")
+    p.add_argument("--chip", choices=["truenorth", "ideal"], default=None,
+                   help="chip profile instead of the scenario's [run] profile")
+    p.add_argument("--no-report", action="store_true",
+                   help="do not write report.html (build it later with `neurosim report DIR`)")
     _json_flag(p)
 
 

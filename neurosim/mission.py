@@ -55,6 +55,7 @@ from neurosim.errors import InputFileError, ValidationError
 from neurosim.radiation import scenario as scn
 from neurosim.radiation.timeline import DAYS_PER_YEAR, ChipLayout, sample
 
+POWER_COMPONENTS = ("leakage", "neuron_updates", "synaptic_events", "spikes", "hops", "latchup")
 BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 DEFAULT_SCENARIO = "scenarios/leo_10y.toml"
 
@@ -81,6 +82,9 @@ class MissionModel:
     power_profile: str
     tick_ms: float
     inference_rate_hz: float
+    model_path: str = None
+    base_power: object = None        # power.PowerReport of the fault-free chip
+    core_spikes: np.ndarray = None   # (C,) spikes per inference per core, fault-free chip
 
 
 def _model_path(path, scenario_path):
@@ -127,14 +131,16 @@ def prepare(scenario, program=None):
     from neurosim import power as pw
     pprof = run["power_profile"] or program.profile.power_profile
     rate = run["inference_rate_hz"] or None
-    base_power = pw.checkpoint_power_mw(ev.base.counters(run["ticks"], len(x)), pprof,
-                                        program.profile.tick_ms, rate)
-    return MissionModel(
+    base_report = pw.checkpoint_power(ev.base.counters(run["ticks"], len(x)), pprof,
+                                      program.profile.tick_ms, rate)
+    model = MissionModel(
         values=v, program=program, x=x, y=y, times_days=scenario.checkpoint_times_days(),
-        layout=layout, evaluator=ev, base_accuracy=acc, base_power_mw=base_power,
+        layout=layout, evaluator=ev, base_accuracy=acc, base_power_mw=base_report.power_mw,
         layer_of_neuron=group, n_layers=int(group.max()) + 1, constants=constants,
         level_of_neuron=level, hidden_level_sizes=hidden_sizes, power_profile=pprof,
-        tick_ms=program.profile.tick_ms, inference_rate_hz=rate)
+        tick_ms=program.profile.tick_ms, inference_rate_hz=rate, model_path=mlp_path,
+        base_power=base_report, core_spikes=np.asarray(ev.base.spikes, np.float64) / len(x))
+    return model
 
 
 def chip_constants(program, evaluator):
@@ -203,6 +209,8 @@ def run_batch(start, stop, model=None):
     ev = model.evaluator
     B = len(model.x)
     ticks = run["ticks"]
+    C = model.program.n_cores
+    P = len(POWER_COMPONENTS)
     out = {
         "accuracy": np.zeros((R, K), np.float32),
         "error_mean": np.zeros((R, K), np.float32), "error_max": np.zeros((R, K), np.float32),
@@ -213,6 +221,8 @@ def run_batch(start, stop, model=None):
         "latched_cores": np.zeros((R, K), np.int16), "erf": np.full((R, K), np.nan),
         "fep": np.full((R, K), np.nan), "crash_only": np.zeros((R, K), bool),
         "power_mw": np.zeros((R, K), np.float32), "evaluated": np.zeros((R, K), bool),
+        "power_breakdown_mw": np.zeros((R, K, P), np.float32),
+        "core_dead_neurons": np.zeros((R, K, C), np.int16),
         "energy_wh": np.zeros(R), "solar_events": np.zeros(R, np.int32),
         "run_index": np.arange(start, stop),
     }
@@ -262,17 +272,21 @@ def run_batch(start, stop, model=None):
                 else:
                     e_rf = f_ep = np.nan
                 counters = res.counters(ticks, B, tl.core_multiplicity[k])
-                pmw = pw.checkpoint_power_mw(counters, model.power_profile, model.tick_ms,
-                                             model.inference_rate_hz,
-                                             int(tl.stats["latched_cores"][k]))
+                prep = pw.checkpoint_power(counters, model.power_profile, model.tick_ms,
+                                           model.inference_rate_hz,
+                                           int(tl.stats["latched_cores"][k]))
+                pmw = prep.power_mw
+                pbd = [prep.breakdown[c] for c in POWER_COMPONENTS]
+                core_dead = mask.sum(axis=1)
                 crash_only = not (fs.stuck_synapses.size or fs.weight_flips.size
                                   or fs.threshold_flips.size or fs.routing_flips.size)
                 prev = (float(np.mean(pred == model.y)), float(err.mean()), float(err.max()),
-                        dn, ds, e_rf, f_ep, pmw, crash_only)
+                        dn, ds, e_rf, f_ep, pmw, crash_only, pbd, core_dead)
                 out["evaluated"][i, k] = True
             (out["accuracy"][i, k], out["error_mean"][i, k], out["error_max"][i, k],
              out["dead_neurons"][i, k], out["dead_synapses"][i, k], out["erf"][i, k],
-             out["fep"][i, k], out["power_mw"][i, k], out["crash_only"][i, k]) = prev
+             out["fep"][i, k], out["power_mw"][i, k], out["crash_only"][i, k],
+             out["power_breakdown_mw"][i, k], out["core_dead_neurons"][i, k]) = prev
         for key in ("dead_cores", "live_upsets", "upsets", "spares_used", "latched_cores"):
             out[key][i] = tl.stats[key]
         t_years = np.concatenate([[0.0], times / DAYS_PER_YEAR])
@@ -402,9 +416,10 @@ def _fingerprint(scenario, per_task):
 
 # ====================================================================== the runner
 def run_mission(scenario, out_dir=None, executor=None, workers=None, scheduler=None,
-                resume=False, progress=True):
+                resume=False, progress=True, command_line=None):
     """Run the mission described by ``scenario`` (a :class:`~neurosim.radiation.scenario.Scenario`)
-    and write the output directory. Returns the summary dict."""
+    and write the output directory. Returns the summary dict. ``command_line`` (a string) is
+    recorded in the provenance (the CLI passes the command that was run)."""
     t0 = time.time()
     run = scenario.values["run"]
     R = run["runs"]
@@ -480,11 +495,12 @@ def run_mission(scenario, out_dir=None, executor=None, workers=None, scheduler=N
         if bar is not None:
             bar.close()
     compute_s = time.time() - t_run
+    keys = set.intersection(*(set(done[b]) for b in batches))   # batches of an older version
     merged = {k: np.concatenate([done[b][k] for b in batches])
-              for k in done[batches[0]] if k != "approximated"}
+              for k in done[batches[0]] if k in keys and k != "approximated"}
     merged["approximated"] = np.array([sum(int(done[b]["approximated"][0]) for b in batches)])
     summary = _write_outputs(scenario, model, merged, out_dir, time.time() - t0, compute_s,
-                             len(todo), n_workers, executor)
+                             len(todo), n_workers, executor, command_line)
     shutil.rmtree(partial, ignore_errors=True)
     return summary
 
@@ -493,7 +509,66 @@ def _pct(a, q):
     return np.percentile(a, q, axis=0)
 
 
-def _write_outputs(scenario, model, m, out_dir, seconds, compute_s, n_tasks, workers, executor):
+def _sha256(path):
+    import hashlib
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def _git_commit():
+    """The commit of the neurosim checkout this code runs from, or None (installed package)."""
+    import subprocess
+    here = os.path.dirname(os.path.abspath(__file__))
+    if not os.path.exists(os.path.join(os.path.dirname(here), ".git")):
+        return None
+    try:
+        r = subprocess.run(["git", "-C", here, "rev-parse", "HEAD"], capture_output=True,
+                           text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return r.stdout.strip() or None if r.returncode == 0 else None
+
+
+def provenance(scenario, model, resolved_path, command_line=None):
+    """What produced the results: versions (neurosim, its git commit when run from a checkout,
+    Python, numpy, scipy, brian2, matplotlib — looked up without importing them), the command
+    line, SHA-256 of the resolved scenario as saved (``sha256sum scenario.resolved.toml``), of the
+    scenario file as given and of the model file, the scenario seed (run r draws from
+    ``SeedSequence(seed, spawn_key=(r,))``), the platform and the start time (UTC)."""
+    import importlib.metadata as md
+    import platform
+    import neurosim
+    versions = {"neurosim": neurosim.__version__, "python": platform.python_version(),
+                "numpy": np.__version__}
+    for dist in ("scipy", "brian2", "matplotlib", "Cython"):
+        try:
+            versions[dist.lower()] = md.version(dist)
+        except md.PackageNotFoundError:
+            versions[dist.lower()] = None
+    commit = _git_commit()
+    if commit:
+        versions["neurosim_git_commit"] = commit
+    return {
+        "versions": versions,
+        "command_line": command_line or "neurosim.mission.run_mission(...) (library call)",
+        "scenario_sha256": _sha256(resolved_path),
+        "scenario_file": scenario.path, "scenario_file_sha256": _sha256(scenario.path),
+        "model_file": model.model_path, "model_sha256": _sha256(model.model_path)
+        if model.model_path else None,
+        "seed": int(scenario["run.seed"]),
+        "platform": platform.platform(),
+        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time())),
+    }
+
+
+def _write_outputs(scenario, model, m, out_dir, seconds, compute_s, n_tasks, workers, executor,
+                   command_line=None):
     times = model.times_days
     K = len(times)
     R = m["accuracy"].shape[0]
@@ -534,6 +609,10 @@ def _write_outputs(scenario, model, m, out_dir, seconds, compute_s, n_tasks, wor
             "power_mw_p05": _pct(m["power_mw"][:, k], 5), "power_mw_p50":
                 _pct(m["power_mw"][:, k], 50), "power_mw_p95": _pct(m["power_mw"][:, k], 95),
         })
+        if "power_breakdown_mw" in m:
+            for j, comp in enumerate(POWER_COMPONENTS):
+                row[f"power_{comp}_mw_mean"] = m["power_breakdown_mw"][:, k, j].mean(
+                    dtype=np.float64)
         rows.append(row)
     lines = []
     header = list(rows[0])
@@ -549,9 +628,17 @@ def _write_outputs(scenario, model, m, out_dir, seconds, compute_s, n_tasks, wor
     _atomic_text(os.path.join(out_dir, "checkpoints.csv"), buf.getvalue())
     arrays = {k: v for k, v in m.items()}
     arrays["time_days"] = times
+    if model.core_spikes is not None:
+        arrays["core_spikes"] = model.core_spikes
+    arrays["power_components"] = np.array(POWER_COMPONENTS)
     _atomic_savez(os.path.join(out_dir, "runs.npz"), **arrays)
-    scn.write_resolved(scenario, os.path.join(out_dir, "scenario.resolved.toml"))
+    resolved = os.path.join(out_dir, "scenario.resolved.toml")
+    scn.write_resolved(scenario, resolved)
     model.program.save(os.path.join(out_dir, "program.npz"))
+    bp = model.base_power
+    breakdown_final = ({c: float(m["power_breakdown_mw"][:, -1, j].mean(dtype=np.float64))
+                        for j, c in enumerate(POWER_COMPONENTS)}
+                       if "power_breakdown_mw" in m else None)
     evaluated = int(m["evaluated"].sum())
     summary = {
         "scenario": scenario.name, "scenario_file": scenario.path, "out_dir": out_dir,
@@ -579,6 +666,16 @@ def _write_outputs(scenario, model, m, out_dir, seconds, compute_s, n_tasks, wor
         "checkpoints_crash_only": int(m["crash_only"].sum()),
         "power_mw_initial": float(model.base_power_mw),
         "power_mw_final_mean": float(m["power_mw"][:, -1].mean()),
+        "power_breakdown_initial": {c: float(bp.breakdown[c]) for c in POWER_COMPONENTS}
+        if bp is not None else None,
+        "power_breakdown_final": breakdown_final,
+        "energy_per_inference_uj": float(bp.energy_per_inference_uj) if bp is not None
+        else None,
+        "energy_per_inference_uj_final_mean": float(m["power_mw"][:, -1].mean(
+            dtype=np.float64) / bp.inference_rate_hz * 1e3) if bp is not None else None,
+        "inference_rate_hz": float(bp.inference_rate_hz) if bp is not None else None,
+        "model": scenario["run.model"], "chip": model.program.profile.name,
+        "cores": int(model.program.n_cores),
         "mission_energy_wh_mean": float(m["energy_wh"].mean()),
         "power_profile": model.power_profile,
         "checkpoint_evaluations": int(R * K), "evaluations_computed": evaluated,
@@ -587,6 +684,7 @@ def _write_outputs(scenario, model, m, out_dir, seconds, compute_s, n_tasks, wor
         "approximated_feedback_routes": int(m["approximated"][0]),
         "executor": executor, "workers": int(workers), "mode": scenario["run.mode"],
         "eval_inputs": int(len(model.x)), "seconds": float(seconds),
+        "provenance": provenance(scenario, model, resolved, command_line),
     }
     _atomic_text(os.path.join(out_dir, "summary.json"),
                  json.dumps(summary, indent=2, sort_keys=True) + "\n")
@@ -594,39 +692,98 @@ def _write_outputs(scenario, model, m, out_dir, seconds, compute_s, n_tasks, wor
 
 
 # ====================================================================== CLI and bench
-def load_scenario(path=None, runs=None):
+def load_scenario(path=None, runs=None, model=None, chip=None):
+    """The scenario at ``path`` (default: the shipped leo_10y) with command-line overrides:
+    ``runs`` ([run] runs), ``model`` ([run] model; a path that exists from the current directory
+    is made absolute) and ``chip`` ([run] profile)."""
     from neurosim import resources
     path = path or resources.resolve(DEFAULT_SCENARIO, "scenarios")
     if not os.path.exists(path):
         path = resources.resolve(path, "scenarios")
-    overrides = {"run.runs": runs} if runs is not None else None
     if runs is not None and (not isinstance(runs, int) or runs < 1):
         raise ValidationError(f"--runs {runs}: expected an integer ≥ 1")
-    return scn.load(path, overrides)
+    overrides = {}
+    if runs is not None:
+        overrides["run.runs"] = runs
+    if model is not None:
+        found = model if os.path.exists(model) else resources.resolve(model, "models")
+        if not os.path.isfile(found):
+            raise InputFileError(f"--model {model}: no such file (expected an MLP .npz, e.g. "
+                                 "models/digits_nest.npz)")
+        overrides["run.model"] = os.path.abspath(found)
+    if chip is not None:
+        overrides["run.profile"] = chip
+    return scn.load(path, overrides or None)
+
+
+def command_line(args):
+    """The ``neurosim mission`` command equivalent to the parsed ``args`` (for the provenance)."""
+    import shlex
+    parts = ["neurosim", "mission"] + ([args.scenario] if args.scenario else [])
+    for opt in ("runs", "out", "executor", "scheduler", "workers", "model", "chip"):
+        v = getattr(args, opt, None)
+        if v is not None:
+            parts += [f"--{opt}", str(v)]
+    for flag in ("resume", "no_report", "json"):
+        if getattr(args, flag, False):
+            parts.append("--" + flag.replace("_", "-"))
+    return shlex.join(parts)
+
+
+def terminal_table(h, summary, report_path=None):
+    """The short table ``neurosim mission`` prints, from :func:`neurosim.report.html.headline`
+    (the numbers of the report's headline cards, so the terminal and the report agree)."""
+    from neurosim.report.html import num, pct, power_text
+    req = h["requirement"]
+    rows = [
+        ("final accuracy p5 / p50 / p95",
+         f"{pct(h['final_accuracy_p05'])} / {pct(h['final_accuracy_p50'])} / "
+         f"{pct(h['final_accuracy_p95'])}  (fault-free {pct(h['baseline_accuracy'])})"),
+        (f"reliability (accuracy >= {pct(req, 0)})" if req is not None else "reliability",
+         f"{pct(h['reliability_final'])} of runs at the end"),
+        ("dead neurons", f"{num(h['dead_neurons_final_mean'])} at the end (mean over runs)"),
+        ("power", f"{power_text(h['power_mw_initial'])} at launch, "
+                  f"{power_text(h['power_mw_final'])} at the end; "
+                  f"{num(h['energy_per_inference_uj'])} µJ per inference"
+                  + (f"; budget {power_text(h['budget_mw'])}" if h["budget_mw"] is not None
+                     else "")),
+    ]
+    if h["erf_safe"] is None:
+        rows.append(("Erf safe", "– (bounds not recorded)"))
+    else:
+        v = h["erf_violated_checkpoints"]
+        rows.append(("Erf safe", "yes (mean observed error <= Erf at every checkpoint)"
+                     if h["erf_safe"] else f"NO (mean observed error > Erf at {v} of "
+                     f"{summary['checkpoints']} checkpoints)"))
+    if report_path:
+        rows.append(("report", report_path))
+    width = max(len(k) for k, _ in rows)
+    head = (f"mission {summary['scenario']}: {os.path.basename(str(summary.get('model')))} on "
+            f"{summary.get('chip')} ({summary.get('cores')} cores), {summary['runs']} runs x "
+            f"{summary['checkpoints']} checkpoints over {summary['duration_years']:g} years in "
+            f"{summary['seconds']:.1f} s")
+    return "\n".join([head] + [f"  {k:<{width}}  {v}" for k, v in rows])
 
 
 def run_cli(args):
-    """``neurosim mission``: see cli._add_mission."""
-    scenario = load_scenario(args.scenario, args.runs)
+    """``neurosim mission``: see cli._add_mission. Runs the mission, writes report.html into the
+    results directory (unless --no-report) and prints the headline table (or, with --json, the
+    summary with a ``report`` key)."""
+    scenario = load_scenario(args.scenario, args.runs, getattr(args, "model", None),
+                             getattr(args, "chip", None))
     summary = run_mission(scenario, out_dir=args.out, executor=args.executor,
                           workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                          progress=not args.json)
+                          progress=not args.json, command_line=command_line(args))
+    from neurosim.report import write_report
+    from neurosim.report.html import headline
+    from neurosim.report.results import MissionResults
+    report = None if getattr(args, "no_report", False) else write_report(summary["out_dir"])
+    summary = dict(summary, report=report)
     if not args.json:
-        print(f"mission {summary['scenario']}: {summary['runs']} runs x {summary['checkpoints']} "
-              f"checkpoints over {summary['duration_years']:g} years in {summary['seconds']:.1f} s")
-        print(f"  accuracy: fault-free {summary['baseline_accuracy']:.4f}, final median "
-              f"{summary['final_accuracy_p50']:.4f}, final 5th percentile "
-              f"{summary['final_accuracy_p05']:.4f}")
-        print(f"  reliability at the end (accuracy >= {summary['accuracy_requirement']:g}): "
-              f"{summary['reliability_final']:.3f}; dead neurons at the end (mean) "
-              f"{summary['dead_neurons_final_mean']:.1f}; upsets per run (mean) "
-              f"{summary['upsets_total_mean']:.1f}")
-        print(f"  power {summary['power_mw_initial']:.3f} mW at launch, "
-              f"{summary['power_mw_final_mean']:.3f} mW at the end (mean); mission energy "
-              f"{summary['mission_energy_wh_mean']:.2f} Wh")
-        print(f"  bounds: Erf violated at {summary['bound_violations']} (run, checkpoint) pairs "
-              f"({summary['bound_violations_crash_only']} of them with only crash faults)")
-        print(f"  -> {summary['out_dir']}")
+        h = headline(MissionResults(summary["out_dir"]))
+        print(terminal_table(h, summary, report))
+        if report is None:
+            print(f"  results: {summary['out_dir']}")
     return summary
 
 

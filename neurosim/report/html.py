@@ -503,6 +503,9 @@ def _power(res, h):
         parts.append(f"energy per inference at launch <b>{num(h['energy_per_inference_uj'])} µJ"
                      "</b>" + (f" (power ÷ {num(h['inference_rate_hz'])} inferences/s)"
                                if h["energy_per_inference_derived"] else ""))
+    e_end = res.s("energy_per_inference_uj_final_mean")
+    if _finite(h["energy_per_inference_uj"]) and _finite(e_end):
+        parts[-1] += f", <b>{num(e_end)} µJ</b> at the end (mean over runs)"
     if _finite(h["mission_energy_wh"]):
         parts.append(f"mission energy <b>{num(h['mission_energy_wh'])} Wh</b>")
     if plots.power_breakdown(res) is None:
@@ -549,7 +552,11 @@ def _provenance(res):
     versions = prov.get("versions") or res.s("versions")
     if isinstance(versions, dict):
         for k in sorted(versions):
-            rows.append((f"{k} version", e(_value(versions[k]))))
+            if k.endswith("_git_commit"):
+                rows.append((f"{k[:-len('_git_commit')]} git commit",
+                             f"<code>{e(_value(versions[k]))}</code>"))
+            elif versions[k] is not None:
+                rows.append((f"{k} version", e(_value(versions[k]))))
     elif versions is not None:
         rows.append(("versions", e(_value(versions))))
     for key, label in (("neurosim_version", "neurosim version"), ("python", "python"),
@@ -575,12 +582,19 @@ def _provenance(res):
     h, how = res.scenario_hash()
     rows.append(("scenario hash", (f"<code>{e(h)}</code> <span style='color:#656d76'>"
                                    f"({e(how)})</span>") if h else "not recorded"))
+    for key, hkey, label in (("scenario_file", "scenario_file_sha256", "scenario file as given"),
+                             ("model_file", "model_sha256", "model file")):
+        if prov.get(key) or prov.get(hkey):
+            rows.append((label, f"<code>{e(str(prov.get(key) or ''))}</code>"
+                         + (f"<br>SHA-256 <code>{e(str(prov[hkey]))}</code>"
+                            if prov.get(hkey) else "")))
     cmd = prov.get("command_line", prov.get("command", res.s("command_line", "command", "argv")))
     if isinstance(cmd, list):
         cmd = " ".join(str(c) for c in cmd)
     rows.append(("command line", f"<code>{e(str(cmd))}</code>" if cmd else "not recorded"))
     for key, label in (("executor", "executor"), ("workers", "workers"),
                        ("seconds", "wall time (s)"), ("started", "started"),
+                       ("started_utc", "started (UTC)"),
                        ("host", "host")):
         v = prov.get(key, res.s(key))
         if v is not None:
