@@ -242,6 +242,30 @@ def test_small_mission_outputs_and_values(small, reference_run):
     e, f = runs["erf"], runs["fep"]
     assert np.all(f[np.isfinite(f)] >= e[np.isfinite(e)] - 1e-12)
     assert s["mission_energy_wh_mean"] > 0
+    # what the report needs: power breakdown, energy per inference, per-core arrays, provenance
+    K, C = 24, saved["cores"]
+    assert runs["power_breakdown_mw"].shape == (6, K, 6)
+    assert list(runs["power_components"]) == list(mission.POWER_COMPONENTS)
+    np.testing.assert_allclose(runs["power_breakdown_mw"].sum(axis=2), runs["power_mw"],
+                               rtol=1e-5)
+    for c in mission.POWER_COMPONENTS:
+        assert f"power_{c}_mw_mean" in head
+    assert sum(saved["power_breakdown_initial"].values()) == pytest.approx(
+        saved["power_mw_initial"], rel=1e-9)
+    assert saved["power_breakdown_initial"]["latchup"] == 0.0
+    assert saved["energy_per_inference_uj"] == pytest.approx(
+        saved["power_mw_initial"] / saved["inference_rate_hz"] * 1e3, rel=1e-9)
+    assert runs["core_dead_neurons"].shape == (6, K, C)
+    np.testing.assert_array_equal(runs["core_dead_neurons"].sum(axis=2),
+                                  runs["dead_neurons"].sum(axis=2))
+    assert runs["core_spikes"].shape == (C,) and runs["core_spikes"].sum() > 0
+    prov = saved["provenance"]
+    assert prov["seed"] == 7 and prov["versions"]["numpy"] == np.__version__
+    assert {"neurosim", "python", "brian2"} <= set(prov["versions"])
+    import hashlib
+    with open(os.path.join(out, "scenario.resolved.toml"), "rb") as f:
+        assert prov["scenario_sha256"] == hashlib.sha256(f.read()).hexdigest()
+    assert prov["command_line"] and prov["platform"]
 
 
 PINNED = {"upsets_total_mean": 2662.1666666666665, "dead_neurons_final_mean": 166.16666666666666,
@@ -264,10 +288,41 @@ def test_unchanged_checkpoints_are_not_reevaluated(small):
 
 def test_cli_json_keys(tmp_path, capsys, small):
     from neurosim.cli import main
-    rc = main(["mission", small.path, "--runs", "2", "--out", str(tmp_path / "o"), "--workers",
+    out = str(tmp_path / "o")
+    rc = main(["mission", small.path, "--runs", "2", "--out", out, "--workers",
                "1", "--json"])
     assert rc == 0
     d = json.loads(capsys.readouterr().out)
     assert d["runs"] == 2 and d["checkpoints"] == 24
     assert {"final_accuracy_p50", "final_accuracy_p05", "reliability_final",
-            "dead_neurons_final_mean", "upsets_total_mean", "seconds"} <= set(d)
+            "dead_neurons_final_mean", "upsets_total_mean", "seconds", "report"} <= set(d)
+    assert d["report"] == os.path.join(os.path.abspath(out), "report.html")
+    assert os.path.exists(d["report"])
+    assert d["provenance"]["command_line"] == (f"neurosim mission {small.path} --runs 2 --out "
+                                               f"{out} --workers 1 --json")
+
+
+def test_cli_table_model_and_chip_overrides(tmp_path, capsys, small):
+    """--model and --chip replace [run] model and profile; the terminal table carries the
+    report's headline numbers and the report's path."""
+    from neurosim.cli import main
+    from neurosim.report.html import headline, pct
+    from neurosim.report.results import MissionResults
+    out = str(tmp_path / "nest")
+    rc = main(["mission", small.path, "--runs", "1", "--out", out, "--workers", "1",
+               "--model", os.path.join(ROOT, "models", "digits_nest.npz"), "--chip", "ideal"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    with open(os.path.join(out, "summary.json")) as f:
+        s = json.load(f)
+    assert s["model"].endswith("digits_nest.npz") and s["chip"] == "ideal"
+    h = headline(MissionResults(out))
+    for label in ("final accuracy p5 / p50 / p95", "reliability", "dead neurons", "power",
+                  "Erf safe", "report"):
+        assert label in text, label
+    assert (f"{pct(h['final_accuracy_p05'])} / {pct(h['final_accuracy_p50'])} / "
+            f"{pct(h['final_accuracy_p95'])}") in text
+    assert os.path.join(os.path.abspath(out), "report.html") in text
+    assert main(["mission", small.path, "--out", str(tmp_path / "x"), "--model",
+                 str(tmp_path / "nope.npz")]) == 2
+    assert "--model" in capsys.readouterr().err
