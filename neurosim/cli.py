@@ -10,6 +10,7 @@ Register a new command by adding its name to ``COMMANDS``.
 """
 import argparse
 import json
+import os
 import sys
 
 from neurosim.errors import NeurosimError
@@ -351,7 +352,10 @@ def main(argv=None):
         print(f"neurosim {args.command}: interrupted", file=sys.stderr)
         return 130
     if getattr(args, "json", False):
-        print(json.dumps(result, indent=2, sort_keys=True, default=_jsonable))
+        try:
+            print(json.dumps(result, indent=2, sort_keys=True, default=_jsonable), flush=True)
+        except BrokenPipeError:  # the reader (e.g. `| head`) stopped early: not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

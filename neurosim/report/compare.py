@@ -79,7 +79,7 @@ def _clean(v):
 def compare(dirs):
     """Load the missions and return (results, rows)."""
     if len(dirs) < 2:
-        raise ValidationError(f"compare: {len(dirs)} results directory given; expected at least 2")
+        raise ValidationError(f"{len(dirs)} results directory given; expected at least 2")
     results = [MissionResults(d) for d in dirs]
     rows = []
     for res in results:
