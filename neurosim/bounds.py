@@ -745,20 +745,7 @@ def bound_report(mlp, inputs, *, fail_prob=None, failures=None, layer=None, samp
         f = p * np.asarray(hidden)
         mc = monte_carlo_error(mlp, p, x, samples, np.random.default_rng(seed))
     else:
-        vals = list(failures)
-        if layer is not None:
-            if len(vals) != 1:
-                raise ValidationError(f"--failures: {len(vals)} counts with --layer {layer}, "
-                                      f"expected 1")
-            vals = [vals[0] if l == layer else 0 for l in range(1, L + 1)]
-        if len(vals) != L:
-            raise ValidationError(f"--failures: {len(vals)} counts, expected one per hidden layer "
-                                  f"({L}: widths {','.join(map(str, hidden))})")
-        for l, (v, n) in enumerate(zip(vals, hidden), start=1):
-            if int(v) != v or not 0 <= v <= n:
-                raise ValidationError(f"--failures: layer {l} count {v}, expected an integer in "
-                                      f"[0, {n}] (the layer's width)")
-        f = np.asarray(vals, dtype=np.float64)
+        f = _failure_counts(failures, layer, hidden)
         p = f / np.asarray(hidden)
         mc = monte_carlo_error(mlp, None, x, samples, np.random.default_rng(seed),
                                failures_per_layer=f.astype(int))

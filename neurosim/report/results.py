@@ -209,34 +209,12 @@ class MissionResults:
 
     def s(self, *keys, default=None):
         """A value from summary.json by one of several dotted paths ('power.final_mw')."""
-        for key in keys:
-            node = self.summary
-            ok = True
-            for part in key.split("."):
-                if isinstance(node, dict) and part in node:
-                    node = node[part]
-                else:
-                    ok = False
-                    break
-            if ok and node is not None:
-                return node
-        return default
+        return _lookup(self.summary, keys, default)
 
     def sc(self, *keys, default=None):
         """A value from the resolved scenario by one of several dotted paths
         ('mission.duration_years')."""
-        for key in keys:
-            node = self.scenario
-            ok = True
-            for part in key.split("."):
-                if isinstance(node, dict) and part in node:
-                    node = node[part]
-                else:
-                    ok = False
-                    break
-            if ok and node is not None:
-                return node
-        return default
+        return _lookup(self.scenario, keys, default)
 
     # ------------------------------------------------------------------ derived quantities
     @property
@@ -329,3 +307,18 @@ class MissionResults:
             return hashlib.sha256(self.scenario_text.encode()).hexdigest(), "computed from " + \
                 os.path.basename(self.scenario_file)
         return None, None
+
+
+def _lookup(tree, keys, default):
+    """The first of the dotted paths ``keys`` that exists in the nested dict ``tree`` and is not
+    None, else ``default``."""
+    for key in keys:
+        node = tree
+        for part in key.split("."):
+            if not (isinstance(node, dict) and part in node):
+                break
+            node = node[part]
+        else:
+            if node is not None:
+                return node
+    return default
