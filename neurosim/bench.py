@@ -201,7 +201,9 @@ def _full_chip(ticks, grid):
     env = dict(os.environ)
     env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
                                     else "")
-    proc = subprocess.run([sys.executable, "-c", _FULL_CHIP_CHILD, str(ticks), str(grid)],
+    # -P: do not put the working directory first on sys.path (a source checkout there has no
+    # compiled kernel); the package that is running comes from PYTHONPATH instead
+    proc = subprocess.run([sys.executable, "-P", "-c", _FULL_CHIP_CHILD, str(ticks), str(grid)],
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
