@@ -1,11 +1,7 @@
 """`neurosim bench sim --quick --json` runs end to end and every backend agrees with the kernel."""
 import json
 
-import pytest
-
-pytest.importorskip("brian2")
-
-from neurosim import cli  # noqa: E402
+from neurosim import cli
 
 KEYS = ("core_events_per_s", "reference_events_per_s", "brian2_events_per_s",
         "speedup_vs_brian2", "batch", "full_chip_ticks_per_s", "full_chip_memory_mb")

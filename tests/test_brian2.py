@@ -6,13 +6,11 @@ and seeded, with every reset and floor mode, initial potentials, disabled neuron
 import numpy as np
 import pytest
 
-pytest.importorskip("brian2")
-
-from neurosim import _core  # noqa: E402
-from neurosim.chip.program import empty_program  # noqa: E402
-from neurosim.sim import simulate  # noqa: E402
-from neurosim.sim import brian2_backend  # noqa: E402
-from neurosim.sim.encoding import encode  # noqa: E402
+from neurosim import _core
+from neurosim.chip.program import empty_program
+from neurosim.sim import simulate
+from neurosim.sim import brian2_backend
+from neurosim.sim.encoding import encode
 
 KEYS = ("counts", "first_spike", "pair_spikes", "pair_events", "pair_hops", "record")
 

@@ -136,7 +136,6 @@ def test_core_equals_reference_with_relays(digits):
 
 
 def test_brian2_reproduces_compiled_spikes(digits):
-    pytest.importorskip("brian2")
     from neurosim.sim import brian2_backend
     nest = MLP.load(ROOT / "models" / "digits_nest.npz")
     prog = compile(nest, "truenorth", "trinary", calibration=digits[0]).program

@@ -153,7 +153,6 @@ def test_same_results_with_two_workers(small, reference_run, tmp_path):
 
 
 def test_same_results_with_dask(small, reference_run, tmp_path):
-    pytest.importorskip("dask.distributed")
     _, out1 = reference_run
     mission.run_mission(small, out_dir=str(tmp_path / "dask"), executor="dask", workers=2,
                         progress=False)

@@ -27,7 +27,7 @@ import tomllib
 
 import numpy as np
 
-from neurosim.errors import InputFileError
+from neurosim.errors import InputFileError, ValidationError
 
 
 def _norm(name):
@@ -117,11 +117,11 @@ class MissionResults:
         except (OSError, ValueError, KeyError):
             return {}
         if "profile" in info:
+            from neurosim.chip.profile import get_profile
             try:
-                from neurosim.chip.profile import get_profile
                 prof = get_profile(info["profile"])
                 info["grid_shape"] = (prof.grid_rows, prof.grid_cols)
-            except Exception:   # a profile this version does not know: no grid shape
+            except ValidationError:   # a profile this version does not know: no grid shape
                 pass
         return info
 
