@@ -152,6 +152,15 @@ def test_same_results_with_two_workers(small, reference_run, tmp_path):
     assert s1["final_accuracy_p50"] == s2["final_accuracy_p50"]
 
 
+def test_joins_an_existing_dask_cluster_by_address(small, reference_run, tmp_path):
+    from dask.distributed import LocalCluster
+    _, out1 = reference_run
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        mission.run_mission(small, out_dir=str(tmp_path / "joined"), executor="dask",
+                            scheduler=cluster.scheduler_address, progress=False)
+    _same(_runs(out1), _runs(str(tmp_path / "joined")))
+
+
 def test_same_results_with_dask(small, reference_run, tmp_path):
     _, out1 = reference_run
     mission.run_mission(small, out_dir=str(tmp_path / "dask"), executor="dask", workers=2,
