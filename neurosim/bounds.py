@@ -737,11 +737,7 @@ def bound_report(mlp, inputs, *, fail_prob=None, failures=None, layer=None, samp
             C, C_source = max_activation(mlp, x), "largest hidden activation on the evaluation set"
     consts = network_constants(mlp, C=C)
     if fail_prob is not None:
-        fail_prob = float(fail_prob)
-        if not 0.0 <= fail_prob <= 1.0:
-            raise ValidationError(f"--fail-prob: {fail_prob:g}, expected a probability in [0, 1]")
-        p = np.full(L, fail_prob) if layer is None else np.where(np.arange(1, L + 1) == layer,
-                                                                fail_prob, 0.0)
+        p = _fail_probabilities(fail_prob, layer, L)
         f = p * np.asarray(hidden)
         mc = monte_carlo_error(mlp, p, x, samples, np.random.default_rng(seed))
     else:
@@ -790,11 +786,7 @@ def program_bound_report(program, inputs, *, fail_prob=None, failures=None, laye
         raise ValidationError("give exactly one of --fail-prob and --failures")
     rng = np.random.default_rng(seed)
     if fail_prob is not None:
-        fail_prob = float(fail_prob)
-        if not 0.0 <= fail_prob <= 1.0:
-            raise ValidationError(f"--fail-prob: {fail_prob:g}, expected a probability in [0, 1]")
-        p = np.full(L, fail_prob) if layer is None else np.where(np.arange(1, L + 1) == layer,
-                                                                fail_prob, 0.0)
+        p = _fail_probabilities(fail_prob, layer, L)
         f = p * np.asarray(hidden)
         mc = program_monte_carlo_error(program, p, inputs, samples, rng, ticks=ticks)
     else:
@@ -817,6 +809,16 @@ def program_bound_report(program, inputs, *, fail_prob=None, failures=None, laye
         "samples": mc.samples, "n_inputs": mc.n_inputs, "sizes": list(consts.sizes),
         "activation": "chip rate", "kind": "program", "profile": program.profile.name,
     }
+
+
+def _fail_probabilities(fail_prob, layer, L):
+    """Crash probability per hidden layer: ``fail_prob`` in every layer, or only in ``layer``."""
+    fail_prob = float(fail_prob)
+    if not 0.0 <= fail_prob <= 1.0:
+        raise ValidationError(f"--fail-prob: {fail_prob:g}, expected a probability in [0, 1]")
+    if layer is None:
+        return np.full(L, fail_prob)
+    return np.where(np.arange(1, L + 1) == layer, fail_prob, 0.0)
 
 
 def _failure_counts(failures, layer, hidden):
