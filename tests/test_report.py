@@ -424,3 +424,15 @@ def test_chromium_check_sees_console_errors(tmp_path):
     dom, console, _ = chromium(page, tmp_path, height=300)
     assert "<h2>x</h2>" in dom
     assert any("notDefined" in line for line in console)
+
+
+def test_compare_labels_by_model_only_when_the_models_differ():
+    from types import SimpleNamespace
+    from neurosim.report.compare import _label
+
+    def mission(model, path):
+        return SimpleNamespace(model=lambda: model, path=path)
+    varied = [mission("models/digits_dense.npz", "/r/a"), mission("models/digits_nest.npz", "/r/b")]
+    assert [_label(m, varied) for m in varied] == ["dense", "nest"]
+    same = [mission("models/digits_dense.npz", "/r/leo/"), mission("models/digits_dense.npz", "/r/geo")]
+    assert [_label(m, same) for m in same] == ["leo", "geo"]

@@ -641,17 +641,16 @@ def _logical_state(layout, slot_core, slot_rep, host_slot, death, t, flips, st_c
         dead_neurons=dead_neurons,
         dead_cores=np.sort(np.array(sorted(dcs), np.int64)),
         stuck_synapses=stuck,
-        weight_flips=_canon(build("w", lambda e: [e[1], e[2], e[3]]), 4, parity=True),
-        threshold_flips=_canon(build("th", lambda e: [e[1], e[2]]), 3, parity=True),
-        potential_flips=_canon(build("po", lambda e: [e[1], e[2]]), 3, parity=True),
-        routing_flips=_canon(build("ro", lambda e: [e[1], e[2]]), 3, parity=True),
+        weight_flips=_canon(build("w", lambda e: [e[1], e[2], e[3]]), 4),
+        threshold_flips=_canon(build("th", lambda e: [e[1], e[2]]), 3),
+        potential_flips=_canon(build("po", lambda e: [e[1], e[2]]), 3),
+        routing_flips=_canon(build("ro", lambda e: [e[1], e[2]]), 3),
     )
     return fs, len(dcs), multiplicity
 
 
-def _canon(rows, width, parity=False):
-    """Rows sorted and unique (with ``parity``: rows appearing an even number of times — the
-    same bit flipped in two TMR replicas merged into one logical bit — counted once)."""
+def _canon(rows, width):
+    """Rows sorted and unique (the same bit flipped in two TMR replicas is one logical flip)."""
     if rows is None or len(rows) == 0:
         return np.zeros((0, width), np.int64)
     return np.unique(np.asarray(rows, np.int64).reshape(-1, width), axis=0)

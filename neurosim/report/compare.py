@@ -23,14 +23,21 @@ DEFAULT_OUT = "neurosim-compare"
 RELIABLE = 0.9   # "years reliable": mission time until reliability first drops below this
 
 
-def _label(res, others):
-    """A short label: the model name when the models differ, else the directory name."""
+def _model_name(res):
+    """The model's file name without extension and 'digits_' prefix, or None if not recorded."""
     model = res.model()
-    if model:
-        name = os.path.splitext(os.path.basename(str(model)))[0]
-        if name.startswith("digits_"):
-            name = name[len("digits_"):]
-        return name
+    if not model:
+        return None
+    name = os.path.splitext(os.path.basename(str(model)))[0]
+    return name[len("digits_"):] if name.startswith("digits_") else name
+
+
+def _label(res, others):
+    """A short label: the model name when the compared missions' models all differ, else the
+    results directory's name (e.g. one model in several scenarios)."""
+    names = [_model_name(r) for r in others]
+    if None not in names and len(set(names)) == len(names):
+        return _model_name(res)
     return os.path.basename(res.path.rstrip(os.sep))
 
 
