@@ -161,6 +161,35 @@ def test_nest_final_retraining_keeps_the_pruned_mask():
     assert all(np.all(w[~m] == 0) for w, m in zip(after.W, after.M))
 
 
+@pytest.mark.parametrize("balance, removed", [("uniform", [50, 10]), ("size", [50, 2])])
+def test_nest_prune_balance_spares_small_layers(balance, removed):
+    p = init_params([10, 10, 2], "relu", 1.0, np.random.default_rng(7))
+    before, weights = [int(m.sum()) for m in p.M], [w.copy() for w in p.W]
+    # 100 and 20 connections: size shares 1 and 0.2
+    nest.prune_connections(p, 0.5, nest.prune_shares(p, balance))
+    assert [b - int(m.sum()) for b, m in zip(before, p.M)] == removed
+    for w, m in zip(weights, p.M):  # the survivors are the largest |w| of each layer
+        assert np.abs(w[m]).min() >= np.abs(w[~m]).max()
+
+
+@pytest.mark.parametrize("refinements, max_params, expected",
+                         [(0, 0, 50), (2, 0, 33), (0, 40, 40), (2, 35, 35)])
+def test_nest_pruning_stops_at_tolerance_refinement_and_size_target(
+        monkeypatch, refinements, max_params, expected):
+    # Validation accuracy 1 while ≥ 30 weights remain, else 0. Halving 0.5: 100 → 50 → (25 no);
+    # 0.25: 50 → 38 → (28 no); 0.125: 38 → 33 → (29 no) → stop. A size target cuts the step:
+    # 100 → 50 → 40 (f = 0.2) → stop; 100 → 50 → 35 (f = 0.3) → stop.
+    def fake_fit(p, opt, data, o, rng, bar, epochs=None):
+        return p, float(p.n_connections >= 30)
+    monkeypatch.setattr(nest, "fit", fake_fit)
+    x = np.zeros((4, 10), np.float32)
+    o = Options(seed_density=1.0, grow_rounds=0, prune_rounds=20, prune_fraction=0.5,
+                neuron_prune_fraction=0.0, prune_refinements=refinements, max_params=max_params)
+    p, _ = nest.train((x, np.zeros(4, int), x, np.zeros(4, int)), [10, 10], o,
+                      np.random.default_rng(0), None)
+    assert int(p.M[0].sum()) == expected
+
+
 def test_trainers_learn_and_respect_fan_in():
     from neurosim.data import load
     x, y, xt, yt = load("digits")
@@ -236,6 +265,10 @@ def test_cli_batch_size_overrides_recipe(tmp_path, capsys):
     ('dataset = "digits"\nmethod = [', "not valid TOML"),
     ('dataset = "digits"\nmethod = "nest"\nhidden = [8]\nfinal_epochs = -1\n',
      "field 'final_epochs' is -1, expected ≥ 0"),
+    ('dataset = "digits"\nmethod = "nest"\nhidden = [8]\nprune_balance = "global"\n',
+     "field 'prune_balance' is 'global', expected uniform or size"),
+    ('dataset = "digits"\nmethod = "nest"\nhidden = [8]\nmax_params = -5\n',
+     "field 'max_params' is -5, expected ≥ 0"),
 ])
 def test_cli_bad_recipes(tmp_path, capsys, text, message):
     recipe = tmp_path / "r.toml"

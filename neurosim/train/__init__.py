@@ -58,6 +58,9 @@ class Options:
     neuron_prune_fraction: float = 0.1
     retrain_epochs: int = 5
     tolerance: float = 0.01          # allowed validation-accuracy drop while pruning
+    prune_refinements: int = 0       # halvings of the prune fractions after rejected rounds
+    max_params: int = 0              # pruning stops at this many connections (0 = no target)
+    prune_balance: str = "uniform"   # per-layer connection pruning: uniform or by size
     final_epochs: int = 0            # retraining of the final pruned network (0 = none)
 
     def validate(self, where="options"):
@@ -89,7 +92,11 @@ class Options:
                   ("neuron_prune_fraction", 0 <= self.neuron_prune_fraction < 1, "in [0, 1)"),
                   ("momentum", 0 <= self.momentum < 1, "in [0, 1)"),
                   ("patience", self.patience >= 0, "≥ 0"),
-                  ("final_epochs", self.final_epochs >= 0, "≥ 0"), ("seed", self.seed >= 0, "≥ 0")]
+                  ("final_epochs", self.final_epochs >= 0, "≥ 0"),
+                  ("prune_refinements", self.prune_refinements >= 0, "≥ 0"),
+                  ("max_params", self.max_params >= 0, "≥ 0"),
+                  ("prune_balance", self.prune_balance in ("uniform", "size"), "uniform or size"),
+                  ("seed", self.seed >= 0, "≥ 0")]
         for name, ok, expected in checks:
             if not ok:
                 raise ValidationError(f"{where}: field '{name}' is {getattr(self, name)!r}, "

@@ -49,6 +49,11 @@ class Params:
     def n_layers(self):
         return len(self.W)
 
+    @property
+    def n_connections(self):
+        """Active (mask-enabled) weights over all layers."""
+        return int(sum(m.sum() for m in self.M))
+
     def copy(self):
         return copy.deepcopy(self)
 

@@ -17,12 +17,22 @@ Growth, ``grow_rounds`` times (each after ``grow_epochs`` of training):
 
 Pruning, up to ``prune_rounds`` times, each a candidate accepted only if, after
 ``retrain_epochs`` of retraining, the validation accuracy stays ≥ a_ref − ``tolerance``
-(a_ref = after growth); the first rejected candidate ends the synthesis:
-  * connections: remove round(``prune_fraction``·n_active) smallest-|w| connections per layer;
+(a_ref = after growth). A rejected candidate is retried from the last accepted network with half
+its pruning fractions, up to ``prune_refinements`` times in all; the next rejection ends the
+synthesis (so it stops within a halved step of the tolerance, not a whole step). With a size
+target ``max_params`` > 0, pruning also ends once the network has ≤ ``max_params`` connections,
+and a round's fraction f is cut to the one with Σ_l f·s_l·n_l = n − max_params (n = all
+connections), so that it lands on the target rather than far below it. Each round, with f this
+round's fraction and f0 = ``prune_fraction``:
+  * connections: remove round(f·s_l·n_l) smallest-|w| connections of layer l (n_l active), with
+    share s_l = 1 (``prune_balance = "uniform"``) or s_l = n_l / max_k n_k (``"size"``: a layer
+    is pruned in proportion to its share of the connections, so small layers such as the output
+    keep theirs and the neurons feeding them stay connected);
   * neurons: remove idle neurons (constant output on the training set — e.g. all input weights
     zero — or all output weights zero), folding a removed neuron's mean output ā_j into the next
-    layer's bias, b_m ← b_m + ā_j W_jm (exact for a constant neuron), then the
-    ``neuron_prune_fraction`` of each hidden layer's neurons of least importance ā_j·Σ_m |W_jm|.
+    layer's bias, b_m ← b_m + ā_j W_jm (exact for a constant neuron), then the fraction
+    ``neuron_prune_fraction``·f/f0 of each hidden layer's neurons of least importance
+    ā_j·Σ_m |W_jm|.
 
 Finally, if ``final_epochs`` > 0, the last accepted network is retrained that many more epochs on
 its fixed mask (the epoch of lowest validation loss kept, as in every ``fit``).
@@ -94,11 +104,17 @@ def grow_neurons(p, G, l, n_new, max_fan_in):
     return len(pairs)
 
 
-def prune_connections(p, fraction):
-    """Remove the round(fraction·n_active) smallest-|w| connections of every layer."""
+def prune_shares(p, balance):
+    """s_l per layer: 1 (uniform) or n_l / max_k n_k (size)."""
+    n = np.array([m.sum() for m in p.M], dtype=float)
+    return np.ones_like(n) if balance == "uniform" else n / n.max()
+
+
+def prune_connections(p, fraction, shares):
+    """Remove the round(fraction·s_l·n_l) smallest-|w| connections of every layer l."""
     for l in range(p.n_layers):
         active = np.flatnonzero(p.M[l])
-        k = min(int(round(fraction * len(active))), len(active) - 1)
+        k = min(int(round(fraction * shares[l] * len(active))), len(active) - 1)
         if k <= 0:
             continue
         order = active[np.argsort(np.abs(p.W[l].ravel()[active]), kind="stable")]
@@ -150,16 +166,25 @@ def train(data, sizes, o, rng, bar):
                          o.max_fan_in)
         p, acc = fit(p, Optimizer(o.optimizer, o.momentum, o.weight_decay), data, o, rng, bar,
                      epochs=o.grow_epochs)
-    reference = acc
+    reference, step, refinements = acc, o.prune_fraction, o.prune_refinements
     for _ in range(o.prune_rounds):
+        n, shares = p.n_connections, prune_shares(p, o.prune_balance)
+        if o.max_params and n <= o.max_params:
+            break
+        # the fraction that removes exactly n − max_params: Σ_l f·s_l·n_l = n − max_params
+        to_target = (n - o.max_params) / sum(s * m.sum() for s, m in zip(shares, p.M))
+        f = min(step, to_target) if o.max_params else step
         cand = p.copy()
-        prune_connections(cand, o.prune_fraction)
-        prune_neurons(cand, x, o.neuron_prune_fraction)
+        prune_connections(cand, f, shares)
+        prune_neurons(cand, x, o.neuron_prune_fraction * (f / o.prune_fraction))
         cand, cand_acc = fit(cand, Optimizer(o.optimizer, o.momentum, o.weight_decay), data, o,
                              rng, bar, epochs=o.retrain_epochs)
-        if cand_acc < reference - o.tolerance:
+        if cand_acc >= reference - o.tolerance:
+            p, acc = cand, cand_acc
+        elif refinements:
+            step, refinements = f / 2, refinements - 1
+        else:
             break
-        p, acc = cand, cand_acc
     if o.final_epochs:
         p, acc = fit(p, Optimizer(o.optimizer, o.momentum, o.weight_decay), data, o, rng, bar,
                      epochs=o.final_epochs)
