@@ -172,6 +172,18 @@ def test_nest_prune_balance_spares_small_layers(balance, removed):
         assert np.abs(w[m]).min() >= np.abs(w[~m]).max()
 
 
+def test_nest_prunes_connections_after_a_neuron_was_removed():
+    # Removing a neuron selects columns, which leaves the mask non-contiguous; connection pruning
+    # must still write to it (a regression: ravel() of such a mask is a copy).
+    rng = np.random.default_rng(8)
+    p = init_params([6, 5, 3], "relu", 1.0, rng)
+    nest.remove_neurons(p, 0, np.array([True, False, True, True, True]), np.zeros(5))
+    assert not p.M[0].flags.c_contiguous
+    weights = p.W[0].copy()
+    nest.prune_connections(p, 0.5, [1.0, 1.0])
+    assert p.M[0].sum() == 12 and np.abs(weights[p.M[0]]).min() >= np.abs(weights[~p.M[0]]).max()
+
+
 @pytest.mark.parametrize("refinements, max_params, expected",
                          [(0, 0, 50), (2, 0, 33), (0, 40, 40), (2, 35, 35)])
 def test_nest_pruning_stops_at_tolerance_refinement_and_size_target(

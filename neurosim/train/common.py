@@ -223,6 +223,15 @@ def capped_top_k(score, k, capacity):
     return out.reshape(score.shape)
 
 
+def drop_smallest(p: Params, l, k):
+    """Unmask layer l's k active connections of smallest |w| (ties: first in C order). Writes
+    through 2-D indices: the mask may be a non-contiguous array (a column selection after neuron
+    removal), where ``ravel()`` would return a copy and the write would be lost."""
+    active = np.flatnonzero(p.M[l])
+    order = active[np.argsort(np.abs(p.W[l].ravel()[active]), kind="stable")]
+    p.M[l][np.unravel_index(order[:k], p.M[l].shape)] = False
+
+
 def keep_largest_inputs(p: Params, max_fan_in):
     """Cap every neuron's fan-in: keep its ``max_fan_in`` existing inputs of largest |w|."""
     for l in range(p.n_layers):

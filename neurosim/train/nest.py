@@ -39,8 +39,8 @@ its fixed mask (the epoch of lowest validation loss kept, as in every ``fit``).
 """
 import numpy as np
 
-from neurosim.train.common import (Optimizer, capped_top_k, fan_in_capacity, fit, full_gradient,
-                                   init_params, loss_and_grads)
+from neurosim.train.common import (Optimizer, capped_top_k, drop_smallest, fan_in_capacity, fit,
+                                   full_gradient, init_params, loss_and_grads)
 
 
 def grow_connections(p, gW, fraction, max_fan_in):
@@ -113,12 +113,10 @@ def prune_shares(p, balance):
 def prune_connections(p, fraction, shares):
     """Remove the round(fraction·s_l·n_l) smallest-|w| connections of every layer l."""
     for l in range(p.n_layers):
-        active = np.flatnonzero(p.M[l])
-        k = min(int(round(fraction * shares[l] * len(active))), len(active) - 1)
-        if k <= 0:
-            continue
-        order = active[np.argsort(np.abs(p.W[l].ravel()[active]), kind="stable")]
-        p.M[l].ravel()[order[:k]] = False
+        n_active = int(p.M[l].sum())
+        k = min(int(round(fraction * shares[l] * n_active)), n_active - 1)
+        if k > 0:
+            drop_smallest(p, l, k)
     p.apply_masks()
 
 

@@ -18,7 +18,8 @@ import math
 
 import numpy as np
 
-from neurosim.train.common import Optimizer, capped_top_k, fan_in_capacity, fit, init_params
+from neurosim.train.common import (Optimizer, capped_top_k, drop_smallest, fan_in_capacity, fit,
+                                   init_params)
 
 
 def prune_rate(epoch, epochs, r0):
@@ -61,9 +62,7 @@ def prune_regrow(p, opt, rate, max_fan_in):
         k = int(round(rate * p.M[l].sum()))
         if k == 0:
             continue
-        active = np.flatnonzero(p.M[l])
-        order = active[np.argsort(np.abs(p.W[l].ravel()[active]), kind="stable")]
-        p.M[l].ravel()[order[:k]] = False
+        drop_smallest(p, l, k)
         pruned += k
     p.apply_masks()
     room = [int(np.minimum(fan_in_capacity(m, max_fan_in), (~m).sum(axis=0)).sum()) for m in p.M]
