@@ -172,6 +172,38 @@ def test_nest_prune_balance_spares_small_layers(balance, removed):
         assert np.abs(w[m]).min() >= np.abs(w[~m]).max()
 
 
+def run_stub_pruning(monkeypatch, sizes, **options):
+    """nest.train with fit replaced by a stub (validation accuracy 1 while ≥ 30 connections
+    remain, else 0) and neuron pruning off; returns (Params, number of fit calls)."""
+    calls = []
+
+    def fake_fit(p, opt, data, o, rng, bar, epochs=None):
+        calls.append(p.n_connections)
+        return p, float(p.n_connections >= 30)
+    monkeypatch.setattr(nest, "fit", fake_fit)
+    monkeypatch.setattr(nest, "prune_neurons", lambda p, x, fraction: [])
+    x = np.zeros((4, sizes[0]), np.float32)
+    o = Options(seed_density=1.0, grow_rounds=0, prune_rounds=20, prune_fraction=0.5,
+                neuron_prune_fraction=0.0, **options)
+    p, _ = nest.train((x, np.zeros(4, int), x, np.zeros(4, int)), sizes, o,
+                      np.random.default_rng(0), None)
+    return p, len(calls)
+
+
+def test_nest_size_target_with_size_shares_over_layers(monkeypatch):
+    # 100 + 20 connections, shares 1 and 0.2: Σ s_l n_l = 104, target 80 → f = 40/104;
+    # layer 0 loses round(38.5) = 38, layer 1 round(1.54) = 2: exactly 80 in one round.
+    p, fits = run_stub_pruning(monkeypatch, [10, 10, 2], max_params=80, prune_balance="size")
+    assert [int(m.sum()) for m in p.M] == [62, 18] and fits == 2
+
+
+def test_nest_size_target_never_stalls(monkeypatch):
+    # 200 connections, target 199: f·n_l = 0.5 rounds to 0 in both layers; the largest still
+    # loses one, so one round reaches the target instead of 20 rounds retraining the same net.
+    p, fits = run_stub_pruning(monkeypatch, [10, 10, 10], max_params=199)
+    assert p.n_connections == 199 and fits == 2
+
+
 def test_nest_prunes_connections_after_a_neuron_was_removed():
     # Removing a neuron selects columns, which leaves the mask non-contiguous; connection pruning
     # must still write to it (a regression: ravel() of such a mask is a copy).
@@ -188,18 +220,11 @@ def test_nest_prunes_connections_after_a_neuron_was_removed():
                          [(0, 0, 50), (2, 0, 33), (0, 40, 40), (2, 35, 35)])
 def test_nest_pruning_stops_at_tolerance_refinement_and_size_target(
         monkeypatch, refinements, max_params, expected):
-    # Validation accuracy 1 while ≥ 30 weights remain, else 0. Halving 0.5: 100 → 50 → (25 no);
-    # 0.25: 50 → 38 → (28 no); 0.125: 38 → 33 → (29 no) → stop. A size target cuts the step:
-    # 100 → 50 → 40 (f = 0.2) → stop; 100 → 50 → 35 (f = 0.3) → stop.
-    def fake_fit(p, opt, data, o, rng, bar, epochs=None):
-        return p, float(p.n_connections >= 30)
-    monkeypatch.setattr(nest, "fit", fake_fit)
-    x = np.zeros((4, 10), np.float32)
-    o = Options(seed_density=1.0, grow_rounds=0, prune_rounds=20, prune_fraction=0.5,
-                neuron_prune_fraction=0.0, prune_refinements=refinements, max_params=max_params)
-    p, _ = nest.train((x, np.zeros(4, int), x, np.zeros(4, int)), [10, 10], o,
-                      np.random.default_rng(0), None)
-    assert int(p.M[0].sum()) == expected
+    # Halving 0.5: 100 → 50 → (25 no); 0.25: 50 → 38 → (28 no); 0.125: 38 → 33 → (29 no) →
+    # stop. A size target cuts the step: 100 → 50 → 40 (f = 0.2) → stop; 100 → 50 → 35.
+    p, _ = run_stub_pruning(monkeypatch, [10, 10], prune_refinements=refinements,
+                            max_params=max_params)
+    assert p.n_connections == expected
 
 
 def test_trainers_learn_and_respect_fan_in():

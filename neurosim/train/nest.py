@@ -18,13 +18,16 @@ Growth, ``grow_rounds`` times (each after ``grow_epochs`` of training):
 Pruning, up to ``prune_rounds`` times, each a candidate accepted only if, after
 ``retrain_epochs`` of retraining, the validation accuracy stays ≥ a_ref − ``tolerance``
 (a_ref = after growth). A rejected candidate is retried from the last accepted network with half
-its pruning fractions, up to ``prune_refinements`` times in all; the next rejection ends the
-synthesis (so it stops within a halved step of the tolerance, not a whole step). With a size
-target ``max_params`` > 0, pruning also ends once the network has ≤ ``max_params`` connections,
-and a round's fraction f is cut to the one with Σ_l f·s_l·n_l = n − max_params (n = all
-connections), so that it lands on the target rather than far below it. Each round, with f this
-round's fraction and f0 = ``prune_fraction``:
-  * connections: remove round(f·s_l·n_l) smallest-|w| connections of layer l (n_l active), with
+its pruning fractions, up to ``prune_refinements`` times in all, and later rounds keep the halved
+step; the next rejection ends the synthesis (so it stops within a halved step of the tolerance,
+not a whole step). With a size target ``max_params`` > 0, pruning also ends once the network has
+≤ ``max_params`` connections, and a round's fraction f is cut to the one with
+Σ_l f·s_l·n_l = n − max_params (n = all connections), so that connection pruning does not
+overshoot the target; the neurons pruned in the same round take their connections with them, so
+the result ends somewhat below it (digits: 1,652 for 1,700). Each round, with f this round's
+fraction and f0 = ``prune_fraction``:
+  * connections: remove k_l = min(round(f·s_l·n_l), n_l − 1) smallest-|w| connections of layer l
+    (n_l active; k_l ≥ 1 in the layer with the most, so that every round makes progress), with
     share s_l = 1 (``prune_balance = "uniform"``) or s_l = n_l / max_k n_k (``"size"``: a layer
     is pruned in proportion to its share of the connections, so small layers such as the output
     keep theirs and the neurons feeding them stay connected);
@@ -111,10 +114,13 @@ def prune_shares(p, balance):
 
 
 def prune_connections(p, fraction, shares):
-    """Remove the round(fraction·s_l·n_l) smallest-|w| connections of every layer l."""
-    for l in range(p.n_layers):
-        n_active = int(p.M[l].sum())
-        k = min(int(round(fraction * shares[l] * n_active)), n_active - 1)
+    """Remove k_l = min(round(fraction·s_l·n_l), n_l − 1) smallest-|w| connections of every
+    layer l, at least one from the layer with the most."""
+    counts = [int(m.sum()) for m in p.M]
+    largest = int(np.argmax(counts))
+    for l, n_active in enumerate(counts):
+        k = int(round(fraction * shares[l] * n_active))
+        k = min(max(k, 1) if l == largest else k, n_active - 1)
         if k > 0:
             drop_smallest(p, l, k)
     p.apply_masks()
