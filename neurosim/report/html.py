@@ -487,7 +487,8 @@ def _faults(res, h):
         lead = "Mean count over Monte Carlo runs at each checkpoint: " + ", ".join(
             f"{label} <b>{plots._fmt_count(v[-1])}</b>" for label, _, v in series) + \
             " at the end of the mission. Permanent faults only accumulate; upsets live until " \
-            "the next scrub."
+            "the next scrub. Lost synapses count stuck-at-0 crossbar bits and live crossbar " \
+            "upsets alike, so the count drops when a checkpoint falls just after a scrub."
     return _fig_section("faults", plots.faults_figure(res),
                         "fault counts by kind per checkpoint (checkpoints.csv dead_neurons_mean, "
                         "dead_cores_mean, stuck_synapses_mean, live_upsets_mean)", lead)
