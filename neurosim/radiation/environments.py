@@ -71,6 +71,12 @@ class Environment:
     sources: dict = field(default_factory=dict)
 
 
+def _upset_rate(rate, source):
+    """One measured per-bit upset rate, applied to weight SRAM, potentials and routing alike."""
+    return {f"upsets__{kind}_rate_per_bit_day": (rate, source)
+            for kind in ("weight_sram", "potential", "routing")}
+
+
 def _env(name, description, shielding, **entries):
     values = {k.replace("__", "."): v[0] for k, v in entries.items()}
     sources = {k.replace("__", "."): v[1] for k, v in entries.items()}
@@ -80,27 +86,21 @@ def _env(name, description, shielding, **entries):
 PRESETS = {
     "leo-sso": _env(
         "leo-sso", "sun-synchronous LEO (the Alsat-1 orbit, 686 km)", 10.0,
-        upsets__weight_sram_rate_per_bit_day=(4.04e-7, ALSAT1),
-        upsets__potential_rate_per_bit_day=(4.04e-7, ALSAT1),
-        upsets__routing_rate_per_bit_day=(4.04e-7, ALSAT1),
+        **_upset_rate(4.04e-7, ALSAT1),
         upsets__multi_bit_fraction=(0.014, ALSAT1),
         upsets__saa_share=(0.9, SAA_UOSAT2),
         dose__dose_rate_rad_per_year=(150.0, LEO_DOSE),
     ),
     "leo-iss": _env(
         "leo-iss", "ISS-like LEO (400 km, 51.6°), with the Alsat-1 figures", 10.0,
-        upsets__weight_sram_rate_per_bit_day=(4.04e-7, ALSAT1_ISS),
-        upsets__potential_rate_per_bit_day=(4.04e-7, ALSAT1_ISS),
-        upsets__routing_rate_per_bit_day=(4.04e-7, ALSAT1_ISS),
+        **_upset_rate(4.04e-7, ALSAT1_ISS),
         upsets__multi_bit_fraction=(0.014, ALSAT1_ISS),
         upsets__saa_share=(0.9, SAA_UOSAT2),
         dose__dose_rate_rad_per_year=(150.0, LEO_DOSE),
     ),
     "geo": _env(
         "geo", "geostationary orbit (CREME96 figures at solar minimum)", 2.54,
-        upsets__weight_sram_rate_per_bit_day=(5.29e-9, GEO_BRAM),
-        upsets__potential_rate_per_bit_day=(5.29e-9, GEO_BRAM),
-        upsets__routing_rate_per_bit_day=(5.29e-9, GEO_BRAM),
+        **_upset_rate(5.29e-9, GEO_BRAM),
         upsets__saa_share=(0.0, NO_SAA_GEO),
     ),
     "deep-space": _env(

@@ -175,9 +175,9 @@ def train(data, sizes, o, rng, bar):
         n, shares = p.n_connections, prune_shares(p, o.prune_balance)
         if o.max_params and n <= o.max_params:
             break
-        # the fraction that removes exactly n − max_params: Σ_l f·s_l·n_l = n − max_params
-        to_target = (n - o.max_params) / sum(s * m.sum() for s, m in zip(shares, p.M))
-        f = min(step, to_target) if o.max_params else step
+        f = step
+        if o.max_params:  # at most the f with Σ_l f·s_l·n_l = n − max_params
+            f = min(step, (n - o.max_params) / sum(s * m.sum() for s, m in zip(shares, p.M)))
         cand = p.copy()
         prune_connections(cand, f, shares)
         prune_neurons(cand, x, o.neuron_prune_fraction * (f / o.prune_fraction))
