@@ -1,0 +1,73 @@
+"""The sources neurosim's models, constants and tests rest on, each under a short key.
+
+Docstrings and ``source`` strings cite a work as ``[key]`` (e.g. ``[merolla2014]``); every key
+cited anywhere in the package resolves here (a test checks it), and the README's "References"
+section lists the same entries. A figure taken from a secondary source says so where it is used.
+"""
+REFERENCES = {
+    # ---- TrueNorth, the chip being modelled
+    "merolla2014": "P. A. Merolla et al., \"A million spiking-neuron integrated circuit with a "
+                   "scalable communication network and interface\", Science 345(6197):668-673, "
+                   "2014 (4,096 cores, 1 ms tick, 63-72 mW, 26 pJ per synaptic event).",
+    "akopyan2015": "F. Akopyan et al., \"TrueNorth: Design and tool flow of a 65 mW 1 million "
+                   "neuron programmable neurosynaptic chip\", IEEE TCAD 34(10):1537-1557, 2015.",
+    "cassidy2013": "A. S. Cassidy et al., \"Cognitive computing building block: A versatile and "
+                   "efficient digital neuron model for neurosynaptic cores\", IJCNN 2013 (the "
+                   "neuron equations, axon types, reset and floor modes).",
+    "cassidy2014": "A. S. Cassidy et al., \"Real-time scalable cortical computing at 46 "
+                   "giga-synaptic OPS/watt with ~100x speedup in time-to-solution and ~100,000x "
+                   "reduction in energy-to-solution\", SC14, 2014.",
+    "esser2016": "S. K. Esser et al., \"Convolutional networks for fast, energy-efficient "
+                 "neuromorphic computing\", PNAS 113(41):11441-11446, 2016 (trinary weights on "
+                 "typed axons, neuron copies for fan-out).",
+    "davies2018": "M. Davies et al., \"Loihi: A neuromorphic manycore processor with on-chip "
+                  "learning\", IEEE Micro 38(1):82-99, 2018, Table 2 (energy per operation).",
+    # ---- the bounds
+    "elmhamdi2017fep": "E. M. El Mhamdi and R. Guerraoui, \"When neurons fail\", IPDPS 2017, "
+                       "arXiv:1706.08884 (Fep, the worst-case error bound).",
+    "elmhamdi2017erf": "E. M. El Mhamdi, R. Guerraoui and S. Rouault, \"On the robustness of a "
+                       "neural network\", SRDS 2017, arXiv:1707.08167 (Erf, the average-case "
+                       "estimate; the 4-4-4-4-4-1 random-network study).",
+    "elmhamdi2019": "E. M. El Mhamdi, R. Guerraoui, A. Kucharavy and S. Volodin, \"The "
+                    "probabilistic fault tolerance of neural networks in the continuous limit\", "
+                    "arXiv:1902.01686, 2019 (first-order per-input estimators).",
+    # ---- training
+    "dettmers2019": "T. Dettmers and L. Zettlemoyer, \"Sparse networks from scratch: Faster "
+                    "training without losing performance\", arXiv:1907.04840, 2019 (sparse "
+                    "momentum).",
+    "dai2017": "X. Dai, H. Yin and N. K. Jha, \"NeST: A neural network synthesis tool based on a "
+               "grow-and-prune paradigm\", arXiv:1711.02017, 2017.",
+    "han2015": "S. Han, J. Pool, J. Tran and W. J. Dally, \"Learning both weights and connections "
+               "for efficient neural networks\", NeurIPS 2015.",
+    # ---- conversion and interchange
+    "diehl2015": "P. U. Diehl et al., \"Fast-classifying, high-accuracy spiking deep networks "
+                 "through weight and threshold balancing\", IJCNN 2015.",
+    "rueckauer2017": "B. Rueckauer et al., \"Conversion of continuous-valued deep networks to "
+                     "efficient event-driven networks for image classification\", Front. "
+                     "Neurosci. 11:682, 2017 (percentile normalisation).",
+    "pedersen2024": "J. E. Pedersen et al., \"Neuromorphic intermediate representation: A "
+                    "unified instruction set for interoperable brain-inspired computing\", Nat. "
+                    "Commun. 15:8122, 2024 (NIR).",
+    # ---- radiation
+    "alsat1": "Alsat-1 on-board memory upsets over 8 years in LEO: 4.04e-7 upsets/bit/day, "
+              "98.6 % single-bit (flight data of commercial memories, as collected in the "
+              "project's shared references).",
+    "lee2018": "Lee et al. 2018, single-event characterisation of a 16 nm FinFET FPGA, with "
+               "CREME96 GEO rates (solar minimum, 100 mil Al): flip-flops 2.08e-8, block RAM "
+               "5.29e-9 upsets/bit/day (secondary quote).",
+    "ecss-e-st-10-04c": "ECSS-E-ST-10-04C Rev.1, \"Space engineering: Space environment\", "
+                        "ESA-ESTEC, 2020, Annex I (JPL solar particle event model).",
+    "spenvis": "SPENVIS, ESA's Space Environment Information System (solar cycle: 7 active "
+               "years of 11).",
+    "tdrs1-1989": "TDRS-1 in GEO: 243 upsets in about 6 days during the October 1989 solar "
+                  "particle events.",
+    "leveugle2009": "R. Leveugle, A. Calvez, P. Maistri and P. Vanhauwaert, \"Statistical fault "
+                    "injection: Quantified error and confidence\", DATE 2009.",
+    "wilson1927": "E. B. Wilson, \"Probable inference, the law of succession, and statistical "
+                  "inference\", J. Am. Stat. Assoc. 22(158):209-212, 1927 (score interval).",
+}
+
+
+def cite(key):
+    """The full reference of ``key``; a KeyError names a key that is not in :data:`REFERENCES`."""
+    return REFERENCES[key]
