@@ -8,9 +8,46 @@ is 1-Lipschitz) and C = 1 (rates lie in [0, 1]) whose weights are W/α. Two view
 * **MLP-unit view** (:func:`program_constants`, :func:`program_unit_weights`): the chip neurons are
   mapped back to the MLP's units (``program.meta["layers"]``), copies' weights summed, relay pairs
   folded in; a crash kills a unit with all its copies. For comparing with the MLP before
-  compilation.
+  compilation. It is *not* a bound per dead chip neuron: a dead bitplane copy (one part of a
+  weight, e.g. −1 = −8 + 4 + 2 + 1) changes a weight instead of crashing a unit.
+* **Chip-level model** (:func:`chip_model`, :class:`ChipBoundModel`): the compiled program as the
+  network it is. Every enabled chip neuron is a node (copies and relays included); a crash sets its
+  rate to 0. Nodes are grouped into *levels*: a core's level is one more than the deepest core
+  routing into it (0 for cores fed only by inputs), a node's level is its core's, and the output
+  neurons form their own level(s). The weight from node s to node j is w_sj = W_d[a_s, j] / α_j,
+  a_s the axon of core d that s routes to. Per pair of levels (g', g):
+
+      w_max(g', g) = max |w_sj|,   w_mean(g', g) = Σ |w_sj| / (N_g' N_g)      (s ∈ g', j ∈ g).
+
+  Fep (worst case, per realisation; the argument of El Mhamdi & Guerraoui 2017, "When Neurons
+  Fail", generalised to edges that skip levels). With f_g dead nodes in level g, let S_g bound the
+  *sum* of the absolute rate errors of level g. A dead node's error is r ≤ C = 1; a surviving
+  node j sees |Δz_j/α_j| ≤ Σ_s |w_sj| |Δr_s| (several sources on one axon add, and the cap at 1 is
+  1-Lipschitz), so, levels in order,
+
+      S_g = C f_g + (N_g − f_g) · K · Σ_{g' before g} w_max(g', g) · S_g'
+
+  and a surviving output neuron of output level o errs by at most T_o = K Σ_g' w_max(g', o) S_g',
+  a dead one by at most C, so
+
+      ‖Δr_out‖∞ ≤ Fep = max_o [ T_o + min(f_o, 1) · max(C − T_o, 0) ]
+
+  (for integer counts: T_o when no output neuron of o is dead, max(T_o, C) otherwise). It holds for
+  *every* set of dead chip neurons with those counts and every input: nothing in it depends on
+  which neurons died or on the input.
+
+  Erf (average estimate, El Mhamdi, Guerraoui & Rouault 2017, "On the Robustness of a Neural
+  Network"; the form of :mod:`neurosim.bounds.theory`): the same recursion with f_g = p_g N_g and
+  w_mean in place of w_max, and min(p_o N_o, 1) for the output level (= 1 when a whole output
+  neuron is dead; an upper estimate of P(one is dead) = 1 − (1 − p_o)^N_o otherwise). It is an
+  estimate, not a bound.
+
+  On a program with one chip neuron per MLP unit (``ideal`` profile, no copies, no relays) the
+  levels are the MLP's layers and both equal the MLP-unit view (a test holds them together).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,6 +56,7 @@ from neurosim.bounds.theory import NetworkConstants, _per_layer
 from neurosim.chip.faults import FaultState
 from neurosim.errors import ValidationError
 from neurosim.sim import simulate
+from neurosim.sim.rate import core_order
 
 
 # ====================================================================== MLP-unit view
@@ -189,3 +227,141 @@ def check_program_inputs(program, inputs) -> np.ndarray:
         raise ValidationError(f"argument 'inputs': shape {x.shape}, expected (n_inputs ≥ 1, "
                               f"{program.n_inputs})")
     return x
+
+
+# ====================================================================== chip-level model
+K_RATE = 1.0   # clip(z / α, 0, 1) is 1-Lipschitz in z / α
+C_RATE = 1.0   # rates lie in [0, 1]
+
+
+@dataclass(frozen=True, eq=False)
+class ChipBoundModel:
+    """The chip-level bound model of a program (module docstring).
+
+    level_names: one name per level ("level 0", …, "output"); level_sizes: enabled chip neurons
+    per level; is_output: which levels hold output neurons; max_w, sum_w: (G, G) arrays, entry
+    [g', g] the largest and the summed |w_sj| over nodes s of level g' feeding nodes j of level
+    g (0 where none); level_of_neuron: (C, N) level of every chip neuron, −1 for disabled ones.
+    """
+
+    level_names: tuple
+    level_sizes: np.ndarray
+    is_output: np.ndarray
+    max_w: np.ndarray
+    sum_w: np.ndarray
+    level_of_neuron: np.ndarray
+
+    @property
+    def mean_w(self) -> np.ndarray:
+        """w_mean(g', g) = Σ |w_sj| / (N_g' N_g)."""
+        n = self.level_sizes.astype(np.float64)
+        return self.sum_w / np.outer(n, n)
+
+    def dead_counts(self, faults) -> np.ndarray:
+        """Dead chip neurons per level under ``faults`` (a FaultState: dead neurons and cores)."""
+        dead = np.zeros(self.level_of_neuron.shape, bool)
+        if faults.dead_neurons.size:
+            dead[faults.dead_neurons[:, 0], faults.dead_neurons[:, 1]] = True
+        if faults.dead_cores.size:
+            dead[faults.dead_cores] = True
+        lv = self.level_of_neuron[dead]
+        return np.bincount(lv[lv >= 0], minlength=len(self.level_sizes))
+
+    def fep(self, dead_counts) -> np.ndarray:
+        """Worst-case ‖Δr_out‖∞ for ``dead_counts`` (…, G) dead chip neurons per level."""
+        f = self._per_level(dead_counts, "dead_counts", self.level_sizes)
+        return _propagate_levels(self, f, self.max_w)
+
+    def erf(self, dead_fraction) -> np.ndarray:
+        """Average-case estimate of E‖Δr_out‖∞ for a dead fraction (…, G) per level."""
+        p = self._per_level(dead_fraction, "dead_fraction", np.ones(len(self.level_sizes)))
+        return _propagate_levels(self, p * self.level_sizes, self.mean_w)
+
+    def bounds(self, dead_counts) -> tuple:
+        """(erf, fep) at the dead fraction counts / N of each level, and for those counts."""
+        f = self._per_level(dead_counts, "dead_counts", self.level_sizes)
+        return self.erf(f / self.level_sizes), self.fep(f)
+
+    def _per_level(self, value, name, top):
+        v = np.asarray(value, dtype=np.float64)
+        if v.ndim == 0 or v.shape[-1] != len(self.level_sizes):
+            raise ValidationError(f"argument '{name}': shape {v.shape}, expected one value per "
+                                  f"level ({len(self.level_sizes)}: {', '.join(self.level_names)})")
+        bad = ~((v >= 0) & (v <= top))
+        if bad.any():
+            g = int(np.nonzero(bad)[-1][0])
+            raise ValidationError(f"argument '{name}': {self.level_names[g]} value "
+                                  f"{v[..., g].ravel()[0]:g}, expected a number in [0, {top[g]:g}]")
+        return v
+
+
+def _propagate_levels(model, f, w):
+    """max over output levels of T_o + min(f_o, 1) · max(C − T_o, 0), S as in the module
+    docstring (vectorised over leading axes of ``f``)."""
+    n = model.level_sizes.astype(np.float64)
+    S = np.zeros(f.shape)
+    worst = np.zeros(f.shape[:-1])
+    for g in range(n.size):
+        t = K_RATE * (S[..., :g] @ w[:g, g])
+        S[..., g] = C_RATE * f[..., g] + (n[g] - f[..., g]) * t
+        if model.is_output[g]:
+            worst = np.maximum(worst, t + np.minimum(f[..., g], 1.0) * np.maximum(C_RATE - t, 0.0))
+    return worst
+
+
+def chip_model(program) -> ChipBoundModel:
+    """The chip-level bound model of a feed-forward ``program`` (module docstring)."""
+    levels = _core_levels(program)
+    C, A, N = program.crossbar.shape
+    out = np.zeros((C, N), bool)
+    out[program.output_core, program.output_neuron] = True
+    enabled = program.enabled
+    # level g: (core level, is output) in order; outputs after the hidden nodes of their level
+    key = np.where(enabled, 2 * levels[:, None] + out, -1)
+    present = np.unique(key[key >= 0])
+    group = np.full(key.shape, -1, np.int64)
+    group[key >= 0] = np.searchsorted(present, key[key >= 0])
+    names = tuple(("output" if k % 2 else f"level {k // 2}") +
+                  (f" (core level {k // 2})" if k % 2 and (present % 2).sum() > 1 else "")
+                  for k in present.tolist())
+    sizes = np.bincount(group[group >= 0], minlength=present.size)
+    max_w, sum_w = _level_weights(program, group, present.size)
+    return ChipBoundModel(names, sizes, (present % 2).astype(bool), max_w, sum_w, group)
+
+
+def _core_levels(program) -> np.ndarray:
+    """Level of each core: 0 if no enabled neuron routes into it, else 1 + the deepest feeder's."""
+    order = core_order(program)
+    routed = program.enabled & (program.dest_core >= 0)
+    rc, rj = np.nonzero(routed)
+    feeders = [[] for _ in range(program.n_cores)]
+    for src, dst in set(zip(rc.tolist(), program.dest_core[rc, rj].tolist())):
+        feeders[dst].append(src)
+    level = np.zeros(program.n_cores, np.int64)
+    for c in order:
+        if feeders[c]:
+            level[c] = 1 + max(level[f] for f in feeders[c])
+    return level
+
+
+def _level_weights(program, group, G):
+    """(max_w, sum_w), each (G, G): |w_sj| = |W_d[a_s, j]| / α_j over every routed source s."""
+    max_w = np.zeros((G, G))
+    sum_w = np.zeros((G, G))
+    src = program.enabled & (program.dest_core >= 0)
+    sc, sj = np.nonzero(src)
+    dest = program.dest_core[sc, sj]
+    order = np.argsort(dest, kind="stable")
+    sc, sj, dest = sc[order], sj[order], dest[order]
+    starts = np.searchsorted(dest, np.arange(program.n_cores + 1))
+    for d in np.unique(dest).tolist():
+        rows = slice(starts[d], starts[d + 1])
+        axons = program.dest_axon[sc[rows], sj[rows]]
+        g_src = group[sc[rows], sj[rows]]
+        w = np.abs(program.effective_weights(d)[axons].astype(np.float64)) / np.maximum(
+            program.threshold[d].astype(np.float64), 1.0)
+        for g in np.unique(group[d][group[d] >= 0]).tolist():
+            cols = w[:, group[d] == g]
+            np.maximum.at(max_w[:, g], g_src, cols.max(axis=1))
+            np.add.at(sum_w[:, g], g_src, cols.sum(axis=1))
+    return max_w, sum_w
