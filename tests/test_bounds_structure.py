@@ -5,7 +5,7 @@ import pathlib
 import neurosim.bounds
 
 PACKAGE = pathlib.Path(neurosim.bounds.__file__).parent
-ORDER = ["report", "studies", "chip", "observed", "theory"]  # a module imports only those after it
+ORDER = ["report", "studies", "checkpoints", "chip", "observed", "theory"]  # a module imports only those after it
 
 
 def _imports(path):

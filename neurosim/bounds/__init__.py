@@ -4,6 +4,7 @@ Modules (imports flow down this list; nothing here imports mission or radiation)
 
 * :mod:`.report`   — :func:`report`: the bounds against the observed error, for an MLP or a program;
 * :mod:`.studies`  — the papers' studies (random, lipschitz, depth, weights, mnist-like);
+* :mod:`.checkpoints` — Erf and Fep against mission checkpoints, like with like (crash-only bins);
 * :mod:`.chip`     — a compiled ChipProgram in rate mode: the MLP-unit view and the chip-level
   model (every chip neuron a node);
 * :mod:`.observed` — Omega (exhaustive), Monte Carlo, first-order estimators on an MLP;
@@ -11,7 +12,9 @@ Modules (imports flow down this list; nothing here imports mission or radiation)
 
 :mod:`.command` holds the command-line side (``neurosim bound``, ``neurosim bench bounds``).
 """
-from neurosim.bounds.chip import (check_program_inputs, program_constants, program_dead_neurons,
+from neurosim.bounds.checkpoints import compare_checkpoints
+from neurosim.bounds.chip import (ChipBoundModel, check_program_inputs, chip_model,
+                                  program_constants, program_dead_neurons,
                                   program_monte_carlo_error, program_unit_weights)
 from neurosim.bounds.observed import (FirstOrder, MonteCarloResult, OmegaResult, first_order,
                                       monte_carlo_error, omega, omega_bruteforce,
@@ -25,5 +28,5 @@ __all__ = [
     "chip_bounds", "omega", "omega_bruteforce", "OmegaResult", "monte_carlo_error",
     "MonteCarloResult", "first_order", "FirstOrder", "output_jacobians", "program_constants",
     "program_unit_weights", "program_dead_neurons", "program_monte_carlo_error",
-    "check_program_inputs", "report",
+    "check_program_inputs", "ChipBoundModel", "chip_model", "compare_checkpoints", "report",
 ]
