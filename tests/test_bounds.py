@@ -292,6 +292,10 @@ def test_bench_bounds_quick():
     out = command.bench_bounds(quick=True, verbose=False)
     assert out["erf_under_1ms"]
     assert out["omega_evaluations"] == math.comb(16, 3) * 64
+    # quick chip-level part: a 16 × 16 grid, 16 core levels + the output level
+    assert (out["chip_cores"], out["chip_nodes"], out["chip_levels"]) == (256, 65_536, 17)
+    assert out["chip_dead"] > 256          # two whole dead cores and a few neurons
+    assert out["chip_fep"] >= out["chip_erf"] > 0
 
 
 def test_cli_bound(tmp_path, capsys):
