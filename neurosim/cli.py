@@ -33,8 +33,8 @@ def _add_bench(sub):
 
 def _run_bench(args):
     if args.what == "bounds":
-        from neurosim import bounds
-        return bounds.bench_bounds(quick=args.quick, verbose=not args.json)
+        from neurosim.bounds import command
+        return command.bench_bounds(quick=args.quick, verbose=not args.json)
     from neurosim import bench
     return bench.run(args.what, batch=args.batch, ticks=args.ticks, quick=args.quick,
                      verbose=not args.json)
@@ -63,6 +63,10 @@ def _add_bound(sub):
     p.add_argument("--dataset", default=None,
                    help="evaluation inputs (test split); default: the model's provenance "
                         "dataset, else digits (always digits for a program)")
+    p.add_argument("--inputs", default=None, metavar="grid:K|FILE.npy",
+                   help="evaluation inputs instead of --dataset: grid:K is K points per input "
+                        "dimension on [0, 1]^n (at most 100,000 points in all), FILE.npy an "
+                        "array (B, n) of input rates in [0, 1]")
     p.add_argument("--C", dest="C", type=float, default=None,
                    help="bound on hidden outputs (default: 1 for sigmoid/clipped_relu; for relu "
                         "the largest hidden activation on the evaluation set)")
@@ -76,8 +80,8 @@ def _add_bound(sub):
 
 
 def _run_bound(args):
-    from neurosim import bounds
-    return bounds.run_cli(args)
+    from neurosim.bounds import command
+    return command.run_cli(args)
 
 
 # ---------------------------------------------------------------- train

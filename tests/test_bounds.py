@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from neurosim import bounds
+from neurosim.bounds import command, observed, studies, theory
 from neurosim.errors import NeurosimError, ValidationError
 from neurosim.mlp import MLP, Layer
 
@@ -102,7 +103,7 @@ def test_expected_fep_equals_fep_of_mean_counts():
     rng = np.random.default_rng(7)
     n_draw = 200_000
     f = [rng.binomial(n, pl, size=n_draw).astype(float) for n, pl in zip(c.hidden_sizes, p)]
-    vals = bounds._propagate(c.sizes, c.max_abs_w, c.K, c.C, f)  # vectorised over draws
+    vals = theory._propagate(c.sizes, c.max_abs_w, c.K, c.C, f)  # vectorised over draws
     target = bounds.fep(c, p * np.array(c.hidden_sizes))
     se = vals.std() / math.sqrt(n_draw)
     assert abs(vals.mean() - target) < 4 * se
@@ -151,7 +152,7 @@ def test_omega_chunking_matches(monkeypatch):
     net = make_mlp([3, 8, 4, 2], seed=5)
     x = np.random.default_rng(2).random((9, 3))
     full = bounds.omega(net, 1, 3, x)
-    monkeypatch.setattr(bounds, "_CHUNK_ELEMS", 50)  # forces one subset per batch
+    monkeypatch.setattr(observed, "_CHUNK_ELEMS", 50)  # forces one subset per batch
     small = bounds.omega(net, 1, 3, x)
     assert small.max == pytest.approx(full.max) and small.mean == pytest.approx(full.mean)
 
@@ -168,8 +169,7 @@ def test_omega_refuses_too_many_subsets():
 
 def test_random_study_invariants_on_seeded_networks():
     # 4-4-4-4-4-1, no bias, linear output, Gaussian weights, sigmoid; every subset of every layer
-    from neurosim import bound_studies
-    rows = bound_studies.random_rows(n_networks=3, grid_points=3, seed=1)
+    rows = studies.random_rows(n_networks=3, grid_points=3, seed=1)
     assert len(rows) == 3 * 4 * 4  # networks × layers × crash counts 1..4
     for r in rows:
         assert r["omega_max"] <= r["fep"] * (1 + 1e-9)
@@ -211,7 +211,7 @@ def test_jacobian_matches_finite_differences():
     net = make_mlp([3, 5, 4, 2], activation="sigmoid", steepness=2.0, bias=True, seed=9)
     x = np.random.default_rng(5).random((4, 3))
     jac = bounds.output_jacobians(net, x)
-    wb = bounds._weights(net)
+    wb = observed._weights(net)
     outs = net.hidden_outputs(x.astype(np.float64))
     h = 1e-6
     for l in (1, 2):
@@ -219,7 +219,7 @@ def test_jacobian_matches_finite_differences():
         for i in range(a.shape[1]):
             d = np.zeros_like(a)
             d[:, i] = h
-            num = (bounds._run_from(net, wb, a + d, l) - bounds._run_from(net, wb, a - d, l)) / (2 * h)
+            num = (observed._run_from(net, wb, a + d, l) - observed._run_from(net, wb, a - d, l)) / (2 * h)
             np.testing.assert_allclose(jac[l - 1][:, i, :], num, rtol=1e-5, atol=1e-8)
 
 
@@ -289,9 +289,13 @@ def test_chip_bounds_matches_erf_and_fep():
 
 
 def test_bench_bounds_quick():
-    out = bounds.bench_bounds(quick=True, verbose=False)
+    out = command.bench_bounds(quick=True, verbose=False)
     assert out["erf_under_1ms"]
     assert out["omega_evaluations"] == math.comb(16, 3) * 64
+    # quick chip-level part: a 16 × 16 grid, 16 core levels + the output level
+    assert (out["chip_cores"], out["chip_nodes"], out["chip_levels"]) == (256, 65_536, 17)
+    assert out["chip_dead"] > 256          # two whole dead cores and a few neurons
+    assert out["chip_fep"] >= out["chip_erf"] > 0
 
 
 def test_cli_bound(tmp_path, capsys):
@@ -332,8 +336,7 @@ def test_cli_bound(tmp_path, capsys):
 def test_lipschitz_study_degrees_and_files(tmp_path):
     # claim (2): for one crash in layer l of a 4-hidden-layer sigmoid network, the error grows as
     # K^(L − l) while sigmoid(s z) is near-linear (small K); Erf's degree is exactly L − l.
-    from neurosim import bound_studies
-    res = bound_studies.run("lipschitz", out_dir=str(tmp_path), quick=True, verbose=False)
+    res = studies.run("lipschitz", out_dir=str(tmp_path), quick=True, verbose=False)
     f = res["lipschitz"]["findings"]
     for l in range(1, 5):
         assert f[f"layer{l}_erf_degree"] == pytest.approx(4 - l, abs=1e-9)

@@ -1,4 +1,4 @@
-"""The four studies of issue 6: do Fep and Erf behave as El Mhamdi, Guerraoui & Rouault claim?
+"""Studies: do Fep and Erf behave as El Mhamdi, Guerraoui & Rouault (2017) claim?
 
 ``neurosim bound --study NAME [--out DIR]`` writes ``NAME.csv`` and ``NAME.png`` (matplotlib Agg)
 into DIR and prints the findings; ``run()`` returns them as a dict.
@@ -23,17 +23,18 @@ mnist-like  A trained network (models/digits_dense.npz if present, else a small 
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import math
 import os
-import shutil
-import tempfile
 import time
 
 import numpy as np
 
-from neurosim import bounds
+from neurosim import data, train
+from neurosim.bounds import observed, theory
 from neurosim.errors import InputFileError, ValidationError
+from neurosim.fileio import atomic_write, check_output_dir, write_text
 from neurosim.mlp import MLP, Layer
 
 STUDIES = ("random", "lipschitz", "depth", "weights", "mnist-like")
@@ -72,13 +73,13 @@ def random_rows(n_networks=20, grid_points=5, seed=0, sizes=(4, 4, 4, 4, 4, 1)):
         for l in range(1, L + 1):
             n = sizes[l]
             for c in range(1, n + 1):
-                om = bounds.omega(net, l, c, x)
+                om = observed.omega(net, l, c, x)
                 rows.append({
                     "network": k, "layer": l, "crashes": c,
                     "omega_max": om.max, "omega_mean": om.mean,
-                    "fep": bounds.fep(net, _unit(L, l, c)),
-                    "erf": bounds.erf(net, _unit(L, l, c / n)),
-                    "erf_max_w": bounds.erf(net, _unit(L, l, c / n), use="max"),
+                    "fep": theory.fep(net, _unit(L, l, c)),
+                    "erf": theory.erf(net, _unit(L, l, c / n)),
+                    "erf_max_w": theory.erf(net, _unit(L, l, c / n), use="max"),
                 })
     return rows
 
@@ -135,8 +136,8 @@ def study_lipschitz(quick=False, seed=0):
             oms, erfs = [], []
             for net in bases:
                 net_s = MLP(net.layers, activation="sigmoid", steepness=float(s))
-                oms.append(bounds.omega(net_s, l, 1, x).mean)
-                erfs.append(bounds.erf(net_s, _unit(L, l, 0.25)))
+                oms.append(observed.omega(net_s, l, 1, x).mean)
+                erfs.append(theory.erf(net_s, _unit(L, l, 0.25)))
             rows.append({"steepness": float(s), "K": float(s) / 4, "layer": l,
                          "omega_mean": float(np.mean(oms)), "erf": float(np.mean(erfs))})
     findings = {}
@@ -178,8 +179,8 @@ def study_depth(quick=False, seed=0):
             oms, erfs = [], []
             for _ in range(n_net):
                 net = random_network(sizes, rng, steepness=steep)
-                oms.append(bounds.omega(net, 1, 1, x).mean)
-                erfs.append(bounds.erf(net, _unit(d, 1, 0.25)))
+                oms.append(observed.omega(net, 1, 1, x).mean)
+                erfs.append(theory.erf(net, _unit(d, 1, 0.25)))
             rows.append({"steepness": steep, "K": steep / 4, "depth": d,
                          "omega_mean": float(np.mean(oms)),
                          "omega_geomean": float(np.exp(np.mean(np.log(oms)))),
@@ -223,20 +224,20 @@ def study_weights(quick=False, seed=0):
         oms, erfs, prods = [], [], []
         for _ in range(n_net):
             net = random_network(sizes, rng, scale=float(sigma))
-            c = bounds.network_constants(net)
-            oms.append(bounds.omega(net, 1, 1, x).mean)
-            erfs.append(bounds.erf(net, _unit(L, 1, 0.25)))
+            c = theory.network_constants(net)
+            oms.append(observed.omega(net, 1, 1, x).mean)
+            erfs.append(theory.erf(net, _unit(L, 1, 0.25)))
             prods.append(float(np.prod(c.mean_abs_w[1:])))
         rows.append({"sweep": "uniform", "sigma": float(sigma), "prod_mean_abs_w": float(np.mean(prods)),
                      "omega_mean": float(np.mean(oms)), "erf": float(np.mean(erfs))})
     for _ in range(40 if quick else 200):
         scales = np.exp(rng.uniform(np.log(0.1), np.log(1.0), size=L + 1))
         net = random_network(sizes, rng, scales=scales)
-        c = bounds.network_constants(net)
+        c = theory.network_constants(net)
         rows.append({"sweep": "per-layer", "sigma": float("nan"),
                      "prod_mean_abs_w": float(np.prod(c.mean_abs_w[1:])),
-                     "omega_mean": bounds.omega(net, 1, 1, x).mean,
-                     "erf": bounds.erf(net, _unit(L, 1, 0.25))})
+                     "omega_mean": observed.omega(net, 1, 1, x).mean,
+                     "erf": theory.erf(net, _unit(L, 1, 0.25))})
     uni = [r for r in rows if r["sweep"] == "uniform"]
     sig = np.array([r["sigma"] for r in uni])
     om = np.array([r["omega_mean"] for r in uni])
@@ -270,48 +271,16 @@ def study_weights(quick=False, seed=0):
 
 # ---------------------------------------------------------------------------- 4. mnist-like
 def _train_dense(x, y, hidden=(32, 32), epochs=40, seed=0):
-    """Small dense relu MLP, softmax cross-entropy, Adam, minibatch 64 (fallback only)."""
-    rng = np.random.default_rng(seed)
-    sizes = [x.shape[1], *hidden, int(y.max()) + 1]
-    W = [rng.normal(scale=math.sqrt(2.0 / a), size=(a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
-    b = [np.zeros(n) for n in sizes[1:]]
-    params = W + b
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
-    t = 0
-    for _ in range(epochs):
-        order = rng.permutation(len(x))
-        for s in range(0, len(x), 64):
-            idx = order[s:s + 64]
-            a = [x[idx].astype(np.float64)]
-            for i in range(len(W)):
-                z = a[-1] @ W[i] + b[i]
-                a.append(np.maximum(z, 0) if i < len(W) - 1 else z)
-            logits = a[-1]
-            pr = np.exp(logits - logits.max(axis=1, keepdims=True))
-            pr /= pr.sum(axis=1, keepdims=True)
-            pr[np.arange(len(idx)), y[idx]] -= 1
-            g = pr / len(idx)
-            gW, gb = [None] * len(W), [None] * len(W)
-            for i in range(len(W) - 1, -1, -1):
-                gW[i] = a[i].T @ g
-                gb[i] = g.sum(axis=0)
-                if i:
-                    g = (g @ W[i].T) * (a[i] > 0)
-            t += 1
-            for j, (p, gr) in enumerate(zip(params, gW + gb)):
-                m[j] = 0.9 * m[j] + 0.1 * gr
-                v[j] = 0.999 * v[j] + 0.001 * gr * gr
-                p -= 3e-3 * (m[j] / (1 - 0.9 ** t)) / (np.sqrt(v[j] / (1 - 0.999 ** t)) + 1e-8)
-    layers = [Layer(w, bb, np.ones(w.shape, bool)) for w, bb in zip(W, b)]
-    return MLP(layers, activation="relu", provenance={"trainer": "bound_studies._train_dense",
-                                                      "hidden": list(hidden), "epochs": epochs,
-                                                      "seed": seed})
+    """Small dense relu MLP trained by :func:`neurosim.train.train` (used only when no shipped
+    model fits the dataset)."""
+    options = train.Options(epochs=epochs, seed=seed)
+    params, _ = train.train("dense", x, y, hidden, options)
+    return params.to_mlp({"trainer": "neurosim.train dense (bound study fallback)",
+                          "hidden": list(hidden), "epochs": epochs, "seed": seed})
 
 
 def _trained_networks(quick, seed):
     """[(label, mlp, x_test, y_test)] — shipped models if present, else trained here."""
-    from neurosim import data
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = []
     for name, model_files, hidden in (
@@ -348,18 +317,18 @@ def study_mnist_like(quick=False, seed=0):
         raise ValidationError("mnist-like study: no dataset available (digits needs scikit-learn)")
     for name, net, src, x, y in nets:
         acc = net.accuracy(x, y)
-        C = bounds.max_activation(net, x) if not math.isfinite(net.bound_C) else net.bound_C
-        consts = bounds.network_constants(net, C=C)
+        C = theory.max_activation(net, x) if not math.isfinite(net.bound_C) else net.bound_C
+        consts = theory.network_constants(net, C=C)
         L = consts.depth
         for p in probs:
-            mc = bounds.monte_carlo_error(net, p, x, samples, np.random.default_rng(seed))
-            fo = bounds.first_order(net, x, p)
-            e = bounds.erf(consts, p)
+            mc = observed.monte_carlo_error(net, p, x, samples, np.random.default_rng(seed))
+            fo = observed.first_order(net, x, p)
+            e = theory.erf(consts, p)
             rows.append({
                 "dataset": name, "model": src, "sizes": "-".join(map(str, consts.sizes)),
                 "accuracy": acc, "C": C, "K": consts.K, "p": p, "erf": e,
-                "expected_fep": bounds.erf(consts, p, use="max"),
-                "fep_at_pN": bounds.fep(consts, [p * n for n in consts.hidden_sizes]),
+                "expected_fep": theory.erf(consts, p, use="max"),
+                "fep_at_pN": theory.fep(consts, [p * n for n in consts.hidden_sizes]),
                 "taylor_first_order": float(fo.taylor_abs.mean()),
                 "ablation_first_order": float(fo.ablation_abs.mean()),
                 "observed_mean": mc.mean, "observed_ci95_lo": mc.ci95[0],
@@ -402,32 +371,30 @@ _FUNCS = {"random": study_random, "lipschitz": study_lipschitz, "depth": study_d
 
 
 def _write(out_dir, name, rows, plot):
-    """CSV and PNG into a temporary directory, then moved into ``out_dir`` (no half-written files)."""
-    import matplotlib
+    """``name``.csv and ``name``.png into ``out_dir``, each written atomically."""
+    import matplotlib  # optional at import time: only the studies draw
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     os.makedirs(out_dir, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir)
+    keys = list(rows[0].keys())
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    text = io.StringIO()
+    w = csv.DictWriter(text, fieldnames=keys, lineterminator="\r\n")
+    w.writeheader()
+    w.writerows(rows)
+    csv_path = os.path.join(out_dir, f"{name}.csv")
+    png_path = os.path.join(out_dir, f"{name}.png")
+    fig = plt.figure(figsize=(11, 4.5))
     try:
-        keys = list(rows[0].keys())
-        for r in rows:
-            keys += [k for k in r if k not in keys]
-        with open(os.path.join(tmp, f"{name}.csv"), "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=keys)
-            w.writeheader()
-            w.writerows(rows)
-        fig = plt.figure(figsize=(11, 4.5))
         plot(fig)
         fig.tight_layout()
-        fig.savefig(os.path.join(tmp, f"{name}.png"), dpi=110)
-        plt.close(fig)
-        files = []
-        for fn in (f"{name}.csv", f"{name}.png"):
-            os.replace(os.path.join(tmp, fn), os.path.join(out_dir, fn))
-            files.append(os.path.join(out_dir, fn))
-        return files
+        with atomic_write(png_path, "wb", suffix=".png") as (f, _):
+            fig.savefig(f, format="png", dpi=110)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        plt.close(fig)
+    write_text(csv_path, text.getvalue())
+    return [csv_path, png_path]
 
 
 def run(study, out_dir=None, quick=False, seed=0, verbose=True) -> dict:
@@ -436,10 +403,11 @@ def run(study, out_dir=None, quick=False, seed=0, verbose=True) -> dict:
     result = {}
     for name in names:
         if name not in _FUNCS:
-            raise ValidationError(f"--study: {name!r}, expected one of {', '.join(STUDIES)}, all")
+            raise ValidationError(f"argument 'study': {name!r}, expected one of {', '.join(STUDIES)}, all")
+        d = out_dir or f"bound_study_{name}"
+        check_output_dir(d, "out_dir")
         t0 = time.perf_counter()
         rows, findings, plot = _FUNCS[name](quick=quick, seed=seed)
-        d = out_dir or f"bound_study_{name}"
         files = _write(d, name.replace("-", "_"), rows, plot)
         result[name] = {"findings": findings, "files": files,
                         "seconds": time.perf_counter() - t0}
