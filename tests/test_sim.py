@@ -165,10 +165,10 @@ def test_counters_of_a_hand_built_chain():
 
 # ------------------------------------------------------------------ core == reference
 # Random small programs with random faults, core against reference bit for bit. ~4 ms a program
-# (both backends): the default run checks 2,000, the slow run 8,000 more in 8 chunks of distinct
+# (both backends): the default run checks 1,000, the slow run 9,000 more in 9 chunks of distinct
 # seeds, 10,000 together.
-PROGRAMS_DEFAULT = 2000
-PROGRAMS_SLOW_CHUNKS = 8
+PROGRAMS_DEFAULT = 1000
+PROGRAMS_SLOW_CHUNKS = 9
 PROGRAMS_PER_SLOW_CHUNK = 1000
 
 
