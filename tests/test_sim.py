@@ -210,10 +210,10 @@ def check_core_equals_reference(seed, n_programs):
         faults = random_faults(rng, prog) if case % 4 else None
         ticks = int(rng.integers(1, 40))
         encoding = ("deterministic", "bernoulli")[int(rng.integers(0, 2))]
-        raster = encode(rng.random((int(rng.integers(1, 4)), prog.n_inputs)), ticks, encoding,
-                        seed=case)
-        core, ref = [simulate(prog, raster[0], ticks=ticks, backend=b, faults=faults,
-                              record=True, raster=raster) for b in BACKENDS]
+        rates = rng.random((int(rng.integers(1, 4)), prog.n_inputs))
+        raster = encode(rates, ticks, encoding, seed=case)
+        core, ref = [simulate(prog, rates, ticks=ticks, backend=b, faults=faults, record=True,
+                              raster=raster) for b in BACKENDS]
         where = f"seed {seed}, program {case} ({profile}, faults {faults and faults.counts()})"
         assert np.array_equal(core.record, ref.record), f"{where}: spike records differ"
         assert np.array_equal(core.counts, ref.counts), where
