@@ -56,13 +56,19 @@ def _grid_positions(rng, C, rows=64, cols=64):
 
 
 def random_faults(rng, program, scale=3):
-    """A random FaultState touching every kind of fault."""
+    """A random FaultState touching every kind of fault, each at 0..``scale`` places. Bits span
+    what FaultState supports (weights: magnitude and sign; thresholds and potentials: bits 0-30;
+    routing: bits 0-19); half the threshold and potential flips stay in the low bits, where they
+    change a neuron's behaviour without silencing it."""
     C, A, N = program.crossbar.shape
     rows = 4 if program.synapse_weights is None else A
     mag_bits = 8 if program.synapse_weights is None else 15
 
     def n():
         return int(rng.integers(0, scale + 1))
+
+    def register_bits(k):
+        return rng.integers(0, 6 if rng.random() < 0.5 else 31, k)
 
     return FaultState(
         dead_neurons=np.stack([rng.integers(0, C, k := n()), rng.integers(0, N, k)], axis=1),
@@ -72,9 +78,9 @@ def random_faults(rng, program, scale=3):
         weight_flips=np.stack([rng.integers(0, C, k := n()), rng.integers(0, rows, k),
                                rng.integers(0, N, k), rng.integers(0, mag_bits + 1, k)], axis=1),
         threshold_flips=np.stack([rng.integers(0, C, k := n()), rng.integers(0, N, k),
-                                  rng.integers(0, 5, k)], axis=1),
+                                  register_bits(k)], axis=1),
         potential_flips=np.stack([rng.integers(0, C, k := n()), rng.integers(0, N, k),
-                                  rng.integers(0, 6, k)], axis=1),
+                                  register_bits(k)], axis=1),
         routing_flips=np.stack([rng.integers(0, C, k := n()), rng.integers(0, N, k),
                                 rng.integers(0, 20, k)], axis=1),
     )

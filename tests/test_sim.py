@@ -1,12 +1,16 @@
 """The tick semantics: golden TrueNorth cases, reset and floor modes, known bugs elsewhere,
 backend equality (core == reference, bit for bit), rate mode, and the full 4,096-core chip."""
+from collections import Counter
+from dataclasses import dataclass, field, fields
+
 import numpy as np
 import pytest
 
 from neurosim import _core
-from neurosim.chip import empty_program
+from neurosim.chip import FaultState, apply, empty_program
 from neurosim.chip.synthetic import full_chip_program
 from neurosim.sim import simulate
+from neurosim.sim.encoding import encode
 from programs import random_faults, random_program
 
 BACKENDS = ["core", "reference"]
@@ -160,23 +164,88 @@ def test_counters_of_a_hand_built_chain():
 
 
 # ------------------------------------------------------------------ core == reference
-@pytest.mark.parametrize("profile", ["truenorth", "ideal"])
-def test_core_equals_reference_on_random_programs(profile):
-    rng = np.random.default_rng(2024 if profile == "truenorth" else 7)
-    for case in range(120):
-        prog = random_program(rng, profile)
-        faults = random_faults(rng, prog) if case % 2 else None
-        B = int(rng.integers(1, 5))
+# Random small programs with random faults, core against reference bit for bit. ~4 ms a program
+# (both backends): the default run checks 1,000, the slow run 9,000 more in 9 chunks of distinct
+# seeds, 10,000 together.
+PROGRAMS_DEFAULT = 1000
+PROGRAMS_SLOW_CHUNKS = 9
+PROGRAMS_PER_SLOW_CHUNK = 1000
+
+
+@dataclass
+class Coverage:
+    """What the random programs exercised: programs per profile and encoding; fault kinds applied;
+    reset modes of neurons that fired; floor modes of enabled neurons with a negative leak (driven
+    towards their floor); delays of spikes sent; axon types of axons fed an external spike."""
+
+    programs: Counter = field(default_factory=Counter)
+    faults: Counter = field(default_factory=Counter)
+    reset_modes: set = field(default_factory=set)
+    floor_modes: set = field(default_factory=set)
+    delays: set = field(default_factory=set)
+    axon_types: set = field(default_factory=set)
+
+    def add(self, profile, encoding, program, raster, record):
+        self.programs[profile] += 1
+        self.programs[encoding] += 1
+        fired = record.any(axis=(0, 1))                                      # (C, N)
+        self.reset_modes.update(program.reset_mode[fired].tolist())
+        self.floor_modes.update(program.floor_mode[program.enabled & (program.leak < 0)].tolist())
+        self.delays.update(program.dest_delay[fired & (program.dest_core >= 0)].tolist())
+        fed = raster.any(axis=(0, 1))[program.input_index]                    # per input-map entry
+        if program.synapse_weights is None:
+            self.axon_types.update(
+                program.axon_type[program.input_core[fed], program.input_axon[fed]].tolist())
+
+
+def check_core_equals_reference(seed, n_programs):
+    """Run ``n_programs`` random programs (both profiles in turn, 3 in 4 with random faults) on
+    core and reference; assert equal spike records, counts, first spikes and counters; return the
+    Coverage."""
+    rng = np.random.default_rng(seed)
+    cover = Coverage()
+    for case in range(n_programs):
+        profile = ("truenorth", "ideal")[case % 2]
+        prog = random_program(rng, profile, max_cores=4, max_axons=16, max_neurons=16)
+        faults = random_faults(rng, prog) if case % 4 else None
         ticks = int(rng.integers(1, 40))
-        rates = rng.random((B, prog.n_inputs))
-        encoding = "bernoulli" if case % 3 == 0 else "deterministic"
-        results = [simulate(prog, rates, ticks=ticks, backend=b, faults=faults, record=True,
-                            encoding=encoding, seed=case) for b in BACKENDS]
-        core, ref = results
-        assert np.array_equal(core.record, ref.record), f"case {case}: spike records differ"
-        assert np.array_equal(core.counts, ref.counts), f"case {case}"
-        assert np.array_equal(core.first_spike, ref.first_spike), f"case {case}"
-        assert core.counters == ref.counters, f"case {case}: {core.counters} != {ref.counters}"
+        encoding = ("deterministic", "bernoulli")[int(rng.integers(0, 2))]
+        rates = rng.random((int(rng.integers(1, 4)), prog.n_inputs))
+        raster = encode(rates, ticks, encoding, seed=case)
+        core, ref = [simulate(prog, rates, ticks=ticks, backend=b, faults=faults, record=True,
+                              raster=raster) for b in BACKENDS]
+        where = f"seed {seed}, program {case} ({profile}, faults {faults and faults.counts()})"
+        assert np.array_equal(core.record, ref.record), f"{where}: spike records differ"
+        assert np.array_equal(core.counts, ref.counts), where
+        assert np.array_equal(core.first_spike, ref.first_spike), where
+        assert core.counters == ref.counters, f"{where}: {core.counters} != {ref.counters}"
+        if faults is not None:
+            cover.faults.update({k: v for k, v in faults.counts().items() if v})
+        cover.add(profile, encoding, apply(prog, faults), raster, core.record)
+    return cover
+
+
+def assert_covers_everything(cover, n_programs):
+    assert cover.programs["truenorth"] + cover.programs["ideal"] == n_programs
+    assert min(cover.programs[k] for k in ("truenorth", "ideal", "deterministic", "bernoulli")) > 0
+    assert set(cover.faults) == {f.name for f in fields(FaultState)}
+    assert cover.reset_modes == {0, 1, 2} and cover.floor_modes == {0, 1}
+    assert cover.delays == set(range(1, 16)) and cover.axon_types == {0, 1, 2, 3}
+
+
+def test_core_equals_reference_on_random_programs():
+    assert_covers_everything(check_core_equals_reference(2024, PROGRAMS_DEFAULT), PROGRAMS_DEFAULT)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunk", range(PROGRAMS_SLOW_CHUNKS))
+def test_core_equals_reference_on_more_random_programs(chunk):
+    cover = check_core_equals_reference(10_000 + chunk, PROGRAMS_PER_SLOW_CHUNK)
+    assert_covers_everything(cover, PROGRAMS_PER_SLOW_CHUNK)
+
+
+def test_default_and_slow_runs_check_ten_thousand_random_programs():
+    assert PROGRAMS_DEFAULT + PROGRAMS_SLOW_CHUNKS * PROGRAMS_PER_SLOW_CHUNK >= 10_000
 
 
 def test_core_results_do_not_depend_on_thread_count():
