@@ -76,11 +76,11 @@ def test_save_load_round_trip_is_exact(tmp_path, profile):
 
 
 def test_load_errors_name_the_file_and_field(tmp_path):
-    with pytest.raises(InputFileError, match=r"nope.npz: no such program file"):
+    with pytest.raises(InputFileError, match=r"nope.npz: no such file, expected a compiled chip program"):
         ChipProgram.load(tmp_path / "nope.npz")
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip")
-    with pytest.raises(InputFileError, match=r"junk.npz: not a readable .npz program"):
+    with pytest.raises(InputFileError, match=r"junk.npz: is a text file, expected a compiled chip"):
         ChipProgram.load(junk)
     prog = small()
     good = tmp_path / "good.npz"
