@@ -105,6 +105,8 @@ def _add_train(sub):
 def _run_train(args):
     from neurosim import train
     from neurosim.errors import ValidationError
+    from neurosim.fileio import check_output_file
+    check_output_file(args.output, "-o")  # before training: a bad path costs a line, not a run
     if args.recipe:
         for flag in ("dataset", "hidden", "method"):
             if getattr(args, flag) is not None:

@@ -4,7 +4,9 @@ import time
 
 import numpy as np
 
-from neurosim.errors import ValidationError
+from neurosim.errors import ValidationError, check_number
+from neurosim.fileio import check_output_file
+from neurosim.sniff import sniff
 
 
 def parse_blocked(text):
@@ -18,25 +20,28 @@ def parse_blocked(text):
 
 
 def compile_command(args):
-    """Compile args.model (.npz MLP or .nir graph) and save the program to args.output."""
+    """Compile args.model (.npz MLP or NIR graph) and save the program to args.output."""
     from neurosim.chip.profile import get_profile
     from neurosim.compiler import compile as compile_mlp
     from neurosim.compiler.nir import compile_nir
     from neurosim.mlp import MLP
-    from neurosim.nir_io import read_nir
+    from neurosim.nir_io import read_graph
+    check_output_file(args.output, "-o")
+    check_number(args.bits, "--bits", 2, 4)
+    check_number(args.percentile, "--percentile", 0, 100, low_open=True)
+    check_number(args.seed, "--seed", 0)
     profile = get_profile(args.chip)
     options = dict(weight_encoding=args.weight_encoding, bits=args.bits,
                    blocked=parse_blocked(args.blocked), seed=args.seed,
                    relays=not args.no_relays, percentile=args.percentile)
     start = time.perf_counter()
-    if args.model.endswith(".nir"):
-        import nir
-        read_nir(args.model)  # file and graph checks, with InputFileError messages
+    if _is_nir(args.model):
+        graph = read_graph(args.model)
         calibration = None
         if args.calibration:
             from neurosim.compiler import calibration_inputs
             calibration = calibration_inputs(None, args.calibration)
-        compiled = compile_nir(nir.read(args.model), profile, calibration, **options)
+        compiled = compile_nir(graph, profile, calibration, where=args.model, **options)
         mlp_meta = {}
     else:
         mlp = MLP.load(args.model)
@@ -58,15 +63,25 @@ def compile_command(args):
     return report
 
 
+def _is_nir(path):
+    """A NIR graph: an HDF5 file, or (when it cannot be read) a name ending in ``.nir``."""
+    if os.path.isfile(path):
+        return sniff(path) == "hdf5" or (path.endswith(".nir") and sniff(path) != "zip")
+    return path.endswith(".nir")
+
+
 def run_command(args):
     """Run a compiled program on a dataset's test split; accuracy and activity."""
     from neurosim import data
     from neurosim.chip.program import ChipProgram
     from neurosim.mlp import MLP
     from neurosim.sim import simulate
+    check_number(args.limit, "--limit", 1)
+    check_number(args.ticks, "--ticks", 1)
+    check_number(args.seed, "--seed", 0)
     program = ChipProgram.load(args.program)
     _, _, x, y = data.load(args.dataset, data_dir=args.data_dir)
-    if args.limit:
+    if args.limit is not None:
         x, y = x[:args.limit], y[:args.limit]
     if x.shape[1] != program.n_inputs:
         raise ValidationError(f"dataset '{args.dataset}' has {x.shape[1]} inputs; program "
