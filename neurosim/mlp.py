@@ -31,7 +31,7 @@ import numpy as np
 
 from neurosim.errors import InputFileError, ValidationError
 from neurosim.fileio import save_npz
-from neurosim.sniff import json_object, number_array, read_npz, scalar
+from neurosim.sniff import first_nonfinite, json_object, number_array, read_npz, scalar
 
 ACTIVATIONS = ("relu", "clipped_relu", "sigmoid")
 FORMAT_VERSION = 1
@@ -60,9 +60,8 @@ class Layer:
                                   f"expected {self.weight.shape}")
         for name in ("weight", "bias"):
             values = getattr(self, name)
-            bad = ~np.isfinite(values)
-            if bad.any():
-                idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            idx = first_nonfinite(values)
+            if idx is not None:
                 raise ValidationError(f"layer field '{name}': {values[idx]} at index {idx}, "
                                       "expected finite numbers")
         self.weight[~self.mask] = 0.0

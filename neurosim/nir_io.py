@@ -31,7 +31,7 @@ import numpy as np
 from neurosim.errors import InputFileError, ValidationError
 from neurosim.fileio import atomic_write
 from neurosim.mlp import MLP, Layer
-from neurosim.sniff import describe_format, existing_file, sniff
+from neurosim.sniff import describe_format, existing_file, first_nonfinite, sniff
 
 RESET_SEMANTICS = ("subtract: v <- v - v_threshold on a spike (TrueNorth reset mode 1); "
                    "rate = clip(r * z / v_threshold, 0, 1) per step. NIR's IF resets to "
@@ -154,9 +154,8 @@ def _node_array(node, field, name, where):
         raise InputFileError(f"{where}: node '{name}' field '{field}' has dtype {value.dtype}, "
                              f"expected numbers")
     value = value.astype(np.float64)
-    bad = ~np.isfinite(value)
-    if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+    idx = first_nonfinite(value)
+    if idx is not None:
         raise InputFileError(f"{where}: node '{name}' field '{field}' is {value[idx]} at index "
                              f"{idx}, expected finite numbers")
     return value

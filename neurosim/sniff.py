@@ -180,13 +180,17 @@ def number_array(data, path, key, kinds, what):
     value = data[key]
     if value.dtype.kind not in kinds:
         raise InputFileError(f"{path}: field '{key}' has dtype {value.dtype}, expected {what}")
-    if value.dtype.kind == "f":
-        bad = ~np.isfinite(value)
-        if bad.any():
-            idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise InputFileError(f"{path}: field '{key}' has {value[idx]} at index {idx}, "
-                                 f"expected finite numbers")
+    idx = first_nonfinite(value) if value.dtype.kind == "f" else None
+    if idx is not None:
+        raise InputFileError(f"{path}: field '{key}' has {value[idx]} at index {idx}, "
+                             f"expected finite numbers")
     return value
+
+
+def first_nonfinite(values):
+    """The index (a tuple) of the first NaN or infinite entry of a float array, or None."""
+    bad = ~np.isfinite(values)
+    return tuple(int(i) for i in np.argwhere(bad)[0]) if bad.any() else None
 
 
 def _show(value):

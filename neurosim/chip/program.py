@@ -42,7 +42,7 @@ import numpy as np
 from neurosim.chip.profile import ChipProfile, get_profile
 from neurosim.errors import InputFileError, ValidationError
 from neurosim.fileio import save_npz
-from neurosim.sniff import json_object, read_npz, scalar
+from neurosim.sniff import first_nonfinite, json_object, read_npz, scalar
 
 FORMAT_VERSION = 1
 
@@ -227,9 +227,8 @@ def _coerce(prog, name, dtype):
     if dtype is np.bool_ and value.dtype.kind != "b" and not np.isin(value, (0, 1)).all():
         raise ValidationError(f"field '{name}' has values other than 0 and 1; expected bool")
     if value.dtype.kind == "f":
-        bad = ~np.isfinite(value)
-        if bad.any():
-            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        idx = first_nonfinite(value)
+        if idx is not None:
             raise ValidationError(f"field '{name}' has {value[idx]} at index {idx}; "
                                   "expected finite integers")
         if (value != np.round(value)).any() and dtype is not np.bool_:
