@@ -48,5 +48,6 @@ def check_number(value, name, low, high=None, low_open=False):
     if high is not None:
         expected = f"a number in {'(' if low_open else '['}{low}, {high}]"
     else:
-        expected = f"a finite number {'>' if low_open else '≥'} {low}"
+        kind = "an integer" if isinstance(value, int) else "a finite number"
+        expected = f"{kind} {'>' if low_open else '≥'} {low}"
     raise ValidationError(f"{name} is {value}; expected {expected}")

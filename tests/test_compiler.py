@@ -313,8 +313,8 @@ def test_commands_refuse_a_bad_output_before_working(tmp_path, capsys, monkeypat
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["run", "P", "--dataset", "digits", "--limit", "-440"], r"--limit is -440; expected a finite number ≥ 1"),
-    (["run", "P", "--dataset", "digits", "--limit", "0"], r"--limit is 0; expected a finite number ≥ 1"),
+    (["run", "P", "--dataset", "digits", "--limit", "-440"], r"--limit is -440; expected an integer ≥ 1"),
+    (["run", "P", "--dataset", "digits", "--limit", "0"], r"--limit is 0; expected an integer ≥ 1"),
     (["run", "P", "--dataset", "digits", "--ticks", "0"], r"--ticks is 0; expected"),
     (["run", "P", "--dataset", "digits", "--seed", "-1"], r"--seed is -1; expected"),
     (["compile", "M", "-o", "OUT", "--bits", "9"], r"--bits is 9; expected a number in \[2, 4\]"),

@@ -2,6 +2,7 @@ import nir
 import numpy as np
 import pytest
 
+from neurosim.chip.program import ChipProgram
 from neurosim.errors import InputFileError
 from neurosim.mlp import MLP, Layer
 from neurosim.nir_io import from_graph, read_nir, to_graph, write_nir
@@ -113,3 +114,23 @@ def test_nan_weights_in_a_nir_graph_are_refused(tmp_path):
 def test_positive_thresholds_fold_their_gain():
     net = from_graph(_if_graph([2.0, 0.5]))
     np.testing.assert_allclose(net.layers[0].weight, [[0.5, 1.0], [-0.5, 4.0]])
+
+
+def test_cli_compiles_a_nir_graph_by_content_and_refuses_a_bad_threshold(tmp_path, capsys):
+    """A NIR file is recognised as HDF5 whatever its name; a threshold ≤ 0 exits 2 in one line
+    naming the file, node and field, and writes nothing."""
+    from neurosim.cli import main
+    graph = tmp_path / "graph.h5"
+    nir.write(graph, _if_graph([1.0, 1.0]))
+    out = tmp_path / "p.npz"
+    assert main(["compile", str(graph), "--chip", "ideal", "-o", str(out)]) == 0
+    program = ChipProgram.load(out)
+    assert (program.n_inputs, program.n_outputs) == (2, 2)
+    out.unlink()
+    capsys.readouterr()
+    nir.write(graph, _if_graph([1.0, -1.0]))
+    assert main(["compile", str(graph), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"neurosim compile: error: {graph}: node 'spk' field 'v_threshold' is -1 "
+                   f"(neuron 1), expected > 0\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.h5"]
