@@ -345,3 +345,38 @@ def test_train_and_run_on_broken_idx_datasets(data, command):
         if command == "train":
             assert victim in err or "train" in err, err
         assert os.listdir(out) == [], os.listdir(out)
+
+
+@CLI_FUZZ
+@given(tree=hdf5_trees(), raw=broken_bytes(b"\x89HDF\r\n\x1a\n" + bytes(120)),
+       as_tree=st.booleans())
+def test_compile_on_broken_nir_files(tree, raw, as_tree):
+    with workdir() as (d, out):
+        path = os.path.join(d, "g.nir")
+        if as_tree:
+            with h5py.File(path, "w") as f:
+                for parts, value in tree:
+                    with contextlib.suppress(ValueError, TypeError):
+                        f.create_dataset("/".join(parts), data=value)
+        else:
+            with open(path, "wb") as f:
+                f.write(raw)
+        assert_cli_refuses_cleanly(["compile", path, "-o", os.path.join(out, "p.npz")], out, path)
+
+
+POWER_KEYS = ["name", "static_mw_per_core", "synaptic_event_pj", "neuron_update_idle_pj",
+              "spike_pj", "hop_pj", "description", "bogus"]
+TOML_VALUES = ["1.5", "-2", "nan", "inf", '"text"', "true", "[1, 2]", "{value = 3}",
+               '{value = "x", source = 4}', "", "1e400"]
+
+
+@FUZZ
+@given(lines=st.lists(st.tuples(st.sampled_from(POWER_KEYS), st.sampled_from(TOML_VALUES)),
+                      max_size=8), raw=st.binary(max_size=64), use_raw=st.booleans())
+def test_broken_power_profiles_are_refused(lines, raw, use_raw):
+    from neurosim.power import load_power_profile
+    with workdir() as (d, _):
+        path = os.path.join(d, "chip.toml")
+        with open(path, "wb") as f:
+            f.write(raw if use_raw else "\n".join(f"{k} = {v}" for k, v in lines).encode())
+        assert_loads_or_refuses(load_power_profile, path)
