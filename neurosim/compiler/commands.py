@@ -10,13 +10,17 @@ from neurosim.sniff import sniff
 
 
 def parse_blocked(text):
-    """'3,4;10,2' → [(3, 4), (10, 2)]."""
+    """'3,4;10,2' → [(3, 4), (10, 2)]; every item exactly two integers (the grid range is
+    checked by placement)."""
     if not text:
         return []
     try:
-        return [tuple(int(v) for v in item.split(",")) for item in text.split(";") if item]
+        cores = [tuple(int(v) for v in item.split(",")) for item in text.split(";") if item]
     except ValueError:
-        raise ValidationError(f"--blocked is {text!r}; expected ROW,COL;ROW,COL …") from None
+        cores = [()]
+    if any(len(core) != 2 for core in cores):
+        raise ValidationError(f"--blocked is {text!r}; expected ROW,COL;ROW,COL …")
+    return cores
 
 
 def compile_command(args):
