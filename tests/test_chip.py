@@ -181,6 +181,8 @@ def test_fault_state_union_equality_and_counts():
 @pytest.mark.parametrize("change, message", [
     (lambda d: d.update(meta_json=np.str_("{not json")), r"field 'meta_json' is not JSON"),
     (lambda d: d.update(meta_json=np.str_("3")), r"field 'meta_json' is JSON int, expected a JSON object"),
+    (lambda d: d.update(meta_json=np.str_('{"model": [1]}')), r"entry 'model' is JSON list, expected an object"),
+    (lambda d: d.update(meta_json=np.str_('{"model": {"dataset": 5}}')), r"entry 'model.dataset' is 5, expected a string or null"),
     (lambda d: d.update(n_inputs=np.str_("2")), r"field 'n_inputs' is '2', expected an integer"),
     (lambda d: d.update(profile=np.int64(3)), r"field 'profile' is 3, expected a text string"),
     (lambda d: d.update(profile=np.str_("loihi9")), r"bad.npz: .*loihi9"),

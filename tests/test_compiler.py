@@ -346,3 +346,18 @@ def test_run_limit_takes_the_first_inputs(tmp_path, capsys):
     assert main(["run", str(out), "--dataset", "digits", "--mode", "rate", "--limit", "7",
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["samples"] == 7
+
+
+def test_run_skips_the_float_reference_when_the_model_file_was_replaced(tmp_path, capsys):
+    from neurosim.cli import main
+    model, out = tmp_path / "m.npz", tmp_path / "prog.npz"
+    model.write_bytes((ROOT / "models" / "digits_dense.npz").read_bytes())
+    assert main(["compile", str(model), "--chip", "ideal", "-o", str(out)]) == 0
+    argv = ["run", str(out), "--dataset", "digits", "--mode", "rate", "--limit", "20", "--json"]
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "mlp_accuracy" in json.loads(capsys.readouterr().out)
+    model.write_text("[not a model]\n")
+    assert main(argv) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert "mlp_accuracy" not in got and got["samples"] == 20

@@ -90,6 +90,7 @@ BREAKERS = {
     "empty": lambda a: np.zeros((0,)),
     "transposed": lambda a: np.asarray(a).T.copy(),
     "json_text": lambda a: np.array('{"dataset": [1, 2'),
+    "json_odd": lambda a: np.array('{"model": {"path": 3, "dataset": [1]}, "layers": 5}'),
 }
 
 

@@ -197,8 +197,8 @@ class ChipProgram:
                                  f"this neurosim reads version {FORMAT_VERSION}")
         header = {"profile": scalar(contents, path, "profile", "str"),
                   "n_inputs": scalar(contents, path, "n_inputs", "int"),
-                  "meta": (json_object(contents, path, "meta_json") if "meta_json" in contents
-                           else {})}
+                  "meta": (_model_meta(json_object(contents, path, "meta_json"), path)
+                           if "meta_json" in contents else {})}
         for key in _HEADER_FIELDS:
             contents.pop(key, None)
         missing = [k for k in _ARRAY_FIELDS if k not in contents]
@@ -215,6 +215,20 @@ class ChipProgram:
 
 
 _HEADER_FIELDS = ("format_version", "profile", "n_inputs", "meta_json")
+
+
+def _model_meta(meta, path):
+    """``meta`` after checking its ``model`` entry (what ``neurosim compile`` records: the model
+    file's ``path`` and ``dataset``, each a string or null), which run and power read."""
+    model = meta.get("model", {})
+    if not isinstance(model, dict):
+        raise InputFileError(f"{path}: field 'meta_json' entry 'model' is JSON "
+                             f"{type(model).__name__}, expected an object")
+    for key in ("path", "dataset"):
+        if not isinstance(model.get(key), (str, type(None))):
+            raise InputFileError(f"{path}: field 'meta_json' entry 'model.{key}' is "
+                                 f"{model[key]!r}, expected a string or null")
+    return meta
 
 
 # ---------------------------------------------------------------------- validation

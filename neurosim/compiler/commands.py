@@ -4,7 +4,7 @@ import time
 
 import numpy as np
 
-from neurosim.errors import ValidationError, check_number
+from neurosim.errors import NeurosimError, ValidationError, check_number
 from neurosim.fileio import check_output_file
 from neurosim.sniff import sniff
 
@@ -100,8 +100,11 @@ def run_command(args):
            "spikes": c.spikes, "synaptic_events": c.synaptic_events, "hops": c.hops,
            "seconds": seconds}
     model = program.meta.get("model", {}).get("path")
-    if model and os.path.exists(model):
-        out["mlp_accuracy"] = MLP.load(model).accuracy(x, y)
+    if model and os.path.isfile(model):
+        try:
+            out["mlp_accuracy"] = MLP.load(model).accuracy(x, y)
+        except NeurosimError:  # the file there now is not the model compiled: no reference
+            pass
     if not args.json:
         mlp = f" (float MLP {out['mlp_accuracy']:.4f})" if "mlp_accuracy" in out else ""
         print(f"accuracy {out['accuracy']:.4f}{mlp} on {len(y)} {args.dataset} test inputs, "
