@@ -228,3 +228,17 @@ def test_a_missing_shipped_file_names_the_key_and_every_place_looked(tmp_path):
         resources.find("nope.npz", "models", "[run] model", near=[str(tmp_path / "scen")])
     found = resources.find("models/digits_dense.npz", "models", "--model")
     assert MLP.load(found).sizes[0] == 64
+
+
+def test_info_shows_free_form_provenance_as_it_is(tmp_path, capsys):
+    from neurosim.cli import main
+    net = small_mlp()
+    net.provenance = {"test_accuracy": "high", "method": [1], "dataset": "hand"}
+    net.save(tmp_path / "m.npz")
+    assert main(["info", str(tmp_path / "m.npz")]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == ("provenance: [1] on hand, test accuracy "
+                                                        "'high'")
+    net.provenance = {"test_accuracy": 0.91234, "method": "dense", "dataset": "hand"}
+    net.save(tmp_path / "m.npz")
+    assert main(["info", str(tmp_path / "m.npz")]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("test accuracy 0.9123")
