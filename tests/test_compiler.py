@@ -320,6 +320,7 @@ def test_commands_refuse_a_bad_output_before_working(tmp_path, capsys, monkeypat
     (["compile", "M", "-o", "OUT", "--bits", "9"], r"--bits is 9; expected a number in \[2, 4\]"),
     (["compile", "M", "-o", "OUT", "--percentile", "0"], r"--percentile is 0.0; expected a number in \(0, 100\]"),
     (["compile", "M", "-o", "OUT", "--percentile", "nan"], r"--percentile is nan; expected"),
+    (["compile", "M", "-o", "OUT", "--calibration", "cifar"], r"--calibration 'cifar': unknown dataset, expected one of digits"),
     (["compile", "M", "-o", "OUT", "--blocked", "3"], r"--blocked is '3'; expected ROW,COL;ROW,COL"),
     (["compile", "M", "-o", "OUT", "--blocked", "1,2,3"], r"--blocked is '1,2,3'; expected ROW,COL"),
     (["power", "P", "--limit", "-3"], r"--limit is -3; expected"),
@@ -361,3 +362,20 @@ def test_run_skips_the_float_reference_when_the_model_file_was_replaced(tmp_path
     assert main(argv) == 0
     got = json.loads(capsys.readouterr().out)
     assert "mlp_accuracy" not in got and got["samples"] == 20
+
+
+@pytest.mark.parametrize("provenance, shown", [({"dataset": "cifar"}, "'cifar'"),
+                                               ({"dataset": 5}, "5"), ({}, "None")])
+def test_compile_names_the_model_when_its_provenance_dataset_is_unusable(tmp_path, capsys,
+                                                                          provenance, shown):
+    from neurosim.cli import main
+    mlp = MLP.load(ROOT / "models" / "digits_dense.npz")
+    mlp.provenance = provenance
+    mlp.save(tmp_path / "m.npz")
+    assert main(["compile", str(tmp_path / "m.npz"), "-o", str(tmp_path / "p.npz")]) == 2
+    assert capsys.readouterr().err == (
+        f"neurosim compile: error: {tmp_path / 'm.npz'}: provenance dataset is {shown}, not one "
+        f"of digits, mnist, fashion-mnist, synthetic; expected --calibration DATASET\n")
+    assert main(["compile", str(tmp_path / "m.npz"), "--calibration", "digits", "--chip",
+                 "ideal", "-o", str(tmp_path / "p.npz")]) == 0
+    assert ChipProgram.load(tmp_path / "p.npz").meta["model"]["dataset"] == "digits"

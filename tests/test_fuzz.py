@@ -90,7 +90,8 @@ BREAKERS = {
     "empty": lambda a: np.zeros((0,)),
     "transposed": lambda a: np.asarray(a).T.copy(),
     "json_text": lambda a: np.array('{"dataset": [1, 2'),
-    "json_odd": lambda a: np.array('{"model": {"path": 3, "dataset": [1]}, "layers": 5}'),
+    "json_odd": lambda a: np.array('{"model": {"path": 3, "dataset": [1]}, "layers": 5, '
+                                   '"test_accuracy": "x", "dataset": 5}'),
 }
 
 
@@ -299,6 +300,7 @@ def test_info_and_compile_on_broken_models(data):
     with workdir() as (d, out):
         model = _write_broken("model", data, d)
         assert_cli_refuses_cleanly(["info", model, "--json"], out, model)
+        assert_cli_refuses_cleanly(["info", model], out, model)
         target = os.path.join(out, "p.npz")
         code, err = run_cli(["compile", model, "--chip", "ideal", "-o", target])
         assert code in (0, 2) and (code == 0 or (err.count("\n") == 1 and model in err)), err

@@ -4,7 +4,8 @@ import time
 
 import numpy as np
 
-from neurosim.errors import NeurosimError, ValidationError, check_number
+from neurosim.data import DATASETS
+from neurosim.errors import InputFileError, NeurosimError, ValidationError, check_number
 from neurosim.fileio import check_output_file
 from neurosim.sniff import sniff
 
@@ -34,6 +35,9 @@ def compile_command(args):
     check_number(args.bits, "--bits", 2, 4)
     check_number(args.percentile, "--percentile", 0, 100, low_open=True)
     check_number(args.seed, "--seed", 0)
+    if args.calibration is not None and args.calibration not in DATASETS:
+        raise ValidationError(f"--calibration {args.calibration!r}: unknown dataset, expected "
+                              f"one of {', '.join(DATASETS)}")
     profile = get_profile(args.chip)
     options = dict(weight_encoding=args.weight_encoding, bits=args.bits,
                    blocked=parse_blocked(args.blocked), seed=args.seed,
@@ -49,9 +53,9 @@ def compile_command(args):
         mlp_meta = {}
     else:
         mlp = MLP.load(args.model)
-        compiled = compile_mlp(mlp, profile, calibration=args.calibration, **options)
-        mlp_meta = {"path": os.path.abspath(args.model),
-                    "dataset": args.calibration or mlp.provenance.get("dataset")}
+        dataset = _calibration_dataset(args, mlp)
+        compiled = compile_mlp(mlp, profile, calibration=dataset, **options)
+        mlp_meta = {"path": os.path.abspath(args.model), "dataset": dataset}
     seconds = time.perf_counter() - start
     program = compiled.program
     program = program.replace(meta=dict(program.meta, model=mlp_meta))
@@ -65,6 +69,17 @@ def compile_command(args):
               f"{r['quantisation_error']:.4f}; latency {r['latency_ticks']} ticks; hop cost "
               f"{r['hop_cost']:.1f} (row-major {r['hop_cost_rowmajor']:.1f}); {seconds:.2f} s")
     return report
+
+
+def _calibration_dataset(args, mlp):
+    """The dataset whose inputs calibrate: ``--calibration``, else the model's provenance one."""
+    if args.calibration:
+        return args.calibration
+    name = mlp.provenance.get("dataset")
+    if name not in DATASETS:
+        raise InputFileError(f"{args.model}: provenance dataset is {name!r}, not one of "
+                             f"{', '.join(DATASETS)}; expected --calibration DATASET")
+    return name
 
 
 def _is_nir(path):
