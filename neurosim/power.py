@@ -484,7 +484,10 @@ def run_cli(args):
     from neurosim.sim import simulate
     program = ChipProgram.load(args.program)
     profile = get_power_profile(args.profile or program.profile.power_profile)
-    dataset = args.dataset or (program.meta.get("model") or {}).get("dataset") or "digits"
+    dataset = args.dataset or program.meta.get("model", {}).get("dataset") or "digits"
+    if not args.dataset and dataset not in data.DATASETS:
+        raise InputFileError(f"{args.program}: compiled for dataset {dataset!r}, not one of "
+                             f"{', '.join(data.DATASETS)}; expected --dataset DATASET")
     _, _, x, _ = data.load(dataset, data_dir=args.data_dir)
     if args.limit is not None:
         x = x[:args.limit]
