@@ -242,3 +242,15 @@ def test_info_shows_free_form_provenance_as_it_is(tmp_path, capsys):
     net.save(tmp_path / "m.npz")
     assert main(["info", str(tmp_path / "m.npz")]) == 0
     assert capsys.readouterr().out.splitlines()[-1].endswith("test accuracy 0.9123")
+
+
+def test_file_kind_tells_models_from_programs_without_loading_them(tmp_path):
+    from neurosim.chip.program import empty_program
+    from neurosim.sniff import file_kind, sniff
+    small_mlp().save(tmp_path / "m.npz")
+    empty_program("truenorth", 1, n_axons=2, n_neurons=3).save(tmp_path / "p.npz")
+    (tmp_path / "t.toml").write_text("a = 1\n")
+    (tmp_path / "e.npz").write_bytes(b"")
+    assert [file_kind(tmp_path / n) for n in ("m.npz", "p.npz", "t.toml")] == \
+        ["model", "program", None]
+    assert [sniff(tmp_path / n) for n in ("m.npz", "t.toml", "e.npz")] == ["zip", "text", "empty"]
