@@ -109,6 +109,8 @@ def _add_train(sub):
 def _run_train(args):
     from neurosim import train
     from neurosim.errors import ValidationError
+    from neurosim.fileio import check_output_file
+    check_output_file(args.output, "-o")  # before training: a bad path costs a line, not a run
     if args.recipe:
         for flag in ("dataset", "hidden", "method"):
             if getattr(args, flag) is not None:
@@ -161,9 +163,10 @@ def _run_info(args):
                   f"{st['density']:8.4f} {st['max_fan_in']:11d}  {st['max_abs_w']:.4f}    "
                   f"{st['mean_abs_w']:.4f}")
         acc = mlp.provenance.get("test_accuracy")
-        if acc is not None:
+        if acc is not None:  # provenance is free-form JSON: show what is there, as it is
+            shown = f"{acc:.4f}" if isinstance(acc, (int, float)) else repr(acc)
             print(f"provenance: {mlp.provenance.get('method')} on {mlp.provenance.get('dataset')}"
-                  f", test accuracy {acc:.4f}")
+                  f", test accuracy {shown}")
     return result
 
 

@@ -22,7 +22,9 @@ the number of dimensions d, then d big-endian uint32 sizes, then the data in C o
 from __future__ import annotations
 
 import gzip
+import math
 import os
+import zlib
 
 import numpy as np
 
@@ -105,24 +107,42 @@ def _idx_dataset(name, data_dir):
             found = d
             break
     directory = found or dirs[0]
-    arrays = {}
+    paths, arrays = {}, {}
     for key, (stem, kind, ndim) in IDX_FILES.items():
-        path = _find(directory, stem, kind)
-        if path is None:
+        paths[key] = _find(directory, stem, kind)
+        if paths[key] is None:
             raise InputFileError(f"{os.path.join(directory, f'{stem}-{kind}')}[.gz]: no such file, "
                                  f"expected the {name} IDX file (searched {', '.join(dirs)})")
-        arrays[key] = read_idx(path, ndim)
+        arrays[key] = read_idx(paths[key], ndim)
+    _check_split_files(paths, arrays)
     out = []
     for split in ("train", "test"):
         x, y = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        if len(x) != len(y):
-            raise InputFileError(f"{directory}: {split} images {len(x)} but labels {len(y)}, "
-                                 f"expected equal counts")
-        if y.size and y.max() > 9:
-            raise InputFileError(f"{directory}: {split} label {int(y.max())}, expected 0..9")
-        out += [x.reshape(len(x), -1).astype(np.float32) / np.float32(255),
-                y.astype(np.int64)]
+        out += [x.reshape(len(x), -1).astype(np.float32) / np.float32(255), y.astype(np.int64)]
     return tuple(out)
+
+
+def _check_split_files(paths, arrays):
+    """The four IDX arrays make a dataset: every split has images (of ≥ 1 pixel) and as many
+    labels 0..9 as images, and train and test images have the same size."""
+    for split in ("train", "test"):
+        images, labels = f"{split}_images", f"{split}_labels"
+        x, y = arrays[images], arrays[labels]
+        if len(x) == 0:
+            raise InputFileError(f"{paths[images]}: 0 images, expected at least one")
+        if x[0].size == 0:
+            raise InputFileError(f"{paths[images]}: images of shape {x.shape[1:]}, expected at "
+                                 f"least one pixel")
+        if len(x) != len(y):
+            raise InputFileError(f"{paths[labels]}: {len(y)} labels but {paths[images]} has "
+                                 f"{len(x)} {split} images, expected equal counts")
+        if y.max() > 9:
+            raise InputFileError(f"{paths[labels]}: {split} label {int(y.max())}, expected 0..9")
+    train, test = arrays["train_images"].shape[1:], arrays["test_images"].shape[1:]
+    if train != test:
+        raise InputFileError(f"{paths['test_images']}: images of {test[0]}x{test[1]} pixels but "
+                             f"{paths['train_images']} has {train[0]}x{train[1]}, expected the "
+                             f"same size")
 
 
 def read_idx(path, ndim):
@@ -131,8 +151,9 @@ def read_idx(path, ndim):
         opener = gzip.open if path.endswith(".gz") else open
         with opener(path, "rb") as f:
             raw = f.read()
-    except (OSError, EOFError) as exc:
-        raise InputFileError(f"{path}: unreadable ({exc}), expected an IDX file") from None
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        raise InputFileError(f"{path}: unreadable ({type(exc).__name__}: {exc}), expected an "
+                             f"IDX file") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] != ndim:
         raise InputFileError(f"{path}: header {raw[:4].hex() or 'empty'}, expected IDX magic "
                              f"0000080{ndim} (unsigned bytes, {ndim} dimensions)")
@@ -140,7 +161,7 @@ def read_idx(path, ndim):
     if len(raw) < header:
         raise InputFileError(f"{path}: {len(raw)} bytes, expected at least {header} (IDX header)")
     shape = tuple(int(v) for v in np.frombuffer(raw[4:header], dtype=">u4"))
-    expected = header + int(np.prod(shape))
+    expected = header + math.prod(shape)  # Python ints: no overflow for 4-byte sizes
     if len(raw) != expected:
         raise InputFileError(f"{path}: {len(raw)} bytes, expected {expected} for shape {shape}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from neurosim.errors import InputFileError, ValidationError
+from neurosim.fileio import save_npz
+from neurosim.sniff import first_nonfinite, json_object, number_array, read_npz, scalar
 
 ACTIVATIONS = ("relu", "clipped_relu", "sigmoid")
 FORMAT_VERSION = 1
@@ -58,9 +60,8 @@ class Layer:
                                   f"expected {self.weight.shape}")
         for name in ("weight", "bias"):
             values = getattr(self, name)
-            bad = ~np.isfinite(values)
-            if bad.any():
-                idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            idx = first_nonfinite(values)
+            if idx is not None:
                 raise ValidationError(f"layer field '{name}': {values[idx]} at index {idx}, "
                                       "expected finite numbers")
         self.weight[~self.mask] = 0.0
@@ -206,7 +207,7 @@ class MLP:
 
     # ----------------------------------------------------------------- files
     def save(self, path) -> None:
-        """Write ``.npz`` (no pickle) to a temporary name, then rename it to ``path``."""
+        """Write ``.npz`` (no pickle) atomically: a temporary name, renamed when complete."""
         arrays = {
             "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
             "activation": np.array(self.activation),
@@ -218,54 +219,75 @@ class MLP:
             arrays[f"weight_{i}"] = layer.weight
             arrays[f"bias_{i}"] = layer.bias
             arrays[f"mask_{i}"] = layer.mask
-        path = os.fspath(path)
-        tmp = f"{path}.tmp{os.getpid()}.npz"
-        try:
-            np.savez_compressed(tmp, **arrays)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        save_npz(path, compressed=True, **arrays)
 
     @classmethod
     def load(cls, path) -> "MLP":
-        """Read a file written by :meth:`save`; any problem is an InputFileError naming the field."""
+        """Read a file written by :meth:`save`; any problem is one InputFileError line naming
+        the file and the field (see :mod:`neurosim.sniff` for what is refused and why)."""
         path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise InputFileError(f"{path}: no such file, expected an MLP .npz")
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                data = {k: f[k] for k in f.files}
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise InputFileError(f"{path}: not a readable .npz ({exc}), expected an MLP file "
-                                 f"written by neurosim") from None
-
-        def need(key):
-            if key not in data:
-                raise InputFileError(f"{path}: field '{key}' missing, expected an MLP file "
-                                     f"written by neurosim")
-            return data[key]
-
-        version = int(need("format_version"))
+        data = read_npz(path, "model")
+        missing = [k for k in _HEADER_FIELDS if k not in data]
+        if missing:
+            raise InputFileError(f"{path}: field '{missing[0]}' missing, expected an MLP file "
+                                 f"written by neurosim")
+        version = scalar(data, path, "format_version", "int")
         if version != FORMAT_VERSION:
             raise InputFileError(f"{path}: field 'format_version' is {version}, "
                                  f"expected {FORMAT_VERSION}")
+        provenance = json_object(data, path, "provenance")
+        layers = [_load_layer(data, path, i) for i in range(_stored_layers(data, path))]
         try:
-            provenance = json.loads(str(need("provenance")))
-        except json.JSONDecodeError:
-            raise InputFileError(f"{path}: field 'provenance' is not JSON, "
-                                 f"expected a JSON object") from None
-        layers = []
-        for i in range(int(need("n_layers"))):
-            w, b, m = need(f"weight_{i}"), need(f"bias_{i}"), need(f"mask_{i}")
-            if w.shape == m.shape and np.any(w[~m.astype(bool)] != 0):
-                raise InputFileError(f"{path}: field 'weight_{i}' has nonzero weights where "
-                                     f"mask_{i} is False, expected 0")
-            try:
-                layers.append(Layer(w, b, m))
-            except ValidationError as exc:
-                raise InputFileError(f"{path}: layer {i}: {exc}") from None
-        try:
-            return cls(layers, str(need("activation")), float(need("steepness")), provenance)
+            return cls(layers, scalar(data, path, "activation", "str"),
+                       scalar(data, path, "steepness", "float"), provenance)
         except ValidationError as exc:
             raise InputFileError(f"{path}: {exc}") from None
+
+
+_HEADER_FIELDS = ("format_version", "activation", "steepness", "provenance", "n_layers")
+_LAYER_FIELD = re.compile(r"^(weight|bias|mask)_(\d+)$")
+
+
+def _stored_layers(data, path):
+    """``n_layers``, checked against the layer arrays actually stored (none may be ignored)."""
+    n_layers = scalar(data, path, "n_layers", "int")
+    if n_layers < 1:
+        raise InputFileError(f"{path}: field 'n_layers' is {n_layers}, expected at least 1")
+    indices = set()
+    for key in data:
+        match = _LAYER_FIELD.match(key)
+        if match:
+            indices.add(int(match.group(2)))
+        elif key not in _HEADER_FIELDS:
+            raise InputFileError(f"{path}: field '{key}' is not an MLP field, expected "
+                                 f"{', '.join(_HEADER_FIELDS)} and weight_i, bias_i, mask_i")
+    extra = sorted(i for i in indices if i >= n_layers)
+    if extra:
+        raise InputFileError(f"{path}: field 'n_layers' is {n_layers} but layer {extra[-1]} is "
+                             f"stored ({max(indices) + 1} layers), expected them to agree")
+    for i in range(n_layers):
+        for name in ("weight", "bias", "mask"):
+            if f"{name}_{i}" not in data:
+                raise InputFileError(f"{path}: field '{name}_{i}' missing, expected an MLP file "
+                                     f"written by neurosim")
+    return n_layers
+
+
+def _load_layer(data, path, i):
+    """Layer ``i``: float (or integer) weights and biases, finite; a bool (or 0/1) mask."""
+    w = number_array(data, path, f"weight_{i}", "iuf", "floats")
+    b = number_array(data, path, f"bias_{i}", "iuf", "floats")
+    m = number_array(data, path, f"mask_{i}", "biu", "bool")
+    if m.dtype.kind != "b" and not np.isin(m, (0, 1)).all():
+        raise InputFileError(f"{path}: field 'mask_{i}' has values other than 0 and 1, "
+                             f"expected bool")
+    if w.ndim != 2 or 0 in w.shape:
+        raise InputFileError(f"{path}: field 'weight_{i}' has shape {w.shape}, expected 2-D "
+                             f"(n_in, n_out) with n_in, n_out ≥ 1")
+    if w.shape == m.shape and np.any(w[~m.astype(bool)] != 0):
+        raise InputFileError(f"{path}: field 'weight_{i}' has nonzero weights where "
+                             f"mask_{i} is False, expected 0")
+    try:
+        return Layer(w, b, m)
+    except ValidationError as exc:
+        raise InputFileError(f"{path}: layer {i}: {exc}") from None

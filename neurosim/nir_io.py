@@ -28,8 +28,10 @@ import os
 
 import numpy as np
 
-from neurosim.errors import InputFileError
+from neurosim.errors import InputFileError, ValidationError
+from neurosim.fileio import atomic_write
 from neurosim.mlp import MLP, Layer
+from neurosim.sniff import describe_format, existing_file, first_nonfinite, sniff
 
 RESET_SEMANTICS = ("subtract: v <- v - v_threshold on a spike (TrueNorth reset mode 1); "
                    "rate = clip(r * z / v_threshold, 0, 1) per step. NIR's IF resets to "
@@ -39,7 +41,7 @@ SPIKING = ("IF", "LIF", "CubaLIF")
 
 def to_graph(mlp: MLP):
     """The NIR graph of ``mlp`` (module docstring)."""
-    import nir
+    import nir  # optional interchange dependency, imported only when NIR is used
     nodes = {"input": nir.Input({"input": np.array([mlp.sizes[0]])})}
     edges, prev = [], "input"
     last = len(mlp.layers) - 1
@@ -67,15 +69,9 @@ def to_graph(mlp: MLP):
 
 def write_nir(mlp: MLP, path) -> None:
     """Write ``mlp`` as a NIR file, via a temporary name renamed when complete."""
-    import nir
-    path = os.fspath(path)
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
+    import nir  # optional interchange dependency, imported only when NIR is used
+    with atomic_write(path, "wb", suffix=".nir") as (_, tmp):
         nir.write(tmp, to_graph(mlp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _chain(graph, where):
@@ -88,6 +84,10 @@ def _chain(graph, where):
     starts = [n for n, node in graph.nodes.items() if type(node).__name__ == "Input"]
     if len(starts) != 1:
         raise InputFileError(f"{where}: {len(starts)} Input nodes, expected 1")
+    unknown = sorted({n for edge in graph.edges for n in edge} - set(graph.nodes))
+    if unknown:
+        raise InputFileError(f"{where}: an edge names node '{unknown[0]}', which the graph "
+                             f"does not have")
     order, node = [], succ.get(starts[0])
     while node is not None and type(graph.nodes[node]).__name__ != "Output":
         if node in order:
@@ -112,20 +112,18 @@ def from_graph(graph, where="NIR graph") -> MLP:
         if kind not in ("Affine", "Linear"):
             raise InputFileError(f"{where}: node '{name}' is {kind}, expected Affine or Linear "
                                  f"(optionally followed by {', '.join(SPIKING)})")
-        w = np.asarray(node.weight, dtype=np.float32)
+        w = _node_array(node, "weight", name, where).astype(np.float32)
         if w.ndim != 2:
             raise InputFileError(f"{where}: node '{name}' weight shape {w.shape}, expected 2-D")
-        b = (np.asarray(node.bias, dtype=np.float32) if kind == "Affine"
+        b = (_node_array(node, "bias", name, where).astype(np.float32) if kind == "Affine"
              else np.zeros(w.shape[0], dtype=np.float32))
         mask = node.metadata.get("mask") if node.metadata else None
         mask = np.asarray(mask, dtype=bool).T if mask is not None else (w != 0).T
         w, b = w.T.copy(), b.copy()
         i += 1
         if i < len(order) and type(graph.nodes[order[i]]).__name__ in SPIKING:
+            gain = _spiking_gain(graph.nodes[order[i]], order[i], b.shape, where)
             if not recorded:
-                spk = graph.nodes[order[i]]
-                gain = (np.broadcast_to(np.asarray(spk.r, dtype=np.float64), b.shape)
-                        / np.broadcast_to(np.asarray(spk.v_threshold, dtype=np.float64), b.shape))
                 w = (w * gain).astype(np.float32)
                 b = (b * gain).astype(np.float32)
             i += 1
@@ -142,20 +140,61 @@ def from_graph(graph, where="NIR graph") -> MLP:
                        float(meta.get("neurosim_steepness", 1.0)), provenance)
         return MLP(layers, "clipped_relu", 1.0, {"imported_from": "NIR",
                                                  "reset_assumed": RESET_SEMANTICS})
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+    except (ValueError, TypeError, ValidationError) as exc:  # JSONDecodeError is a ValueError
         raise InputFileError(f"{where}: {exc}") from None
 
 
-def read_nir(path) -> MLP:
-    """Read a NIR file as an MLP; unreadable files and unsupported graphs are InputFileErrors."""
-    import nir
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise InputFileError(f"{path}: no such file, expected a NIR (.nir, HDF5) graph")
+def _node_array(node, field, name, where):
+    """``node.field`` as a float64 array: numbers only (never text), every value finite."""
+    try:
+        value = np.asarray(getattr(node, field))
+    except AttributeError:
+        raise InputFileError(f"{where}: node '{name}' has no field '{field}'") from None
+    if value.dtype.kind not in "biuf":
+        raise InputFileError(f"{where}: node '{name}' field '{field}' has dtype {value.dtype}, "
+                             f"expected numbers")
+    value = value.astype(np.float64)
+    idx = first_nonfinite(value)
+    if idx is not None:
+        raise InputFileError(f"{where}: node '{name}' field '{field}' is {value[idx]} at index "
+                             f"{idx}, expected finite numbers")
+    return value
+
+
+def _spiking_gain(node, name, shape, where):
+    """The rate-code gain r / v_threshold of a spiking node, per neuron (``shape``); a threshold
+    must be > 0 (a neuron with threshold ≤ 0 fires every step whatever its input)."""
+    r, threshold = (_node_array(node, field, name, where) for field in ("r", "v_threshold"))
+    try:
+        r, threshold = np.broadcast_to(r, shape), np.broadcast_to(threshold, shape)
+    except ValueError:
+        raise InputFileError(f"{where}: node '{name}' fields 'r'/'v_threshold' have shapes "
+                             f"{np.shape(r)}/{np.shape(threshold)}, expected {shape}") from None
+    if (threshold <= 0).any():
+        j = int(np.argmax(threshold <= 0))
+        raise InputFileError(f"{where}: node '{name}' field 'v_threshold' is {threshold[j]:g} "
+                             f"(neuron {j}), expected > 0")
+    return r / threshold
+
+
+def read_graph(path):
+    """The NIR graph in the file at ``path``: the file must exist and be HDF5 that ``nir`` can
+    read; otherwise one InputFileError line."""
+    import nir  # optional interchange dependency, imported only when NIR is used
+    path = existing_file(path, "a NIR graph (.nir, HDF5)")
+    fmt = sniff(path)
+    if fmt != "hdf5":
+        raise InputFileError(f"{path}: {describe_format(path, fmt)}, expected a NIR graph "
+                             f"(.nir, HDF5)")
     try:
         graph = nir.read(path)
     except Exception as exc:  # nir/h5py raise many kinds on a bad file
         raise InputFileError(f"{path}: not a readable NIR file ({type(exc).__name__}: "
                              f"{str(exc).splitlines()[0] if str(exc) else ''}), expected a NIR "
                              f"graph") from None
-    return from_graph(graph, where=path)
+    return graph
+
+
+def read_nir(path) -> MLP:
+    """Read a NIR file as an MLP; unreadable files and unsupported graphs are InputFileErrors."""
+    return from_graph(read_graph(path), where=os.fspath(path))

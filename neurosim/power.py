@@ -64,7 +64,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neurosim.errors import InputFileError, ValidationError
+from neurosim.errors import InputFileError, ValidationError, check_number
 
 HOURS_PER_YEAR = 365.25 * 24.0
 LATCHUP_FACTOR = 10.0   # default extra draw of a latched-up core, in units of its static power
@@ -458,6 +458,10 @@ def calibration(profile="truenorth", ticks=100, hop_rows=21, hop_cols=21, backen
 # ------------------------------------------------------------------ the command
 def run_cli(args):
     """``neurosim power``: see cli._add_power."""
+    check_number(args.ticks, "--ticks", 1)
+    check_number(args.limit, "--limit", 1)
+    check_number(args.inference_rate, "--inference-rate", 0, low_open=True)
+    check_number(args.budget_mw, "--budget-mw", 0)
     if args.calibration:
         if args.program:
             raise ValidationError("PROGRAM given with --calibration; expected one or the other")
@@ -480,15 +484,16 @@ def run_cli(args):
     from neurosim.sim import simulate
     program = ChipProgram.load(args.program)
     profile = get_power_profile(args.profile or program.profile.power_profile)
-    dataset = args.dataset or (program.meta.get("model") or {}).get("dataset") or "digits"
+    dataset = args.dataset or program.meta.get("model", {}).get("dataset") or "digits"
+    if not args.dataset and dataset not in data.DATASETS:
+        raise InputFileError(f"{args.program}: compiled for dataset {dataset!r}, not one of "
+                             f"{', '.join(data.DATASETS)}; expected --dataset DATASET")
     _, _, x, _ = data.load(dataset, data_dir=args.data_dir)
-    if args.limit:
+    if args.limit is not None:
         x = x[:args.limit]
     if x.shape[1] != program.n_inputs:
         raise ValidationError(f"dataset '{dataset}' has {x.shape[1]} inputs; program "
                               f"{args.program} expects {program.n_inputs}")
-    if args.limit is not None and args.limit < 1:
-        raise ValidationError(f"--limit is {args.limit}; expected at least 1")
     ticks = 64 if args.ticks is None else args.ticks
     res = simulate(program, x, ticks=ticks, mode=args.mode)
     report = power(res.counters, profile, tick_ms=program.profile.tick_ms,

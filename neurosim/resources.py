@@ -7,6 +7,8 @@ exists always wins.
 import os
 from importlib import resources
 
+from neurosim.errors import InputFileError
+
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -27,3 +29,24 @@ def resolve(path, kind):
         return path
     candidate = os.path.join(shipped_dir(kind), os.path.basename(path))
     return candidate if os.path.exists(candidate) else path
+
+
+def search_path(path, kind, near=()):
+    """Where a file named ``path`` is looked for, in order: ``path`` itself (relative to the
+    current directory), ``path`` relative to each directory in ``near`` (e.g. the scenario's
+    directory and its parent), and the shipped file of that name."""
+    places = [path]
+    if not os.path.isabs(path):
+        places += [os.path.join(d, path) for d in near]
+    places.append(os.path.join(shipped_dir(kind), os.path.basename(path)))
+    return places
+
+
+def find(path, kind, name, near=()):
+    """The first existing file of :func:`search_path`; else one InputFileError line naming the
+    parameter ``name`` (e.g. ``[run] model`` or ``--model``), the value and every place looked."""
+    places = search_path(path, kind, near)
+    for place in places:
+        if os.path.isfile(place):
+            return place
+    raise InputFileError(f"{name} = {path!r}: no such file; looked in {', '.join(places)}")

@@ -76,11 +76,11 @@ def test_save_load_round_trip_is_exact(tmp_path, profile):
 
 
 def test_load_errors_name_the_file_and_field(tmp_path):
-    with pytest.raises(InputFileError, match=r"nope.npz: no such program file"):
+    with pytest.raises(InputFileError, match=r"nope.npz: no such file, expected a compiled chip program"):
         ChipProgram.load(tmp_path / "nope.npz")
     junk = tmp_path / "junk.npz"
     junk.write_bytes(b"not a zip")
-    with pytest.raises(InputFileError, match=r"junk.npz: not a readable .npz program"):
+    with pytest.raises(InputFileError, match=r"junk.npz: is a text file, expected a compiled chip"):
         ChipProgram.load(junk)
     prog = small()
     good = tmp_path / "good.npz"
@@ -176,3 +176,48 @@ def test_fault_state_union_equality_and_counts():
     assert u.counts()["dead_neurons"] == 2 and u.counts()["dead_cores"] == 1
     assert u == FaultState(dead_neurons=[[0, 1], [1, 1]], dead_cores=[1])
     assert FaultState().empty and not u.empty
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(meta_json=np.str_("{not json")), r"field 'meta_json' is not JSON"),
+    (lambda d: d.update(meta_json=np.str_("3")), r"field 'meta_json' is JSON int, expected a JSON object"),
+    (lambda d: d.update(meta_json=np.str_('{"model": [1]}')), r"entry 'model' is JSON list, expected an object"),
+    (lambda d: d.update(meta_json=np.str_('{"model": {"dataset": 5}}')), r"entry 'model.dataset' is 5, expected a string or null"),
+    (lambda d: d.update(n_inputs=np.str_("2")), r"field 'n_inputs' is '2', expected an integer"),
+    (lambda d: d.update(profile=np.int64(3)), r"field 'profile' is 3, expected a text string"),
+    (lambda d: d.update(profile=np.str_("loihi9")), r"bad.npz: .*loihi9"),
+    (lambda d: d.update(crossbar=d["crossbar"].astype(str)), r"field 'crossbar' has dtype <U5; expected bool"),
+    (lambda d: d.update(crossbar=d["crossbar"] * 3), r"field 'crossbar' has values other than 0 and 1"),
+    (lambda d: d.update(threshold=d["threshold"].astype(str)), r"field 'threshold' has dtype <U\d+; expected int32"),
+    (lambda d: d.update(leak=np.full(d["leak"].shape, np.nan)), r"field 'leak' has nan at index \(0, 0\)"),
+    (lambda d: d.update(leak=np.full(d["leak"].shape, 0.5)), r"field 'leak' has non-integer 0.5"),
+    (lambda d: d.update(leak=np.zeros((1, 2, 3), np.int32)), r"field 'leak' has shape \(1, 2, 3\); expected \(2, 3\)"),
+    (lambda d: d.update(core_xy=np.zeros((2, 2), complex)), r"field 'core_xy' has dtype complex128"),
+])
+def test_wrong_types_in_a_program_file_are_refused_naming_the_field(tmp_path, change, message):
+    small().save(tmp_path / "good.npz")
+    data = dict(np.load(tmp_path / "good.npz"))
+    change(data)
+    np.savez(tmp_path / "bad.npz", **data)
+    with pytest.raises(InputFileError, match=message) as err:
+        ChipProgram.load(tmp_path / "bad.npz")
+    assert str(err.value).startswith(str(tmp_path / "bad.npz")) and "\n" not in str(err.value)
+
+
+def test_program_loader_names_other_kinds_of_file(tmp_path):
+    from neurosim.mlp import MLP, Layer
+    MLP([Layer.dense(np.ones((2, 2)), np.zeros(2))]).save(tmp_path / "m.npz")
+    with pytest.raises(InputFileError, match=r"m.npz: this is an MLP model \(neurosim train "
+                                             r"output\), expected a compiled chip program"):
+        ChipProgram.load(tmp_path / "m.npz")
+    (tmp_path / "s.toml").write_text("[chip]\nname = 'x'\n")
+    with pytest.raises(InputFileError, match=r"s.toml: is a text file \(TOML\?\)"):
+        ChipProgram.load(tmp_path / "s.toml")
+
+
+def test_program_without_meta_json_still_loads(tmp_path):
+    small().save(tmp_path / "good.npz")
+    data = dict(np.load(tmp_path / "good.npz"))
+    del data["meta_json"]
+    np.savez(tmp_path / "old.npz", **data)
+    assert ChipProgram.load(tmp_path / "old.npz").meta == {}

@@ -1,5 +1,7 @@
 """Compiler: MLP → ChipProgram. Accuracy on digits, rate-mode equivalence, relays, placement."""
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -270,3 +272,110 @@ def test_placement_survives_cores_whose_edges_carry_no_spikes():
     xy = place((u, v, w), 4, TRUENORTH, seed=1, iterations=500)
     assert len({tuple(p) for p in xy.tolist()}) == 4
     assert np.isfinite(hop_cost((u, v, w), xy))
+
+
+def bad_output_paths(tmp_path):
+    """(path, message) for output files that cannot be written; the last only when not root
+    (root may write anywhere)."""
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "afile").write_text("x")
+    cases = [(tmp_path / "adir", r"is a directory, expected a file name"),
+             (tmp_path / "missing" / "p.npz", r"directory \S+missing does not exist"),
+             (tmp_path / "afile" / "p.npz", r"\S+afile is a file, expected a directory")]
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o555)
+        cases.append((locked / "p.npz", r"directory \S+locked is not writable"))
+    return cases
+
+
+def _no_temporary_files(tmp_path):
+    return [p for p in tmp_path.rglob("*") if ".tmp" in p.name] == []
+
+
+@pytest.mark.parametrize("command", [
+    ["compile", str(ROOT / "models" / "digits_dense.npz")],
+    ["train", "--dataset", "digits", "--hidden", "8", "--method", "dense", "--epochs", "1"],
+])
+def test_commands_refuse_a_bad_output_before_working(tmp_path, capsys, monkeypatch, command):
+    """compile and train check -o first: neither compiles nor trains (both are replaced by a
+    failing stub here), one line, exit 2, no temporary file."""
+    from neurosim import compiler, train
+    from neurosim.cli import main
+    monkeypatch.setattr(compiler, "compile", lambda *a, **k: pytest.fail("compiled anyway"))
+    monkeypatch.setattr(train, "run", lambda *a, **k: pytest.fail("trained anyway"))
+    for path, message in bad_output_paths(tmp_path):
+        assert main(command + ["-o", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert re.search(rf"^neurosim {command[0]}: error: -o {re.escape(str(path))}: "
+                         rf"{message}\n$", err), err
+    assert _no_temporary_files(tmp_path)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["run", "P", "--dataset", "digits", "--limit", "-440"], r"--limit is -440; expected an integer ≥ 1"),
+    (["run", "P", "--dataset", "digits", "--limit", "0"], r"--limit is 0; expected an integer ≥ 1"),
+    (["run", "P", "--dataset", "digits", "--ticks", "0"], r"--ticks is 0; expected"),
+    (["run", "P", "--dataset", "digits", "--seed", "-1"], r"--seed is -1; expected"),
+    (["compile", "M", "-o", "OUT", "--bits", "9"], r"--bits is 9; expected a number in \[2, 4\]"),
+    (["compile", "M", "-o", "OUT", "--percentile", "0"], r"--percentile is 0.0; expected a number in \(0, 100\]"),
+    (["compile", "M", "-o", "OUT", "--percentile", "nan"], r"--percentile is nan; expected"),
+    (["compile", "M", "-o", "OUT", "--calibration", "cifar"], r"--calibration 'cifar': unknown dataset, expected one of digits"),
+    (["compile", "M", "-o", "OUT", "--blocked", "3"], r"--blocked is '3'; expected ROW,COL;ROW,COL"),
+    (["compile", "M", "-o", "OUT", "--blocked", "1,2,3"], r"--blocked is '1,2,3'; expected ROW,COL"),
+    (["power", "P", "--limit", "-3"], r"--limit is -3; expected"),
+    (["power", "P", "--ticks", "-1"], r"--ticks is -1; expected"),
+    (["power", "P", "--inference-rate", "0"], r"--inference-rate is 0.0; expected a finite number > 0"),
+    (["power", "P", "--budget-mw", "-5"], r"--budget-mw is -5.0; expected a finite number ≥ 0"),
+    (["power", "P", "--budget-mw", "inf"], r"--budget-mw is inf; expected"),
+])
+def test_out_of_range_flags_are_refused_before_loading(tmp_path, capsys, argv, message):
+    """The program/model named "P"/"M" does not exist: the flag is checked first."""
+    from neurosim.cli import main
+    argv = [str(tmp_path / "p.npz") if a == "OUT" else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err) and err.count("\n") == 1, err
+
+
+def test_run_limit_takes_the_first_inputs(tmp_path, capsys):
+    from neurosim.cli import main
+    out = tmp_path / "prog.npz"
+    assert main(["compile", str(ROOT / "models" / "digits_dense.npz"), "--chip", "ideal",
+                 "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["run", str(out), "--dataset", "digits", "--mode", "rate", "--limit", "7",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["samples"] == 7
+
+
+def test_run_skips_the_float_reference_when_the_model_file_was_replaced(tmp_path, capsys):
+    from neurosim.cli import main
+    model, out = tmp_path / "m.npz", tmp_path / "prog.npz"
+    model.write_bytes((ROOT / "models" / "digits_dense.npz").read_bytes())
+    assert main(["compile", str(model), "--chip", "ideal", "-o", str(out)]) == 0
+    argv = ["run", str(out), "--dataset", "digits", "--mode", "rate", "--limit", "20", "--json"]
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "mlp_accuracy" in json.loads(capsys.readouterr().out)
+    model.write_text("[not a model]\n")
+    assert main(argv) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert "mlp_accuracy" not in got and got["samples"] == 20
+
+
+@pytest.mark.parametrize("provenance, shown", [({"dataset": "cifar"}, "'cifar'"),
+                                               ({"dataset": 5}, "5"), ({}, "None")])
+def test_compile_names_the_model_when_its_provenance_dataset_is_unusable(tmp_path, capsys,
+                                                                          provenance, shown):
+    from neurosim.cli import main
+    mlp = MLP.load(ROOT / "models" / "digits_dense.npz")
+    mlp.provenance = provenance
+    mlp.save(tmp_path / "m.npz")
+    assert main(["compile", str(tmp_path / "m.npz"), "-o", str(tmp_path / "p.npz")]) == 2
+    assert capsys.readouterr().err == (
+        f"neurosim compile: error: {tmp_path / 'm.npz'}: provenance dataset is {shown}, not one "
+        f"of digits, mnist, fashion-mnist, synthetic; expected --calibration DATASET\n")
+    assert main(["compile", str(tmp_path / "m.npz"), "--calibration", "digits", "--chip",
+                 "ideal", "-o", str(tmp_path / "p.npz")]) == 0
+    assert ChipProgram.load(tmp_path / "p.npz").meta["model"]["dataset"] == "digits"

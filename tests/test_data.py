@@ -70,7 +70,8 @@ def test_corrupt_files(tmp_path):
         data.load("mnist", data_dir=tmp_path)
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(good))
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(4)))
-    with pytest.raises(InputFileError, match="train images 5 but labels 4"):
+    with pytest.raises(InputFileError, match=r"train-labels-idx1-ubyte: 4 labels but \S+"
+                                             r"train-images-idx3-ubyte.gz has 5 train images"):
         data.load("mnist", data_dir=tmp_path)
 
 
@@ -100,3 +101,56 @@ def test_unknown_dataset_and_no_dir(monkeypatch):
     monkeypatch.delenv("NEUROSIM_DATA", raising=False)
     with pytest.raises(InputFileError, match="no data directory"):
         data.load("mnist")
+
+
+def _corrupt_deflate(raw):
+    """A gzip member whose header is valid but whose deflate stream is garbage."""
+    packed = bytearray(gzip.compress(raw))
+    packed[12:20] = b"\xff" * 8
+    return bytes(packed)
+
+
+def test_a_corrupt_deflate_stream_is_one_line_naming_the_file(tmp_path):
+    arrays = write_set(tmp_path)
+    (tmp_path / "t10k-images-idx3-ubyte").unlink()
+    raw = idx_bytes(arrays["t10k-images-idx3-ubyte"])
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(_corrupt_deflate(raw))
+    with pytest.raises(InputFileError, match=r"t10k-images-idx3-ubyte.gz: unreadable \((zlib\.)?error"
+                                             r".*expected an IDX file") as e:
+        data.load("mnist", data_dir=tmp_path)
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("n_test, test_shape, message", [
+    (0, (4, 3), r"t10k-images-idx3-ubyte: 0 images, expected at least one"),
+    (3, (5, 5), r"t10k-images-idx3-ubyte: images of 5x5 pixels but \S+train-images-idx3-ubyte "
+                r"has 4x3, expected the same size"),
+    (3, (0, 3), r"t10k-images-idx3-ubyte: images of shape \(0, 3\), expected at least one pixel"),
+])
+def test_inconsistent_splits_are_named(tmp_path, n_test, test_shape, message):
+    write_set(tmp_path)
+    images = np.ones((n_test,) + test_shape)
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(idx_bytes(images))
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(n_test)))
+    with pytest.raises(InputFileError, match=message):
+        data.load("mnist", data_dir=tmp_path)
+
+
+def test_label_count_and_range_name_the_label_file(tmp_path):
+    write_set(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.zeros(2)))
+    with pytest.raises(InputFileError, match=r"t10k-labels-idx1-ubyte: 2 labels but \S+"
+                                             r"t10k-images-idx3-ubyte has 3 test images"):
+        data.load("mnist", data_dir=tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes([1, 12, 3]))
+    with pytest.raises(InputFileError, match=r"t10k-labels-idx1-ubyte: test label 12, "
+                                             r"expected 0..9"):
+        data.load("mnist", data_dir=tmp_path)
+
+
+def test_huge_declared_sizes_do_not_overflow(tmp_path):
+    """Sizes 2^32−1 each: the expected length is computed in Python ints, never wraps around."""
+    p = tmp_path / "x-idx3-ubyte"
+    p.write_bytes(bytes([0, 0, 8, 3]) + struct.pack(">3I", *[2**32 - 1] * 3) + bytes(8))
+    with pytest.raises(InputFileError, match=r"24 bytes, expected 79228162458924105385300197391"):
+        data.read_idx(str(p), 3)

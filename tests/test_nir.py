@@ -2,6 +2,7 @@ import nir
 import numpy as np
 import pytest
 
+from neurosim.chip.program import ChipProgram
 from neurosim.errors import InputFileError
 from neurosim.mlp import MLP, Layer
 from neurosim.nir_io import from_graph, read_nir, to_graph, write_nir
@@ -60,6 +61,9 @@ def test_foreign_graph_folds_gain_and_walks_edges():
 def test_bad_graphs(tmp_path):
     bad = tmp_path / "x.nir"
     bad.write_bytes(b"nope")
+    with pytest.raises(InputFileError, match=r"x.nir: is a text file, expected a NIR graph"):
+        read_nir(bad)
+    bad.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
     with pytest.raises(InputFileError, match="x.nir: not a readable NIR file"):
         read_nir(bad)
     with pytest.raises(InputFileError, match="no such file"):
@@ -74,3 +78,59 @@ def test_graph_structure():
     g = to_graph(make_mlp(np.random.default_rng(2)))
     assert g.edges == [("input", "layer0"), ("layer0", "spike0"), ("spike0", "layer1"),
                        ("layer1", "output")]
+
+
+def _if_graph(v_threshold, weight=((1.0, -1.0), (0.5, 2.0))):
+    """input → Affine 'a' → IF 'spk' → output, with the given thresholds and weights."""
+    w = np.array(weight, dtype=np.float32)
+    return nir.NIRGraph(nodes={
+        "input": nir.Input({"input": np.array([2])}),
+        "a": nir.Affine(w, np.zeros(2, np.float32)),
+        "spk": nir.IF(r=np.ones(2, np.float32), v_threshold=np.array(v_threshold, np.float32),
+                      v_reset=np.zeros(2, np.float32)),
+        "output": nir.Output({"output": np.array([2])})},
+        edges=[("input", "a"), ("a", "spk"), ("spk", "output")])
+
+
+@pytest.mark.parametrize("threshold, shown", [([1.0, -1.0], "-1"), ([0.0, 1.0], "0")])
+def test_non_positive_thresholds_are_refused_naming_node_and_field(tmp_path, threshold, shown):
+    """Before: −1 compiled, and 0 was reported as "weight inf"."""
+    path = tmp_path / "t.nir"
+    nir.write(path, _if_graph(threshold))
+    neuron = int(np.argmax(np.array(threshold) <= 0))
+    with pytest.raises(InputFileError, match=rf"t.nir: node 'spk' field 'v_threshold' is {shown} "
+                                             rf"\(neuron {neuron}\), expected > 0"):
+        read_nir(path)
+
+
+def test_nan_weights_in_a_nir_graph_are_refused(tmp_path):
+    path = tmp_path / "n.nir"
+    nir.write(path, _if_graph([1.0, 1.0], weight=((1.0, np.nan), (0.5, 2.0))))
+    with pytest.raises(InputFileError, match=r"n.nir: node 'a' field 'weight' is nan at index "
+                                             r"\(0, 1\), expected finite numbers"):
+        read_nir(path)
+
+
+def test_positive_thresholds_fold_their_gain():
+    net = from_graph(_if_graph([2.0, 0.5]))
+    np.testing.assert_allclose(net.layers[0].weight, [[0.5, 1.0], [-0.5, 4.0]])
+
+
+def test_cli_compiles_a_nir_graph_by_content_and_refuses_a_bad_threshold(tmp_path, capsys):
+    """A NIR file is recognised as HDF5 whatever its name; a threshold ≤ 0 exits 2 in one line
+    naming the file, node and field, and writes nothing."""
+    from neurosim.cli import main
+    graph = tmp_path / "graph.h5"
+    nir.write(graph, _if_graph([1.0, 1.0]))
+    out = tmp_path / "p.npz"
+    assert main(["compile", str(graph), "--chip", "ideal", "-o", str(out)]) == 0
+    program = ChipProgram.load(out)
+    assert (program.n_inputs, program.n_outputs) == (2, 2)
+    out.unlink()
+    capsys.readouterr()
+    nir.write(graph, _if_graph([1.0, -1.0]))
+    assert main(["compile", str(graph), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"neurosim compile: error: {graph}: node 'spk' field 'v_threshold' is -1 "
+                   f"(neuron 1), expected > 0\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.h5"]

@@ -290,3 +290,16 @@ def test_cli_power_on_a_program(tmp_path, capsys):
                  "--inference-rate", "100"])
     assert code == 2 and "at most 62.5 Hz" in capsys.readouterr().err
     assert main(["power"]) == 2 and "PROGRAM is missing" in capsys.readouterr().err
+
+
+def test_cli_power_names_the_program_when_its_dataset_is_unknown(tmp_path, capsys):
+    prog = tmp_path / "p.npz"
+    program = small_program()
+    program.replace(meta=dict(program.meta, model={"dataset": "cifar"})).save(str(prog))
+    assert main(["power", str(prog), "--limit", "2", "--ticks", "2"]) == 2
+    assert capsys.readouterr().err == (
+        f"neurosim power: error: {prog}: compiled for dataset 'cifar', not one of digits, mnist, "
+        f"fashion-mnist, synthetic; expected --dataset DATASET\n")
+    assert main(["power", str(prog), "--dataset", "digits", "--limit", "2", "--ticks", "2",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["inputs"] == 2

@@ -41,6 +41,8 @@ import numpy as np
 
 from neurosim.chip.profile import ChipProfile, get_profile
 from neurosim.errors import InputFileError, ValidationError
+from neurosim.fileio import save_npz
+from neurosim.sniff import first_nonfinite, json_object, read_npz, scalar
 
 FORMAT_VERSION = 1
 
@@ -173,37 +175,32 @@ class ChipProgram:
     # ------------------------------------------------------------------ files
     def save(self, path):
         """Write the program as ``.npz`` (no pickle), atomically (temporary name, then rename)."""
-        path = os.fspath(path)
         arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
         if self.synapse_weights is not None:
             arrays["synapse_weights"] = self.synapse_weights
-        tmp = path + ".tmp.npz"
-        np.savez_compressed(tmp, format_version=np.int32(FORMAT_VERSION),
-                            profile=np.str_(self.profile.name), n_inputs=np.int64(self.n_inputs),
-                            meta_json=np.str_(json.dumps(self.meta, sort_keys=True)), **arrays)
-        os.replace(tmp, path)
+        save_npz(path, compressed=True, format_version=np.int32(FORMAT_VERSION),
+                 profile=np.str_(self.profile.name), n_inputs=np.int64(self.n_inputs),
+                 meta_json=np.str_(json.dumps(self.meta, sort_keys=True)), **arrays)
 
     @classmethod
     def load(cls, path):
-        """Read a program written by :meth:`save`; errors name the file and the field."""
+        """Read a program written by :meth:`save`; errors are one line naming the file and the
+        field (wrong kinds of file and pickles are refused by :func:`neurosim.sniff.read_npz`)."""
         path = os.fspath(path)
-        if not os.path.exists(path):
-            raise InputFileError(f"{path}: no such program file (expected a ChipProgram .npz)")
-        try:
-            data = np.load(path, allow_pickle=False)
-            contents = {k: data[k] for k in data.files}
-        except Exception as exc:  # zipfile/npy errors: the file is not a readable npz
-            raise InputFileError(f"{path}: not a readable .npz program ({exc})") from None
-        for key in ("format_version", "profile", "n_inputs"):
+        contents = read_npz(path, "program")
+        for key in _HEADER_FIELDS[:3]:  # meta_json is optional: {} when absent
             if key not in contents:
                 raise InputFileError(f"{path}: field '{key}' is missing (not a neurosim program?)")
-        version = int(contents.pop("format_version"))
+        version = scalar(contents, path, "format_version", "int")
         if version != FORMAT_VERSION:
             raise InputFileError(f"{path}: field 'format_version' is {version}; "
                                  f"this neurosim reads version {FORMAT_VERSION}")
-        profile = get_profile(str(contents.pop("profile")))
-        n_inputs = int(contents.pop("n_inputs"))
-        meta = json.loads(str(contents.pop("meta_json", "{}")))
+        header = {"profile": scalar(contents, path, "profile", "str"),
+                  "n_inputs": scalar(contents, path, "n_inputs", "int"),
+                  "meta": (_model_meta(json_object(contents, path, "meta_json"), path)
+                           if "meta_json" in contents else {})}
+        for key in _HEADER_FIELDS:
+            contents.pop(key, None)
         missing = [k for k in _ARRAY_FIELDS if k not in contents]
         if missing:
             raise InputFileError(f"{path}: field '{missing[0]}' is missing")
@@ -211,19 +208,41 @@ class ChipProgram:
         if unknown:
             raise InputFileError(f"{path}: field '{unknown[0]}' is not a ChipProgram field")
         try:
-            return cls(profile=profile, n_inputs=n_inputs, meta=meta, **contents)
+            return cls(profile=get_profile(header["profile"]), n_inputs=header["n_inputs"],
+                       meta=header["meta"], **contents)
         except ValidationError as exc:
             raise InputFileError(f"{path}: {exc}") from None
+
+
+_HEADER_FIELDS = ("format_version", "profile", "n_inputs", "meta_json")
+
+
+def _model_meta(meta, path):
+    """``meta`` after checking its ``model`` entry (what ``neurosim compile`` records: the model
+    file's ``path`` and ``dataset``, each a string or null), which run and power read."""
+    model = meta.get("model", {})
+    if not isinstance(model, dict):
+        raise InputFileError(f"{path}: field 'meta_json' entry 'model' is JSON "
+                             f"{type(model).__name__}, expected an object")
+    for key in ("path", "dataset"):
+        if not isinstance(model.get(key), (str, type(None))):
+            raise InputFileError(f"{path}: field 'meta_json' entry 'model.{key}' is "
+                                 f"{model[key]!r}, expected a string or null")
+    return meta
 
 
 # ---------------------------------------------------------------------- validation
 def _coerce(prog, name, dtype):
     """Convert a field to its dtype without silent loss: NaN, infinities and fractions are errors."""
     value = np.asarray(getattr(prog, name))
+    if value.dtype.kind not in "biuf":
+        raise ValidationError(f"field '{name}' has dtype {value.dtype}; expected "
+                              f"{np.dtype(dtype).name} (text and objects are never converted)")
+    if dtype is np.bool_ and value.dtype.kind != "b" and not np.isin(value, (0, 1)).all():
+        raise ValidationError(f"field '{name}' has values other than 0 and 1; expected bool")
     if value.dtype.kind == "f":
-        bad = ~np.isfinite(value)
-        if bad.any():
-            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        idx = first_nonfinite(value)
+        if idx is not None:
             raise ValidationError(f"field '{name}' has {value[idx]} at index {idx}; "
                                   "expected finite integers")
         if (value != np.round(value)).any() and dtype is not np.bool_:

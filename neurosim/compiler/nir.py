@@ -61,15 +61,16 @@ def to_nir(compiled):
         "neurosim_initial_potential": "floor(v_init * v_threshold), v_init = 0.5 by default"})
 
 
-def compile_nir(graph, profile="truenorth", calibration=None, **options):
+def compile_nir(graph, profile="truenorth", calibration=None, where="NIR graph", **options):
     """Compile a NIR SNN graph (module docstring). Without calibration data, 1,000 inputs drawn
-    uniformly from [0, 1] (seeded) calibrate the relay scales."""
+    uniformly from [0, 1] (seeded) calibrate the relay scales. ``where`` (the file) prefixes
+    error messages."""
     from neurosim.compiler import compile as compile_mlp
-    mlp = from_graph(graph)
+    mlp = from_graph(graph, where)
     if calibration is None:
         rng = np.random.default_rng(options.get("seed", 0))
         calibration = rng.random((1000, mlp.sizes[0]))
-    order = _chain(graph, "NIR graph")
+    order = _chain(graph, where)
     if type(graph.nodes[order[-1]]).__name__ in SPIKING:
         options.setdefault("output_shift", 0.0)
         options.setdefault("output_scale", 1.0)
