@@ -305,7 +305,7 @@ def test_compare_three_missions(real_missions, tmp_path, capsys):
     assert "reliability" not in rows[0] and "reliability_mean" not in rows[0]
     text = open(out["html"], encoding="utf-8").read()
     assert "mission-average reliability" in text and "final reliability" in text
-    assert ">mission reliability<" not in text and "95 % CI" in text
+    assert ">mission reliability<" not in text and "(95 % CI)" in text
     assert json.load(open(out["json"]))["missions"] == rows
     figs = figures_in(text)
     assert len(figs) == 1 and figs[0].count(b"<path") > 20

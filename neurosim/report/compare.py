@@ -28,12 +28,12 @@ import numpy as np
 from neurosim.errors import ValidationError
 from neurosim.fileio import check_output_dir, write_text
 from neurosim.report import plots
-from neurosim.report.fmt import ci_text, num, pct, power_unit
+from neurosim.report.fmt import ci_range, num, pct, power_unit
 from neurosim.report.html import CSS, _ci, _missing, e, headline
 from neurosim.report.results import MissionResults
 
 DEFAULT_OUT = "neurosim-compare"
-CSS_CI = ".ci { font-size: 11px; color: var(--mute); white-space: nowrap; }"
+CSS_CI = ".ci { font-size: 11px; color: var(--mute); }"
 RELIABLE = 0.9   # "years reliable": mission time until reliability first drops below this
 
 
@@ -127,7 +127,7 @@ def _cell(row, key, kind, power_k):
     if kind == "pct":
         return e(pct(v))
     if kind == "pct_ci":
-        ci = ci_text(*(row.get(f"{key}_ci95") or (None, None)))
+        ci = ci_range(*(row.get(f"{key}_ci95") or (None, None)))
         return e(pct(v)) + (f'<br><span class="ci">{e(ci)}</span>' if ci else "")
     if kind == "bool":
         return "yes" if v else "no"
@@ -158,8 +158,8 @@ def render(results, rows):
             ("energy_per_inference_uj", "µJ / inference", "num"),
             ("final_accuracy_p50", "final accuracy p50", "pct"),
             ("final_accuracy_p05", "final accuracy p5", "pct"),
-            ("reliability_mission_average", "mission-average reliability", "pct_ci"),
-            ("reliability_final", "final reliability", "pct_ci"),
+            ("reliability_mission_average", "mission-average reliability (95 % CI)", "pct_ci"),
+            ("reliability_final", "final reliability (95 % CI)", "pct_ci"),
             ("years_reliable", "years ≥ 90 % reliable", "num"),
             ("dead_neurons_final_mean", "dead neurons", "num"), ("erf_safe", "Erf safe", "bool")]
     head = "".join(f'<th class="{"" if k == "label" else "num"}">{e(t)}</th>' for k, t, _ in cols)

@@ -74,11 +74,17 @@ def wilson_interval(share, n, z=Z95):
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def ci_text(lo, hi, digits=1):
-    """'95 % CI 81.2–97.6 %', or '' when the interval is unknown."""
+def ci_range(lo, hi, digits=1):
+    """'81.2–97.6 %', or '' when the interval is unknown."""
     if not (finite(lo) and finite(hi)):
         return ""
-    return f"95 % CI {100 * lo:.{digits}f}–{100 * hi:.{digits}f} %"
+    return f"{100 * lo:.{digits}f}–{100 * hi:.{digits}f} %"
+
+
+def ci_text(lo, hi, digits=1):
+    """'95 % CI 81.2–97.6 %', or '' when the interval is unknown."""
+    r = ci_range(lo, hi, digits)
+    return f"95 % CI {r}" if r else ""
 
 
 def plural(n, unit):

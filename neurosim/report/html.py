@@ -3,11 +3,11 @@ no network) built from a results directory alone, byte for byte the same on ever
 
 Sections (their ``id`` and heading are fixed; tests and users link to them):
 
-0. headline numbers — final accuracy p5/p50/p95, mission reliability, dead neurons, power,
+0. headline numbers — final accuracy p5/p50/p95, final reliability (95 % CI), dead neurons, power,
    energy per inference, "Erf safe";
 1. ``overview``    — scenario, orbit, duration, chip, model, cores used, compile summary;
 2. ``accuracy``    — accuracy over mission time: median, 5–95 % band, requirement line;
-3. ``reliability`` — share of runs meeting the requirement over time;
+3. ``reliability`` — share of runs meeting the requirement over time, Wilson 95 % band;
 4. ``bounds``      — Erf and Fep against the observed error (log scale), violations in red;
 5. ``faults``      — faults over time by kind;
 6. ``power``       — power over time, its breakdown, energy per inference, budget line;
@@ -33,7 +33,7 @@ from neurosim.report.results import MissionResults
 SECTIONS = [
     ("overview", "1. Mission overview"),
     ("accuracy", "2. Accuracy over mission time"),
-    ("reliability", "3. Mission reliability"),
+    ("reliability", "3. Reliability over mission time"),
     ("bounds", "4. Erf and Fep against the observed error"),
     ("faults", "5. Faults over time"),
     ("power", "6. Power and energy"),
