@@ -528,8 +528,12 @@ def test_report_and_compare_use_one_power_unit(tmp_path, capsys):
     from neurosim.cli import main
     a = fake_results(str(tmp_path / "a"), label="dense", power0=0.5)
     b = fake_results(str(tmp_path / "b"), label="nest", power0=0.3, seed=1)
+    with open(os.path.join(a, "scenario.resolved.toml"), "a") as f:
+        f.write("power_budget_mw = 0.8\n")                 # in [run]
     report = open(report_html.write_report(a), encoding="utf-8").read()
     assert "500 µW" in report[:report.index('<section id="overview">')]
+    power = sections_of(report)["power"]
+    assert "the 800 µW budget" in power and " mW" not in power
     capsys.readouterr()
     assert main(["compare", a, b, "--out", str(tmp_path / "cmp")]) == 0
     printed = capsys.readouterr().out

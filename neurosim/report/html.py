@@ -501,7 +501,7 @@ def _power(res, h):
     if h["budget_mw"] is not None:
         worst = max(v for v in (h["power_mw_initial"], h["power_mw_final"], 0.0) if finite(v))
         parts.append(("within" if worst <= h["budget_mw"] else "<b>over</b>") +
-                     f" the {num(h['budget_mw'])} mW budget")
+                     f" the {power_text(h['budget_mw'])} budget")
     else:
         parts.append("no power budget given in the scenario")
     lead = "; ".join(parts) + "." if parts else None
