@@ -73,10 +73,16 @@ def to_data_uri(fig, fmt="svg"):
     return f"data:{mime};base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+TITLE_EM = 0.7      # width of a bold title character in ems, generously (DejaVu Sans Bold ≈ 0.62)
+
+
 def _title(ax, text, width_in, fontsize=9.5):
-    """Set a title wrapped to the panel's width (``width_in`` inches), so it is never cut."""
-    chars = max(12, int(width_in * 72 / (fontsize * 0.6)))
-    ax.set_title(textwrap.fill(text, chars), fontsize=fontsize)
+    """Set a title wrapped to the panel's width (``width_in`` inches, less 0.5 in for the axis
+    labels) at :data:`TITLE_EM` per character, so that it is never cut, whatever font the browser
+    draws the SVG's text with. Explicit line breaks in ``text`` are kept."""
+    chars = max(12, int((width_in - 0.5) * 72 / (fontsize * TITLE_EM)))
+    ax.set_title("\n".join(textwrap.fill(line, chars) for line in text.split("\n")),
+                 fontsize=fontsize)
 
 
 def _time_axis(ax, t):
@@ -312,7 +318,7 @@ def faults_figure(res):
             ax = axes[k // ncols, k % ncols]
             ax.fill_between(t, 0, v, color=colour, alpha=0.18, lw=0)
             ax.plot(t, v, color=colour, lw=1.8)
-            _title(ax, f"{label}: {_fmt_count(v[-1])} at the end", 8.6 / ncols)
+            _title(ax, f"{label}:\n{_fmt_count(v[-1])} at the end", 8.6 / ncols)
             top = float(np.nanmax(v))
             ax.set_ylim(bottom=0, top=top * 1.15 if top > 0 else 1.0)
             ax.set_xlim(float(np.nanmin(t)), float(np.nanmax(t)))
