@@ -179,7 +179,7 @@ def render(results, rows):
         lead = (f"<p class=\"lead\">Most reliable: <b>{e(best['label'])}</b> "
                 f"({pct(best['reliability_mission_average'])} mission-average reliability on "
                 f"{best['cores']} cores). Least power: <b>{e(cheap['label'])}</b> "
-                f"({e(num(cheap['power_mw'] * power_k) if cheap['power_mw'] is not None else '–')}"
+                f"({e(num(cheap['power_mw'] * power_k if cheap['power_mw'] is not None else None))}"
                 f" {unit}, {pct(cheap['reliability_mission_average'])} mission-average "
                 "reliability). Mission-average reliability: the share of runs meeting the "
                 "accuracy requirement, averaged over the checkpoints; final reliability: that "

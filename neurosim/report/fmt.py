@@ -60,8 +60,8 @@ def wilson_interval(share, n, z=Z95):
     trials (Monte Carlo runs meeting the requirement).
 
     With p̂ = share: centre (p̂ + z²/2n)/(1 + z²/n), half-width
-    z/(1 + z²/n)·√(p̂(1 − p̂)/n + z²/4n²) (Wilson 1927, JASA 22:209; Agresti & Coull 1998, Am.
-    Stat. 52:119 recommend it over the normal interval for small n and shares near 0 or 1).
+    z/(1 + z²/n)·√(p̂(1 − p̂)/n + z²/4n²) (Wilson 1927, JASA 22:209; Agresti & Coull 1998,
+    Am. Stat. 52:119 recommend it over the normal interval for small n and shares near 0 or 1).
     For a share averaged over checkpoints, each run contributes the fraction of checkpoints it
     meets, whose variance is at most p(1 − p): the interval is then conservative.
     (None, None) when ``share`` or ``n`` is missing."""
