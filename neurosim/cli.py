@@ -263,11 +263,13 @@ def _add_report(sub):
         "report", help="rebuild the HTML report of a mission from its saved results",
         description="Build RESULTS_DIR/report.html (one self-contained file: figures embedded, "
                     "no network needed) from a `neurosim mission` results directory: headline "
-                    "numbers, overview, accuracy, reliability, Erf/Fep vs observed error, faults, "
-                    "power, core heat maps, provenance. The same results give the same bytes.")
+                    "numbers, overview, accuracy, reliability (with Wilson 95 % intervals), "
+                    "Erf/Fep vs observed error, faults, power, core heat maps, provenance. The "
+                    "same results give the same bytes. A bad --out (a directory, a missing or "
+                    "read-only directory) is refused before anything is read.")
     p.add_argument("results", metavar="RESULTS_DIR", help="a `neurosim mission` output directory")
     p.add_argument("--out", default=None, metavar="FILE",
-                   help="where to write the HTML (default RESULTS_DIR/report.html)")
+                   help="where to write the HTML file (default RESULTS_DIR/report.html)")
     _json_flag(p)
 
 
@@ -281,12 +283,15 @@ def _add_compare(sub):
     p = sub.add_parser(
         "compare", help="several missions side by side (table + figure in compare.html)",
         description="Compare mission results, e.g. the dense, sparse-momentum and NeST digits "
-                    "models on one scenario: cores and power against mission reliability "
-                    "(over-provisioning against compactness), reliability and accuracy over time. "
-                    "Writes compare.html and compare.json.")
+                    "models on one scenario: cores and power against mission-average "
+                    "reliability (the share of runs meeting the accuracy requirement, averaged "
+                    "over the checkpoints; over-provisioning against compactness), final "
+                    "reliability (that share at the end), both with Wilson 95 % intervals, "
+                    "reliability and accuracy over time. Writes compare.html and compare.json.")
     p.add_argument("results", nargs="+", metavar="DIR", help="two or more mission results directories")
     p.add_argument("--out", default=None, metavar="DIR",
-                   help="output directory (default ./neurosim-compare)")
+                   help="output directory, created if needed (default ./neurosim-compare); "
+                        "refused before any work if it is a file or cannot be written")
     _json_flag(p)
 
 

@@ -294,10 +294,18 @@ def test_compare_three_missions(real_missions, tmp_path, capsys):
     assert len({r["scenario"] for r in rows}) == 1
     for r, d in zip(rows, dirs):
         s = json.load(open(os.path.join(d, "summary.json")))
-        assert r["reliability"] == pytest.approx(s["reliability_final"])
+        assert r["reliability_final"] == pytest.approx(s["reliability_final"])
+        per_checkpoint = MissionResults(d).get("reliability")
+        assert r["reliability_mission_average"] == pytest.approx(per_checkpoint.mean())
+        for key in ("reliability_final", "reliability_mission_average"):
+            lo, hi = r[f"{key}_ci95"]
+            assert lo <= r[key] <= hi and hi - lo > 0.2       # 4 runs: a wide interval
         assert r["final_accuracy_p50"] == pytest.approx(s["final_accuracy_p50"])
         assert r["power_mw"] > 0
+    assert "reliability" not in rows[0] and "reliability_mean" not in rows[0]
     text = open(out["html"], encoding="utf-8").read()
+    assert "mission-average reliability" in text and "final reliability" in text
+    assert ">mission reliability<" not in text and "(95 % CI)" in text
     assert json.load(open(out["json"]))["missions"] == rows
     figs = figures_in(text)
     assert len(figs) == 1 and figs[0].count(b"<path") > 20
@@ -436,3 +444,190 @@ def test_compare_labels_by_model_only_when_the_models_differ():
     assert [_label(m, varied) for m in varied] == ["dense", "nest"]
     same = [mission("models/digits_dense.npz", "/r/leo/"), mission("models/digits_dense.npz", "/r/geo")]
     assert [_label(m, same) for m in same] == ["leo", "geo"]
+
+
+# ------------------------------------------------------------------------------ reading aids
+def test_wilson_interval_known_values():
+    from neurosim.report.fmt import wilson_interval
+    lo, hi = wilson_interval(0.5, 10)                   # Agresti & Coull (1998), n = 10
+    assert (lo, hi) == (pytest.approx(0.2366, abs=1e-4), pytest.approx(0.7634, abs=1e-4))
+    lo, hi = wilson_interval(0.0, 10)                   # no successes: not the degenerate [0, 0]
+    assert lo == 0.0 and hi == pytest.approx(0.2775, abs=1e-4)
+    lo, hi = wilson_interval(1.0, 200)
+    assert hi == 1.0 and lo == pytest.approx(0.9812, abs=1e-4)
+    assert wilson_interval(0.5, None) == (None, None)
+
+
+def test_report_names_final_reliability_with_its_interval(tmp_path):
+    from neurosim.report.fmt import wilson_interval
+    d = fake_results(str(tmp_path / "m"), runs=6)
+    text = open(report_html.write_report(d), encoding="utf-8").read()
+    top = text[:text.index('<section id="overview">')]
+    s = json.load(open(os.path.join(d, "summary.json")))
+    lo, hi = wilson_interval(s["reliability_final"], 6)
+    assert ">final reliability<" in top and "mission reliability" not in text
+    assert f"95 % CI {100 * lo:.1f}–{100 * hi:.1f} % (6 runs)" in top
+    h = report_html.headline(MissionResults(d))
+    assert h["reliability_final_ci95"] == [pytest.approx(lo), pytest.approx(hi)]
+    # the reliability figure draws the interval as a band and says what it is
+    svg = figures_in(sections_of(text)["reliability"])[0].decode()
+    assert "Wilson 95 % interval (6 runs)" in svg
+
+
+def _with_a_bad_run(d, worst=0.42):
+    z = dict(np.load(os.path.join(d, "runs.npz")))
+    z["accuracy"] = z["accuracy"].copy()
+    z["accuracy"][3, -2] = worst
+    np.savez(os.path.join(d, "runs.npz"), **z)
+
+
+def test_accuracy_axis_includes_the_worst_run(tmp_path):
+    from neurosim.report import plots
+    d = fake_results(str(tmp_path / "m"), runs=40)
+    _with_a_bad_run(d)
+    ax = plots.accuracy_figure(MissionResults(d)).axes[0]
+    assert ax.get_ylim()[0] < 0.42
+    # the worst run is drawn even when it is not among the first traces
+    drawn = [ln.get_ydata() for ln in ax.get_lines()]
+    assert any(np.min(y) == pytest.approx(0.42) for y in drawn if len(y) > 2)
+    assert plots.accuracy_figure(MissionResults(d), max_traces=2) is not None
+
+
+def test_fault_panels_scale_to_their_data_and_titles_fit(tmp_path):
+    from matplotlib.text import Text
+    from neurosim.report import plots
+    d = fake_results(str(tmp_path / "m"))          # dead cores reach 0.2, spares 0.1
+    fig = plots.faults_figure(MissionResults(d))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    titles = {}                                     # the style puts titles on the left
+    for ax in fig.axes:
+        if ax.get_visible():
+            artist = next(t for t in ax.get_children()
+                          if isinstance(t, Text) and t.get_text() == ax.get_title("left"))
+            titles[artist.get_text().replace("\n", " ")] = (ax, artist)
+    cores = next(ax for t, (ax, _) in titles.items() if t.startswith("dead cores"))
+    assert cores.get_ylim()[1] < 0.5                # not a 0–1 axis with a flat line at 0
+    assert "own scale" in fig.axes[0].get_ylabel()
+    assert len(titles) == 5                         # latch-ups stay zero: dropped
+    ncols = len({round(ax.get_position().x0, 3) for ax, _ in titles.values()})
+    for title, (ax, artist) in titles.items():
+        assert title.endswith("at the end"), title
+        # the browser may draw the SVG's text in a wider font than matplotlib measured: every
+        # line fits its panel even at 0.7 em per character
+        for line in artist.get_text().split("\n"):
+            assert len(line) * 9.5 * 0.7 / 72 <= fig.get_figwidth() / ncols - 0.5, line
+        box = artist.get_window_extent(renderer)
+        assert box.x0 >= fig.bbox.x0 - 1 and box.x1 <= fig.bbox.x1 + 1, title
+        # no title runs into the next panel
+        assert box.x1 <= ax.get_position().x1 * fig.bbox.width + 40, title
+
+
+def test_scrub_period_in_words():
+    assert report_html._mitigation({"scrub_period_days": 1.0}) == "scrub every 1 day"
+    assert report_html._mitigation({"scrub_period_days": 30.0}) == "scrub every 30 days"
+    assert report_html._mitigation({"scrub_period_days": 0.5}) == "scrub every 0.5 days"
+
+
+def test_report_and_compare_use_one_power_unit(tmp_path, capsys):
+    from neurosim.cli import main
+    a = fake_results(str(tmp_path / "a"), label="dense", power0=0.5)
+    b = fake_results(str(tmp_path / "b"), label="nest", power0=0.3, seed=1)
+    with open(os.path.join(a, "scenario.resolved.toml"), "a") as f:
+        f.write("power_budget_mw = 0.8\n")                 # in [run]
+    report = open(report_html.write_report(a), encoding="utf-8").read()
+    assert "500 µW" in report[:report.index('<section id="overview">')]
+    power = sections_of(report)["power"]
+    assert "the 800 µW budget" in power and " mW" not in power
+    capsys.readouterr()
+    assert main(["compare", a, b, "--out", str(tmp_path / "cmp")]) == 0
+    printed = capsys.readouterr().out
+    assert "power µW" in printed.splitlines()[0]
+    text = open(tmp_path / "cmp" / "compare.html", encoding="utf-8").read()
+    assert "mean power (µW)" in text and "(mW)" not in text
+    rows = json.load(open(tmp_path / "cmp" / "compare.json"))["missions"]
+    assert rows[0]["power_mw"] < 1.0                # the JSON stays in milliwatts
+
+
+def test_huge_free_text_is_capped(tmp_path):
+    from neurosim.report.fmt import MAX_TEXT_CHARS, clip_text
+    assert clip_text("x" * (MAX_TEXT_CHARS + 7)) == "x" * MAX_TEXT_CHARS + \
+        "… (7 characters omitted)"
+    assert clip_text("short") == "short"
+    d = fake_results(str(tmp_path / "m"))
+    plain = len(open(report_html.write_report(d), encoding="utf-8").read())
+    big = 2_000_000
+    path = os.path.join(d, "scenario.resolved.toml")
+    line = f'description = "{"D" * big}"'
+    toml = open(path).read().replace("[mission]\n", f"[mission]\n{line}\n", 1)
+    open(path, "w").write(toml)
+    text = open(report_html.write_report(d), encoding="utf-8").read()
+    # shown twice (the page's subtitle and the resolved scenario), each cut to the limit
+    assert len(text) < plain + 3 * MAX_TEXT_CHARS
+    assert f"({big - MAX_TEXT_CHARS:,} characters omitted)" in text
+    assert f"({len(line) - MAX_TEXT_CHARS:,} characters omitted)" in text
+
+
+def test_provenance_labels_the_start_time(tmp_path):
+    d = fake_results(str(tmp_path / "m"))
+    s = json.load(open(os.path.join(d, "summary.json")))
+    s["provenance"] = {"started_utc": "2026-11-30T15:00:00Z"}
+    json.dump(s, open(os.path.join(d, "summary.json"), "w"))
+    prov = sections_of(open(report_html.write_report(d), encoding="utf-8").read())["provenance"]
+    assert "<th>started (UTC)</th><td>2026-11-30T15:00:00Z</td>" in prov
+
+
+BAD_OUT = {
+    "a directory": lambda t: t / "adir",
+    "a missing parent": lambda t: t / "nowhere" / "r.html",
+    "a path under a file": lambda t: t / "afile" / "r.html",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_OUT))
+def test_report_out_refused_before_any_work(tmp_path, capsys, case):
+    from neurosim.cli import main
+    d = fake_results(str(tmp_path / "m"))
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "afile").write_text("x")
+    before = sorted(os.listdir(tmp_path)) + sorted(os.listdir(d))
+    capsys.readouterr()
+    out = str(BAD_OUT[case](tmp_path))
+    assert main(["report", d, "--out", out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--out" in err and out in err
+    assert "Traceback" not in err
+    assert sorted(os.listdir(tmp_path)) + sorted(os.listdir(d)) == before   # nothing left behind
+    # checked before the results are read: a bad results directory is not what is reported
+    assert main(["report", str(tmp_path / "no-results"), "--out", out]) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_report_out_not_writable(tmp_path, capsys):
+    from neurosim.cli import main
+    d = fake_results(str(tmp_path / "m"))
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    assert main(["report", d, "--out", str(ro / "r.html")]) == 2
+    assert "not writable" in capsys.readouterr().err
+    assert os.listdir(ro) == []
+
+
+def test_compare_out_refused_before_any_work(tmp_path, capsys):
+    from neurosim.cli import main
+    a = fake_results(str(tmp_path / "a"))
+    b = fake_results(str(tmp_path / "b"), label="nest", seed=1)
+    (tmp_path / "afile").write_text("x")
+    for out in (tmp_path / "afile", tmp_path / "afile" / "cmp"):
+        capsys.readouterr()
+        assert main(["compare", a, b, "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "--out" in err and "Traceback" not in err
+        assert main(["compare", str(tmp_path / "x"), "--out", str(out)]) == 2  # before reading
+        assert "--out" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["a", "afile", "b"]
+    # a compare that fails on its input leaves no output directory behind
+    assert main(["compare", a, str(tmp_path / "missing"), "--out", str(tmp_path / "c")]) == 2
+    assert not (tmp_path / "c").exists()

@@ -20,7 +20,13 @@ Upsets (single-event upsets) per physical core and memory class k
     ``scrub_after_saa``). Classes: ``sram`` (crossbar A·N bits, weights rows·N·(m+1) bits
     sign-magnitude, thresholds N·18 bits), ``potential`` (N·19 bits, two's complement), ``routing``
     (N·20 bits: 8 axon, 6 column, 6 row). An upset lives from its time until the next scrub
-    (every ``scrub_period_days``; a checkpoint at a scrub time is evaluated before the scrub),
+    (every ``scrub_period_days`` P, at times φ + n·P, n = 0, 1, …, with the phase φ drawn
+    uniformly in [0, P) per run from the run's generator, after every other draw; a checkpoint at
+    a scrub time is evaluated before the scrub). The random phase keeps the checkpoints from
+    aliasing with the scrub period: with φ = 0, 30-day scrubs read at 30.44-day checkpoints would
+    see the live upsets ramp for P²/|Δ| ≈ 5.7 years and reset, an artefact of the sampling, not
+    degradation; averaged over runs the live-upset curve is now flat. Results stay deterministic
+    for a given seed),
     the next power cycle of its core (recoverable latch-up) or a re-placement of its core. Two
     upsets of one bit cancel. SECDED corrects a word with exactly one flipped bit (data or check)
     when it is read; a word with two or more stays corrupted (detected, not corrected).
@@ -256,6 +262,10 @@ def sample(values, layout, times_days, rng):
     lat_pos = rng.integers(0, A * N, (lat_idx.size, k_lat))
     lat_val = rng.random((lat_idx.size, k_lat)) < 0.5
 
+    # --- scrub phase: drawn last, so that every draw above is as without scrubbing
+    scrub = mit["scrub_period_days"]
+    scrub_phase = rng.random() * scrub
+
     # --- service: which physical core hosts each slot when
     service = _service(n_slots, S, core_tid, lu_core, lu_time, lu_kind, T)
     # service[p] = (start, end, slot) or None
@@ -286,7 +296,6 @@ def sample(values, layout, times_days, rng):
     ev_time, ev_core, ev_class, ev_pos, ev_mbu = (x[sel] for x in (ev_time, ev_core, ev_class,
                                                                     ev_pos, ev_mbu))
 
-    scrub = mit["scrub_period_days"]
     faults, st_upsets, st_live, st_dead, st_spares, st_latched = [], [], [], [], [], []
     mult_out = np.zeros((K, C), np.int16)
     xy_out = np.repeat(layout.core_xy[None], K, axis=0)
@@ -299,7 +308,7 @@ def sample(values, layout, times_days, rng):
         host_slot = np.where(hosting, srv_slot, -1)
         w0 = srv_start.copy()
         if scrub > 0:
-            w0 = np.maximum(w0, (np.ceil(t / scrub) - 1) * scrub)
+            w0 = np.maximum(w0, last_scrub_before(t, scrub, scrub_phase))
         if rec_core.size:
             past = rec_time <= t
             last_rec = np.full(P, -inf)
@@ -341,6 +350,13 @@ def sample(values, layout, times_days, rng):
              "dead_cores": np.array(st_dead, np.int16), "spares_used": np.array(st_spares, np.int16),
              "latched_cores": np.array(st_latched, np.int16)}
     return RunTimeline(faults, stats, mult_out, xy_out, n_solar)
+
+
+def last_scrub_before(t, period, phase):
+    """The last scrub strictly before mission day ``t`` for scrubs at ``phase + n·period``
+    (n = 0, 1, …): ``phase + (⌈(t − phase)/period⌉ − 1)·period``, negative when there was none yet
+    (a checkpoint at a scrub time sees the upsets that scrub is about to clear)."""
+    return phase + (np.ceil((t - phase) / period) - 1) * period
 
 
 _EMPTY = {w: np.zeros((0, w), np.int64) for w in (1, 2, 3, 4)}

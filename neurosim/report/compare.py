@@ -3,9 +3,20 @@
 The study users run first: the dense, sparse-momentum and NeST digits models flown through the same
 scenario. Over-provisioning (more cores, more neurons to lose before accuracy drops) against
 compactness (fewer cores, less power, but each dead neuron costs more): the page plots cores used
-and power against final mission reliability, and reliability and median accuracy over time, with a
-table of the headline numbers. Writes ``compare.html`` (self-contained, deterministic) and
+and power against mission-average reliability, and reliability and median accuracy over time, with
+a table of the headline numbers. Writes ``compare.html`` (self-contained, deterministic) and
 ``compare.json`` into the output directory.
+
+Two reliabilities, each with its own name everywhere (page, table, JSON, README):
+
+* **final reliability** (``reliability_final``): the share of runs meeting the accuracy
+  requirement at the end of the mission (the report's headline figure);
+* **mission-average reliability** (``reliability_mission_average``): that share averaged over
+  the mission's checkpoints.
+
+Each comes with its Wilson 95 % confidence interval over the runs (``..._ci95`` = [lo, hi]; see
+:func:`neurosim.report.fmt.wilson_interval`). Powers are shown with the report's unit rule
+(:func:`neurosim.report.fmt.power_unit`); the JSON keeps milliwatts (``power_mw``).
 """
 from __future__ import annotations
 
@@ -15,11 +26,14 @@ import os
 import numpy as np
 
 from neurosim.errors import ValidationError
+from neurosim.fileio import check_output_dir, write_text
 from neurosim.report import plots
-from neurosim.report.html import CSS, _atomic_write, _missing, e, headline, num, pct
+from neurosim.report.fmt import ci_range, num, pct, power_unit
+from neurosim.report.html import CSS, _ci, _missing, e, headline
 from neurosim.report.results import MissionResults
 
 DEFAULT_OUT = "neurosim-compare"
+CSS_CI = ".ci { font-size: 11px; color: var(--mute); }"
 RELIABLE = 0.9   # "years reliable": mission time until reliability first drops below this
 
 
@@ -60,8 +74,10 @@ def mission_row(res):
         reliable_years = float(t[-1]) if not below.size else float(t[below[0]])
     return {
         "results": res.path,
-        "years_reliable": reliable_years,
-        "reliability_mean": rel_mean, "scenario": str(res.name),
+        "years_reliable": reliable_years, "runs": h["runs"],
+        "reliability_mission_average": rel_mean,
+        "reliability_mission_average_ci95": _ci(rel_mean, h["runs"]),
+        "scenario": str(res.name),
         "cores": int(cores) if cores is not None else None,
         "neurons": comp.get("neurons"),
         "power_mw": mean_power,
@@ -69,13 +85,16 @@ def mission_row(res):
         "energy_per_inference_uj": h["energy_per_inference_uj"],
         "final_accuracy_p05": h["final_accuracy_p05"],
         "final_accuracy_p50": h["final_accuracy_p50"],
-        "reliability": h["reliability_final"],
+        "reliability_final": h["reliability_final"],
+        "reliability_final_ci95": h["reliability_final_ci95"],
         "dead_neurons_final_mean": h["dead_neurons_final_mean"],
         "erf_safe": h["erf_safe"],
     }
 
 
 def _clean(v):
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
     if isinstance(v, (np.floating, np.integer)):
         v = v.item()
     if isinstance(v, float) and not np.isfinite(v):
@@ -100,6 +119,31 @@ def compare(dirs):
     return results, rows
 
 
+def _cell(row, key, kind, power_k):
+    """One table cell's text (HTML-escaped)."""
+    v = row.get(key)
+    if v is None:
+        return "–"
+    if kind == "pct":
+        return e(pct(v))
+    if kind == "pct_ci":
+        ci = ci_range(*(row.get(f"{key}_ci95") or (None, None)))
+        return e(pct(v)) + (f'<br><span class="ci">{e(ci)}</span>' if ci else "")
+    if kind == "bool":
+        return "yes" if v else "no"
+    if kind == "int":
+        return str(int(v))
+    if kind == "power":
+        return e(num(v * power_k))
+    return e(num(v))
+
+
+def _power_scale(rows):
+    """(factor, unit) of the table's power columns: the report's rule on the largest value."""
+    powers = [r["power_mw"] for r in rows if r.get("power_mw") is not None]
+    return power_unit(max(powers) if powers else None)
+
+
 def render(results, rows):
     missions = []
     for res, row in zip(results, rows):
@@ -108,93 +152,89 @@ def render(results, rows):
     fig = plots.compare_figure(missions)
     scen = sorted({r["scenario"] for r in rows})
     same = len(scen) == 1
+    power_k, unit = _power_scale(rows)
     cols = [("label", "mission", None), ("cores", "cores", "int"), ("neurons", "neurons", "int"),
-            ("power_mw", "mean power (mW)", "num"),
+            ("power_mw", f"mean power ({unit})", "power"),
             ("energy_per_inference_uj", "µJ / inference", "num"),
             ("final_accuracy_p50", "final accuracy p50", "pct"),
             ("final_accuracy_p05", "final accuracy p5", "pct"),
-            ("reliability_mean", "mission reliability", "pct"),
-            ("reliability", "final reliability", "pct"),
+            ("reliability_mission_average", "mission-average reliability (95 % CI)", "pct_ci"),
+            ("reliability_final", "final reliability (95 % CI)", "pct_ci"),
             ("years_reliable", "years ≥ 90 % reliable", "num"),
             ("dead_neurons_final_mean", "dead neurons", "num"), ("erf_safe", "Erf safe", "bool")]
     head = "".join(f'<th class="{"" if k == "label" else "num"}">{e(t)}</th>' for k, t, _ in cols)
     body = ""
     for r in rows:
-        cells = []
-        for k, _, kind in cols:
-            v = r.get(k)
-            if kind is None:
-                cells.append(f"<td><b>{e(str(v))}</b></td>")
-                continue
-            if v is None:
-                s = "–"
-            elif kind == "pct":
-                s = pct(v)
-            elif kind == "bool":
-                s = "yes" if v else "no"
-            elif kind == "int":
-                s = str(int(v))
-            else:
-                s = num(v)
-            cells.append(f'<td class="num">{e(s)}</td>')
+        cells = [f"<td><b>{e(str(r['label']))}</b></td>"] + [
+            f'<td class="num">{_cell(r, k, kind, power_k)}</td>' for k, _, kind in cols[1:]]
         body += "<tr>" + "".join(cells) + "</tr>"
     # the reading of the study, in one sentence
     lead = ""
-    have = [r for r in rows if r["cores"] is not None and r["reliability_mean"] is not None]
+    have = [r for r in rows if r["cores"] is not None
+            and r["reliability_mission_average"] is not None]
     if len(have) >= 2:
-        best = max(have, key=lambda r: (r["reliability_mean"], -r["cores"]))
+        best = max(have, key=lambda r: (r["reliability_mission_average"], -r["cores"]))
         cheap = min(have, key=lambda r: (r["power_mw"] if r["power_mw"] is not None else 1e300,
                                          r["cores"]))
         lead = (f"<p class=\"lead\">Most reliable: <b>{e(best['label'])}</b> "
-                f"({pct(best['reliability_mean'])} mission reliability on {best['cores']} "
-                f"cores). Least power: <b>{e(cheap['label'])}</b> ({num(cheap['power_mw'])} mW, "
-                f"{pct(cheap['reliability_mean'])} mission reliability).</p>")
+                f"({pct(best['reliability_mission_average'])} mission-average reliability on "
+                f"{best['cores']} cores). Least power: <b>{e(cheap['label'])}</b> "
+                f"({e(num(cheap['power_mw'] * power_k if cheap['power_mw'] is not None else None))}"
+                f" {unit}, {pct(cheap['reliability_mission_average'])} mission-average "
+                "reliability). Mission-average reliability: the share of runs meeting the "
+                "accuracy requirement, averaged over the checkpoints; final reliability: that "
+                "share at the end. Intervals: Wilson 95 % over the runs.</p>")
     dirs = "".join(f"<li><code>{e(r['label'])}</code>: <code>{e(os.path.basename(r['results']))}"
                    f"</code></li>" for r in rows)
     title = "Mission comparison" + (f": {scen[0]}" if same else "")
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>neurosim — {e(title)}</title><style>{CSS}</style></head><body><main>",
+        f"<title>neurosim — {e(title)}</title><style>{CSS}{CSS_CI}</style></head><body><main>",
         f"<header><h1>{e(title)}</h1><p class=\"sub\">{len(rows)} missions"
         + ("" if same else f" · scenarios: {e(', '.join(scen))}") + "</p></header>",
         '<section id="table"><h2>Missions side by side</h2>' + lead +
         f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
         "</section>",
         '<section id="figure"><h2>Over-provisioning against compactness</h2>'
-        '<p class="lead">Top: cores used and mean power against mission reliability — the share '
-        "of runs meeting the accuracy requirement, averaged over the mission's checkpoints (up "
-        "and to the left is better). Bottom: reliability and median accuracy over mission "
-        "time.</p>"
+        '<p class="lead">Top: cores used and mean power against mission-average reliability, '
+        "the share of runs meeting the accuracy requirement averaged over the mission's "
+        "checkpoints, with its Wilson 95 % interval (up and to the left is better). Bottom: "
+        "the share of runs meeting the requirement at each checkpoint (band: Wilson 95 %) and "
+        "median accuracy over mission time.</p>"
         + (f'<figure><img src="{plots.to_data_uri(fig)}" alt="comparison"></figure>'
            if fig is not None else _missing("figure")) + "</section>",
         f'<section id="sources"><h2>Results</h2><ul>{dirs}</ul></section>',
         "</main></body></html>"]) + "\n"
 
 
-def write_compare(dirs, out=None):
+def write_compare(dirs, out=None, out_name="--out"):
     """Write ``compare.html`` and ``compare.json`` into ``out`` (default ./neurosim-compare);
-    return (html path, rows)."""
+    return (html path, rows). ``out`` is checked (``out_name`` names it in the message) before the
+    missions are read; both files are written atomically (:mod:`neurosim.fileio`)."""
+    out = check_output_dir(out or DEFAULT_OUT, out_name)
     results, rows = compare(dirs)
-    out = out or DEFAULT_OUT
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "compare.html")
-    _atomic_write(path, render(results, rows))
-    _atomic_write(os.path.join(out, "compare.json"),
-                  json.dumps({"missions": rows}, indent=2, sort_keys=True) + "\n")
+    write_text(path, render(results, rows))
+    write_text(os.path.join(out, "compare.json"),
+               json.dumps({"missions": rows}, indent=2, sort_keys=True) + "\n")
     return path, rows
 
 
 def run_cli(args):
     path, rows = write_compare(args.results, args.out)
     if not args.json:
+        k, unit = _power_scale(rows)
         w = max(len(r["label"]) for r in rows)
-        print(f"{'mission':<{w}}  cores  power mW  final accuracy p50  mission reliability  "
-              f"final reliability")
+        print(f"{'mission':<{w}}  cores  power {unit:<2}  final accuracy p50  "
+              f"mission-average reliability  final reliability")
         for r in rows:
+            power = num(r["power_mw"] * k) if r["power_mw"] is not None else "–"
             print(f"{r['label']:<{w}}  {r['cores'] if r['cores'] is not None else '–':>5}  "
-                  f"{num(r['power_mw']):>8}  {pct(r['final_accuracy_p50']):>18}  "
-                  f"{pct(r['reliability_mean']):>19}  {pct(r['reliability']):>17}")
+                  f"{power:>8}  {pct(r['final_accuracy_p50']):>18}  "
+                  f"{pct(r['reliability_mission_average']):>27}  "
+                  f"{pct(r['reliability_final']):>17}")
         print(f"compare: {path}")
     return {"html": path, "json": os.path.join(os.path.dirname(path), "compare.json"),
             "missions": rows}

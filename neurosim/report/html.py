@@ -3,11 +3,11 @@ no network) built from a results directory alone, byte for byte the same on ever
 
 Sections (their ``id`` and heading are fixed; tests and users link to them):
 
-0. headline numbers — final accuracy p5/p50/p95, mission reliability, dead neurons, power,
+0. headline numbers — final accuracy p5/p50/p95, final reliability (95 % CI), dead neurons, power,
    energy per inference, "Erf safe";
 1. ``overview``    — scenario, orbit, duration, chip, model, cores used, compile summary;
 2. ``accuracy``    — accuracy over mission time: median, 5–95 % band, requirement line;
-3. ``reliability`` — share of runs meeting the requirement over time;
+3. ``reliability`` — share of runs meeting the requirement over time, Wilson 95 % band;
 4. ``bounds``      — Erf and Fep against the observed error (log scale), violations in red;
 5. ``faults``      — faults over time by kind;
 6. ``power``       — power over time, its breakdown, energy per inference, budget line;
@@ -24,13 +24,16 @@ import os
 
 import numpy as np
 
+from neurosim.fileio import check_output_file, write_text
 from neurosim.report import plots
+from neurosim.report.fmt import (ci_text, clip_text, finite, num, pct, plural,
+                                 power_text, wilson_interval)
 from neurosim.report.results import MissionResults
 
 SECTIONS = [
     ("overview", "1. Mission overview"),
     ("accuracy", "2. Accuracy over mission time"),
-    ("reliability", "3. Mission reliability"),
+    ("reliability", "3. Reliability over mission time"),
     ("bounds", "4. Erf and Fep against the observed error"),
     ("faults", "5. Faults over time"),
     ("power", "6. Power and energy"),
@@ -93,38 +96,6 @@ e = html.escape
 
 
 # ------------------------------------------------------------------------------- formatting
-def _finite(x):
-    try:
-        return x is not None and math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def power_text(mw):
-    """'85.6 µW' below 1 mW, '1.41 mW' above."""
-    if not _finite(mw):
-        return "–"
-    mw = float(mw)
-    return f"{num(mw * 1e3)} µW" if abs(mw) < 1.0 else f"{num(mw)} mW"
-
-
-def pct(x, digits=1):
-    return f"{100 * float(x):.{digits}f} %" if _finite(x) else "–"
-
-
-def num(x, digits=3):
-    if not _finite(x):
-        return "–"
-    x = float(x)
-    if x == 0:
-        return "0"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    if abs(x) >= 100:
-        return f"{x:.0f}"
-    return f"{x:.{digits}g}"
-
-
 def _value(v):
     """Format a summary/scenario value for a table cell."""
     if isinstance(v, bool):
@@ -184,6 +155,7 @@ def headline(res):
     rel = res.s("reliability_final", "final_reliability")
     if rel is None:
         rel = _last(res.get("reliability", "mission_reliability"))
+    runs = res.n_runs()
     dead = res.s("dead_neurons_final_mean", "final_dead_neurons_mean")
     if dead is None:
         dead = _last(res.get("dead_neurons_mean", "dead_neurons"))
@@ -200,7 +172,7 @@ def headline(res):
         energy = _first(res.get("energy_per_inference_uj", "energy_per_inference_uj_mean",
                                 "energy_per_inference_uj_p50"))
     rate = inference_rate_hz(res)
-    if energy is None and _finite(p_start) and rate:
+    if energy is None and finite(p_start) and rate:
         energy = float(p_start) / rate * 1e3          # mW / Hz = mJ per inference → µJ
         energy_derived = True
     mission_wh = res.s("mission_energy_wh", "mission_energy_wh_mean", "energy_wh",
@@ -217,7 +189,8 @@ def headline(res):
         "scenario": res.name,
         "final_accuracy_p05": acc["p05"], "final_accuracy_p50": acc["p50"],
         "final_accuracy_p95": acc["p95"], "baseline_accuracy": res.baseline_accuracy(),
-        "reliability_final": rel, "dead_neurons_final_mean": dead,
+        "reliability_final": rel, "reliability_final_ci95": _ci(rel, runs), "runs": runs,
+        "dead_neurons_final_mean": dead,
         "power_mw_initial": p_start, "power_mw_final": p_end,
         "energy_per_inference_uj": energy, "energy_per_inference_derived": energy_derived,
         "inference_rate_hz": rate, "mission_energy_wh": mission_wh,
@@ -227,6 +200,12 @@ def headline(res):
         "bound_violations_crash_only": res.s("bound_violations_crash_only"),
         "requirement": res.requirement(), "budget_mw": res.budget_mw(),
     }
+
+
+def _ci(share, runs):
+    """[lo, hi] of the Wilson 95 % interval of a share of ``runs`` runs (JSON-ready), or None."""
+    lo, hi = wilson_interval(share, runs)
+    return None if lo is None else [lo, hi]
 
 
 def inference_rate_hz(res):
@@ -248,24 +227,27 @@ def _cards(h):
     req = h["requirement"]
     p50 = h["final_accuracy_p50"]
     cls = "neutral"
-    if req is not None and _finite(p50):
+    if req is not None and finite(p50):
         cls = "good" if h["final_accuracy_p05"] is not None and \
             float(h["final_accuracy_p05"]) >= req else ("good" if float(p50) >= req else "bad")
     cards.append(("final accuracy (median)", pct(p50),
                   f"p5 {pct(h['final_accuracy_p05'])} · p95 {pct(h['final_accuracy_p95'])}", cls))
     rel = h["reliability_final"]
-    cls = "neutral" if not _finite(rel) else ("good" if float(rel) >= 0.9 else "bad")
+    cls = "neutral" if not finite(rel) else ("good" if float(rel) >= 0.9 else "bad")
     detail = f"runs ≥ {pct(req, 0)} accuracy at the end" if req is not None else \
-        "share of runs meeting the requirement"
-    cards.append(("mission reliability", pct(rel), detail, cls))
+        "share of runs meeting the requirement at the end"
+    ci = ci_text(*(h["reliability_final_ci95"] or (None, None)))
+    if ci:
+        detail += f"; {ci} ({h['runs']} runs)"
+    cards.append(("final reliability", pct(rel), detail, cls))
     cards.append(("dead neurons", num(h["dead_neurons_final_mean"]),
                   "mean over runs, end of mission", "neutral"))
     p0, p1, budget = h["power_mw_initial"], h["power_mw_final"], h["budget_mw"]
-    detail = f"at launch {power_text(p0)}" if _finite(p0) else "not recorded"
-    if _finite(h["energy_per_inference_uj"]):
+    detail = f"at launch {power_text(p0)}" if finite(p0) else "not recorded"
+    if finite(h["energy_per_inference_uj"]):
         detail += f"; {num(h['energy_per_inference_uj'])} µJ per inference"
     cls = "neutral"
-    if budget is not None and _finite(p1):
+    if budget is not None and finite(p1):
         cls = "good" if max(float(p0 or 0), float(p1)) <= budget else "bad"
         detail += f"; budget {power_text(budget)}"
     cards.append(("chip power, end", power_text(p1), detail, cls))
@@ -300,7 +282,7 @@ def _overview(res):
         "custom" if isinstance(res.scenario.get("environment"), dict) else None)
     desc = sc("environment.description")
     if orbit is not None and desc:
-        orbit = f"{orbit} — {desc}"
+        orbit = f"{orbit} — {clip_text(desc)}"
     shielding = sc("environment.shielding_mm_al", "environment.shielding_mm",
                    "environment.shielding")
     runs = res.s("runs")
@@ -314,7 +296,7 @@ def _overview(res):
     mission_rows = [
         ("scenario", e(str(res.name))),
         ("orbit / environment", e(_value(orbit)) if orbit is not None else "not recorded"),
-        ("shielding", e(f"{num(shielding)} mm Al") if _finite(shielding) else _opt(shielding)),
+        ("shielding", e(f"{num(shielding)} mm Al") if finite(shielding) else _opt(shielding)),
         ("duration", f"{num(res.duration_years())} years" if res.duration_years() else "–"),
         ("checkpoints", e(_value(n_ck)) if n_ck is not None else "–"),
         ("checkpoint interval", _interval(sc)),
@@ -375,7 +357,7 @@ def _mitigation(m):
     parts = []
     scrub = m.get("scrub_period_days")
     if scrub is not None:
-        parts.append(f"scrub every {num(scrub)} days" if scrub else "no scrubbing")
+        parts.append(f"scrub every {plural(scrub, 'day')}" if scrub else "no scrubbing")
     if m.get("scrub_after_saa"):
         parts.append("scrub after each SAA pass")
     if "secded" in m:
@@ -439,9 +421,14 @@ def _reliability(res, h):
         t = res.times()
         when = (f"; it first drops below 90 % at {num(t[below[0]])} years"
                 if below.size and t is not None else "; it never drops below 90 %")
+        lo, hi = wilson_interval(rel[-1], res.n_runs())
+        ci = f" ({ci_text(lo, hi)} over {res.n_runs()} runs)" if lo is not None else ""
         lead = (f"Share of Monte Carlo runs whose accuracy meets the requirement"
-                f"{' of ' + pct(req, 1) if req is not None else ''}: "
-                f"<b>{pct(rel[-1])}</b> at the end of the mission{when}.")
+                f"{' of ' + pct(req, 1) if req is not None else ''} at each checkpoint. "
+                f"Final reliability (the share at the end of the mission): "
+                f"<b>{pct(rel[-1])}</b>{e(ci)}{when}. The band is the Wilson 95 % confidence "
+                "interval of each share: runs are Bernoulli trials, so with few runs the "
+                "share is known only roughly.")
     return _fig_section("reliability", plots.reliability_figure(res),
                         "reliability per checkpoint (checkpoints.csv 'reliability')", lead)
 
@@ -496,25 +483,25 @@ def _faults(res, h):
 
 def _power(res, h):
     parts = []
-    if _finite(h["power_mw_initial"]):
+    if finite(h["power_mw_initial"]):
         parts.append(f"Chip power <b>{power_text(h['power_mw_initial'])}</b> at launch, "
                      f"<b>{power_text(h['power_mw_final'])}</b> at the end of the mission "
                      f"(mean over runs)")
-    if _finite(h["energy_per_inference_uj"]):
+    if finite(h["energy_per_inference_uj"]):
         parts.append(f"energy per inference at launch <b>{num(h['energy_per_inference_uj'])} µJ"
                      "</b>" + (f" (power ÷ {num(h['inference_rate_hz'])} inferences/s)"
                                if h["energy_per_inference_derived"] else ""))
     e_end = res.s("energy_per_inference_uj_final_mean")
-    if _finite(h["energy_per_inference_uj"]) and _finite(e_end):
+    if finite(h["energy_per_inference_uj"]) and finite(e_end):
         parts[-1] += f", <b>{num(e_end)} µJ</b> at the end (mean over runs)"
-    if _finite(h["mission_energy_wh"]):
+    if finite(h["mission_energy_wh"]):
         parts.append(f"mission energy <b>{num(h['mission_energy_wh'])} Wh</b>")
     if plots.power_breakdown(res) is None:
         parts.append("the breakdown by component is not recorded")
     if h["budget_mw"] is not None:
-        worst = max(v for v in (h["power_mw_initial"], h["power_mw_final"], 0.0) if _finite(v))
+        worst = max(v for v in (h["power_mw_initial"], h["power_mw_final"], 0.0) if finite(v))
         parts.append(("within" if worst <= h["budget_mw"] else "<b>over</b>") +
-                     f" the {num(h['budget_mw'])} mW budget")
+                     f" the {power_text(h['budget_mw'])} budget")
     else:
         parts.append("no power budget given in the scenario")
     lead = "; ".join(parts) + "." if parts else None
@@ -609,10 +596,16 @@ def _provenance(res):
     if res.scenario_text:
         body += ("<details><summary>resolved scenario "
                  f"({e(os.path.basename(res.scenario_file))})</summary>"
-                 f"<pre>{e(res.scenario_text)}</pre></details>")
+                 f"<pre>{e(_clip_lines(res.scenario_text))}</pre></details>")
     else:
         body += _missing("the resolved scenario file")
     return _section("provenance", body)
+
+
+def _clip_lines(text):
+    """``text`` with every line cut by :func:`~neurosim.report.fmt.clip_text` (a scenario's
+    free-text values are single TOML lines)."""
+    return "\n".join(clip_text(line) for line in text.split("\n"))
 
 
 # ------------------------------------------------------------------------------- the page
@@ -639,7 +632,7 @@ def render(res):
         f"<style>{CSS}</style></head><body><main>",
         f"<header><h1>Mission report: {e(str(res.name))}</h1>"
         f'<p class="sub">{e(" · ".join(sub))}'
-        + (f"<br>{e(str(desc))}" if desc else "") + "</p></header>",
+        + (f"<br>{e(clip_text(desc))}" if desc else "") + "</p></header>",
         _cards(h), f"<nav>{nav}</nav>",
         _overview(res), _accuracy(res, h), _reliability(res, h), _bounds(res, h),
         _faults(res, h), _power(res, h), _cores(res, h), _provenance(res),
@@ -650,23 +643,27 @@ def render(res):
     return "\n".join(parts) + "\n"
 
 
-def _atomic_write(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def write_report(results_dir, out=None):
+def write_report(results_dir, out=None, out_name="--out"):
     """Build ``report.html`` from a mission results directory and return its path.
 
-    ``out`` defaults to ``RESULTS_DIR/report.html``. Deterministic: the same results give the
-    same bytes (no build timestamp; SVG figures with a fixed hash salt and no date).
+    ``out`` defaults to ``RESULTS_DIR/report.html``; it is checked (``out_name`` names it in the
+    message) before the results are read, and written atomically (:mod:`neurosim.fileio`).
+    Deterministic: the same results give the same bytes (no build timestamp; SVG figures with a
+    fixed hash salt and no date).
     """
+    return _build(results_dir, out, out_name)[0]
+
+
+def _build(results_dir, out, out_name):
+    """Check the output path (the one given before reading anything, the default once the
+    results directory is known to exist), render and write; return (path, results)."""
+    if out is not None:
+        check_output_file(out, out_name)
     res = MissionResults(results_dir)
-    path = out or os.path.join(res.path, "report.html")
-    _atomic_write(path, render(res))
-    return path
+    path = out if out is not None else check_output_file(
+        os.path.join(res.path, "report.html"), "the report in RESULTS_DIR")
+    write_text(path, render(res))
+    return path, res
 
 
 def missing_pieces(res):
@@ -691,9 +688,7 @@ def missing_pieces(res):
 
 def run_cli(args):
     """``neurosim report RESULTS_DIR [--out FILE] [--json]``."""
-    res = MissionResults(args.results)
-    path = args.out or os.path.join(res.path, "report.html")
-    _atomic_write(path, render(res))
+    path, res = _build(args.results, args.out, "--out")
     h = headline(res)
     h = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in h.items()}
     result = {"report": path, "sections": [sid for sid, _ in SECTIONS],

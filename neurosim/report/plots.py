@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 
 import numpy as np
 
@@ -17,6 +18,8 @@ import matplotlib.ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
+
+from neurosim.report.fmt import power_unit, wilson_interval
 
 # palette (colour-blind safe: Okabe–Ito)
 BLUE, ORANGE, GREEN, RED, PURPLE, SKY, YELLOW, GREY = (
@@ -70,6 +73,18 @@ def to_data_uri(fig, fmt="svg"):
     return f"data:{mime};base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+TITLE_EM = 0.7      # width of a bold title character in ems, generously (DejaVu Sans Bold ≈ 0.62)
+
+
+def _title(ax, text, width_in, fontsize=9.5):
+    """Set a title wrapped to the panel's width (``width_in`` inches, less 0.5 in for the axis
+    labels) at :data:`TITLE_EM` per character, so that it is never cut, whatever font the browser
+    draws the SVG's text with. Explicit line breaks in ``text`` are kept."""
+    chars = max(12, int((width_in - 0.5) * 72 / (fontsize * TITLE_EM)))
+    ax.set_title("\n".join(textwrap.fill(line, chars) for line in text.split("\n")),
+                 fontsize=fontsize)
+
+
 def _time_axis(ax, t):
     ax.set_xlabel("mission time (years)")
     if t is not None and len(t) and np.nanmax(t) > 0:
@@ -111,7 +126,7 @@ def accuracy_figure(res, max_traces=30):
         fig, ax = _fig()
         ax = ax[0, 0]
         if runs is not None:
-            for r in runs[:max_traces]:
+            for r in runs[_traces(runs, max_traces)]:
                 ax.plot(t, r, color=BLUE, alpha=0.10, lw=0.7, zorder=1)
         if _ok(lo, hi):
             ax.fill_between(t, lo, hi, color=BLUE, alpha=0.18, lw=0, label="5–95 % of runs",
@@ -127,7 +142,8 @@ def accuracy_figure(res, max_traces=30):
                         xy=(1, req), xycoords=("axes fraction", "data"), xytext=(-4, 4),
                         textcoords="offset points", ha="right", va="bottom", color=RED,
                         fontsize=8.5)
-        vals = [v for v in (lo, mid, hi, req, base) if v is not None]
+        # the axis spans every run, the worst included (not only the traces drawn)
+        vals = [v for v in (lo, mid, hi, req, base, runs) if v is not None]
         vmin = float(np.nanmin([np.nanmin(v) for v in vals]))
         vmax = float(np.nanmax([np.nanmax(v) for v in vals]))
         if vmax <= 1.0 and vmin >= 0:
@@ -140,24 +156,45 @@ def accuracy_figure(res, max_traces=30):
     return fig
 
 
+def _traces(runs, n):
+    """Indices of the runs drawn as traces: the first ``n`` and, if not among them, the worst
+    (lowest accuracy at any checkpoint), so the faint lines reach the bottom of the axis."""
+    worst = int(np.nanargmin(np.nanmin(runs, axis=1))) if np.isfinite(runs).any() else 0
+    first = list(range(min(n, len(runs))))
+    return first if worst in first else first + [worst]
+
+
 # ---------------------------------------------------------------------------- 3 reliability
+def wilson_band(share, runs):
+    """(lo, hi) arrays of the Wilson 95 % interval of each share of ``runs`` runs, or
+    (None, None) when the number of runs is unknown."""
+    if share is None or not runs:
+        return None, None
+    bounds = np.array([wilson_interval(p, runs) for p in share], dtype=float)
+    return bounds[:, 0], bounds[:, 1]
+
+
 def reliability_figure(res):
+    """The share of runs meeting the requirement at each checkpoint, with its Wilson 95 % band."""
     t = res.times()
     rel = res.get("reliability", "mission_reliability", "reliability_mean")
     if not _ok(t, rel):
         return None
+    lo, hi = wilson_band(rel, res.n_runs())
     base, req = res.baseline_accuracy(), res.requirement()
     if base is not None and req is not None:
-        t, rel = _launch(t, 1.0 if base >= req else 0.0, rel)
+        t, rel, lo, hi = _launch(t, 1.0 if base >= req else 0.0, rel, lo, hi)
     with matplotlib.rc_context(STYLE):
         fig, ax = _fig(size=(8.6, 2.8))
         ax = ax[0, 0]
-        ax.fill_between(t, 0, rel, step="post", color=GREEN, alpha=0.15, lw=0)
-        ax.step(t, rel, where="post", color=GREEN, lw=2.0)
+        if lo is not None:
+            ax.fill_between(t, lo, hi, step="post", color=GREEN, alpha=0.18, lw=0,
+                            label=f"Wilson 95 % interval ({res.n_runs()} runs)")
+        ax.step(t, rel, where="post", color=GREEN, lw=2.0, label="share of runs")
         ax.set_ylim(0, 1.04)
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
-        req = res.requirement()
         ax.set_ylabel("runs meeting\nthe requirement" if req is not None else "reliability")
+        ax.legend(loc="lower left")
         _time_axis(ax, t)
     return fig
 
@@ -281,13 +318,15 @@ def faults_figure(res):
             ax = axes[k // ncols, k % ncols]
             ax.fill_between(t, 0, v, color=colour, alpha=0.18, lw=0)
             ax.plot(t, v, color=colour, lw=1.8)
-            ax.set_title(f"{label}: {_fmt_count(v[-1])} at the end", fontsize=9.5)
-            ax.set_ylim(bottom=0, top=max(1.0, float(np.nanmax(v)) * 1.15))
+            _title(ax, f"{label}:\n{_fmt_count(v[-1])} at the end", 8.6 / ncols)
+            top = float(np.nanmax(v))
+            ax.set_ylim(bottom=0, top=top * 1.15 if top > 0 else 1.0)
             ax.set_xlim(float(np.nanmin(t)), float(np.nanmax(t)))
             ax.set_xlabel("years")
+            if k % ncols == 0:
+                ax.set_ylabel("mean over runs\n(each panel to its own scale)")
         for k in range(n, nrows * ncols):
             axes[k // ncols, k % ncols].set_visible(False)
-        axes[0, 0].set_ylabel("mean over runs")
     return fig
 
 
@@ -361,10 +400,6 @@ def power_breakdown(res):
     return None
 
 
-def _power_unit(top_mw):
-    return (1e3, "µW") if top_mw < 1.0 else (1.0, "mW")
-
-
 def power_figure(res):
     t = res.times()
     lo, mid, hi = power_series(res)
@@ -388,7 +423,7 @@ def power_figure(res):
             top = float(np.nanmax(hi if _ok(hi) else mid))
             if budget is not None:
                 top = max(top, budget)
-            k, unit = _power_unit(top)
+            k, unit = power_unit(top)
             if _ok(lo, hi):
                 ax.fill_between(t, lo * k, hi * k, color=ORANGE, alpha=0.2, lw=0,
                                 label="5–95 % of runs")
@@ -408,7 +443,7 @@ def power_figure(res):
         if ax_b is not None:
             ax = ax_b
             names, first, last = bars
-            k, unit = _power_unit(float(np.nanmax(np.concatenate(
+            k, unit = power_unit(float(np.nanmax(np.concatenate(
                 [first, last if last is not None else first]))))
             y = np.arange(len(names))
             labels = [n.replace("_", " ") for n in names]
@@ -555,59 +590,75 @@ def core_grid_figure(res):
 
 # ---------------------------------------------------------------------------- compare
 def compare_figure(missions):
-    """Cores and power against mission reliability (one point per mission), plus the reliability
-    and median accuracy of each mission over time. ``missions`` is a list of dicts with keys
-    label, cores, power_mw, reliability_mean (share of runs meeting the requirement, averaged over
-    the checkpoints), times, reliability_series, accuracy_p50 (series start at launch)."""
+    """Cores and power against mission-average reliability (one point per mission, with its
+    Wilson 95 % interval), plus the share of runs meeting the requirement (Wilson band) and the
+    median accuracy of each mission over time. ``missions`` is a list of dicts with keys label,
+    cores, power_mw, runs, reliability_mission_average (share of runs meeting the requirement,
+    averaged over the checkpoints), reliability_mission_average_ci95, times, reliability_series,
+    accuracy_p50 (series start at launch)."""
     colours = [BLUE, ORANGE, GREEN, RED, PURPLE, SKY, YELLOW, GREY]
+    powers = [m["power_mw"] for m in missions if m.get("power_mw") is not None]
+    k_power, unit = power_unit(max(powers) if powers else None)
     with matplotlib.rc_context(STYLE):
         fig, axes = _fig(size=(8.8, 6.2), ncols=2, nrows=2)
-        for (ax, key, label) in ((axes[0, 0], "cores", "cores used"),
-                                 (axes[0, 1], "power_mw", "mean power (mW)")):
-            pts = [(i, m[key], m["reliability_mean"]) for i, m in enumerate(missions)
-                   if m.get(key) is not None and m.get("reliability_mean") is not None]
-            xs = [x for _, x, _ in pts]
-            span = (max(xs) - min(xs)) if xs else 0
-            placed = []
-            for i, x, y in pts:
-                ax.scatter([x], [y], s=70, color=colours[i % len(colours)], zorder=3,
-                           edgecolor="white", linewidth=1.2)
-                # labels of points at (nearly) the same place are stacked, not overprinted
-                k = sum(1 for px, py in placed if abs(px - x) <= 0.04 * max(span, 1e-12)
-                        and abs(py - y) < 0.05)
-                placed.append((x, y))
-                ax.annotate(m_label(missions[i]), (x, y), xytext=(7, 3 - 12 * k),
-                            textcoords="offset points", fontsize=8.5, va="center")
+        for (ax, key, label, k) in ((axes[0, 0], "cores", "cores used", 1.0),
+                                    (axes[0, 1], "power_mw", f"mean power ({unit})", k_power)):
+            _reliability_scatter(ax, missions, key, k, colours)
             ax.set_xlabel(label)
-            ax.set_ylabel("mission reliability")
-            ax.set_ylim(-0.04, 1.08)
-            ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
             if key == "cores":
                 ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-            if xs and span == 0:
-                ax.set_xlim(xs[0] * 0.5 if xs[0] > 0 else -1, xs[0] * 1.5 if xs[0] > 0 else 1)
-            else:
-                ax.margins(x=0.3)
-            ax.set_xlim(left=max(0.0, ax.get_xlim()[0]))
-            ax.set_title(f"{label} vs mission reliability", fontsize=9.5)
-        for (ax, key, label) in ((axes[1, 0], "reliability_series", "reliability"),
+            _title(ax, f"{label.split(' (')[0]} against mission-average reliability", 4.2)
+        for (ax, key, label) in ((axes[1, 0], "reliability_series",
+                                  "runs meeting the requirement"),
                                  (axes[1, 1], "accuracy_p50", "median accuracy")):
             for i, m in enumerate(missions):
                 t, v = m.get("times"), m.get(key)
                 if t is None or v is None:
                     continue
-                ax.plot(t, v, color=colours[i % len(colours)], lw=1.8, label=m["label"])
+                colour = colours[i % len(colours)]
+                ax.plot(t, v, color=colour, lw=1.8, label=m["label"])
+                if key == "reliability_series":
+                    lo, hi = wilson_band(v, m.get("runs"))
+                    if lo is not None:
+                        ax.fill_between(t, lo, hi, color=colour, alpha=0.12, lw=0)
             ax.set_xlabel("mission time (years)")
             ax.set_ylabel(label)
             ax.set_xlim(left=0)
             ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
-            ax.set_title(f"{label} over time", fontsize=9.5)
+            _title(ax, f"{label} over time"
+                   + (" (band: Wilson 95 %)" if key == "reliability_series" else ""), 4.2)
         axes[1, 1].legend(loc="lower left")
     return fig
 
 
-def m_label(m):
-    return m["label"]
+def _reliability_scatter(ax, missions, key, k, colours):
+    """One point per mission at (``key`` × ``k``, mission-average reliability) with its Wilson
+    95 % interval as a vertical error bar; labels of points at nearly the same place stacked."""
+    pts = [(i, m[key] * k, m["reliability_mission_average"]) for i, m in enumerate(missions)
+           if m.get(key) is not None and m.get("reliability_mission_average") is not None]
+    xs = [x for _, x, _ in pts]
+    span = (max(xs) - min(xs)) if xs else 0
+    placed = []
+    for i, x, y in pts:
+        colour = colours[i % len(colours)]
+        ci = missions[i].get("reliability_mission_average_ci95")
+        if ci and None not in ci:
+            ax.errorbar([x], [y], yerr=[[y - ci[0]], [ci[1] - y]], color=colour, lw=1.2,
+                        capsize=3, zorder=2)
+        ax.scatter([x], [y], s=70, color=colour, zorder=3, edgecolor="white", linewidth=1.2)
+        n = sum(1 for px, py in placed if abs(px - x) <= 0.04 * max(span, 1e-12)
+                and abs(py - y) < 0.05)
+        placed.append((x, y))
+        ax.annotate(missions[i]["label"], (x, y), xytext=(7, 3 - 12 * n),
+                    textcoords="offset points", fontsize=8.5, va="center")
+    ax.set_ylabel("mission-average reliability")
+    ax.set_ylim(-0.04, 1.08)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
+    if xs and span == 0:
+        ax.set_xlim(xs[0] * 0.5 if xs[0] > 0 else -1, xs[0] * 1.5 if xs[0] > 0 else 1)
+    else:
+        ax.margins(x=0.3)
+    ax.set_xlim(left=max(0.0, ax.get_xlim()[0]))
 
 
 def launch_series(res):

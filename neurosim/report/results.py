@@ -91,6 +91,18 @@ class MissionResults:
                 self._index.setdefault(_norm(k), []).append((self.runs, k))
         self.program_info = self._read_program()
 
+    def n_runs(self):
+        """Number of Monte Carlo runs: summary.json 'runs', else the rows of runs.npz accuracy,
+        else the scenario's [run] runs; None if not recorded."""
+        n = self.s("runs")
+        if n is None:
+            a = self.run_array("accuracy")
+            n = a.shape[0] if a is not None else self.sc("run.runs", "run.monte_carlo_runs")
+        try:
+            return int(n) if n is not None else None
+        except (TypeError, ValueError):
+            return None
+
     def n_checkpoints(self):
         if self.columns:
             return len(next(iter(self.columns.values())))
