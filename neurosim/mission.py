@@ -867,6 +867,8 @@ def run_mission(scenario, out_dir=None, executor=None, workers=None, scheduler=N
     fileio.check_output_dir(out_dir, "--out")
     check_work(scenario, estimate_work(scenario), force)
     check_not_locked(out_dir)
+    if executor == "dask" and scheduler:
+        _dask_client(scheduler, n_workers)[0].close()     # refuse an address early
     partial = os.path.join(out_dir, ".partial")
     state = _state(out_dir)
     if state == "finished" and resume:
