@@ -67,6 +67,9 @@ from neurosim.radiation.timeline import DAYS_PER_YEAR, ChipLayout, sample
 
 POWER_COMPONENTS = ("leakage", "neuron_updates", "synaptic_events", "spikes", "hops", "latchup")
 BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# Dask workers of a LocalCluster log only errors: an interrupt cancels their tasks, and each
+# cancelled task would print a warning.
+DASK_WORKER_ENV = dict(BLAS_ENV, DASK_LOGGING__DISTRIBUTED="error")
 DEFAULT_SCENARIO = "scenarios/leo_10y.toml"
 
 
@@ -559,10 +562,10 @@ def _init_worker(model, parent_pid=None):
 
 
 @contextlib.contextmanager
-def _blas_one_thread():
-    """One BLAS thread per worker (the workers inherit the environment)."""
-    saved = {k: os.environ.get(k) for k in BLAS_ENV}
-    os.environ.update(BLAS_ENV)
+def _worker_environment(values):
+    """Set environment ``values`` while workers start (they inherit the environment)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     try:
         yield
     finally:
@@ -597,7 +600,7 @@ def _execute_local(model, todo, workers, on_done):
     ctx = mp.get_context("spawn")
     todo = list(todo)
     for attempt in range(MAX_POOL_RESTARTS + 1):
-        with _blas_one_thread():
+        with _worker_environment(BLAS_ENV):
             pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
                                           initializer=_init_worker,
                                           initargs=(model, os.getpid()))
@@ -662,7 +665,7 @@ def _execute_dask(model, todo, workers, scheduler, on_done):
     except ImportError:
         raise ValidationError("--executor dask needs dask.distributed: pip install "
                               "'neurosim[dask]'") from None
-    with _blas_one_thread():
+    with _worker_environment(DASK_WORKER_ENV):
         client, cluster = _dask_client(scheduler, workers)
         try:
             mfut = client.scatter(model, broadcast=True)
