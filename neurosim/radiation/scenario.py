@@ -64,8 +64,10 @@ def _k(*a, **kw):
 
 SCHEMA = {
     "mission": {
-        "name": _k("str", "", doc="scenario name (default: the file name without .toml)"),
-        "description": _k("str", "", doc="free text"),
+        "name": _k("str", "", doc="scenario name: letters, digits, '.', '_', '-', not starting "
+                                   "with '.' (default: the file name without .toml)"),
+        "description": _k("str", "", doc="free text (at most 10,000 characters, like every "
+                                         "string)"),
         "duration_years": _k("float", REQ, 0, 100, lo_open=True, doc="mission length"),
         "checkpoint_interval_days": _k("float", MONTH_DAYS, 0, None, lo_open=True,
                                        doc="time between evaluations (default: a month, "
@@ -183,6 +185,7 @@ SCHEMA = {
         "eval_inputs": _k("int", 500, 1, doc="evaluation inputs (the test split first)"),
         "mode": _k("str", "rate", choices=("rate", "spiking"), doc="rate (closed form) or "
                                                                    "spiking (tick by tick)"),
+        # at most 10^6 ticks: assumption, a bound on the work of one spiking evaluation
         "ticks": _k("int", 64, 1, 1_000_000, doc="ticks per input (spiking mode; counters in both)"),
         "executor": _k("str", "local", choices=("local", "dask"), doc="local processes or Dask"),
         "workers": _k("int", 0, 0, doc="worker processes; 0: all cores"),
