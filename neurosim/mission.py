@@ -654,9 +654,25 @@ def _dask_client(scheduler, workers):
                                   f"{SCHEDULER_TIMEOUT_S} s ({type(exc).__name__}); expected "
                                   "the address of a running scheduler, e.g. tcp://host:8786") \
                 from None
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+    with _sigint_ignored():
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
     return Client(cluster), cluster
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """Ignore SIGINT while Dask starts its worker processes: they inherit the ignored disposition
+    (Python then installs no KeyboardInterrupt handler), so a Ctrl-C to the process group reaches
+    only this process, which ends the workers. A Ctrl-C while the workers start is lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _execute_dask(model, todo, workers, scheduler, on_done):
@@ -1211,7 +1227,6 @@ def load_scenario(path=None, runs=None, model=None, chip=None, workers=None):
 
 def command_line(args):
     """The ``neurosim mission`` command equivalent to the parsed ``args`` (for the provenance)."""
-    import shlex
     parts = ["neurosim", "mission"] + ([args.scenario] if args.scenario else [])
     for opt in ("runs", "out", "executor", "scheduler", "workers", "model", "chip"):
         v = getattr(args, opt, None)

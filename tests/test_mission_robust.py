@@ -22,7 +22,7 @@ from neurosim import mission
 from neurosim.cli import main
 from neurosim.errors import NeurosimError
 from neurosim.radiation import scenario as scn
-from test_mission import ROOT, SMALL
+from test_mission import ROOT, SMALL, _runs, _same
 
 RUNS = 8
 HANG = 120          # seconds: a wait longer than this means the process hangs (test fails)
@@ -52,17 +52,6 @@ def reference(tiny, tmp_path_factory):
     before = time.time()
     summary = mission.run_mission(scn.load(tiny), out_dir=str(out), workers=1, progress=False)
     return _runs(out), summary, before
-
-
-def _runs(out):
-    with np.load(os.path.join(out, "runs.npz")) as z:
-        return {k: z[k] for k in z.files}
-
-
-def _same(a, b):
-    assert set(a) == set(b)
-    for k in a:
-        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
 def _start(args):
@@ -135,7 +124,10 @@ def test_interrupt_keeps_batches_ends_workers_and_resumes(tiny, reference, tmp_p
     proc = _start([tiny, "--out", str(out), "--workers", "2", "--json"])
     try:
         workers = _first_batch_and_workers(proc, out)
-        proc.send_signal(sig)
+        if sig == signal.SIGINT:
+            os.killpg(proc.pid, sig)       # Ctrl-C in a terminal reaches the process group
+        else:
+            proc.send_signal(sig)          # `kill PID`
         _, err = proc.communicate(timeout=HANG)
     finally:
         _cleanup(proc)
@@ -160,7 +152,7 @@ def test_dask_interrupt_is_one_line_without_traceback(tiny, tmp_path):
     proc = _start([tiny, "--out", str(out), "--executor", "dask", "--workers", "2", "--json"])
     try:
         assert _wait_for(lambda: any((out / ".partial").glob("batch_*.npz")), proc)
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)         # as Ctrl-C: the Dask workers get it too
         _, err = proc.communicate(timeout=HANG)
     finally:
         _cleanup(proc)
