@@ -854,7 +854,7 @@ def _load_batches(partial, batches):
 
 
 RESULT_FILES = ("summary.json", "checkpoints.csv", "runs.npz", "scenario.resolved.toml",
-                "program.npz")
+                "program.npz", "report.html")
 
 
 # ====================================================================== the runner
@@ -884,16 +884,18 @@ def run_mission(scenario, out_dir=None, executor=None, workers=None, scheduler=N
                   f"starting the mission in {out_dir}")
     out_dir = out_dir or default_out_dir(scenario)
     fileio.check_output_dir(out_dir, "--out")
-    check_work(scenario, estimate_work(scenario), force)
+    if not force:               # with --force the estimate after compiling warns (once)
+        check_work(scenario, estimate_work(scenario))
     check_not_locked(out_dir)
     if executor == "dask" and scheduler:
         _dask_client(scheduler, n_workers)[0].close()     # refuse an address early
     partial = os.path.join(out_dir, ".partial")
     state = _state(out_dir)
     if state == "finished" and resume:
+        _refuse_other_mission(out_dir, _finished_differences(out_dir, scenario))
         _note(f"--resume: {out_dir} holds a finished mission; nothing to run")
         with open(os.path.join(out_dir, "summary.json"), encoding="utf-8") as f:
-            return json.load(f)
+            return dict(json.load(f), out_dir=out_dir)
     if state == "finished" and not force:
         raise ValidationError(f"--out {out_dir}: already holds a finished mission; use another "
                               "--out, or --force to overwrite it")
@@ -942,14 +944,29 @@ def _resume_fingerprint(partial, scenario, fp, out_dir):
         json.loads(old)
     except (OSError, ValueError):
         return json.loads(fp)["runs_per_task"], fp
-    diffs = fingerprint_differences(old, fp, out_dir)
+    _refuse_other_mission(out_dir, fingerprint_differences(old, fp, out_dir))
+    per_task = json.loads(old).get("runs_per_task") or json.loads(fp)["runs_per_task"]
+    return per_task, _fingerprint(scenario, per_task)
+
+
+def _refuse_other_mission(out_dir, diffs):
+    """ValidationError naming up to three differences (``diffs``) when there are any."""
     if diffs:
         raise ValidationError(f"--resume: {out_dir} was started with a different scenario: "
                               + "; ".join(diffs[:3]) + (f" (and {len(diffs) - 3} more)"
                                                         if len(diffs) > 3 else "")
                               + "; use another --out, or --force to start over")
-    per_task = json.loads(old).get("runs_per_task") or json.loads(fp)["runs_per_task"]
-    return per_task, _fingerprint(scenario, per_task)
+
+
+def _finished_differences(out_dir, scenario):
+    """Differences between the finished mission's scenario.resolved.toml and ``scenario``
+    (``source`` strings aside: the resolved file rewrites them); none if it does not load."""
+    try:
+        old = scn.load(os.path.join(out_dir, "scenario.resolved.toml"))
+    except NeurosimError:
+        return []
+    return [d for d in fingerprint_differences(_fingerprint(old, 0), _fingerprint(scenario, 0),
+                                               out_dir) if not d.split(":")[0].endswith(" source")]
 
 
 def _saved_program(partial):
@@ -968,8 +985,11 @@ def _saved_program(partial):
 def _run_locked(scenario, model, out_dir, partial, resuming, fp, per_task, executor, n_workers,
                 scheduler, progress, command_line, started):
     """The part of :func:`run_mission` that writes, under the lock."""
-    if not resuming:
-        shutil.rmtree(partial, ignore_errors=True)       # --force over an unfinished mission
+    if not resuming:                 # a new mission (--force: over an older one): no stale files
+        shutil.rmtree(partial, ignore_errors=True)
+        for name in RESULT_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(out_dir, name))
     os.makedirs(partial, exist_ok=True)
     _remove_debris(out_dir, partial)
     program_path = os.path.join(partial, "program.npz")

@@ -225,6 +225,8 @@ def test_resume_on_finished_writes_the_missing_report(tiny, reference, tmp_path,
     cap = capsys.readouterr()
     assert "holds a finished mission" in cap.err
     assert (out / "report.html").exists() and json.loads(cap.out)["runs"] == RUNS
+    assert main(["mission", tiny, "--out", str(out), "--resume", "--runs", "3"]) == 2
+    assert f"[run] runs: 3 here, {RUNS} in {out}" in capsys.readouterr().err
     # without --resume a finished directory is not overwritten silently
     assert main(["mission", tiny, "--out", str(out), "--json"]) == 2
     assert "--force" in capsys.readouterr().err
@@ -232,6 +234,7 @@ def test_resume_on_finished_writes_the_missing_report(tiny, reference, tmp_path,
     assert main(["mission", tiny, "--out", str(out), "--force", "--workers", "1", "--json",
                  "--no-report"]) == 0
     assert (out / "summary.json").stat().st_mtime_ns != stamp
+    assert not (out / "report.html").exists()          # the old mission's report is not left
 
 
 def _kill_after_batches(tiny, out, n=2):
