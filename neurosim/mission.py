@@ -553,7 +553,8 @@ def _die_with_parent(parent_pid):
 
 def _init_worker(model, parent_pid=None):
     """Worker start-up: Ctrl-C reaches the whole process group, but the parent ends the workers
-    (so workers ignore SIGINT: no worker tracebacks); die with the parent; keep the model."""
+    (so workers ignore SIGINT: no worker tracebacks; set here too for pools started outside the
+    main thread); die with the parent; keep the model."""
     global _MODEL
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if parent_pid is not None:
@@ -606,7 +607,8 @@ def _execute_local(model, todo, workers, on_done):
                                           initargs=(model, os.getpid()))
         futs = {}
         try:
-            futs = {pool.submit(run_batch, s, e): (s, e) for s, e in todo}
+            with _sigint_ignored():       # the workers are spawned by submit: born ignoring it
+                futs = {pool.submit(run_batch, s, e): (s, e) for s, e in todo}
             for f in cf.as_completed(futs):
                 on_done(futs[f], f.result())
             pool.shutdown(wait=True)
@@ -662,9 +664,9 @@ def _dask_client(scheduler, workers):
 
 @contextlib.contextmanager
 def _sigint_ignored():
-    """Ignore SIGINT while Dask starts its worker processes: they inherit the ignored disposition
-    (Python then installs no KeyboardInterrupt handler), so a Ctrl-C to the process group reaches
-    only this process, which ends the workers. A Ctrl-C while the workers start is lost."""
+    """Ignore SIGINT while worker processes start: they inherit the ignored disposition (Python
+    then installs no KeyboardInterrupt handler), so a Ctrl-C to the process group reaches only
+    this process, which ends the workers. A Ctrl-C while the workers start is lost."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
