@@ -55,6 +55,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 import zipfile
 from dataclasses import dataclass
 
@@ -637,7 +638,6 @@ SCHEDULER_TIMEOUT_S = 10     # --scheduler ADDR must answer within this many sec
 def _quiet_dask():
     """Silence distributed's logging and warnings (they would print pages during shutdown)."""
     import logging
-    import warnings
     for name in ("distributed", "tornado", "asyncio"):
         logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     warnings.simplefilter("ignore")
@@ -656,7 +656,8 @@ def _dask_client(scheduler, workers):
                                   f"{SCHEDULER_TIMEOUT_S} s ({type(exc).__name__}); expected "
                                   "the address of a running scheduler, e.g. tcp://host:8786") \
                 from None
-    with _sigint_ignored():
+    with _sigint_ignored(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # "port 8787 in use": there is no dashboard to serve
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
     return Client(cluster), cluster
