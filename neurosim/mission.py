@@ -602,25 +602,28 @@ def _execute_local(model, todo, workers, on_done):
     ctx = mp.get_context("spawn")
     todo = list(todo)
     for attempt in range(MAX_POOL_RESTARTS + 1):
-        with _worker_environment(BLAS_ENV):
-            pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
-                                          initializer=_init_worker,
-                                          initargs=(model, os.getpid()))
-        futs = {}
+        pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
+                                      initializer=_init_worker, initargs=(model, os.getpid()))
+        futs, collected = {}, set()
         try:
-            with _sigint_ignored():       # the workers are spawned by submit: born ignoring it
+            # submit spawns the workers: they inherit one BLAS thread and an ignored SIGINT
+            with _worker_environment(BLAS_ENV), _sigint_ignored():
                 futs = {pool.submit(run_batch, s, e): (s, e) for s, e in todo}
             for f in cf.as_completed(futs):
                 on_done(futs[f], f.result())
+                collected.add(futs[f])
             pool.shutdown(wait=True)
             return
         except BrokenProcessPool:
             _stop_pool(pool)
-            for f, b in futs.items():        # finished before the break, not yet collected
-                if f.done() and not f.cancelled() and f.exception() is None and b in todo:
+            succeeded = {b for f, b in futs.items()
+                         if f.done() and not f.cancelled() and f.exception() is None}
+            for f, b in futs.items():       # finished before the break, not yet collected
+                if b in succeeded - collected:
                     on_done(b, f.result())
-            todo = [b for b, f in ((b, f) for f, b in futs.items())
-                    if not (f.done() and not f.cancelled() and f.exception() is None)]
+            todo = [b for b in todo if b not in succeeded]
+            if not todo:
+                return
             if attempt < MAX_POOL_RESTARTS:
                 _note(f"a worker process died (killed from outside, e.g. by the out-of-memory "
                       f"killer); restarting the workers for the {len(todo)} unfinished batches "
