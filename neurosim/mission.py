@@ -518,8 +518,16 @@ def _batches(R, per_task):
     return [(s, min(R, s + per_task)) for s in range(0, R, per_task)]
 
 
-def _auto_per_task(R, workers):
-    return max(1, min(25, math.ceil(R / (max(1, workers) * 6))))
+# Checkpoint evaluations per task at most (automatic batching): assumption, a few seconds of work
+# at ~10^3 evaluations/s, so the progress bar (one step per finished batch) keeps moving; 25 runs
+# of a monthly 10-year mission fit.
+MAX_EVALUATIONS_PER_TASK = 3000
+
+
+def _auto_per_task(R, workers, K=1):
+    """Runs per task: about six tasks per worker, at most 25 runs and at most
+    MAX_EVALUATIONS_PER_TASK checkpoint evaluations (K checkpoints per run), at least 1."""
+    return max(1, min(25, math.ceil(R / (max(1, workers) * 6)), MAX_EVALUATIONS_PER_TASK // K))
 
 
 def _workers(n):
@@ -911,7 +919,8 @@ def run_mission(scenario, out_dir=None, executor=None, workers=None, scheduler=N
     if resume and state == "empty":
         _note(f"--resume: {out_dir} has no unfinished mission; starting it")
     resuming = resume and state == "partial"
-    per_task = scenario["run.runs_per_task"] or _auto_per_task(scenario["run.runs"], n_workers)
+    per_task = scenario["run.runs_per_task"] or _auto_per_task(
+        scenario["run.runs"], n_workers, len(scenario.checkpoint_times_days()))
     fp = _fingerprint(scenario, per_task)
     if resuming:
         per_task, fp = _resume_fingerprint(partial, scenario, fp, out_dir)

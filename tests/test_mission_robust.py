@@ -527,3 +527,11 @@ def test_named_malformed_scenarios(tmp_path, old, new):
     with pytest.raises(NeurosimError) as exc:
         scn.load(str(path))
     assert str(path) in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_long_runs_are_batched_one_by_one_so_progress_moves():
+    """Automatic batching caps the checkpoint evaluations per task: a 91k-checkpoint mission goes
+    one run per task (the bar moves every run); a monthly 10-year one keeps 25 runs per task."""
+    assert mission._auto_per_task(1000, 2, 91_312) == 1
+    assert mission._auto_per_task(1000, 2, 120) == 25
+    assert mission._auto_per_task(6, 2, 24) == 1
