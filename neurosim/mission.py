@@ -39,24 +39,38 @@ observed mean error exceeds Erf; ``bound_violations_crash_only`` counts those am
 whose only faults are dead neurons and cores — what the bound speaks about (upsets and stuck bits
 are outside its model).
 """
+import contextlib
 import csv
+import ctypes
 import glob
+import io
 import json
 import math
 import os
+import re
+import shlex
 import shutil
+import signal
+import socket
 import sys
+import threading
 import time
+import warnings
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
 
-from neurosim.errors import InputFileError, ValidationError
+from neurosim import fileio
+from neurosim.errors import InputFileError, NeurosimError, ValidationError
 from neurosim.radiation import scenario as scn
 from neurosim.radiation.timeline import DAYS_PER_YEAR, ChipLayout, sample
 
 POWER_COMPONENTS = ("leakage", "neuron_updates", "synaptic_events", "spikes", "hops", "latchup")
 BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# Dask workers of a LocalCluster log only errors: an interrupt cancels their tasks, and each
+# cancelled task would print a warning.
+DASK_WORKER_ENV = dict(BLAS_ENV, DASK_LOGGING__DISTRIBUTED="error")
 DEFAULT_SCENARIO = "scenarios/leo_10y.toml"
 
 
@@ -87,16 +101,27 @@ class MissionModel:
     core_spikes: np.ndarray = None   # (C,) spikes per inference per core, fault-free chip
 
 
-def _model_path(path, scenario_path):
+def _model_candidates(path, scenario_path):
+    """Where ``[run] model`` is looked for, in order: next to the scenario file, in its parent
+    directory, from the working directory, among the shipped models (absolute: only there)."""
     from neurosim import resources
     if os.path.isabs(path):
-        return path
-    here = os.path.join(os.path.dirname(os.path.abspath(scenario_path)), path)
-    if os.path.exists(here):
-        return here
-    if os.path.exists(os.path.join(os.path.dirname(os.path.abspath(scenario_path)), "..", path)):
-        return os.path.join(os.path.dirname(os.path.abspath(scenario_path)), "..", path)
-    return resources.resolve(path, "models")
+        return [path]
+    here = os.path.dirname(os.path.abspath(scenario_path))
+    return [os.path.join(here, path), os.path.join(here, "..", path), path,
+            os.path.join(resources.shipped_dir("models"), os.path.basename(path))]
+
+
+def _model_path(path, scenario_path):
+    """The first existing :func:`_model_candidates`; an InputFileError naming the scenario file,
+    the key and the places searched when there is none."""
+    cands = _model_candidates(path, scenario_path)
+    for c in cands:
+        if os.path.isfile(c):
+            return c
+    dirs = list(dict.fromkeys(os.path.dirname(os.path.abspath(c)) for c in cands))
+    raise InputFileError(f"{scenario_path}: [run] model = {path!r}: no such file (looked in "
+                         + ", ".join(dirs) + ")")
 
 
 def prepare(scenario, program=None):
@@ -117,6 +142,11 @@ def prepare(scenario, program=None):
         except TypeError as exc:
             raise InputFileError(f"{scenario.path}: [run] compile: {exc}") from None
     xtr, ytr, xte, yte = data.load(dataset)
+    available = len(xte) + len(xtr)
+    if run["eval_inputs"] > available:
+        raise ValidationError(f"{scenario.path}: [run] eval_inputs = {run['eval_inputs']}: "
+                              f"dataset '{dataset}' has {available} inputs (test and training); "
+                              f"expected at most {available}")
     x = np.concatenate([xte, xtr])[:run["eval_inputs"]].astype(np.float64)
     y = np.concatenate([yte, ytr])[:run["eval_inputs"]]
     if x.shape[1] != program.n_inputs:
@@ -210,22 +240,7 @@ def run_batch(start, stop, model=None):
     B = len(model.x)
     ticks = run["ticks"]
     C = model.program.n_cores
-    P = len(POWER_COMPONENTS)
-    out = {
-        "accuracy": np.zeros((R, K), np.float32),
-        "error_mean": np.zeros((R, K), np.float32), "error_max": np.zeros((R, K), np.float32),
-        "dead_neurons": np.zeros((R, K, G), np.int32), "dead_synapses": np.zeros((R, K, G),
-                                                                                  np.int32),
-        "dead_cores": np.zeros((R, K), np.int16), "live_upsets": np.zeros((R, K), np.int32),
-        "upsets": np.zeros((R, K), np.int32), "spares_used": np.zeros((R, K), np.int16),
-        "latched_cores": np.zeros((R, K), np.int16), "erf": np.full((R, K), np.nan),
-        "fep": np.full((R, K), np.nan), "crash_only": np.zeros((R, K), bool),
-        "power_mw": np.zeros((R, K), np.float32), "evaluated": np.zeros((R, K), bool),
-        "power_breakdown_mw": np.zeros((R, K, P), np.float32),
-        "core_dead_neurons": np.zeros((R, K, C), np.int16),
-        "energy_wh": np.zeros(R), "solar_events": np.zeros(R, np.int32),
-        "run_index": np.arange(start, stop),
-    }
+    out = _empty_results(R, K, G, C, start)
     base_out = ev.base_out
     crossbar = model.program.crossbar
     group = model.layer_of_neuron
@@ -312,93 +327,393 @@ def _spiking(model, fs, core_xy):
                       prog.enabled.any(axis=1).astype(float), c.input_spikes)
 
 
+# ====================================================================== bounds on work
+# Limits a mission may exceed only with --force. They are ASSUMPTIONS about the machine this
+# project targets (2 cores, 24 GiB of memory), not physics:
+#   * checkpoint evaluations (runs × checkpoints): 2 workers evaluate roughly 10^2–10^3
+#     checkpoints per second in rate mode (`neurosim bench mission`), so 10^7 is hours to a day;
+MAX_CHECKPOINT_EVALUATIONS = 10_000_000
+#   * the results arrays are held about twice (the batches and the merged arrays): 4 GiB each
+#     stays well inside 24 GiB next to the workers' models;
+MAX_RESULT_BYTES = 4 * 2**30
+#   * expected fault events per run: the shipped scenarios expect 10^2–10^4; sampling and
+#     evaluating 10^6 takes minutes per run, so above it a rate is more likely a unit slip than
+#     intended; a warning is printed above 10^5 (seconds per run).
+MAX_FAULTS_PER_RUN = 1_000_000
+WARN_FAULTS_PER_RUN = 100_000
+
+
+def _empty_results(R, K, G, C, start=0):
+    """The per-run result arrays of :func:`run_batch` for runs start..start+R−1 (R runs, K
+    checkpoints, G MLP layers, C cores), zeroed (``erf``/``fep`` NaN)."""
+    P = len(POWER_COMPONENTS)
+    return {
+        "accuracy": np.zeros((R, K), np.float32),
+        "error_mean": np.zeros((R, K), np.float32), "error_max": np.zeros((R, K), np.float32),
+        "dead_neurons": np.zeros((R, K, G), np.int32),
+        "dead_synapses": np.zeros((R, K, G), np.int32),
+        "dead_cores": np.zeros((R, K), np.int16), "live_upsets": np.zeros((R, K), np.int32),
+        "upsets": np.zeros((R, K), np.int32), "spares_used": np.zeros((R, K), np.int16),
+        "latched_cores": np.zeros((R, K), np.int16), "erf": np.full((R, K), np.nan),
+        "fep": np.full((R, K), np.nan), "crash_only": np.zeros((R, K), bool),
+        "power_mw": np.zeros((R, K), np.float32), "evaluated": np.zeros((R, K), bool),
+        "power_breakdown_mw": np.zeros((R, K, P), np.float32),
+        "core_dead_neurons": np.zeros((R, K, C), np.int16),
+        "energy_wh": np.zeros(R), "solar_events": np.zeros(R, np.int32),
+        "run_index": np.arange(start, start + R),
+    }
+
+
+def _mean_solar_multiplier(values, total_days):
+    """Time-averaged upset-rate multiplier of the solar events (timeline.solar_segments):
+    1 + ν·(active/cycle)·d/365.25·(E[M] − 1) with E[10^X] = 10^(μ + σ²·ln10/2) for X ~ N(μ, σ),
+    plus each scheduled event's duration·(multiplier − 1)/T. Infinite when it overflows."""
+    se = values["solar_events"]
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean_m = np.float64(10.0) ** (se["log10_multiplier_mean"]
+                                      + se["log10_multiplier_sd"] ** 2 * math.log(10) / 2)
+        share = se["active_years"] / se["cycle_years"]
+        extra = se["events_per_active_year"] * share * se["event_duration_days"] / DAYS_PER_YEAR \
+            * (mean_m - 1.0) if se["events_per_active_year"] > 0 else 0.0
+        extra += sum(ev["duration_days"] * max(ev["multiplier"] - 1.0, 0.0)
+                     for ev in se["scheduled"]) / total_days
+    return float(1.0 + max(extra, 0.0))
+
+
+def expected_faults_per_run(values, layout, total_days):
+    """Expected fault events of one run: upsets Σ_k λ_k·s·bits_k·m̄·T over the memory classes of
+    every physical core (timeline.ChipLayout.data_bits; m̄ :func:`_mean_solar_multiplier`), stuck
+    bits rate·A·N·T/365.25 and latch-ups rate·T per physical core (spares and TMR replicas
+    included). NaN (an ∞·0) counts as infinite."""
+    up, syn, lu, mit = (values[k] for k in ("upsets", "synapses", "latchup", "mitigation"))
+    cores = layout.C + (2 * int(layout.hidden_cores.sum()) if mit["tmr_hidden"] else 0) \
+        + mit["spare_cores"]
+    rates = np.array([up["weight_sram_rate_per_bit_day"], up["potential_rate_per_bit_day"],
+                      up["routing_rate_per_bit_day"]], np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        upsets = float(np.sum(rates * layout.data_bits())) * up["rate_scale"] \
+            * _mean_solar_multiplier(values, total_days) * total_days
+        stuck = syn["stuck_rate_per_bit_year"] * layout.A * layout.N * total_days / DAYS_PER_YEAR
+        latchups = lu["rate_per_core_day"] * total_days * (1 + lu["latent_stuck_bits"])
+        total = float(np.float64(cores) * (upsets + stuck + latchups))
+    return math.inf if math.isnan(total) else total
+
+
+def estimate_work(scenario, model=None):
+    """What the mission will cost: runs, checkpoints, checkpoint evaluations, bytes of the results
+    arrays and (with a prepared ``model``) expected fault events per run. Without a model the
+    bytes are a lower bound (one layer, one core): enough to refuse absurd run counts before
+    anything is compiled or allocated."""
+    runs = int(scenario["run.runs"])
+    K = len(scenario.checkpoint_times_days())
+    G, C = (model.n_layers, model.program.n_cores) if model is not None else (1, 1)
+    per_run = sum(a.nbytes for a in _empty_results(1, K, G, C).values())
+    est = {"runs": runs, "checkpoints": K, "evaluations": runs * K,
+           "result_bytes": runs * per_run, "faults_per_run": None}
+    if model is not None:
+        est["faults_per_run"] = expected_faults_per_run(
+            scenario.values, model.layout, float(model.times_days[-1]))
+    return est
+
+
+def check_work(scenario, est, force=False):
+    """Refuse (ValidationError, one line naming the estimate and the limit) work above the
+    limits unless ``force``; warn on stderr above WARN_FAULTS_PER_RUN expected faults per run."""
+    where = f"{scenario.path}: [run] runs = {est['runs']:,} × {est['checkpoints']:,} checkpoints"
+    problems = []
+    if est["evaluations"] > MAX_CHECKPOINT_EVALUATIONS:
+        problems.append(f"{where} = {est['evaluations']:,} checkpoint evaluations; limit "
+                        f"{MAX_CHECKPOINT_EVALUATIONS:,}")
+    if est["result_bytes"] > MAX_RESULT_BYTES:
+        problems.append(f"{where} need {est['result_bytes'] / 2**30:,.1f} GiB of results "
+                        f"arrays; limit {MAX_RESULT_BYTES / 2**30:g} GiB")
+    f = est["faults_per_run"]
+    if f is not None and f > MAX_FAULTS_PER_RUN:
+        problems.append(f"{scenario.path}: the rates give {f:.3g} expected fault events per run "
+                        f"(upsets, stuck bits, latch-ups); limit {MAX_FAULTS_PER_RUN:,} "
+                        "(check the units: rates are per bit per day)")
+    if problems and not force:
+        raise ValidationError(problems[0] + " (an assumption about a 2-core/24 GiB machine); "
+                              "use --force to run anyway")
+    for p in problems:
+        _note(f"warning: {p}; running anyway (--force)")
+    if f is not None and WARN_FAULTS_PER_RUN < f <= MAX_FAULTS_PER_RUN:
+        _note(f"warning: {scenario.path}: the rates give {f:.3g} expected fault events per run "
+              f"(more than {WARN_FAULTS_PER_RUN:,}: slow; check the units, rates are per bit per "
+              "day)")
+
+
+def _note(message):
+    """One line on stderr (resume notes, lock take-over, warnings)."""
+    print(f"neurosim mission: {message}", file=sys.stderr, flush=True)
+
+
+# ====================================================================== interrupts
+class MissionInterrupted(NeurosimError):
+    """SIGINT or SIGTERM stopped the mission; finished batches are kept for --resume. The exit
+    code is the shell's 128 + signal number: 130 for SIGINT (Ctrl-C), 143 for SIGTERM."""
+
+    def __init__(self, message, signum):
+        super().__init__(message)
+        self.exit_code = 128 + int(signum)
+
+
+class WorkersDied(NeurosimError):
+    """Worker processes kept dying (e.g. the OOM killer) after MAX_POOL_RESTARTS restarts."""
+
+    exit_code = 1
+
+
+class _Signalled(KeyboardInterrupt):
+    """Raised in the main thread by the SIGINT/SIGTERM handler of :func:`_signals_raise`."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+MAX_POOL_RESTARTS = 2        # a worker killed from outside: restart the pool this many times
+
+
+@contextlib.contextmanager
+def _signals_raise():
+    """SIGINT and SIGTERM raise :class:`_Signalled` in the main thread; once one arrived, both are
+    ignored until the mission has cleaned up (a second Ctrl-C cannot cut the cleanup short).
+    Handlers can be set in the main thread only; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        raise _Signalled(signum)
+
+    old = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
+
+
+def resume_command(command_line, out_dir, scenario_path):
+    """The command that continues this mission: ``command_line`` (or ``neurosim mission
+    SCENARIO``) with ``--out out_dir --resume`` and without --force."""
+    parts = shlex.split(command_line) if command_line else ["neurosim", "mission", scenario_path]
+    kept, skip = [], False
+    for p in parts:
+        if skip:
+            skip = False
+        elif p == "--out":
+            skip = True
+        elif p not in ("--resume", "--force") and not p.startswith("--out="):
+            kept.append(p)
+    return shlex.join(kept + ["--out", out_dir, "--resume"])
+
+
 # ====================================================================== executors
 def _batches(R, per_task):
     return [(s, min(R, s + per_task)) for s in range(0, R, per_task)]
 
 
-def _auto_per_task(R, workers):
-    return max(1, min(25, math.ceil(R / (max(1, workers) * 6))))
+# Checkpoint evaluations per task at most (automatic batching): assumption, a few seconds of work
+# at ~10^3 evaluations/s, so the progress bar (one step per finished batch) keeps moving; 25 runs
+# of a monthly 10-year mission fit.
+MAX_EVALUATIONS_PER_TASK = 3000
+
+
+def _auto_per_task(R, workers, K=1):
+    """Runs per task: about six tasks per worker, at most 25 runs and at most
+    MAX_EVALUATIONS_PER_TASK checkpoint evaluations (K checkpoints per run), at least 1."""
+    return max(1, min(25, math.ceil(R / (max(1, workers) * 6)), MAX_EVALUATIONS_PER_TASK // K))
 
 
 def _workers(n):
-    return n if n and n > 0 else (os.cpu_count() or 1)
+    """Worker processes: ``n`` ≥ 1, or all cores for 0/None; negative counts are refused."""
+    if n is not None and (not isinstance(n, int) or n < 0):
+        raise ValidationError(f"--workers {n}: expected an integer ≥ 1 (0: all cores)")
+    return n if n else (os.cpu_count() or 1)
 
 
-def _execute_local(model, todo, workers, on_done):
-    import concurrent.futures as cf
-    import multiprocessing as mp
-    saved = {k: os.environ.get(k) for k in BLAS_ENV}
-    os.environ.update(BLAS_ENV)
+PR_SET_PDEATHSIG = 1         # <linux/prctl.h>
+
+
+def _die_with_parent(parent_pid):
+    """End this worker when its parent dies: on Linux the kernel sends SIGKILL
+    (prctl(PR_SET_PDEATHSIG)); everywhere a daemon thread exits when os.getppid() changes
+    (re-parented), checked every second."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os._exit(1)
+
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True, name="neurosim-parent-watch").start()
+
+
+def _init_worker(model, parent_pid=None):
+    """Worker start-up: Ctrl-C reaches the whole process group, but the parent ends the workers
+    (so workers ignore SIGINT: no worker tracebacks; set here too for pools started outside the
+    main thread); die with the parent; keep the model."""
+    global _MODEL
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent_pid is not None:
+        _die_with_parent(parent_pid)
+    _MODEL = model
+
+
+@contextlib.contextmanager
+def _worker_environment(values):
+    """Set environment ``values`` while workers start (they inherit the environment)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
     try:
-        ctx = mp.get_context("spawn")
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                    initializer=_init_worker, initargs=(model,)) as pool:
-            futs = {pool.submit(run_batch, s, e): (s, e) for s, e in todo}
-            try:
-                for f in cf.as_completed(futs):
-                    on_done(futs[f], f.result())
-            except BaseException:
-                for f in futs:
-                    f.cancel()
-                raise
+        yield
     finally:
         for k, val in saved.items():
             if val is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = val
+
+
+def _stop_pool(pool):
+    """Kill the pool's worker processes now and drop its queued tasks (no waiting for running
+    batches). Uses the executor's process table (``_processes``, CPython)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
+        with contextlib.suppress(OSError, ValueError):
+            p.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            p.join(5)
+
+
+def _execute_local(model, todo, workers, on_done):
+    """Run the batches ``todo`` on a spawn process pool, calling ``on_done((s, e), result)`` in
+    this process as each finishes. A worker killed from outside breaks the pool: the finished
+    batches are kept, the pool restarted for the rest (MAX_POOL_RESTARTS times), then
+    :class:`WorkersDied`."""
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    from concurrent.futures.process import BrokenProcessPool
+    ctx = mp.get_context("spawn")
+    todo = list(todo)
+    for attempt in range(MAX_POOL_RESTARTS + 1):
+        pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx,
+                                      initializer=_init_worker, initargs=(model, os.getpid()))
+        futs, collected = {}, set()
+        try:
+            # submit spawns the workers: they inherit one BLAS thread and an ignored SIGINT
+            with _worker_environment(BLAS_ENV), _sigint_ignored():
+                futs = {pool.submit(run_batch, s, e): (s, e) for s, e in todo}
+            for f in cf.as_completed(futs):
+                on_done(futs[f], f.result())
+                collected.add(futs[f])
+            pool.shutdown(wait=True)
+            return
+        except BrokenProcessPool:
+            _stop_pool(pool)
+            succeeded = {b for f, b in futs.items()
+                         if f.done() and not f.cancelled() and f.exception() is None}
+            for f, b in futs.items():       # finished before the break, not yet collected
+                if b in succeeded - collected:
+                    on_done(b, f.result())
+            todo = [b for b in todo if b not in succeeded]
+            if not todo:
+                return
+            if attempt < MAX_POOL_RESTARTS:
+                _note(f"a worker process died (killed from outside, e.g. by the out-of-memory "
+                      f"killer); restarting the workers for the {len(todo)} unfinished batches "
+                      f"(restart {attempt + 1} of {MAX_POOL_RESTARTS})")
+        except BaseException:
+            _stop_pool(pool)
+            raise
+    raise WorkersDied(f"worker processes died {MAX_POOL_RESTARTS + 1} times (killed from "
+                      "outside, e.g. by the out-of-memory killer; try fewer --workers)")
+
+
+SCHEDULER_TIMEOUT_S = 10     # --scheduler ADDR must answer within this many seconds
+
+
+def _quiet_dask():
+    """Silence distributed's logging and warnings (they would print pages during shutdown)."""
+    import logging
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    warnings.simplefilter("ignore")
+
+
+def _dask_client(scheduler, workers):
+    """(client, cluster or None): join ``scheduler`` (one line if nothing answers within
+    SCHEDULER_TIMEOUT_S) or start a LocalCluster of ``workers`` processes."""
+    from dask.distributed import Client, LocalCluster
+    if scheduler:
+        try:
+            return Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s"), None
+        except (OSError, TimeoutError, ValueError) as exc:
+            _quiet_dask()
+            raise ValidationError(f"--scheduler {scheduler}: no Dask scheduler answered within "
+                                  f"{SCHEDULER_TIMEOUT_S} s ({type(exc).__name__}); expected "
+                                  "the address of a running scheduler, e.g. tcp://host:8786") \
+                from None
+    with _sigint_ignored(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # "port 8787 in use": there is no dashboard to serve
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    return Client(cluster), cluster
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """Ignore SIGINT while worker processes start: they inherit the ignored disposition (Python
+    then installs no KeyboardInterrupt handler), so a Ctrl-C to the process group reaches only
+    this process, which ends the workers. A Ctrl-C while the workers start is lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _execute_dask(model, todo, workers, scheduler, on_done):
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import as_completed
     except ImportError:
         raise ValidationError("--executor dask needs dask.distributed: pip install "
                               "'neurosim[dask]'") from None
-    saved = {k: os.environ.get(k) for k in BLAS_ENV}
-    os.environ.update(BLAS_ENV)
-    cluster = None
-    try:
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-            client = Client(cluster)
+    with _worker_environment(DASK_WORKER_ENV):
+        client, cluster = _dask_client(scheduler, workers)
         try:
             mfut = client.scatter(model, broadcast=True)
-            futs = {}
-            for s, e in todo:
-                futs[client.submit(run_batch, s, e, mfut, pure=False)] = (s, e)
+            futs = {client.submit(run_batch, s, e, mfut, pure=False): (s, e) for s, e in todo}
             for f in as_completed(list(futs)):
                 on_done(futs[f], f.result())
+        except BaseException:
+            _quiet_dask()
+            raise
         finally:
-            client.close()
-    finally:
-        if cluster is not None:
-            cluster.close()
-        for k, val in saved.items():
-            if val is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = val
+            with contextlib.suppress(Exception):
+                client.close(timeout=5)
+            if cluster is not None:
+                with contextlib.suppress(Exception):
+                    cluster.close(timeout=5)
 
 
-# ====================================================================== files
-def _atomic_savez(path, **arrays):
-    tmp = path + ".tmp.npz"
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
-def _atomic_text(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
+# ====================================================================== files and locks
 def default_out_dir(scenario):
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return os.path.join("neurosim-results", f"{scenario.name}-{stamp}")
@@ -414,62 +729,291 @@ def _fingerprint(scenario, per_task):
                       sort_keys=True, default=str)
 
 
+def _flat(values):
+    """{"[section] key": value} of a fingerprint's scenario values."""
+    out = {}
+    for section, keys in (values or {}).items():
+        for key, v in (keys.items() if isinstance(keys, dict) else [("", keys)]):
+            out[f"[{section}] {key}"] = v
+    return out
+
+
+def fingerprint_differences(old, new, out_dir):
+    """What differs between the scenario a results directory was started with (``old``
+    fingerprint JSON) and this one (``new``), key by key: "[run] runs: 100 here, 200 in DIR"."""
+    a, b = _flat(json.loads(new)["scenario"]), _flat(json.loads(old).get("scenario"))
+    short = lambda v: _short(json.dumps(v, default=str))
+    return [f"{k}: {short(a.get(k))} here, {short(b.get(k))} in {out_dir}"
+            for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+
+def _short(text, width=60):
+    return text if len(text) <= width else text[:width] + "..."
+
+
+LOCK_NAME = ".lock"
+LOCK_UNREADABLE_GRACE_S = 60   # a lock file being written (empty) is taken as held this long
+
+
+def _lock_holder(path):
+    """(info dict, alive) of the lock file at ``path``: alive unless its pid is dead on this host
+    (a lock from another host is taken as alive; an unreadable one while it is young)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            info = json.loads(f.read())
+        pid, host = int(info["pid"]), str(info["host"])
+    except FileNotFoundError:
+        return None, False
+    except (OSError, ValueError, KeyError, TypeError):
+        with contextlib.suppress(OSError):
+            young = time.time() - os.path.getmtime(path) < LOCK_UNREADABLE_GRACE_S
+            return {"pid": "?", "host": "?", "started_utc": "?"}, young
+        return None, False
+    if host != socket.gethostname():
+        return info, True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return info, False
+    except PermissionError:
+        return info, True
+    return info, True
+
+
+def _held_message(out_dir, info):
+    return (f"--out {out_dir}: another mission is writing there (pid {info.get('pid')} on "
+            f"{info.get('host')}, started {info.get('started_utc')}; lock file "
+            f"{os.path.join(out_dir, LOCK_NAME)}); wait for it or choose another --out")
+
+
+def check_not_locked(out_dir):
+    """Refuse early (before compiling) when a live mission holds ``out_dir``."""
+    info, alive = _lock_holder(os.path.join(out_dir, LOCK_NAME))
+    if alive:
+        raise ValidationError(_held_message(out_dir, info))
+
+
+@contextlib.contextmanager
+def results_lock(out_dir):
+    """Hold OUT/.lock (created with O_EXCL: pid, host, start time) while the mission writes
+    ``out_dir``; a lock whose pid is dead on this host is taken over with a one-line note. The
+    lock is removed on exit, also on an interrupt or an error."""
+    path = os.path.join(out_dir, LOCK_NAME)
+    me = {"pid": os.getpid(), "host": socket.gethostname(),
+          "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            info, alive = _lock_holder(path)
+            if alive:
+                raise ValidationError(_held_message(out_dir, info)) from None
+            if info is not None:
+                _note(f"{path}: taking over the lock of pid {info.get('pid')} on "
+                      f"{info.get('host')} (that process is no longer running)")
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(me) + "\n")
+        break
+    else:
+        raise ValidationError(f"--out {out_dir}: could not take the lock {path}")
+    try:
+        yield
+    finally:
+        info, _ = _lock_holder(path)
+        if info is not None and info.get("pid") == me["pid"]:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+def _remove_debris(*dirs):
+    """Remove temporary files a kill left mid-write (``*.tmp*``: fileio's ``.NAME.XXXX.tmp`` and
+    older ``NAME.tmp.npz``)."""
+    for d in dirs:
+        for path in glob.glob(os.path.join(d, "*.tmp*")) + glob.glob(os.path.join(d, ".*.tmp*")):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+BATCH_NAME = re.compile(r"batch_(\d+)_(\d+)\.npz")
+
+
+def _load_batches(partial, batches):
+    """The finished batches in ``partial`` that belong to ``batches``: {(s, e): arrays}. A file
+    that does not load or whose arrays do not hold runs s..e−1 (a kill mid-write) is removed and
+    recomputed, with a one-line note."""
+    done = {}
+    wanted = set(batches)
+    for path in sorted(glob.glob(os.path.join(partial, "batch_*.npz"))):
+        m = BATCH_NAME.fullmatch(os.path.basename(path))
+        if not m or (int(m.group(1)), int(m.group(2))) not in wanted:
+            continue
+        s, e = int(m.group(1)), int(m.group(2))
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+            ok = np.array_equal(arrays["run_index"], np.arange(s, e)) and all(
+                a.shape[:1] == (e - s,) for k, a in arrays.items() if k != "approximated")
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            ok = False
+        if ok:
+            done[(s, e)] = arrays
+        else:
+            _note(f"{path}: truncated or corrupt (a kill mid-write?); recomputing runs {s}..{e - 1}")
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+    return done
+
+
+RESULT_FILES = ("summary.json", "checkpoints.csv", "runs.npz", "scenario.resolved.toml",
+                "program.npz", "report.html")
+
+
 # ====================================================================== the runner
 def run_mission(scenario, out_dir=None, executor=None, workers=None, scheduler=None,
-                resume=False, progress=True, command_line=None):
+                resume=False, progress=True, command_line=None, force=False):
     """Run the mission described by ``scenario`` (a :class:`~neurosim.radiation.scenario.Scenario`)
     and write the output directory. Returns the summary dict. ``command_line`` (a string) is
-    recorded in the provenance (the CLI passes the command that was run)."""
-    t0 = time.time()
-    run = scenario.values["run"]
-    R = run["runs"]
-    executor = executor or run["executor"]
+    recorded in the provenance (the CLI passes the command that was run).
+
+    Before any work: the options, ``out_dir`` (:func:`neurosim.fileio.check_output_dir`), the
+    work estimate (:func:`check_work`; ``force`` lifts the limits and allows overwriting a
+    finished results directory) and the lock (:func:`results_lock`). ``resume`` continues the
+    unfinished mission in ``out_dir`` (or the latest one under neurosim-results/); with nothing
+    to continue it starts one; on a finished directory it returns the saved summary. SIGINT and
+    SIGTERM stop the workers, keep the finished batches and raise :class:`MissionInterrupted`
+    naming the ``--resume`` command."""
+    started = time.time()
+    executor = executor or scenario["run.executor"]
     if executor not in ("local", "dask"):
         raise ValidationError(f"--executor {executor!r}: expected local or dask")
-    n_workers = _workers(workers if workers is not None else run["workers"])
+    n_workers = _workers(workers if workers is not None else scenario["run.workers"])
     if resume and out_dir is None:
         out_dir = _latest_unfinished(scenario)
         if out_dir is None:
-            raise ValidationError(f"--resume: no unfinished neurosim-results/{scenario.name}-* "
-                                  "directory; give --out DIR")
-    if resume and not os.path.isdir(os.path.join(out_dir, ".partial")):
-        raise ValidationError(f"--resume: {out_dir} has no unfinished mission (no .partial/)")
+            out_dir = default_out_dir(scenario)
+            _note(f"--resume: no unfinished neurosim-results/{scenario.name}-* directory; "
+                  f"starting the mission in {out_dir}")
     out_dir = out_dir or default_out_dir(scenario)
+    fileio.check_output_dir(out_dir, "--out")
+    if not force:               # with --force the estimate after compiling warns (once)
+        check_work(scenario, estimate_work(scenario))
+    check_not_locked(out_dir)
+    if executor == "dask" and scheduler:
+        _dask_client(scheduler, n_workers)[0].close()     # refuse an address early
     partial = os.path.join(out_dir, ".partial")
-    per_task = run["runs_per_task"] or _auto_per_task(R, n_workers)
+    state = _state(out_dir)
+    if state == "finished" and resume:
+        _refuse_other_mission(out_dir, _finished_differences(out_dir, scenario))
+        _note(f"--resume: {out_dir} holds a finished mission; nothing to run")
+        with open(os.path.join(out_dir, "summary.json"), encoding="utf-8") as f:
+            return dict(json.load(f), out_dir=out_dir)
+    if state == "finished" and not force:
+        raise ValidationError(f"--out {out_dir}: already holds a finished mission; use another "
+                              "--out, or --force to overwrite it")
+    if state == "partial" and not resume and not force:
+        raise ValidationError(f"--out {out_dir}: holds an unfinished mission; continue it with "
+                              "--resume, or start over with --force")
+    if resume and state == "empty":
+        _note(f"--resume: {out_dir} has no unfinished mission; starting it")
+    resuming = resume and state == "partial"
+    per_task = scenario["run.runs_per_task"] or _auto_per_task(
+        scenario["run.runs"], n_workers, len(scenario.checkpoint_times_days()))
     fp = _fingerprint(scenario, per_task)
-    program = None
-    if resume:
+    if resuming:
+        per_task, fp = _resume_fingerprint(partial, scenario, fp, out_dir)
+    model = prepare(scenario, _saved_program(partial) if resuming else None)
+    check_work(scenario, estimate_work(scenario, model), force)
+    os.makedirs(out_dir, exist_ok=True)
+    with _signals_raise(), results_lock(out_dir):
         try:
-            with open(os.path.join(partial, "fingerprint.json")) as f:
-                old = f.read()
-        except OSError:
-            old = None
-        if old is not None and old != fp:
-            old_pt = json.loads(old).get("runs_per_task")
-            if json.loads(old)["scenario"] == json.loads(fp)["scenario"]:
-                per_task, fp = old_pt, _fingerprint(scenario, old_pt)
-            else:
-                raise ValidationError(f"--resume: {out_dir} was started with a different "
-                                      "scenario; use a new --out")
-        if os.path.exists(os.path.join(partial, "program.npz")):
-            from neurosim.chip.program import ChipProgram
-            program = ChipProgram.load(os.path.join(partial, "program.npz"))
-    elif os.path.exists(os.path.join(out_dir, "summary.json")) or os.path.isdir(partial):
-        raise ValidationError(f"--out {out_dir}: already holds a mission; use --resume or "
-                              "another directory")
-    model = prepare(scenario, program)
+            return _run_locked(scenario, model, out_dir, partial, resuming, fp, per_task,
+                               executor, n_workers, scheduler, progress, command_line, started)
+        except KeyboardInterrupt as exc:
+            signum = getattr(exc, "signum", signal.SIGINT)
+            n_done = len(glob.glob(os.path.join(partial, "batch_*.npz")))
+            raise MissionInterrupted(
+                f"interrupted by {signal.Signals(signum).name}: {n_done} finished batches kept in "
+                f"{partial}; continue with: "
+                f"{resume_command(command_line, out_dir, scenario.path)}", signum) from None
+        except WorkersDied as exc:
+            raise WorkersDied(f"{exc}; finished batches kept in {partial}; continue with: "
+                              f"{resume_command(command_line, out_dir, scenario.path)}") from None
+
+
+def _state(out_dir):
+    """"partial" (OUT/.partial exists), "finished" (summary.json, no .partial) or "empty"."""
+    if os.path.isdir(os.path.join(out_dir, ".partial")):
+        return "partial"
+    return "finished" if os.path.exists(os.path.join(out_dir, "summary.json")) else "empty"
+
+
+def _resume_fingerprint(partial, scenario, fp, out_dir):
+    """(runs per task, fingerprint) to resume with: the saved batching when only it differs; a
+    ValidationError naming the differences when the scenario does."""
+    try:
+        with open(os.path.join(partial, "fingerprint.json"), encoding="utf-8") as f:
+            old = f.read()
+        json.loads(old)
+    except (OSError, ValueError):
+        return json.loads(fp)["runs_per_task"], fp
+    _refuse_other_mission(out_dir, fingerprint_differences(old, fp, out_dir))
+    per_task = json.loads(old).get("runs_per_task") or json.loads(fp)["runs_per_task"]
+    return per_task, _fingerprint(scenario, per_task)
+
+
+def _refuse_other_mission(out_dir, diffs):
+    """ValidationError naming up to three differences (``diffs``) when there are any."""
+    if diffs:
+        raise ValidationError(f"--resume: {out_dir} was started with a different scenario: "
+                              + "; ".join(diffs[:3]) + (f" (and {len(diffs) - 3} more)"
+                                                        if len(diffs) > 3 else "")
+                              + "; use another --out, or --force to start over")
+
+
+def _finished_differences(out_dir, scenario):
+    """Differences between the finished mission's scenario.resolved.toml and ``scenario``
+    (``source`` strings aside: the resolved file rewrites them); none if it does not load."""
+    try:
+        old = scn.load(os.path.join(out_dir, "scenario.resolved.toml"))
+    except NeurosimError:
+        return []
+    return [d for d in fingerprint_differences(_fingerprint(old, 0), _fingerprint(scenario, 0),
+                                               out_dir) if not d.split(":")[0].endswith(" source")]
+
+
+def _saved_program(partial):
+    """The program compiled when the mission started (None if it is missing or unreadable)."""
+    from neurosim.chip.program import ChipProgram
+    path = os.path.join(partial, "program.npz")
+    if not os.path.exists(path):
+        return None
+    try:
+        return ChipProgram.load(path)
+    except (NeurosimError, OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        _note(f"{path}: unreadable; compiling the program again")
+        return None
+
+
+def _run_locked(scenario, model, out_dir, partial, resuming, fp, per_task, executor, n_workers,
+                scheduler, progress, command_line, started):
+    """The part of :func:`run_mission` that writes, under the lock."""
+    if not resuming:                 # a new mission (--force: over an older one): no stale files
+        shutil.rmtree(partial, ignore_errors=True)
+        for name in RESULT_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(out_dir, name))
     os.makedirs(partial, exist_ok=True)
-    if program is None:
-        model.program.save(os.path.join(partial, "program.npz"))
-    _atomic_text(os.path.join(partial, "fingerprint.json"), fp)
+    _remove_debris(out_dir, partial)
+    program_path = os.path.join(partial, "program.npz")
+    if not os.path.exists(program_path):
+        model.program.save(program_path)
+    fileio.write_text(os.path.join(partial, "fingerprint.json"), fp)
+    R = scenario["run.runs"]
     batches = _batches(R, per_task)
-    done = {}
-    for path in glob.glob(os.path.join(partial, "batch_*.npz")):
-        s, e = (int(x) for x in os.path.basename(path)[6:-4].split("_"))
-        if (s, e) in batches:
-            with np.load(path) as z:
-                done[(s, e)] = {k: z[k] for k in z.files}
+    done = _load_batches(partial, batches)
     todo = [b for b in batches if b not in done]
     bar = None
     if progress:
@@ -479,18 +1023,17 @@ def run_mission(scenario, out_dir=None, executor=None, workers=None, scheduler=N
 
     def on_done(b, res):
         s, e = b
-        _atomic_savez(os.path.join(partial, f"batch_{s:06d}_{e:06d}.npz"), **res)
+        fileio.save_npz(os.path.join(partial, f"batch_{s:06d}_{e:06d}.npz"), **res)
         done[b] = res
         if bar is not None:
             bar.update(e - s)
 
     t_run = time.time()
     try:
-        if todo:
-            if executor == "dask":
-                _execute_dask(model, todo, n_workers, scheduler, on_done)
-            else:
-                _execute_local(model, todo, n_workers, on_done)
+        if todo and executor == "dask":
+            _execute_dask(model, todo, n_workers, scheduler, on_done)
+        elif todo:
+            _execute_local(model, todo, n_workers, on_done)
     finally:
         if bar is not None:
             bar.close()
@@ -499,8 +1042,8 @@ def run_mission(scenario, out_dir=None, executor=None, workers=None, scheduler=N
     merged = {k: np.concatenate([done[b][k] for b in batches])
               for k in done[batches[0]] if k in keys and k != "approximated"}
     merged["approximated"] = np.array([sum(int(done[b]["approximated"][0]) for b in batches)])
-    summary = _write_outputs(scenario, model, merged, out_dir, time.time() - t0, compute_s,
-                             len(todo), n_workers, executor, command_line)
+    summary = _write_outputs(scenario, model, merged, out_dir, time.time() - started, compute_s,
+                             len(todo), n_workers, executor, command_line, started)
     shutil.rmtree(partial, ignore_errors=True)
     return summary
 
@@ -535,12 +1078,13 @@ def _git_commit():
     return r.stdout.strip() or None if r.returncode == 0 else None
 
 
-def provenance(scenario, model, resolved_path, command_line=None):
+def provenance(scenario, model, resolved_path, command_line=None, started=None):
     """What produced the results: versions (neurosim, its git commit when run from a checkout,
     Python, numpy, scipy, brian2, matplotlib — looked up without importing them), the command
     line, SHA-256 of the resolved scenario as saved (``sha256sum scenario.resolved.toml``), of the
     scenario file as given and of the model file, the scenario seed (run r draws from
-    ``SeedSequence(seed, spawn_key=(r,))``), the platform and the start time (UTC)."""
+    ``SeedSequence(seed, spawn_key=(r,))``), the platform and the start time (UTC) of the run
+    (``started``, a ``time.time()`` value; default now)."""
     import importlib.metadata as md
     import platform
     import neurosim
@@ -563,12 +1107,12 @@ def provenance(scenario, model, resolved_path, command_line=None):
         if model.model_path else None,
         "seed": int(scenario["run.seed"]),
         "platform": platform.platform(),
-        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time())),
+        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started or time.time())),
     }
 
 
 def _write_outputs(scenario, model, m, out_dir, seconds, compute_s, n_tasks, workers, executor,
-                   command_line=None):
+                   command_line=None, started=None):
     times = model.times_days
     K = len(times)
     R = m["accuracy"].shape[0]
@@ -614,24 +1158,21 @@ def _write_outputs(scenario, model, m, out_dir, seconds, compute_s, n_tasks, wor
                 row[f"power_{comp}_mw_mean"] = m["power_breakdown_mw"][:, k, j].mean(
                     dtype=np.float64)
         rows.append(row)
-    lines = []
     header = list(rows[0])
-    import io
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     for row in rows:
         w.writerow([f"{x:.6g}" if isinstance(x, (float, np.floating)) else x
                     for x in row.values()])
-    del lines
     os.makedirs(out_dir, exist_ok=True)
-    _atomic_text(os.path.join(out_dir, "checkpoints.csv"), buf.getvalue())
+    fileio.write_text(os.path.join(out_dir, "checkpoints.csv"), buf.getvalue())
     arrays = {k: v for k, v in m.items()}
     arrays["time_days"] = times
     if model.core_spikes is not None:
         arrays["core_spikes"] = model.core_spikes
     arrays["power_components"] = np.array(POWER_COMPONENTS)
-    _atomic_savez(os.path.join(out_dir, "runs.npz"), **arrays)
+    fileio.save_npz(os.path.join(out_dir, "runs.npz"), **arrays)
     resolved = os.path.join(out_dir, "scenario.resolved.toml")
     scn.write_resolved(scenario, resolved)
     model.program.save(os.path.join(out_dir, "program.npz"))
@@ -684,24 +1225,27 @@ def _write_outputs(scenario, model, m, out_dir, seconds, compute_s, n_tasks, wor
         "approximated_feedback_routes": int(m["approximated"][0]),
         "executor": executor, "workers": int(workers), "mode": scenario["run.mode"],
         "eval_inputs": int(len(model.x)), "seconds": float(seconds),
-        "provenance": provenance(scenario, model, resolved, command_line),
+        "provenance": provenance(scenario, model, resolved, command_line, started),
     }
-    _atomic_text(os.path.join(out_dir, "summary.json"),
+    fileio.write_text(os.path.join(out_dir, "summary.json"),
                  json.dumps(summary, indent=2, sort_keys=True) + "\n")
     return summary
 
 
 # ====================================================================== CLI and bench
-def load_scenario(path=None, runs=None, model=None, chip=None):
+def load_scenario(path=None, runs=None, model=None, chip=None, workers=None):
     """The scenario at ``path`` (default: the shipped leo_10y) with command-line overrides:
     ``runs`` ([run] runs), ``model`` ([run] model; a path that exists from the current directory
-    is made absolute) and ``chip`` ([run] profile)."""
+    is made absolute) and ``chip`` ([run] profile); ``workers`` (--workers) is only checked here,
+    before the scenario is read."""
     from neurosim import resources
     path = path or resources.resolve(DEFAULT_SCENARIO, "scenarios")
     if not os.path.exists(path):
         path = resources.resolve(path, "scenarios")
     if runs is not None and (not isinstance(runs, int) or runs < 1):
         raise ValidationError(f"--runs {runs}: expected an integer ≥ 1")
+    if workers is not None and (not isinstance(workers, int) or workers < 0):
+        raise ValidationError(f"--workers {workers}: expected an integer ≥ 1 (0: all cores)")
     overrides = {}
     if runs is not None:
         overrides["run.runs"] = runs
@@ -718,13 +1262,12 @@ def load_scenario(path=None, runs=None, model=None, chip=None):
 
 def command_line(args):
     """The ``neurosim mission`` command equivalent to the parsed ``args`` (for the provenance)."""
-    import shlex
     parts = ["neurosim", "mission"] + ([args.scenario] if args.scenario else [])
     for opt in ("runs", "out", "executor", "scheduler", "workers", "model", "chip"):
         v = getattr(args, opt, None)
         if v is not None:
             parts += [f"--{opt}", str(v)]
-    for flag in ("resume", "no_report", "json"):
+    for flag in ("resume", "force", "no_report", "json"):
         if getattr(args, flag, False):
             parts.append("--" + flag.replace("_", "-"))
     return shlex.join(parts)
@@ -770,13 +1313,15 @@ def run_cli(args):
     results directory (unless --no-report) and prints the headline table (or, with --json, the
     summary with a ``report`` key)."""
     scenario = load_scenario(args.scenario, args.runs, getattr(args, "model", None),
-                             getattr(args, "chip", None))
+                             getattr(args, "chip", None), args.workers)
     summary = run_mission(scenario, out_dir=args.out, executor=args.executor,
                           workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                          progress=not args.json, command_line=command_line(args))
+                          progress=not args.json, command_line=command_line(args),
+                          force=getattr(args, "force", False))
     from neurosim.report import write_report
     from neurosim.report.html import headline
     from neurosim.report.results import MissionResults
+    # a resumed finished mission whose report a kill cut short gets it now
     report = None if getattr(args, "no_report", False) else write_report(summary["out_dir"])
     summary = dict(summary, report=report)
     if not args.json:

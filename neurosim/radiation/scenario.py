@@ -26,12 +26,18 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 
+from neurosim import fileio
 from neurosim.errors import InputFileError
 from neurosim.radiation.environments import CREME_UNCERTAINTY, PRESETS, SOLAR_CYCLE
 
 REQ = object()       # required
 PRESET = object()    # required unless the environment preset gives it
 MONTH_DAYS = 365.25 / 12
+# Longest string value (descriptions, sources, names): assumption — ample for a paragraph and a
+# citation, small enough that a report cannot be inflated by a pasted file.
+MAX_TEXT_CHARS = 10_000
+# A scenario name becomes a directory name under neurosim-results/: no separators, no leading dot.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,10 @@ def _k(*a, **kw):
 
 SCHEMA = {
     "mission": {
-        "name": _k("str", "", doc="scenario name (default: the file name without .toml)"),
-        "description": _k("str", "", doc="free text"),
+        "name": _k("str", "", doc="scenario name: letters, digits, '.', '_', '-', not starting "
+                                   "with '.' (default: the file name without .toml)"),
+        "description": _k("str", "", doc="free text (at most 10,000 characters, like every "
+                                         "string)"),
         "duration_years": _k("float", REQ, 0, 100, lo_open=True, doc="mission length"),
         "checkpoint_interval_days": _k("float", MONTH_DAYS, 0, None, lo_open=True,
                                        doc="time between evaluations (default: a month, "
@@ -177,7 +185,8 @@ SCHEMA = {
         "eval_inputs": _k("int", 500, 1, doc="evaluation inputs (the test split first)"),
         "mode": _k("str", "rate", choices=("rate", "spiking"), doc="rate (closed form) or "
                                                                    "spiking (tick by tick)"),
-        "ticks": _k("int", 64, 1, doc="ticks per input (spiking mode; counters in both)"),
+        # at most 10^6 ticks: assumption, a bound on the work of one spiking evaluation
+        "ticks": _k("int", 64, 1, 1_000_000, doc="ticks per input (spiking mode; counters in both)"),
         "executor": _k("str", "local", choices=("local", "dask"), doc="local processes or Dask"),
         "workers": _k("int", 0, 0, doc="worker processes; 0: all cores"),
         "runs_per_task": _k("int", 0, 0, doc="runs per task; 0: automatic"),
@@ -264,9 +273,11 @@ class _Ctx:
         raise InputFileError(f"{loc} {name}{val}: {what}")
 
 
-def _fmt(v):
+def _fmt(v, width=60):
+    """A value as it would appear in TOML, on one line, shortened to ``width`` characters."""
     if isinstance(v, str):
-        return '"' + v + '"'
+        text = v.encode("unicode_escape").decode("ascii")
+        return '"' + (text if len(text) <= width else text[:width] + "...") + '"'
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, dict):
@@ -296,8 +307,14 @@ def _check_value(ctx, section, key, spec, value):
         rng = _range_text(spec)
         ctx.fail(section, key, f"expected {_EXPECT[t]}" + (f" {rng}" if rng else "")
                  + f", got {type(value).__name__}", value)
+    if t == "str" and len(value) > MAX_TEXT_CHARS:
+        ctx.fail(section, key, f"{len(value):,} characters; expected at most {MAX_TEXT_CHARS:,}",
+                 show_value=False)
     if t == "float":
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            value = math.inf
         if not math.isfinite(value):
             ctx.fail(section, key, "expected a finite number", value)
     if t in ("float", "int"):
@@ -357,10 +374,14 @@ def load(path, overrides=None):
             raw_bytes = f.read()
         text = raw_bytes.decode("utf-8")
         raw = tomllib.loads(text)
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read the scenario file ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise InputFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputFileError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InputFileError(f"{path}: not valid TOML: nested too deeply") from None
     return resolve(raw, path=path, text=text, overrides=overrides)
 
 
@@ -370,7 +391,10 @@ def resolve(raw, path="<scenario>", text="", overrides=None):
     raw = {s: dict(v) if isinstance(v, dict) else v for s, v in raw.items()}
     for dotted, value in (overrides or {}).items():
         s, k = dotted.split(".", 1)
-        raw.setdefault(s, {})[k] = value
+        if not isinstance(raw.setdefault(s, {}), dict):
+            ctx.fail(s, None, f"expected a table [{s}], got a {type(raw[s]).__name__}",
+                     show_value=False)
+        raw[s][k] = value
     for section, content in raw.items():
         if section not in SCHEMA:
             ctx.fail(section, None, "unknown section; expected one of "
@@ -472,6 +496,11 @@ def resolve(raw, path="<scenario>", text="", overrides=None):
     m = values["mission"]
     if not m["name"]:
         m["name"] = os.path.splitext(os.path.basename(path))[0] if path else "scenario"
+        if not NAME_PATTERN.fullmatch(m["name"]):
+            m["name"] = "scenario"
+    elif not NAME_PATTERN.fullmatch(m["name"]):
+        ctx.fail("mission", "name", "expected letters, digits, '.', '_' or '-', not starting "
+                 "with '.' (the name becomes a directory name)", m["name"][:80])
     k = m["duration_years"] * 365.25 / m["checkpoint_interval_days"]
     if k > 100_000:
         ctx.fail("mission", "checkpoint_interval_days", f"gives {k:.0f} checkpoints; expected at "
@@ -529,11 +558,8 @@ def to_toml(scenario):
 
 
 def write_resolved(scenario, path):
-    """Write :func:`to_toml` atomically (temporary name, then rename)."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(to_toml(scenario))
-    os.replace(tmp, path)
+    """Write :func:`to_toml` atomically (:func:`neurosim.fileio.write_text`)."""
+    fileio.write_text(path, to_toml(scenario))
 
 
 def to_json(scenario):
