@@ -277,7 +277,7 @@ def test_small_mission_outputs_and_values(small, reference_run):
 
 
 PINNED = {"upsets_total_mean": 2662.1666666666665, "dead_neurons_final_mean": 166.16666666666666,
-          "final_accuracy_p50": 0.34}
+          "final_accuracy_p50": 0.32}   # 0.34 before each run drew its scrub phase
 
 
 def test_unchanged_checkpoints_are_not_reevaluated(small):
