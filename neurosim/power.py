@@ -64,7 +64,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neurosim.errors import InputFileError, ValidationError, check_number
+from neurosim.errors import InputFileError, ValidationError
 
 HOURS_PER_YEAR = 365.25 * 24.0
 LATCHUP_FACTOR = 10.0   # default extra draw of a latched-up core, in units of its static power
@@ -373,7 +373,8 @@ def budget_check(report, budget_mw):
     """Pass/fail of ``report`` against ``budget_mw``: within_budget, margin_mw (budget − power,
     negative when over), max_inference_rate_hz."""
     if not (budget_mw >= 0) or not math.isfinite(budget_mw):
-        raise ValidationError(f"--budget-mw is {budget_mw}; expected a finite number ≥ 0")
+        raise ValidationError(f"argument 'budget_mw' is {budget_mw}; expected a finite number "
+                              f"≥ 0", param="budget_mw")
     return {"budget_mw": float(budget_mw), "within_budget": bool(report.power_mw <= budget_mw),
             "margin_mw": float(budget_mw - report.power_mw),
             "max_inference_rate_hz": max_inference_rate_hz(report, budget_mw)}
@@ -453,68 +454,3 @@ def calibration(profile="truenorth", ticks=100, hop_rows=21, hop_cols=21, backen
             "mean_rate_hz": c.spikes / (c.neuron_updates * program.profile.tick_ms * 1e-3),
             "synaptic_events_per_spike": c.synaptic_events / max(c.spikes, 1),
             "mean_hops_per_spike": c.hops / max(c.spikes, 1), "source": _MEROLLA}
-
-
-# ------------------------------------------------------------------ the command
-def run_cli(args):
-    """``neurosim power``: see cli._add_power."""
-    check_number(args.ticks, "--ticks", 1)
-    check_number(args.limit, "--limit", 1)
-    check_number(args.inference_rate, "--inference-rate", 0, low_open=True)
-    check_number(args.budget_mw, "--budget-mw", 0)
-    if args.calibration:
-        if args.program:
-            raise ValidationError("PROGRAM given with --calibration; expected one or the other")
-        out = calibration(args.profile or "truenorth", ticks=100 if args.ticks is None
-                          else args.ticks)
-        if not args.json:
-            b = out["breakdown"]
-            print(f"calibration ({out['profile']}, {out['ticks']} ticks, {out['cores_powered']} "
-                  f"cores, {out['mean_rate_hz']:.1f} Hz, {out['synaptic_events_per_spike']:.0f} "
-                  f"events/spike, {out['mean_hops_per_spike']:.1f} hops/spike): "
-                  f"{out['power_mw']:.1f} mW (target 72 ± 10 %), "
-                  f"{out['pj_per_synaptic_event']:.1f} pJ per synaptic event all-in (target 26)")
-            print("  " + ", ".join(f"{k} {v:.2f} mW" for k, v in b.items()))
-        return out
-    if not args.program:
-        raise ValidationError("PROGRAM is missing; expected a program .npz from neurosim "
-                              "compile (or --calibration)")
-    from neurosim import data
-    from neurosim.chip.program import ChipProgram
-    from neurosim.sim import simulate
-    program = ChipProgram.load(args.program)
-    profile = get_power_profile(args.profile or program.profile.power_profile)
-    dataset = args.dataset or program.meta.get("model", {}).get("dataset") or "digits"
-    if not args.dataset and dataset not in data.DATASETS:
-        raise InputFileError(f"{args.program}: compiled for dataset {dataset!r}, not one of "
-                             f"{', '.join(data.DATASETS)}; expected --dataset DATASET")
-    _, _, x, _ = data.load(dataset, data_dir=args.data_dir)
-    if args.limit is not None:
-        x = x[:args.limit]
-    if x.shape[1] != program.n_inputs:
-        raise ValidationError(f"dataset '{dataset}' has {x.shape[1]} inputs; program "
-                              f"{args.program} expects {program.n_inputs}")
-    ticks = 64 if args.ticks is None else args.ticks
-    res = simulate(program, x, ticks=ticks, mode=args.mode)
-    report = power(res.counters, profile, tick_ms=program.profile.tick_ms,
-                   inference_rate_hz=args.inference_rate)
-    realtime = power(res.counters, profile, tick_ms=program.profile.tick_ms)
-    out = report.to_dict()
-    out.update(dataset=dataset, inputs=int(x.shape[0]), ticks=ticks, mode=args.mode,
-               realtime_power_mw=realtime.power_mw,
-               max_inference_rate_hz=report.realtime_rate_hz, within_budget=None,
-               budget_mw=None, margin_mw=None)
-    if args.budget_mw is not None:
-        out.update(budget_check(report, args.budget_mw))
-    if not args.json:
-        print(f"{args.program} on {profile.name} ({dataset}, {x.shape[0]} inputs, {ticks} ticks, "
-              f"{args.mode}): {report.power_mw:.4g} mW at {report.inference_rate_hz:.4g} "
-              f"inferences/s ({report.static_mw:.4g} static + {report.dynamic_mw:.4g} dynamic), "
-              f"{report.energy_per_inference_uj:.4g} µJ per inference, {report.cores_powered} "
-              f"cores powered")
-        print("  " + ", ".join(f"{k} {v:.4g} mW" for k, v in report.breakdown.items()))
-        if args.budget_mw is not None:
-            verdict = "within" if out["within_budget"] else "OVER"
-            print(f"  budget {args.budget_mw:g} mW: {verdict}, margin {out['margin_mw']:.4g} mW; "
-                  f"highest inference rate that fits {out['max_inference_rate_hz']:.4g} Hz")
-    return out

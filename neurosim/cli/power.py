@@ -1,0 +1,101 @@
+"""``neurosim power``: chip power and energy per inference of a compiled program, or the
+full-chip calibration point."""
+from neurosim import power
+from neurosim.chip.program import ChipProgram
+from neurosim.cli.common import add_json_flag, evaluation_set
+from neurosim.errors import ValidationError, check_number
+from neurosim.sim import simulate
+
+
+def add_arguments(sub):
+    p = sub.add_parser(
+        "power", help="chip power and energy per inference of a compiled program",
+        description="Simulate a compiled program on a dataset's test inputs and turn its activity "
+                    "(synaptic events, neuron updates, spikes, hops, powered cores) into power "
+                    "(mW) at an inference rate, energy per inference (µJ) and a breakdown by "
+                    "component; check a power budget. --calibration runs Merolla et al.'s "
+                    "full-chip operating point instead (72 mW, 26 pJ per synaptic event).")
+    p.add_argument("program", nargs="?", help="program .npz from neurosim compile")
+    p.add_argument("--calibration", action="store_true",
+                   help="run the full-chip calibration workload instead of PROGRAM")
+    p.add_argument("--dataset", default=None,
+                   help="test inputs that drive the program (default: the program's dataset)")
+    p.add_argument("--data-dir", default=None, help="directory of IDX files (mnist, fashion-mnist)")
+    p.add_argument("--limit", type=int, default=None, help="first N test inputs only")
+    p.add_argument("--inference-rate", type=float, default=None, metavar="HZ",
+                   help="required inferences per second (default: real time, 1000/ticks)")
+    p.add_argument("--ticks", type=int, default=None,
+                   help="ticks per input (default 64; 100 with --calibration)")
+    p.add_argument("--mode", default="spiking", choices=["spiking", "rate"])
+    p.add_argument("--profile", default=None, metavar="P|FILE.toml",
+                   help="power profile: truenorth, loihi or a TOML file (default: the chip's)")
+    p.add_argument("--budget-mw", type=float, default=None, metavar="B",
+                   help="power budget: pass/fail, margin and the highest rate that fits")
+    add_json_flag(p)
+
+
+def run(args):
+    """The calibration point (--calibration) or the program's power report; the --json object."""
+    check_number(args.ticks, "--ticks", 1)
+    check_number(args.limit, "--limit", 1)
+    check_number(args.inference_rate, "--inference-rate", 0, low_open=True)
+    check_number(args.budget_mw, "--budget-mw", 0)
+    if args.calibration:
+        if args.program:
+            raise ValidationError("PROGRAM given with --calibration; expected one or the other")
+        return _calibration(args)
+    if not args.program:
+        raise ValidationError("PROGRAM is missing; expected a program .npz from neurosim "
+                              "compile (or --calibration)")
+    return _program_power(args)
+
+
+def _calibration(args):
+    out = power.calibration(args.profile or "truenorth",
+                            ticks=100 if args.ticks is None else args.ticks)
+    if not args.json:
+        print(f"calibration ({out['profile']}, {out['ticks']} ticks, {out['cores_powered']} "
+              f"cores, {out['mean_rate_hz']:.1f} Hz, {out['synaptic_events_per_spike']:.0f} "
+              f"events/spike, {out['mean_hops_per_spike']:.1f} hops/spike): "
+              f"{out['power_mw']:.1f} mW (target 72 ± 10 %), "
+              f"{out['pj_per_synaptic_event']:.1f} pJ per synaptic event all-in (target 26)")
+        print("  " + ", ".join(f"{k} {v:.2f} mW" for k, v in out["breakdown"].items()))
+    return out
+
+
+def _program_power(args):
+    program = ChipProgram.load(args.program)
+    profile = power.get_power_profile(args.profile or program.profile.power_profile)
+    x, _, dataset = evaluation_set(args.program, program.n_inputs, args.dataset,
+                                   recorded=program.meta.get("model", {}).get("dataset"),
+                                   recorded_as="compiled for dataset", data_dir=args.data_dir,
+                                   limit=args.limit)
+    ticks = 64 if args.ticks is None else args.ticks
+    res = simulate(program, x, ticks=ticks, mode=args.mode)
+    tick_ms = program.profile.tick_ms
+    report = power.power(res.counters, profile, tick_ms=tick_ms,
+                         inference_rate_hz=args.inference_rate)
+    realtime = power.power(res.counters, profile, tick_ms=tick_ms)
+    out = report.to_dict()
+    out.update(dataset=dataset, inputs=int(x.shape[0]), ticks=ticks, mode=args.mode,
+               realtime_power_mw=realtime.power_mw,
+               max_inference_rate_hz=report.realtime_rate_hz, within_budget=None,
+               budget_mw=None, margin_mw=None)
+    if args.budget_mw is not None:
+        out.update(power.budget_check(report, args.budget_mw))
+    if not args.json:
+        _print_power(args, profile, report, out)
+    return out
+
+
+def _print_power(args, profile, report, out):
+    print(f"{args.program} on {profile.name} ({out['dataset']}, {out['inputs']} inputs, "
+          f"{out['ticks']} ticks, {args.mode}): {report.power_mw:.4g} mW at "
+          f"{report.inference_rate_hz:.4g} inferences/s ({report.static_mw:.4g} static + "
+          f"{report.dynamic_mw:.4g} dynamic), {report.energy_per_inference_uj:.4g} µJ per "
+          f"inference, {report.cores_powered} cores powered")
+    print("  " + ", ".join(f"{k} {v:.4g} mW" for k, v in report.breakdown.items()))
+    if args.budget_mw is not None:
+        verdict = "within" if out["within_budget"] else "OVER"
+        print(f"  budget {args.budget_mw:g} mW: {verdict}, margin {out['margin_mw']:.4g} mW; "
+              f"highest inference rate that fits {out['max_inference_rate_hz']:.4g} Hz")
