@@ -34,14 +34,10 @@ def _jsonable(obj):
 
 # ------------------------------------------------------------------ errors
 def flag_names(parser):
-    """Each argument's ``dest`` → what the user types for it: the long option (``--fail-prob``),
-    else the short one (``-o``), else a positional's metavar (``MODEL``)."""
-    names = {}
-    for action in parser._actions:  # argparse has no public list of a parser's arguments
-        longs = [o for o in action.option_strings if o.startswith("--")]
-        shown = longs or action.option_strings or [action.metavar or action.dest.upper()]
-        names[action.dest] = shown[0]
-    return names
+    """Each argument's ``dest`` → what the user types for it: its first option string, as the
+    usage line shows it (``--fail-prob``, ``-o``), or a positional's metavar (``MODEL``)."""
+    return {action.dest: (action.option_strings or [action.metavar or action.dest.upper()])[0]
+            for action in parser._actions}  # argparse has no public list of a parser's arguments
 
 
 def error_message(exc, parser):
