@@ -1,7 +1,6 @@
 """The command layer: --version, --help in pipeline order, the explicit command table, exit codes,
 --json printing, library errors shown with the flag, the evaluation-set helper, and that no library
 module imports the CLI."""
-import ast
 import inspect
 import json
 import os
@@ -18,6 +17,8 @@ from neurosim.bounds import report as bounds_report
 from neurosim.cli import common
 from neurosim.errors import InputFileError, ValidationError
 from neurosim.mlp import MLP
+
+from test_bounds_structure import _imports  # the ast import scanner, shared
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PIPELINE_ORDER = ["train", "info", "compile", "run", "power", "bound", "mission", "report",
@@ -149,21 +150,10 @@ def test_evaluation_set_flag_record_default_limit_and_width():
                               recorded_as="compiled for dataset")
 
 
-def _imports(path):
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-            names.update(f"{node.module}.{a.name}" for a in node.names)
-    return names
-
-
 def test_no_library_module_imports_the_cli():
     package = pathlib.Path(neurosim.__file__).parent
     offenders = [str(p.relative_to(package)) for p in package.rglob("*.py")
-                 if "cli" not in p.relative_to(package).parts[:1] and p.name != "__main__.py"
+                 if p.relative_to(package).parts[0] not in ("cli", "__main__.py")
                  and any(n == "neurosim.cli" or n.startswith("neurosim.cli.")
                          for n in _imports(p))]
     assert offenders == []
