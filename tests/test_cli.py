@@ -5,6 +5,7 @@ import inspect
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -157,3 +158,24 @@ def test_no_library_module_imports_the_cli():
                  and any(n == "neurosim.cli" or n.startswith("neurosim.cli.")
                          for n in _imports(p))]
     assert offenders == []
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"a = 1\n", "is a text file (TOML?), expected an MLP .npz or a compiled ChipProgram .npz"),
+    (b"PK\x03\x04garbage", "not a readable .npz (a broken zip archive)"),
+    (b"", "is empty (0 bytes)"),
+])
+def test_bound_names_what_a_file_is_when_it_is_no_model(tmp_path, content, message):
+    path = tmp_path / "x.npz"
+    path.write_bytes(content)
+    with pytest.raises(InputFileError, match=re.escape(f"{path}: {message}")):
+        cli.bound.load_model_or_program(str(path))
+
+
+def test_bound_tells_a_model_from_a_program(tmp_path):
+    neither = tmp_path / "neither.npz"
+    np.savez(neither, a=np.zeros(3))
+    with pytest.raises(InputFileError, match="neither an MLP .npz"):
+        cli.bound.load_model_or_program(str(neither))
+    net = cli.bound.load_model_or_program(str(ROOT / "models" / "digits_dense.npz"))
+    assert isinstance(net, MLP) and net.sizes[0] == 64

@@ -1,6 +1,7 @@
 """``neurosim bound``: Erf/Fep bounds of an MLP or compiled program against Monte Carlo crashes
 (or, with --study, one of the papers' studies)."""
 import os
+import zipfile
 
 import numpy as np
 
@@ -148,6 +149,9 @@ def load_model_or_program(path):
     fmt = sniff(path)
     if fmt != "zip":
         raise InputFileError(f"{path}: {describe_format(path, fmt)}, expected {EXPECTED}")
+    if not zipfile.is_zipfile(path):
+        raise InputFileError(f"{path}: not a readable .npz (a broken zip archive), expected "
+                             f"{EXPECTED}")
     raise InputFileError(f"{path}: neither an MLP .npz (no field 'n_layers') nor a compiled "
                          f"ChipProgram .npz (no fields 'crossbar', 'meta_json')")
 

@@ -1,5 +1,5 @@
-"""``neurosim mission``: a Monte Carlo radiation mission (the work is :func:`neurosim.mission.run_cli`
-until the mission package's command code moves here)."""
+"""``neurosim mission``: a Monte Carlo radiation mission (the work is
+:func:`neurosim.mission.run_cli` until the mission package's command code moves here)."""
 from neurosim import mission
 from neurosim.cli.common import add_json_flag
 

@@ -1,4 +1,5 @@
-"""``neurosim report`` (a mission's HTML report) and ``neurosim compare`` (missions side by side)."""
+"""``neurosim report`` (a mission's HTML report) and ``neurosim compare`` (missions side by
+side)."""
 import math
 import os
 
@@ -47,7 +48,8 @@ def add_compare(sub):
                     "over the checkpoints; over-provisioning against compactness), final "
                     "reliability (that share at the end), both with Wilson 95 % intervals, "
                     "reliability and accuracy over time. Writes compare.html and compare.json.")
-    p.add_argument("results", nargs="+", metavar="DIR", help="two or more mission results directories")
+    p.add_argument("results", nargs="+", metavar="DIR",
+                   help="two or more mission results directories")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output directory, created if needed (default ./neurosim-compare); "
                         "refused before any work if it is a file or cannot be written")
