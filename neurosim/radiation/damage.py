@@ -1,0 +1,185 @@
+"""Permanent damage and power-domain events as the chip suffers them: per core and per chip.
+
+TrueNorth updates the 256 neurons of a core with one time-multiplexed neuron circuit and keeps
+their parameters and state in the core's SRAM (Akopyan et al., IEEE TCAD 34(10), 2015). Total
+ionising dose (TID) degrades the transistors of that circuit and memory, so TID fails a *core*
+(or the chip's shared routing, scheduling and clocking, failing the *chip*), never one neuron at a
+time, and raises leakage before it does. A single-event latch-up draws current on a *power
+domain*; detection cycles the domain's power and reloads it, which clears every upset in the
+domain and costs the inferences lost during the reboot. This module holds those models; the
+timeline and the mission call them (see README "Permanent damage").
+
+Leakage versus dose (28 nm bulk high-k metal-gate CMOS)::
+
+    L(D) = 1 + (L_ref − 1) · D / D_ref          L_ref = 10^2.5 at D_ref = 1 Grad(Si)
+
+The anchor is measured: isolated nMOSFETs of a commercial 28 nm HKMG bulk process show an
+off-current 2–3 orders of magnitude higher after 1 Grad ("Total Ionizing Dose effects on a 28 nm
+Hi-K metal-gate CMOS technology up to 1 Grad", EPFL Infoscience record 227861; L_ref = 10^2.5, the
+geometric middle). The linear path from 0 to the anchor, and chip static power following the
+nMOSFET off-current, are **assumptions** (the measured curve is not linear, and pMOSFETs degrade
+differently). At mission doses (tens of krad) it gives a rise of order 1 %.
+
+Failure dose of a core and of the chip (log-normal, shared die factor)::
+
+    ln D_die  = ln D_median + σ_die · z_die                  one draw per chip
+    ln D_core = ln D_die + σ_core · z_core                   one draw per core
+    ln D_chip = ln D_die + σ_core · z_chip                   the chip's shared logic
+
+D_median = 35 krad(Si): the failure dose of commercial microcontrollers, 33–37 krad (REFERENCES.md
+§3), the figure the shipped scenarios use; no TID test of TrueNorth or of its 28 nm process was
+found, so this is a stand-in. σ_die = 0.3 (as the shipped scenarios: assumption) and σ_core = 0.1
+(cores of one die are far more alike than dies: assumption).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurosim.errors import ValidationError
+
+DAYS_PER_YEAR = 365.25
+LEAKAGE_REFERENCE_DOSE_KRAD = 1.0e6       # 1 Grad(Si): the anchor dose (EPFL record 227861)
+LEAKAGE_AT_REFERENCE_DOSE = 10 ** 2.5     # ×316: middle of the measured 2–3 decades
+
+
+def leakage_factor(dose_krad):
+    """L(D) = 1 + (L_ref − 1)·D/D_ref: the factor on static power after ``dose_krad`` krad(Si)
+    (module docstring; linear form an assumption). Accepts a scalar or an array."""
+    dose = np.asarray(dose_krad, dtype=np.float64)
+    if not np.all(np.isfinite(dose)) or np.any(dose < 0):
+        raise ValidationError(f"dose_krad is {dose_krad}; expected a finite number ≥ 0 (krad)")
+    factor = 1.0 + (LEAKAGE_AT_REFERENCE_DOSE - 1.0) * dose / LEAKAGE_REFERENCE_DOSE_KRAD
+    return float(factor) if factor.ndim == 0 else factor
+
+
+def dose_krad_at(time_days, dose_rate_rad_per_year):
+    """Accumulated dose D(t) = Ḋ·t in krad(Si) at ``time_days`` (scalar or array)."""
+    return np.asarray(time_days, np.float64) * dose_rate_rad_per_year / DAYS_PER_YEAR * 1e-3
+
+
+# ------------------------------------------------------------------ failure doses
+@dataclass(frozen=True)
+class FailureDoseModel:
+    """Log-normal failure dose of a core and of the chip's shared logic (module docstring)."""
+
+    median_krad: float = 35.0
+    die_log_sd: float = 0.3
+    core_log_sd: float = 0.1
+    source: str = ("median 35 krad: commercial MCUs fail at 33-37 krad (REFERENCES.md §3), a "
+                   "stand-in (no TrueNorth or 28 nm TID failure data found); σ_die 0.3 and "
+                   "σ_core 0.1: assumptions")
+
+    def __post_init__(self):
+        if not self.median_krad > 0 or self.die_log_sd < 0 or self.core_log_sd < 0:
+            raise ValidationError(f"FailureDoseModel: median_krad {self.median_krad}, die_log_sd "
+                                  f"{self.die_log_sd}, core_log_sd {self.core_log_sd}; expected "
+                                  f"median > 0 and σ ≥ 0")
+
+
+@dataclass(frozen=True)
+class FailureDoses:
+    """Sampled failure doses (krad): ``core_krad[c]`` per core, ``chip_krad[k]`` per chip;
+    ``chip_of_core[c]`` names the chip of each core."""
+
+    core_krad: np.ndarray
+    chip_krad: np.ndarray
+    chip_of_core: np.ndarray
+
+    def failure_days(self, dose_rate_rad_per_year):
+        """(core_days, chip_days): when each core and chip fails at a constant dose rate (inf at
+        rate 0); a core also stops when its chip does."""
+        if dose_rate_rad_per_year <= 0:
+            inf = np.inf
+            return np.full(self.core_krad.shape, inf), np.full(self.chip_krad.shape, inf)
+        per_day = dose_rate_rad_per_year / DAYS_PER_YEAR * 1e-3
+        chip_days = self.chip_krad / per_day
+        core_days = np.minimum(self.core_krad / per_day, chip_days[self.chip_of_core])
+        return core_days, chip_days
+
+
+def sample_failure_doses(chip_of_core, model, rng):
+    """One run's failure doses for cores on chips ``chip_of_core`` (int array, chip index per
+    core) under ``model`` (:class:`FailureDoseModel`), drawn with ``rng``."""
+    chip_of_core = np.asarray(chip_of_core, np.int64)
+    chips = int(chip_of_core.max()) + 1 if chip_of_core.size else 1
+    ln_die = np.log(model.median_krad) + model.die_log_sd * rng.standard_normal(chips)
+    core = np.exp(ln_die[chip_of_core] + model.core_log_sd * rng.standard_normal(
+        chip_of_core.size))
+    chip = np.exp(ln_die + model.core_log_sd * rng.standard_normal(chips))
+    return FailureDoses(core_krad=core, chip_krad=chip, chip_of_core=chip_of_core)
+
+
+# ------------------------------------------------------------------ power domains
+def domain_map(n_cores, domain="chip", cores_per_chip=4096):
+    """The power domain of each core: ``"chip"`` (one domain per chip of ``cores_per_chip``),
+    ``"core"`` (each core its own) or an int k (groups of k consecutive cores)."""
+    cores = np.arange(n_cores)
+    if domain == "chip":
+        return cores // cores_per_chip
+    if domain == "core":
+        return cores
+    if isinstance(domain, int) and not isinstance(domain, bool) and domain >= 1:
+        return cores // domain
+    raise ValidationError(f"power domain is {domain!r}; expected 'chip', 'core' or a group size "
+                          f"≥ 1")
+
+
+def _first_event_after(times, owners, event_times, event_owners):
+    """For each (time, owner), the first event time of the same owner at or after ``time``
+    (inf if none)."""
+    times = np.asarray(times, np.float64)
+    owners = np.asarray(owners, np.int64)
+    out = np.full(times.shape, np.inf)
+    event_times = np.asarray(event_times, np.float64)
+    event_owners = np.asarray(event_owners, np.int64)
+    for owner in np.unique(event_owners):
+        mine = np.sort(event_times[event_owners == owner])
+        sel = owners == owner
+        idx = np.searchsorted(mine, times[sel], side="left")
+        out[sel] = np.where(idx < mine.size, mine[np.minimum(idx, mine.size - 1)], np.inf)
+    return out
+
+
+def upsets_cleared_at(upset_days, upset_cores, cycle_days, cycle_domains, domain_of_core):
+    """When each upset is cleared by a power cycle: the first cycle of the upset's power domain at
+    or after the upset (inf if none). A cycle powers the whole domain down and reloads its program
+    from the golden copy, so *every* upset of every core in the domain goes — not only those of
+    the core that latched. ``domain_of_core`` from :func:`domain_map`."""
+    domain_of_core = np.asarray(domain_of_core, np.int64)
+    return _first_event_after(upset_days, domain_of_core[np.asarray(upset_cores, np.int64)],
+                              cycle_days, cycle_domains)
+
+
+def cores_killed_at(destructive_days, destructive_domains, domain_of_core):
+    """Death time of each core from destructive latch-ups: the first destructive event of its
+    domain (inf if none) — a destructive latch-up burns the domain's supply, so all its cores go
+    (spares elsewhere can take over)."""
+    domain_of_core = np.asarray(domain_of_core, np.int64)
+    return _first_event_after(np.zeros(domain_of_core.size), domain_of_core, destructive_days,
+                              destructive_domains)
+
+
+# ------------------------------------------------------------------ availability
+def outage_intervals(event_days, downtime_days):
+    """Merged [start, end) outages of length ``downtime_days`` after each event (days), sorted."""
+    starts = np.sort(np.asarray(event_days, np.float64))
+    merged = []
+    for s in starts:
+        e = s + downtime_days
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [tuple(m) for m in merged]
+
+
+def availability(event_days, downtime_days, mission_days):
+    """Share of [0, mission_days] the chip answers: 1 − (merged outage time inside the mission) /
+    mission_days. Events are latch-up power cycles and functional-interrupt resets, each taking
+    ``downtime_days`` to detect, reboot and reload (a scalar)."""
+    if not mission_days > 0 or downtime_days < 0:
+        raise ValidationError(f"availability: mission_days {mission_days}, downtime_days "
+                              f"{downtime_days}; expected mission_days > 0 and downtime ≥ 0")
+    lost = sum(max(0.0, min(e, mission_days) - max(s, 0.0))
+               for s, e in outage_intervals(event_days, downtime_days))
+    return 1.0 - lost / mission_days
