@@ -1,0 +1,80 @@
+"""Permanent damage per core and chip, power-domain latch-up and availability (radiation.damage)."""
+import numpy as np
+import pytest
+
+from neurosim.errors import ValidationError
+from neurosim.radiation import damage
+
+
+def test_latchup_clears_every_upset_in_its_domain():
+    """Issue 16: a latch-up cycles its power domain and reloads it — every upset of every core in
+    that domain is gone at the cycle, whichever core latched; other domains keep theirs."""
+    domain = damage.domain_map(8, domain=4)                   # cores 0-3 → 0, cores 4-7 → 1
+    assert domain.tolist() == [0, 0, 0, 0, 1, 1, 1, 1]
+    upset_days = np.array([1.0, 2.0, 3.0, 2.5, 6.0, 1.0, 9.0])
+    upset_cores = np.array([0, 3, 2, 5, 1, 7, 6])
+    cycle_days = np.array([4.0, 8.0])
+    cycle_domains = np.array([0, 0])                          # two latch-ups, both in domain 0
+    cleared = damage.upsets_cleared_at(upset_days, upset_cores, cycle_days, cycle_domains, domain)
+    assert cleared.tolist() == [4.0, 4.0, 4.0, np.inf, 8.0, np.inf, np.inf]
+    # whole-chip domain: the same latch-up clears the other group's upsets too
+    chip = damage.domain_map(8, domain="chip", cores_per_chip=4096)
+    cleared = damage.upsets_cleared_at(upset_days, upset_cores, cycle_days, cycle_domains, chip)
+    assert cleared.tolist() == [4.0, 4.0, 4.0, 4.0, 8.0, 4.0, np.inf]
+    # per-core domains: only the latched core's (core 0 here) upsets
+    per_core = damage.domain_map(8, domain="core")
+    cleared = damage.upsets_cleared_at(upset_days, upset_cores, [4.0], [0], per_core)
+    assert cleared.tolist() == [4.0] + [np.inf] * 6
+    # no latch-up: nothing cleared
+    assert np.all(np.isinf(damage.upsets_cleared_at(upset_days, upset_cores, [], [], chip)))
+
+
+def test_destructive_latchup_kills_its_whole_domain():
+    domain = damage.domain_map(6, domain=3)
+    killed = damage.cores_killed_at([5.0, 2.0], [1, 1], domain)
+    assert killed.tolist() == [np.inf] * 3 + [2.0] * 3
+    with pytest.raises(ValidationError, match="power domain"):
+        damage.domain_map(6, domain="rack")
+
+
+def test_failure_doses_per_core_and_chip():
+    """Cores of one die share its die factor, the chip's shared logic fails the chip, and a core
+    stops when its chip does; the medians are the model's."""
+    model = damage.FailureDoseModel()
+    rng = np.random.default_rng(1)
+    chip_of_core = np.repeat(np.arange(400), 16)               # 400 chips of 16 cores
+    d = damage.sample_failure_doses(chip_of_core, model, rng)
+    assert d.core_krad.shape == (6400,) and d.chip_krad.shape == (400,)
+    assert np.median(d.core_krad) == pytest.approx(35.0, rel=0.08)
+    ln = np.log(d.core_krad).reshape(400, 16)
+    assert ln.std(axis=1).mean() == pytest.approx(0.1, rel=0.15)   # within a die: σ_core
+    assert ln.mean(axis=1).std() == pytest.approx(0.3, rel=0.15)   # die to die: σ_die
+    core_days, chip_days = d.failure_days(2000.0)
+    assert chip_days[0] == pytest.approx(d.chip_krad[0] * 1e3 / 2000.0 * 365.25)
+    assert np.all(core_days <= chip_days[chip_of_core])
+    assert np.any(core_days < chip_days[chip_of_core])
+    inf_core, inf_chip = d.failure_days(0.0)
+    assert np.all(np.isinf(inf_core)) and np.all(np.isinf(inf_chip))
+    with pytest.raises(ValidationError, match="median"):
+        damage.FailureDoseModel(median_krad=0.0)
+
+
+def test_leakage_rises_with_dose_from_the_sourced_anchor():
+    assert damage.leakage_factor(0.0) == 1.0
+    assert damage.leakage_factor(1e6) == pytest.approx(10 ** 2.5)
+    f = damage.leakage_factor(np.array([0.0, 10.0, 100.0, 1000.0]))
+    assert np.all(np.diff(f) > 0)
+    assert damage.dose_krad_at(365.25, 2000.0) == pytest.approx(2.0)
+    with pytest.raises(ValidationError, match="dose_krad"):
+        damage.leakage_factor(np.nan)
+
+
+def test_availability_merges_overlapping_outages():
+    # two events 0.5 day apart with 1-day reboots overlap: 1.5 days lost, not 2
+    assert damage.outage_intervals([3.0, 3.5, 10.0], 1.0) == [(3.0, 4.5), (10.0, 11.0)]
+    assert damage.availability([3.0, 3.5, 10.0], 1.0, 100.0) == pytest.approx(1 - 2.5 / 100)
+    # an outage running past the end of the mission counts only inside it
+    assert damage.availability([99.5], 1.0, 100.0) == pytest.approx(1 - 0.5 / 100)
+    assert damage.availability([], 1.0, 100.0) == 1.0
+    with pytest.raises(ValidationError):
+        damage.availability([1.0], 1.0, 0.0)
