@@ -418,3 +418,33 @@ def test_cli_power_names_the_program_when_its_dataset_is_unknown(tmp_path, capsy
     assert main(["power", str(prog), "--dataset", "digits", "--limit", "2", "--ticks", "2",
                  "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["inputs"] == 2
+
+
+def test_cli_calibration_reports_each_point_the_fit_error_and_the_held_out_error(capsys):
+    assert main(["power", "--calibration", "--ticks", "5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {r["id"] for r in out["points"]} >= {"akopyan_fig17_11hz", "akopyan_fig17_20hz",
+                                                "akopyan_fig17_96hz", "akopyan_065mw",
+                                                "merolla_072mw"}
+    assert out["held_out"]["id"] == "merolla_072mw"
+    assert out["held_out"]["within_tolerance"] is True
+    assert out["fit_error"]["max_abs_error_mw"] <= 1.0
+    assert out["power_gating"] == "none" and out["workload"]["ticks"] == 5
+    assert main(["power", "--calibration", "--ticks", "5"]) == 0
+    text = capsys.readouterr().out
+    assert "held out merolla_072mw: -5.4" in text and "unused" in text
+    assert main(["power", "--calibration", "--profile", "loihi"]) == 2
+    assert "expected truenorth" in capsys.readouterr().err
+
+
+def test_mission_power_does_not_fall_as_the_chip_ages():
+    """GEO-like ageing at the power-model level: a core lost to TID at 30 krad (its events gone)
+    still leaks on a powered chip, and the dose raises leakage, so the aged chip draws more than
+    the new one; only gating a dead core off could lower it."""
+    prog = small_program()
+    x = np.full((2, 64), 0.5, np.float32)
+    new = power.power(simulate(prog, x, ticks=20).counters)
+    aged_c = simulate(prog, x, ticks=20, faults=FaultState(dead_cores=[1])).counters
+    aged = power.power_at_dose(aged_c, 30.0)
+    assert aged.power_mw > new.power_mw
+    assert aged.dynamic_mw < new.dynamic_mw          # the activity did fall
