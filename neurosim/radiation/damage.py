@@ -31,6 +31,7 @@ D_median = 35 krad(Si): the failure dose of commercial microcontrollers, 33–37
 found, so this is a stand-in. σ_die = 0.3 (as the shipped scenarios: assumption) and σ_core = 0.1
 (cores of one die are far more alike than dies: assumption).
 """
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,15 +41,21 @@ from neurosim.errors import ValidationError
 DAYS_PER_YEAR = 365.25
 LEAKAGE_REFERENCE_DOSE_KRAD = 1.0e6       # 1 Grad(Si): the anchor dose (EPFL record 227861)
 LEAKAGE_AT_REFERENCE_DOSE = 10 ** 2.5     # ×316: middle of the measured 2–3 decades
+_LEAKAGE_SLOPE_PER_KRAD = (LEAKAGE_AT_REFERENCE_DOSE - 1.0) / LEAKAGE_REFERENCE_DOSE_KRAD
 
 
 def leakage_factor(dose_krad):
     """L(D) = 1 + (L_ref − 1)·D/D_ref: the factor on static power after ``dose_krad`` krad(Si)
     (module docstring; linear form an assumption). Accepts a scalar or an array."""
+    if isinstance(dose_krad, (int, float)):           # the per-checkpoint path: no numpy
+        if not (math.isfinite(dose_krad) and dose_krad >= 0):
+            raise ValidationError(f"dose_krad is {dose_krad}; expected a finite number ≥ 0 "
+                                  f"(krad)")
+        return 1.0 + _LEAKAGE_SLOPE_PER_KRAD * dose_krad
     dose = np.asarray(dose_krad, dtype=np.float64)
-    if not np.all(np.isfinite(dose)) or np.any(dose < 0):
+    if not (np.isfinite(dose).all() and (dose >= 0).all()):
         raise ValidationError(f"dose_krad is {dose_krad}; expected a finite number ≥ 0 (krad)")
-    factor = 1.0 + (LEAKAGE_AT_REFERENCE_DOSE - 1.0) * dose / LEAKAGE_REFERENCE_DOSE_KRAD
+    factor = 1.0 + _LEAKAGE_SLOPE_PER_KRAD * dose
     return float(factor) if factor.ndim == 0 else factor
 
 
