@@ -78,3 +78,25 @@ def test_availability_merges_overlapping_outages():
     assert damage.availability([], 1.0, 100.0) == 1.0
     with pytest.raises(ValidationError):
         damage.availability([1.0], 1.0, 0.0)
+
+
+def test_domain_events_and_chip_availability():
+    """Latch-ups cost their domain's reload time, SEFIs their reset, destructive latch-ups no
+    reload (the domain is dead); the sampled counts follow the rates."""
+    whole_chip = damage.reload_days(4096) * 86400
+    assert whole_chip == pytest.approx(4096 * 256 * 410 / 8 * 800e-9)    # ≈ 43 s
+    assert 40 < whole_chip < 45
+    model = damage.DomainEventModel(latchup_rate_per_domain_day=0.01, destructive_fraction=0.25,
+                                    sefi_rate_per_chip_day=0.02)
+    ev = damage.sample_domain_events(64, 1, 1000.0, model, np.random.default_rng(3))
+    assert ev.latchup_days.size == pytest.approx(640, rel=0.2)
+    assert ev.sefi_days.size == pytest.approx(20, rel=0.6)
+    assert np.all(np.diff(ev.latchup_days) >= 0)
+    assert ev.destructive.mean() == pytest.approx(0.25, abs=0.06)
+    domain = damage.domain_map(4096, domain=64)                       # 64 domains of 64 cores
+    a = damage.chip_availability(ev, domain, model, 1000.0)
+    expected = (np.count_nonzero(~ev.destructive) * damage.reload_days(64)
+                + ev.sefi_days.size * model.sefi_reset_days) / 1000.0
+    assert 1 - a == pytest.approx(expected, rel=1e-6)        # rare events: no overlaps here
+    with pytest.raises(ValidationError, match="destructive_fraction"):
+        damage.DomainEventModel(0.01, 1.5, 0.0)

@@ -166,18 +166,99 @@ def cores_killed_at(destructive_days, destructive_domains, domain_of_core):
                               destructive_domains)
 
 
+# ------------------------------------------------------------------ events on power domains
+CORE_SRAM_BITS = 256 * 410              # Merolla et al. 2014: a core's SRAM, 256 rows × 410 bits
+CONFIG_SECONDS_PER_BYTE = 800e-9        # one bit per 10 MHz scan-chain cycle (assumption)
+
+
+def reload_days(cores):
+    """Time to reload ``cores`` cores after a power cycle, in days: their SRAM (256 × 410 bits
+    each, Merolla et al. 2014) shifted in at 800 ns per byte — one bit per cycle of a 10 MHz scan
+    chain (Akopyan et al. 2015 gives the 10 MHz configuration clock, as transcribed: secondary;
+    one serial chain is an assumption, so this is an upper bound). A whole chip: ≈ 43 s."""
+    return cores * CORE_SRAM_BITS / 8 * CONFIG_SECONDS_PER_BYTE / 86400.0
+
+
+@dataclass(frozen=True)
+class DomainEventModel:
+    """Rates and outcomes of latch-up on power domains and of functional interrupts (SEFI) of the
+    chip's router and scheduler. No rate has a default: no published latch-up or SEFI rate of
+    TrueNorth was found, so a scenario must state (and source) its own."""
+
+    latchup_rate_per_domain_day: float
+    destructive_fraction: float
+    sefi_rate_per_chip_day: float
+    sefi_reset_days: float = 1.0 / 86400.0     # assumption: a router/scheduler reset takes 1 s
+
+    def __post_init__(self):
+        rates = (self.latchup_rate_per_domain_day, self.sefi_rate_per_chip_day,
+                 self.sefi_reset_days)
+        if min(rates) < 0 or not 0 <= self.destructive_fraction <= 1:
+            raise ValidationError(f"DomainEventModel: rates {rates} and destructive_fraction "
+                                  f"{self.destructive_fraction}; expected rates ≥ 0 and a "
+                                  f"fraction in [0, 1]")
+
+
+@dataclass(frozen=True)
+class DomainEvents:
+    """One run's sampled events (days): latch-ups (time, domain, destructive) and SEFIs (time,
+    chip)."""
+
+    latchup_days: np.ndarray
+    latchup_domains: np.ndarray
+    destructive: np.ndarray
+    sefi_days: np.ndarray
+    sefi_chips: np.ndarray
+
+
+def sample_domain_events(n_domains, n_chips, mission_days, model, rng):
+    """Poisson latch-ups per domain and SEFIs per chip over ``mission_days``, times uniform, each
+    latch-up destructive with probability ``model.destructive_fraction``; sorted by time."""
+    n_lu = rng.poisson(model.latchup_rate_per_domain_day * mission_days, n_domains)
+    lu_dom = np.repeat(np.arange(n_domains), n_lu)
+    lu_t = rng.random(lu_dom.size) * mission_days
+    destructive = rng.random(lu_dom.size) < model.destructive_fraction
+    n_sefi = rng.poisson(model.sefi_rate_per_chip_day * mission_days, n_chips)
+    sefi_chip = np.repeat(np.arange(n_chips), n_sefi)
+    sefi_t = rng.random(sefi_chip.size) * mission_days
+    lu_order, sefi_order = np.argsort(lu_t, kind="stable"), np.argsort(sefi_t, kind="stable")
+    return DomainEvents(lu_t[lu_order], lu_dom[lu_order], destructive[lu_order],
+                        sefi_t[sefi_order], sefi_chip[sefi_order])
+
+
+def chip_availability(events, domain_of_core, model, mission_days):
+    """Share of the mission a one-chip system answers: every recoverable latch-up takes its
+    domain down for :func:`reload_days` of its cores (the chip's answer needs every domain), every
+    SEFI for ``model.sefi_reset_days``; overlapping outages merged."""
+    domain_of_core = np.asarray(domain_of_core, np.int64)
+    cores_in = np.bincount(domain_of_core)
+    recoverable = ~events.destructive
+    intervals = [(t, t + reload_days(cores_in[d])) for t, d in
+                 zip(events.latchup_days[recoverable], events.latchup_domains[recoverable])]
+    intervals += [(t, t + model.sefi_reset_days) for t in events.sefi_days]
+    return 1.0 - _lost_days(intervals, mission_days) / mission_days
+
+
 # ------------------------------------------------------------------ availability
+def _merge(intervals):
+    """Sorted, merged [start, end) intervals."""
+    merged = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [tuple(m) for m in merged]
+
+
+def _lost_days(intervals, mission_days):
+    """Time inside [0, mission_days] covered by the union of ``intervals``."""
+    return sum(max(0.0, min(e, mission_days) - max(s, 0.0)) for s, e in _merge(intervals))
+
+
 def outage_intervals(event_days, downtime_days):
     """Merged [start, end) outages of length ``downtime_days`` after each event (days), sorted."""
-    starts = np.sort(np.asarray(event_days, np.float64))
-    merged = []
-    for s in starts:
-        e = s + downtime_days
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e])
-    return [tuple(m) for m in merged]
+    return _merge((float(t), float(t) + downtime_days) for t in event_days)
 
 
 def availability(event_days, downtime_days, mission_days):
@@ -187,6 +268,5 @@ def availability(event_days, downtime_days, mission_days):
     if not mission_days > 0 or downtime_days < 0:
         raise ValidationError(f"availability: mission_days {mission_days}, downtime_days "
                               f"{downtime_days}; expected mission_days > 0 and downtime ≥ 0")
-    lost = sum(max(0.0, min(e, mission_days) - max(s, 0.0))
-               for s, e in outage_intervals(event_days, downtime_days))
+    lost = _lost_days(outage_intervals(event_days, downtime_days), mission_days)
     return 1.0 - lost / mission_days
