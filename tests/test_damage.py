@@ -100,3 +100,16 @@ def test_domain_events_and_chip_availability():
     assert 1 - a == pytest.approx(expected, rel=1e-6)        # rare events: no overlaps here
     with pytest.raises(ValidationError, match="destructive_fraction"):
         damage.DomainEventModel(0.01, 1.5, 0.0)
+
+
+def test_failure_probability_matches_the_sampled_doses():
+    model = damage.FailureDoseModel()
+    d = damage.sample_failure_doses(np.repeat(np.arange(2000), 8), model,
+                                    np.random.default_rng(7))
+    for dose in (15.0, 30.0, 37.5):
+        p = damage.failure_probability(dose, model)
+        assert np.mean(d.core_krad <= dose) == pytest.approx(p, abs=0.03)
+    # the GEO knife edge in the docstring: 15 years at 1,000 / 2,000 / 2,500 rad/yr
+    probs = [damage.failure_probability(r * 15 / 1000, model) for r in (1000, 2000, 2500)]
+    assert probs == pytest.approx([0.004, 0.31, 0.59], abs=0.01)
+    assert damage.failure_probability(0.0, model) == 0.0
