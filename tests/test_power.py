@@ -1,6 +1,7 @@
 """Power model: calibration point, linearity, static-only idle, dead cores, profiles, budget, CLI."""
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -344,6 +345,15 @@ def test_user_profile_from_toml(tmp_path):
     assert "chip.toml" in prof.sources["hop_pj"]
     c = counters(ticks=10, batch=1, synaptic_events=100.0, hops=10.0)
     assert power.power(c, prof).dynamic_energy_per_inference_uj * 1e6 == pytest.approx(320.0)
+    assert prof.power_gating == "none" and prof.chip_cores == 4096       # whole chip by default
+    assert power.power(c, prof).static_cores == 4096
+    gated = power.get_power_profile(write(tmp_path, GOOD + 'power_gating = "core"\nchip_cores = 16'
+                                          '\nreference_voltage_v = 0.9\n'
+                                          'voltage_range_v = [0.8, 1.0]\n', "gated.toml"))
+    assert gated.power_gating == "core" and gated.voltage_range_v == (0.8, 1.0)
+    rep = power.power(c, gated, supply_v=1.0)
+    assert rep.static_cores == 3
+    assert rep.breakdown["leakage"] == pytest.approx(3 * 0.01 * 1.0 / 0.9)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -355,11 +365,15 @@ def test_user_profile_from_toml(tmp_path):
     (GOOD.replace("hop_pj = 2.0", "hop_pj = 2.0 pJ"), "line 6: not valid TOML"),
     (GOOD.replace('{value = 3.0, source = "my measurement"}', "{val = 3}"),
      "line 3: key 'synaptic_event_pj' is {'val': 3}; expected a number or"),
+    (GOOD + 'power_gating = "rail"\n',
+     "line 7: key 'power_gating' is 'rail'; expected one of none, core"),
+    (GOOD + "voltage_range_v = [0.7, 1.0]\n",
+     "line 7: key 'voltage_range_v' is [0.7, 1.0]; expected [low, high] volts"),
+    (GOOD + "chip_cores = 0\n", "line 7: key 'chip_cores' is 0; expected an integer ≥ 1"),
 ])
 def test_bad_profile_files(tmp_path, text, expected, capsys):
     path = write(tmp_path, text)
-    with pytest.raises((InputFileError, ValidationError), match=expected.replace("{", "\\{")
-                       .replace("}", "\\}").replace("(", "\\(")):
+    with pytest.raises((InputFileError, ValidationError), match=re.escape(expected)):
         power.load_power_profile(path)
     prog = tmp_path / "p.npz"
     small_program().save(str(prog))
