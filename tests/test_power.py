@@ -454,7 +454,7 @@ def test_cli_calibration_reports_each_point_the_fit_error_and_the_held_out_error
 def test_mission_power_does_not_fall_as_the_chip_ages():
     """GEO-like ageing at the power-model level: a core lost to TID at 30 krad (its events gone)
     still leaks on a powered chip, and the dose raises leakage, so the aged chip draws more than
-    the new one; only gating a dead core off could lower it."""
+    the new one; only cores isolated after a destructive latch-up lower it."""
     prog = small_program()
     x = np.full((2, 64), 0.5, np.float32)
     new = power.power(simulate(prog, x, ticks=20).counters)
@@ -462,6 +462,11 @@ def test_mission_power_does_not_fall_as_the_chip_ages():
     aged = power.power_at_dose(aged_c, 30.0)
     assert aged.power_mw > new.power_mw
     assert aged.dynamic_mw < new.dynamic_mw          # the activity did fall
+    # ... unless cores are lost to destructive events: an isolated domain stops leaking
+    burnt = power.power_at_dose(aged_c, 30.0, isolated_cores=64)
+    assert burnt.power_mw < new.power_mw and burnt.static_cores == 4096 - 64
+    with pytest.raises(ValidationError, match="isolated_cores is 5000"):
+        power.power(aged_c, isolated_cores=5000)
 
 
 def test_run_cli_supply_voltage(tmp_path):

@@ -15,8 +15,9 @@ dose D (``radiation.damage.leakage_factor`` L(D))::
 
 C_s, the cores whose static power is charged, follows the profile's ``power_gating``:
 ``"none"`` (the default, and TrueNorth's) — every core of every chip in use, used or not, dead or
-alive: chips × ``chip_cores``; ``"core"`` — only powered cores (``cores_powered``: at least one
-enabled neuron), unused and dead cores gated off. The chip ticks in real time whether or not an
+alive: chips × ``chip_cores`` − ``isolated_cores`` (cores whose power domain was switched off for
+good after a destructive latch-up); ``"core"`` — only powered cores (``cores_powered``: at least
+one enabled neuron), unused and dead cores gated off. The chip ticks in real time whether or not an
 input is in flight, so P_s is paid at every rate, and energy per inference includes P_s / r.
 """
 import math
@@ -70,12 +71,15 @@ def chips_in_use(cores_powered, chip_cores):
     return max(1, math.ceil(cores_powered / chip_cores))
 
 
-def static_cores(profile, cores_powered, chips=None):
-    """(cores whose static power is charged, chips): all cores of the chips under
-    ``power_gating = "none"``, the powered cores under ``"core"``."""
+def static_cores(profile, cores_powered, chips=None, isolated_cores=0):
+    """(cores whose static power is charged, chips): all cores of the chips but the isolated ones
+    under ``power_gating = "none"``, the powered cores under ``"core"``."""
     chips = chips_in_use(cores_powered, profile.chip_cores) if chips is None else int(chips)
+    if not 0 <= isolated_cores <= chips * profile.chip_cores:
+        raise ValidationError(f"isolated_cores is {isolated_cores}; expected 0 to "
+                              f"{chips * profile.chip_cores} (the cores of {chips} chip(s))")
     if profile.power_gating == "none":
-        return chips * profile.chip_cores, chips
+        return chips * profile.chip_cores - int(isolated_cores), chips
     return int(cores_powered), chips
 
 
@@ -124,14 +128,15 @@ def _inference_rate(counters, tick_ms, inference_rate_hz):
 
 
 def power(counters, profile="truenorth", tick_ms=1.0, inference_rate_hz=None, latched_cores=0,
-          latchup_mw_per_core=None, supply_v=None, dose_krad=0.0, chips=None):
+          latchup_mw_per_core=None, supply_v=None, dose_krad=0.0, chips=None, isolated_cores=0):
     """Power and energy of the activity in ``counters`` (see the module docstring).
 
     inference_rate_hz: required inferences per second (default: real time, 1 / (T·τ));
     latched_cores: cores in latch-up, each drawing ``latchup_mw_per_core`` on top (default
     ``LATCHUP_FACTOR`` × the core's static power — an assumption, not a measurement); supply_v:
     supply in volts (default the profile's reference); dose_krad: accumulated total ionising dose
-    (raises leakage); chips: chips in use (default ⌈cores_powered / chip_cores⌉, at least 1).
+    (raises leakage); chips: chips in use (default ⌈cores_powered / chip_cores⌉, at least 1);
+    isolated_cores: cores switched off for good (destructive latch-up), which stop leaking.
     Returns a :class:`PowerReport`.
     """
     profile = get_power_profile(profile)
@@ -144,7 +149,7 @@ def power(counters, profile="truenorth", tick_ms=1.0, inference_rate_hz=None, la
     if latched_cores < 0 or latchup_mw_per_core < 0:
         raise ValidationError(f"latched_cores {latched_cores}, latchup_mw_per_core "
                               f"{latchup_mw_per_core}: expected ≥ 0")
-    charged, n_chips = static_cores(profile, counters.cores_powered, chips)
+    charged, n_chips = static_cores(profile, counters.cores_powered, chips, isolated_cores)
     dyn_pj, enabled = _dynamic_pj(counters, profile)
     dyn_pj = {k: v * d_scale for k, v in dyn_pj.items()}
     tau = tick_ms * 1e-3
@@ -191,21 +196,24 @@ def budget_check(report, budget_mw):
 # ------------------------------------------------------------------ mission
 def checkpoint_power(counters, profile="truenorth", tick_ms=1.0, inference_rate_hz=None,
                      latched_cores=0, latchup_mw_per_core=None, supply_v=None, dose_krad=0.0,
-                     chips=None):
+                     chips=None, isolated_cores=0):
     """Power at one mission checkpoint: the counters of the faulty program (dead neurons and
-    cores already applied), the cores in latch-up and the dose accumulated by then. Same
-    arguments as :func:`power`; returns a :class:`PowerReport`."""
+    cores already applied), the cores in latch-up, the dose accumulated by then and the cores
+    isolated after destructive latch-ups. Same arguments as :func:`power`; returns a
+    :class:`PowerReport`."""
     return power(counters, profile, tick_ms=tick_ms, inference_rate_hz=inference_rate_hz,
                  latched_cores=latched_cores, latchup_mw_per_core=latchup_mw_per_core,
-                 supply_v=supply_v, dose_krad=dose_krad, chips=chips)
+                 supply_v=supply_v, dose_krad=dose_krad, chips=chips,
+                 isolated_cores=isolated_cores)
 
 
 def checkpoint_power_mw(counters, profile="truenorth", tick_ms=1.0, inference_rate_hz=None,
                         latched_cores=0, latchup_mw_per_core=None, supply_v=None, dose_krad=0.0,
-                        chips=None):
+                        chips=None, isolated_cores=0):
     """:func:`checkpoint_power` → its ``power_mw`` (float)."""
     return checkpoint_power(counters, profile, tick_ms, inference_rate_hz, latched_cores,
-                            latchup_mw_per_core, supply_v, dose_krad, chips).power_mw
+                            latchup_mw_per_core, supply_v, dose_krad, chips,
+                            isolated_cores).power_mw
 
 
 def power_at_dose(counters, dose_krad, profile="truenorth", **options):
