@@ -151,8 +151,9 @@ def _load_program_inputs(args):
 def _print_program(args, profile, dataset, x, ticks, report, out):
     accounting = ("whole chip: every core leaks" if report.power_gating == "none"
                   else "powered cores only")
+    supply = "" if report.supply_v is None else f", {report.supply_v:g} V"
     print(f"{args.program} on {profile.name} ({dataset}, {x.shape[0]} inputs, {ticks} ticks, "
-          f"{args.mode}, {report.supply_v} V): {report.power_mw:.4g} mW at "
+          f"{args.mode}{supply}): {report.power_mw:.4g} mW at "
           f"{report.inference_rate_hz:.4g} inferences/s ({report.static_mw:.4g} static + "
           f"{report.dynamic_mw:.4g} dynamic), {report.energy_per_inference_uj:.4g} µJ per "
           f"inference, {report.cores_powered} cores used; static power of {report.static_cores} "
