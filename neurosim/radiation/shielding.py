@@ -113,7 +113,8 @@ def _loglog_interp(x_new, x, y):
     frac = frac.reshape((-1,) + (1,) * (y.ndim - 1))
     out = np.exp(logy[idx] + frac * (logy[idx + 1] - logy[idx]))
     inside = (x_new >= x[0]) & (x_new <= x[-1])
-    return out * inside.reshape((-1,) + (1,) * (y.ndim - 1))
+    valid = pos[idx] & pos[idx + 1] & inside.reshape((-1,) + (1,) * (y.ndim - 1))
+    return np.where(valid, out, 0.0)
 
 
 def beta(energy_per_nucleon_mev):
