@@ -184,3 +184,33 @@ def is_solar_active(year, first_active_year=0, cycle_years=11, active_years=7):
     """True if mission year ``year`` falls in the 7 active years of the 11-year cycle
     [spenvis; ecss-e-st-10-04c]; the cycle's active phase starts at ``first_active_year``."""
     return (year - first_active_year) % cycle_years < active_years
+
+
+@dataclass(frozen=True)
+class PhysicsPreset:
+    """A preset as an (orbit, shielding, device) triple; its rates come from
+    :func:`environment_report`. ``rate_per_bit_day`` overrides of measured rates stay a
+    scenario-level option (the scenario's own ``rate_per_bit_day`` wins over the physics)."""
+
+    name: str
+    description: str
+    orbit: orbit.Orbit
+    shielding_mm_al: float
+    device: str
+
+
+PHYSICS_PRESETS = {
+    "leo-sso": PhysicsPreset("leo-sso", "sun-synchronous LEO, 686 km, 98° (the Alsat-1 orbit)",
+                             orbit.circular_orbit(686.0, 98.0), 3.0, "sram-28nm-bulk"),
+    "leo-iss": PhysicsPreset("leo-iss", "ISS-like LEO, 420 km, 51.6°",
+                             orbit.circular_orbit(420.0, 51.6), 3.0, "sram-28nm-bulk"),
+    "geo": PhysicsPreset("geo", "geostationary orbit, 35,786 km, 0°",
+                         orbit.circular_orbit(35786.0, 0.0, step_s=600.0, span_days=2.0), 2.54,
+                         "sram-28nm-bulk"),
+    "deep-space": PhysicsPreset("deep-space", "interplanetary cruise near 1 AU",
+                                orbit.interplanetary_orbit(), 2.54, "sram-28nm-bulk"),
+}
+# Shielding of the presets: 3 mm Al (a small-satellite box wall) and 2.54 mm (100 mil, the
+# CREME96 convention in GEO) — assumptions, stated in the README.
+
+ALSAT1_FLIGHT_RATE_PER_BIT_DAY = 4.04e-7  # validation point, not a default [alsat1]
