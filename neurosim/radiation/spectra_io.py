@@ -7,8 +7,9 @@ Accepted files (text; one spectrum per file):
   comments by this rule;
 - a numeric row has ≥ 2 numbers separated by commas, semicolons, tabs or spaces; the first column
   is the abscissa (LET or proton energy), the column ``column`` (default 1, i.e. the second) is
-  the flux; further columns are ignored; a non-numeric line after the first numeric row ends
-  the table (SPENVIS puts several blocks in one file: the first block is read);
+  the flux; further columns are ignored; a quoted or non-numeric line after the first numeric
+  row ends the table (SPENVIS ends each block with ``'End of Block'``: the first block is read;
+  ``#``, ``*`` and ``!`` comment lines inside the table are skipped);
 - abscissae strictly increasing, fluxes finite and ≥ 0.
 
 ``kind="let"``: an integral LET spectrum F(>L). ``let_unit`` "MeV cm2/mg" (OMERE, SPENVIS) or
@@ -66,9 +67,9 @@ def _read_rows(path, column):
         raise InputFileError(f"{path}: cannot read spectrum ({exc.strerror})") from None
     rows, started = [], False
     for number, line in enumerate(lines, 1):
-        if not line.strip() or line.lstrip().startswith(_COMMENT):
+        if not line.strip() or line.lstrip().startswith(_COMMENT[:3]):
             continue
-        values = _numbers(line)
+        values = None if line.lstrip().startswith(_COMMENT[3:]) else _numbers(line)
         if values is None or len(values) <= column:
             if started:
                 break
@@ -86,7 +87,7 @@ def _check(rows, path, xname):
     for (n0, x0, _), (n1, x1, _) in zip(rows, rows[1:]):
         if not x1 > x0:
             raise InputFileError(f"{path}: line {n1}: {xname} {x1} after {x0}; expected "
-                                 f"strictly increasing {xname}s")
+                                 f"strictly increasing {xname} values")
     for n, _, f in rows:
         if not np.isfinite(f) or f < 0:
             raise InputFileError(f"{path}: line {n}: flux {f}; expected a finite flux ≥ 0")
