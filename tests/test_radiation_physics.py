@@ -234,3 +234,10 @@ def test_bad_spectrum_is_refused_naming_the_line(tmp_path, rows, match):
     with pytest.raises(InputFileError, match=match) as err:
         spectra_io.read_let_spectrum(path)
     assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_iss_crosses_the_saa_a_few_times_a_day(iss_track):
+    starts, ends = trapped.saa_passes(iss_track, trapped.trapped_flux(iss_track, "p", "min"))
+    per_day = len(starts) / (iss_track.time_s[-1] / 86400)
+    assert 3 <= per_day <= 12  # at most about two thirds of the 15.5 daily revolutions
+    assert np.all(ends >= starts) and np.all((ends - starts) < 30 * 60)

@@ -116,3 +116,16 @@ def saa_modulation(track, flux, threshold_mev=10.0):
     j = _integral_at(flux, threshold_mev)
     mean = j.mean()
     return j / mean if mean > 0 else np.zeros_like(j)
+
+
+def saa_passes(track, flux=None):
+    """(start_s, end_s) arrays of the SAA passes of ``track`` (runs of consecutive samples in
+    the SAA box; with ``flux``, only samples where J(>10 MeV) exceeds its orbit average count):
+    the times at which a mission with ``scrub_after_saa`` scrubs. Times repeat with the
+    track's period pattern; tile them over the mission with ``track.time_s[-1]``."""
+    inside = in_saa(track)
+    if flux is not None:
+        inside &= saa_modulation(track, flux) > 1.0
+    edges = np.diff(np.concatenate([[0], inside.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    return track.time_s[starts], track.time_s[ends]
