@@ -78,7 +78,7 @@ def environment_spectra(orb, shielding_mm_al, solar="min", spe_model=cosmic.Sola
         electrons = trapped.trapped_flux(track, "e", solar, coords=coords)
         diff = protons.average_differential()
         l_shell, alt = coords[0], track.alt_km
-        above10 = trapped._integral_at(protons, 10.0)  # noqa: SLF001 – same package
+        above10 = trapped.integral_above(protons, 10.0)
         share = trapped.saa_share(track, protons)
         e_above1 = trapped.average_above(electrons, 1.0)
     else:

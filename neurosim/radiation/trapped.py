@@ -51,12 +51,18 @@ def differential_from_integral(energy_mev, integral):
 
 
 def geomagnetic_coordinates(track, solar="min"):
-    """McIlwain L and B/B₀ at every sample, in the field model of AP8 ``solar`` (IRBEM)."""
+    """McIlwain L and B/B₀ at every sample, in the field model of AP8 ``solar`` (IRBEM).
+
+    IRBEM takes Earth-fixed (GEO) positions in units of its Earth radius, 6371.2 km. The
+    ``aep8`` public wrapper converts an astropy location with astropy's equatorial radius
+    (6378.1 km), which moves a LEO sample by ~7 km outwards, so the positions are passed to
+    its IRBEM routine directly. The AP8/AE8 field models have fixed epochs: the time argument
+    has no effect (checked: identical L and B for 1970 and 2020).
+    """
     x, y, z = (track.xyz_km / EARTH_RADIUS_KM).T
-    t = np.zeros(x.shape, dtype=int)  # AP8/AE8 use fixed-epoch fields; the date is ignored
-    model = aep8.model("p", solar)
-    b, l_shell = model._geomag(t, x, y, z)  # noqa: SLF001 – the public wrapper needs astropy
-    return np.asarray(l_shell), np.asarray(b)  # objects built from the same xyz (20× slower)
+    t = np.zeros(x.shape, dtype=int)
+    b, l_shell = aep8.model("p", solar)._geomag(t, x, y, z)  # noqa: SLF001 (see docstring)
+    return np.asarray(l_shell), np.asarray(b)
 
 
 def trapped_flux(track, particle="p", solar="min", energies=None, coords=None):
@@ -88,32 +94,33 @@ def in_saa(track):
 def saa_share(track, flux, threshold_mev=10.0):
     """Fraction of the orbit-averaged proton flux above ``threshold_mev`` received in the SAA
     box (0 when there is no flux at all)."""
-    j = _integral_at(flux, threshold_mev)
+    j = integral_above(flux, threshold_mev)
     total = j.sum()
     return float(j[in_saa(track)].sum() / total) if total > 0 else 0.0
 
 
-def _integral_at(flux, energy_mev):
-    """J(>energy) per sample, log-interpolated between grid energies."""
+def integral_above(flux, energy_mev):
+    """J(>energy) per sample: log-log interpolation between the two grid energies around it
+    (linear where either value is 0)."""
     e = np.log(flux.energy_mev)
     k = int(np.clip(np.searchsorted(e, np.log(energy_mev)) - 1, 0, len(e) - 2))
     w = (np.log(energy_mev) - e[k]) / (e[k + 1] - e[k])
     lo, hi = flux.integral[:, k], flux.integral[:, k + 1]
-    return np.where((lo > 0) & (hi > 0),
-                    np.exp((1 - w) * np.log(np.maximum(lo, 1e-300)) + w * np.log(np.maximum(hi, 1e-300))),
-                    (1 - w) * lo + w * hi)
+    both = (lo > 0) & (hi > 0)
+    log_mix = np.exp((1 - w) * np.log(np.where(both, lo, 1.0)) + w * np.log(np.where(both, hi, 1.0)))
+    return np.where(both, log_mix, (1 - w) * lo + w * hi)
 
 
 def average_above(flux, energy_mev):
     """Orbit-averaged integral flux J(>energy_mev) (cm⁻² s⁻¹)."""
-    return float(_integral_at(flux, energy_mev).mean())
+    return float(integral_above(flux, energy_mev).mean())
 
 
 def saa_modulation(track, flux, threshold_mev=10.0):
     """Per-sample ratio of J(>threshold) to its orbit average: the within-orbit modulation of the
     trapped-proton upset rate (mean 1; ≫ 1 during SAA passes, 0 elsewhere). With
     ``track.time_s`` it tells a mission when SAA passes happen (for ``scrub_after_saa``)."""
-    j = _integral_at(flux, threshold_mev)
+    j = integral_above(flux, threshold_mev)
     mean = j.mean()
     return j / mean if mean > 0 else np.zeros_like(j)
 
