@@ -1,4 +1,4 @@
-"""Radiation physics (issue 15): orbit, trapped particles, GCR, shielding, device response, rates."""
+"""Radiation physics (issue 15): orbit, trapped particles, GCR, shielding, devices, rates."""
 import json
 
 import numpy as np
@@ -46,7 +46,8 @@ def test_shielding_removes_low_energies_and_keeps_high_ones():
 
 
 def test_ion_let_scales_as_z_squared_at_high_energy():
-    assert shielding.let_si(10000.0, 2) / shielding.let_si(10000.0, 1) == pytest.approx(4.0, rel=0.01)
+    ratio = shielding.let_si(10000.0, 2) / shielding.let_si(10000.0, 1)
+    assert ratio == pytest.approx(4.0, rel=0.01)
 
 
 @pytest.mark.parametrize("mm", [-1.0, float("nan")])
@@ -123,7 +124,8 @@ def test_secded_helps_only_when_interleaving_separates_the_cluster(sram28):
     assert device.secded_uncorrectable_fraction(cell, 1) == cell.mcu_share > 0
 
 
-@pytest.mark.parametrize("field, value", [("sigma_sat", 0.0), ("sigma_sat", -1e-8), ("onset", -0.1)])
+@pytest.mark.parametrize("field, value",
+                         [("sigma_sat", 0.0), ("sigma_sat", -1e-8), ("onset", -0.1)])
 def test_bad_weibull_is_refused(field, value):
     table = {k: {"value": v, "source": "test"} for k, v in
              {"onset": 1.0, "width": 10.0, "shape": 1.5, "sigma_sat": 1e-8}.items()}
@@ -163,8 +165,9 @@ def test_proton_rate_is_the_fold():
 def test_more_shielding_lowers_the_trapped_proton_rate(sram28):
     thin = environment.environment_report(ISS, 1.0, sram28)
     thick = environment.environment_report(ISS, 10.0, sram28)
-    part = lambda r: r["classes"]["weight_sram"]["parts_per_bit_day"]["trapped_proton"]  # noqa: E731
-    assert part(thick) < 0.8 * part(thin)
+    def trapped_part(report):
+        return report["classes"]["weight_sram"]["parts_per_bit_day"]["trapped_proton"]
+    assert trapped_part(thick) < 0.8 * trapped_part(thin)
 
 
 def test_geo_has_no_trapped_proton_term_and_solar_max_lowers_gcr(sram28):

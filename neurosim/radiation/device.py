@@ -131,11 +131,13 @@ def _cell(table, base, where, sources, prefix):
           if "heavy_ion" in table else base.heavy_ion)
     pr = (_proton_curve(table["proton"], where, sources, f"{prefix}proton.")
           if "proton" in table else base.proton)
-    rpp = table.get("rpp")
-    depth = float(_value(rpp, "depth_um", where, sources, f"{prefix}rpp.")) if rpp else base.depth_um
-    mcu = table.get("mcu")
-    share = float(_value(mcu, "share", where, sources, f"{prefix}mcu.")) if mcu else base.mcu_share
-    span = int(_value(mcu, "max_span", where, sources, f"{prefix}mcu.")) if mcu else base.mcu_max_span
+    rpp, mcu = table.get("rpp"), table.get("mcu")
+    depth = (float(_value(rpp, "depth_um", where, sources, f"{prefix}rpp."))
+             if rpp else base.depth_um)
+    share = (float(_value(mcu, "share", where, sources, f"{prefix}mcu."))
+             if mcu else base.mcu_share)
+    span = (int(_value(mcu, "max_span", where, sources, f"{prefix}mcu."))
+            if mcu else base.mcu_max_span)
     if not depth > 0 or not 0 <= share < 1 or span < 1:
         raise ValidationError(f"{where}: depth_um {depth}, mcu.share {share}, mcu.max_span "
                               f"{span}; expected depth > 0, share in [0, 1), span ≥ 1")

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import fileio
+from ..errors import ValidationError
 from . import cosmic, orbit, rates, shielding, trapped
 from .device import MEMORY_CLASSES, secded_uncorrectable_fraction
 
@@ -69,7 +70,7 @@ def environment_spectra(orb, shielding_mm_al, solar="min", spe_model=cosmic.Sola
     ``solar`` ("min" or "max"). Solar events occur only at solar maximum (active years)."""
     mm = shielding.check_shielding(shielding_mm_al)
     if solar not in ("min", "max"):
-        raise ValueError(f"solar phase {solar!r}; expected 'min' or 'max'")
+        raise ValidationError(f"solar phase is {solar!r}; expected 'min' or 'max'")
     e = trapped.PROTON_ENERGIES_MEV
     if orb.near_earth:
         track = orbit.propagate(orb)

@@ -107,7 +107,8 @@ def integral_above(flux, energy_mev):
     w = (np.log(energy_mev) - e[k]) / (e[k + 1] - e[k])
     lo, hi = flux.integral[:, k], flux.integral[:, k + 1]
     both = (lo > 0) & (hi > 0)
-    log_mix = np.exp((1 - w) * np.log(np.where(both, lo, 1.0)) + w * np.log(np.where(both, hi, 1.0)))
+    log_lo, log_hi = np.log(np.where(both, lo, 1.0)), np.log(np.where(both, hi, 1.0))
+    log_mix = np.exp((1 - w) * log_lo + w * log_hi)
     return np.where(both, log_mix, (1 - w) * lo + w * hi)
 
 
