@@ -16,10 +16,13 @@ GCR (per species Z, A; energies per nucleon):
   ones by up to ~20 % in rigidity at mid-latitudes and ignore the east–west asymmetry
   [smart2005]; using L from the real (IRBEM) field keeps the SAA's low cutoffs.
 
-Solar particle events (protons only; heavy ions in events neglected — assumption): a JPL-type
-statistical model [feynman1993; ecss-e-st-10-04c]: events occur only in solar-active years, as a
-Poisson process of :attr:`SolarEventModel.events_per_active_year`; each event's fluence above
-30 MeV is log-normal, and its integral spectrum is Φ(>E) = Φ₃₀ (E/30 MeV)^−γ.
+Solar particle events (protons only; heavy ions in events neglected — assumption): the JPL
+model's form [feynman1993], as specified in ECSS-E-ST-10-04C Annex I.2.3 (eqs. I-5, I-6)
+[ecss-e-st-10-04c]: events occur only in solar-active years, as a Poisson process of w =
+:attr:`SolarEventModel.events_per_active_year`; log10 of each event's fluence above 30 MeV is
+normal (μ, σ); the event's integral spectrum is Φ(>E) = Φ₃₀ (E/30 MeV)^−γ (assumption). The
+values of w, μ, σ are of the JPL-91 order but were not transcribed from ECSS Table I-2
+(assumption; replace them with the table's values).
 """
 from dataclasses import dataclass
 
