@@ -244,3 +244,15 @@ def test_iss_crosses_the_saa_a_few_times_a_day(iss_track):
     per_day = len(starts) / (iss_track.time_s[-1] / 86400)
     assert 3 <= per_day <= 12  # at most about two thirds of the 15.5 daily revolutions
     assert np.all(ends >= starts) and np.all((ends - starts) < 30 * 60)
+
+
+def test_scenario_entry_point_names_the_file_on_bad_orbit():
+    with pytest.raises(ValidationError, match=r"^mission.toml: \[orbit\] inclination_deg"):
+        environment.report_from_tables({"altitude_km": 500, "inclination_deg": 200}, 3.0,
+                                       "sram-28nm-bulk", where="mission.toml: [orbit]")
+
+
+def test_preset_report_is_the_triple_folded(sram28):
+    preset = environment.PHYSICS_PRESETS["geo"]
+    assert environment.preset_report("geo") == environment.environment_report(
+        preset.orbit, preset.shielding_mm_al, sram28)

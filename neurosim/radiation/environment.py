@@ -26,7 +26,7 @@ import numpy as np
 from .. import fileio
 from ..errors import ValidationError
 from . import cosmic, orbit, rates, shielding, trapped
-from .device import MEMORY_CLASSES, secded_uncorrectable_fraction
+from .device import MEMORY_CLASSES, load_device, secded_uncorrectable_fraction
 
 MODEL_VERSION = "radphys-1"  # bump when a model changes, so cached reports are recomputed
 SPE_ENERGIES_MEV = trapped.PROTON_ENERGIES_MEV
@@ -215,3 +215,21 @@ PHYSICS_PRESETS = {
 # CREME96 convention in GEO) — assumptions, stated in the README.
 
 ALSAT1_FLIGHT_RATE_PER_BIT_DAY = 4.04e-7  # validation point, not a default [alsat1]
+
+
+def report_from_tables(orbit_table, shielding_mm_al, device_name_or_path, solar="min",
+                       interleave=1, where="[orbit]"):
+    """The scenario loader's entry point: ``[orbit]`` table (see
+    :func:`neurosim.radiation.orbit.orbit_from_dict`; ``where`` prefixes its error messages,
+    e.g. ``"mission.toml: [orbit]"``), shielding (mm Al), a shipped device name or a device TOML
+    path, solar phase, column interleave → :func:`environment_report`."""
+    orb = orbit.orbit_from_dict(orbit_table, where)
+    mm = shielding.check_shielding(shielding_mm_al)
+    return environment_report(orb, mm, load_device(device_name_or_path), solar, interleave)
+
+
+def preset_report(name, solar="min", interleave=1):
+    """:func:`environment_report` of the preset triple ``name`` (:data:`PHYSICS_PRESETS`)."""
+    preset = PHYSICS_PRESETS[name]
+    return environment_report(preset.orbit, preset.shielding_mm_al, load_device(preset.device),
+                              solar, interleave)

@@ -55,24 +55,25 @@ class Track:
     xyz_km: np.ndarray
 
 
-def circular_orbit(altitude_km, inclination_deg, step_s=30.0, span_days=4.0):
+def circular_orbit(altitude_km, inclination_deg, step_s=30.0, span_days=4.0, where="[orbit]"):
     """A circular orbit; refuses an altitude < 100 km and an inclination outside [0, 180]."""
     alt = float(altitude_km)
     inc = float(inclination_deg)
     if not np.isfinite(alt) or alt < 100:
-        raise ValidationError(f"[orbit] altitude_km is {altitude_km}; expected ≥ 100 km "
+        raise ValidationError(f"{where} altitude_km is {altitude_km}; expected ≥ 100 km "
                               "(below that the orbit decays within hours)")
     if not np.isfinite(inc) or not 0 <= inc <= 180:
-        raise ValidationError(f"[orbit] inclination_deg is {inclination_deg}; "
+        raise ValidationError(f"{where} inclination_deg is {inclination_deg}; "
                               "expected a number in [0, 180]")
-    return Orbit("circular", alt, inc, (), _check_sampling(step_s, span_days)[0], float(span_days))
+    step, span = _check_sampling(step_s, span_days, where)
+    return Orbit("circular", alt, inc, (), step, span)
 
 
-def tle_orbit(line1, line2, step_s=30.0, span_days=4.0):
+def tle_orbit(line1, line2, step_s=30.0, span_days=4.0, where="[orbit]"):
     """An orbit from a two-line element set; refuses one that SGP4 cannot parse."""
-    sat = _parse_tle(line1, line2)
+    sat = _parse_tle(line1, line2, where)
     alt = (EARTH_MU_KM3_S2 / (sat.no_kozai / 60.0) ** 2) ** (1 / 3) - EARTH_RADIUS_KM
-    _check_sampling(step_s, span_days)
+    _check_sampling(step_s, span_days, where)
     return Orbit("tle", float(alt), float(np.degrees(sat.inclo)), (line1, line2),
                  float(step_s), float(span_days))
 
@@ -100,31 +101,32 @@ def orbit_from_dict(table, where="[orbit]"):
         if not isinstance(tle, (list, tuple)) or len(tle) != 2:
             raise ValidationError(f"{where} tle is {tle!r}; expected two strings (TLE lines 1 "
                                   "and 2)")
-        return tle_orbit(tle[0], tle[1], **sampling)
+        return tle_orbit(tle[0], tle[1], **sampling, where=where)
     for key in ("altitude_km", "inclination_deg"):
         if key not in table:
             raise ValidationError(f"{where}: missing '{key}'; a circular orbit needs "
                                   "altitude_km and inclination_deg (or give tle)")
-    return circular_orbit(table["altitude_km"], table["inclination_deg"], **sampling)
+    return circular_orbit(table["altitude_km"], table["inclination_deg"], **sampling,
+                          where=where)
 
 
-def _check_sampling(step_s, span_days):
+def _check_sampling(step_s, span_days, where="[orbit]"):
     """Refuse a step ≤ 0 or a span ≤ 0."""
     for name, value in (("step_s", step_s), ("span_days", span_days)):
         if not np.isfinite(float(value)) or float(value) <= 0:
-            raise ValidationError(f"[orbit] {name} is {value}; expected a number > 0")
+            raise ValidationError(f"{where} {name} is {value}; expected a number > 0")
     return float(step_s), float(span_days)
 
 
-def _parse_tle(line1, line2):
+def _parse_tle(line1, line2, where="[orbit]"):
     """A Satrec from two TLE lines, or a ValidationError naming the bad line."""
     try:
         sat = Satrec.twoline2rv(str(line1), str(line2))
     except (ValueError, IndexError) as exc:
-        raise ValidationError(f"[orbit] tle does not parse ({exc}); expected two TLE lines "
+        raise ValidationError(f"{where} tle does not parse ({exc}); expected two TLE lines "
                               "of 69 characters") from None
     if sat.error or sat.no_kozai <= 0:
-        raise ValidationError(f"[orbit] tle does not parse (SGP4 error {sat.error}); "
+        raise ValidationError(f"{where} tle does not parse (SGP4 error {sat.error}); "
                               "expected a valid two-line element set")
     return sat
 
