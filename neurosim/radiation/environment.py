@@ -165,6 +165,7 @@ def environment_report(orb, shielding_mm_al, device, solar="min", interleave=1,
             pass  # a damaged cache entry is recomputed and rewritten
     report = _report(environment_spectra(orb, shielding_mm_al, solar, spe_model), device,
                      interleave)
+    report = json.loads(json.dumps(report))  # the same types whether computed or read back
     if use_disk_cache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
