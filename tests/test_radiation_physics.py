@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from neurosim.errors import InputFileError, ValidationError
-from neurosim.radiation import cosmic, device, environment, orbit, rates, shielding, spectra_io
+from neurosim.radiation import cosmic, device, environment, figures, orbit, rates, shielding
+from neurosim.radiation import spectra_io
 from neurosim.radiation import trapped
 
 ISS = orbit.circular_orbit(420.0, 51.6)
@@ -255,3 +256,13 @@ def test_preset_report_is_the_triple_folded(sram28):
     preset = environment.PHYSICS_PRESETS["geo"]
     assert environment.preset_report("geo") == environment.environment_report(
         preset.orbit, preset.shielding_mm_al, sram28)
+
+
+def test_figures_show_the_track_spectra_and_weibull(sram28):
+    env = environment.environment_spectra(ISS, 3.0, "min")
+    track_fig = figures.ground_track_figure(env)
+    points = track_fig.axes[0].collections[0].get_offsets()
+    assert len(points) == len(env.track.time_s)
+    assert len(figures.proton_spectra_figure(env).axes[0].lines) == 3
+    let_fig = figures.let_spectrum_figure(env, sram28.classes["weight_sram"].heavy_ion)
+    assert len(let_fig.axes) == 2  # the LET spectrum and the Weibull on a twin axis

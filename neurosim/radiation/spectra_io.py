@@ -19,6 +19,8 @@ Accepted files (text; one spectrum per file):
 or "m-2 s-1 sr-1 MeV-1" (CREME96 ``.flx``).
 
 Presets: ``fmt="creme96"`` sets the CREME96 units, ``"spenvis"``/``"omere"`` the cm⁻² units.
+An imported spectrum is taken as the spectrum *at the part*: export it from the tool behind the
+shielding you fly (neurosim does not transport an imported spectrum again).
 """
 import re
 from dataclasses import dataclass
