@@ -5,8 +5,7 @@ import pytest
 
 from neurosim.errors import InputFileError, ValidationError
 from neurosim.radiation import cosmic, device, environment, figures, orbit, rates, shielding
-from neurosim.radiation import spectra_io
-from neurosim.radiation import trapped
+from neurosim.radiation import spectra_io, trapped
 
 ISS = orbit.circular_orbit(420.0, 51.6)
 VALLADO_TLE = ("1 00005U 58002B   00179.78495062  .00000023  00000-0  28098-4 0  4753",
