@@ -176,6 +176,9 @@ def test_geo_has_no_trapped_proton_term_and_solar_max_lowers_gcr(sram28):
     assert parts["min"]["trapped_proton"] == 0 and parts["max"]["trapped_proton"] == 0
     assert parts["max"]["gcr_heavy_ion"] < 0.7 * parts["min"]["gcr_heavy_ion"]
     assert parts["min"]["solar"] == 0 < parts["max"]["solar"]
+    entry = r["max"]["classes"]["weight_sram"]
+    assert entry["background_rate_per_bit_day"] == pytest.approx(
+        entry["rate_per_bit_day"] - parts["max"]["solar"])
 
 
 def test_saa_share_of_trapped_proton_upsets_at_iss_inclination(sram28):

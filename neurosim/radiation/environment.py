@@ -28,7 +28,7 @@ from ..errors import ValidationError
 from . import cosmic, orbit, rates, shielding, trapped
 from .device import MEMORY_CLASSES, load_device, secded_uncorrectable_fraction
 
-MODEL_VERSION = "radphys-1"  # bump when a model changes, so cached reports are recomputed
+MODEL_VERSION = "radphys-2"  # bump when a model changes, so cached reports are recomputed
 SPE_ENERGIES_MEV = trapped.PROTON_ENERGIES_MEV
 
 
@@ -100,6 +100,7 @@ def _class_entry(env, cell, interleave):
     trapped_share = parts["trapped_proton"] / parts["total"] if parts["total"] > 0 else 0.0
     return {
         "rate_per_bit_day": parts["total"],
+        "background_rate_per_bit_day": parts["total"] - parts["solar"],
         "parts_per_bit_day": {k: parts[k] for k in ("trapped_proton", "gcr_heavy_ion",
                                                     "gcr_proton", "solar")},
         "trapped_share": trapped_share,
@@ -149,7 +150,9 @@ def environment_report(orb, shielding_mm_al, device, solar="min", interleave=1,
                        spe_model=cosmic.SolarEventModel(), use_disk_cache=True):
     """Rates of ``device`` on ``orb`` behind ``shielding_mm_al`` mm Al, solar phase ``solar``.
 
-    Returns a JSON-ready dict: ``classes[<memory class>]`` with ``rate_per_bit_day`` (total),
+    Returns a JSON-ready dict: ``classes[<memory class>]`` with ``rate_per_bit_day`` (total,
+    solar events averaged in), ``background_rate_per_bit_day`` (without solar events: use it
+    when events are drawn one by one with :func:`neurosim.radiation.cosmic.sample_solar_events`),
     ``parts_per_bit_day`` (trapped_proton, gcr_heavy_ion, gcr_proton, solar), ``trapped_share``,
     ``saa_share_of_upsets``, ``solar_upsets_per_bit_per_fluence30`` (for discrete events),
     ``petersen_fom_geo_rate_per_bit_day``, MCU figures and the fraction SECDED cannot correct
