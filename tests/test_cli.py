@@ -111,6 +111,7 @@ def test_flag_names_come_from_the_parser():
     bound = common.flag_names(commands["bound"])
     assert (bound["fail_prob"], bound["C"], bound["model"]) == ("--fail-prob", "--C",
                                                                 "MODEL_OR_PROGRAM")
+    assert common.flag_names(commands["power"])["supply_v"] == "--supply-v"
     compile_flags = common.flag_names(commands["compile"])
     assert (compile_flags["output"], compile_flags["weight_encoding"]) == ("-o",
                                                                            "--weight-encoding")

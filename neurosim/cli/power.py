@@ -1,5 +1,5 @@
 """``neurosim power``: chip power and energy per inference of a compiled program, or the
-full-chip calibration point."""
+calibration against published TrueNorth measurements."""
 from neurosim import power
 from neurosim.chip.program import ChipProgram
 from neurosim.cli.common import add_json_flag, evaluation_set
@@ -31,51 +31,47 @@ def add_arguments(sub):
                    help="power profile: truenorth, loihi or a TOML file (default: the chip's)")
     p.add_argument("--budget-mw", type=float, default=None, metavar="B",
                    help="power budget: pass/fail, margin and the highest rate that fits")
+    p.add_argument("--supply-v", type=float, default=None, metavar="V",
+                   help="supply voltage in volts, within the profile's range (default: its "
+                        "reference voltage; static power ∝ V, dynamic ∝ V²)")
     add_json_flag(p)
 
 
 def run(args):
-    """The calibration point (--calibration) or the program's power report; the --json object."""
+    """The calibration report (--calibration) or the program's power report; the --json object."""
     check_number(args.ticks, "--ticks", 1)
     check_number(args.limit, "--limit", 1)
     check_number(args.inference_rate, "--inference-rate", 0, low_open=True)
     check_number(args.budget_mw, "--budget-mw", 0)
+    check_number(args.supply_v, "--supply-v", 0, low_open=True)
     if args.calibration:
         if args.program:
             raise ValidationError("PROGRAM given with --calibration; expected one or the other")
-        return _calibration(args)
+        if args.profile not in (None, "truenorth"):
+            raise ValidationError(f"--profile is {args.profile!r} with --calibration; expected "
+                                  f"truenorth (the only profile fitted to measurements)")
+        out = power.calibration(ticks=100 if args.ticks is None else args.ticks)
+        if not args.json:
+            _print_calibration(out)
+        return out
     if not args.program:
         raise ValidationError("PROGRAM is missing; expected a program .npz from neurosim "
                               "compile (or --calibration)")
     return _program_power(args)
 
 
-def _calibration(args):
-    out = power.calibration(args.profile or "truenorth",
-                            ticks=100 if args.ticks is None else args.ticks)
-    if not args.json:
-        print(f"calibration ({out['profile']}, {out['ticks']} ticks, {out['cores_powered']} "
-              f"cores, {out['mean_rate_hz']:.1f} Hz, {out['synaptic_events_per_spike']:.0f} "
-              f"events/spike, {out['mean_hops_per_spike']:.1f} hops/spike): "
-              f"{out['power_mw']:.1f} mW (target 72 ± 10 %), "
-              f"{out['pj_per_synaptic_event']:.1f} pJ per synaptic event all-in (target 26)")
-        print("  " + ", ".join(f"{k} {v:.2f} mW" for k, v in out["breakdown"].items()))
-    return out
-
-
 def _program_power(args):
     program = ChipProgram.load(args.program)
-    profile = power.get_power_profile(args.profile or program.profile.power_profile)
     x, _, dataset = evaluation_set(args.program, program.n_inputs, args.dataset,
                                    recorded=program.meta.get("model", {}).get("dataset"),
                                    recorded_as="compiled for dataset", data_dir=args.data_dir,
                                    limit=args.limit)
+    profile = power.get_power_profile(args.profile or program.profile.power_profile)
     ticks = 64 if args.ticks is None else args.ticks
     res = simulate(program, x, ticks=ticks, mode=args.mode)
-    tick_ms = program.profile.tick_ms
-    report = power.power(res.counters, profile, tick_ms=tick_ms,
-                         inference_rate_hz=args.inference_rate)
-    realtime = power.power(res.counters, profile, tick_ms=tick_ms)
+    options = dict(tick_ms=program.profile.tick_ms, supply_v=args.supply_v)
+    report = power.power(res.counters, profile, inference_rate_hz=args.inference_rate, **options)
+    realtime = power.power(res.counters, profile, **options)
     out = report.to_dict()
     out.update(dataset=dataset, inputs=int(x.shape[0]), ticks=ticks, mode=args.mode,
                realtime_power_mw=realtime.power_mw,
@@ -84,18 +80,46 @@ def _program_power(args):
     if args.budget_mw is not None:
         out.update(power.budget_check(report, args.budget_mw))
     if not args.json:
-        _print_power(args, profile, report, out)
+        _print_program(args, profile, report, out)
     return out
 
 
-def _print_power(args, profile, report, out):
+def _print_calibration(out):
+    f = out["fit"]
+    print(f"truenorth fit at {f['reference_v']} V: {f['static_chip_mw']:.2f} mW whole-chip "
+          f"static + {f['synaptic_event_pj']:.3f} pJ per synaptic event (hops folded in)")
+    for r in out["points"]:
+        if r["role"] == "unused":
+            print(f"  {r['id']:<20} {r['published_mw']:>5g} mW  unused: {r['source']}")
+            continue
+        print(f"  {r['id']:<20} {r['supply_v']:.3f} V {r['rate_hz']:>6g} Hz  published "
+              f"{r['published_mw']:>5g} mW  model {r['predicted_mw']:6.2f} mW  "
+              f"{100 * r['error_rel']:+6.2f} %  [{r['role']}, {r['quality']}]")
+    e, h = out["fit_error"], out["held_out"]
+    print(f"  fit error: max {e['max_abs_error_mw']:.2f} mW ({100 * e['max_abs_error_rel']:.2f} "
+          f"%), rms {e['rms_error_mw']:.2f} mW over {e['points']} points; held out "
+          f"{h['id']}: {100 * h['error_rel']:+.2f} % (tolerance ±10 %)")
+    w = out["workload"]
+    if w:
+        print(f"  simulated 20 Hz workload ({w['ticks']} ticks, {w['cores_powered']} cores, "
+              f"{w['mean_rate_hz']:.1f} Hz, {w['synaptic_events_per_spike']:.0f} events/spike) "
+              f"at {w['supply_v']} V: {w['power_mw']:.1f} mW (published 72), "
+              f"{w['pj_per_synaptic_event']:.1f} pJ per synaptic event all-in (published 26)")
+
+
+def _print_program(args, profile, report, out):
+    accounting = ("whole chip: every core leaks" if report.power_gating == "none"
+                  else "powered cores only")
+    supply = "" if report.supply_v is None else f", {report.supply_v:g} V"
     print(f"{args.program} on {profile.name} ({out['dataset']}, {out['inputs']} inputs, "
-          f"{out['ticks']} ticks, {args.mode}): {report.power_mw:.4g} mW at "
+          f"{out['ticks']} ticks, {args.mode}{supply}): {report.power_mw:.4g} mW at "
           f"{report.inference_rate_hz:.4g} inferences/s ({report.static_mw:.4g} static + "
           f"{report.dynamic_mw:.4g} dynamic), {report.energy_per_inference_uj:.4g} µJ per "
-          f"inference, {report.cores_powered} cores powered")
+          f"inference, {report.cores_powered} cores used; static power of {report.static_cores} "
+          f"cores (power_gating {report.power_gating}: {accounting})")
     print("  " + ", ".join(f"{k} {v:.4g} mW" for k, v in report.breakdown.items()))
     if args.budget_mw is not None:
         verdict = "within" if out["within_budget"] else "OVER"
-        print(f"  budget {args.budget_mw:g} mW: {verdict}, margin {out['margin_mw']:.4g} mW; "
-              f"highest inference rate that fits {out['max_inference_rate_hz']:.4g} Hz")
+        print(f"  budget {args.budget_mw:g} mW ({accounting}): {verdict}, margin "
+              f"{out['margin_mw']:.4g} mW; highest inference rate that fits "
+              f"{out['max_inference_rate_hz']:.4g} Hz")
