@@ -6,6 +6,8 @@ import os
 import numpy as np
 import pytest
 
+from neurosim.chip.memory import CoreMemory
+from neurosim.chip.profile import TRUENORTH
 from neurosim.errors import InputFileError
 from neurosim.radiation import scenario as scn
 from neurosim.radiation import timeline as tlm
@@ -168,7 +170,7 @@ def _layout(C=2, A=32, N=16, used_n=12, used_a=24):
     xb = np.random.default_rng(0).random((C, A, N)) < 0.3
     hidden = np.ones(C, bool)
     hidden[-1] = False
-    return tlm.ChipLayout(C=C, A=A, N=N, weight_rows=4, weight_bits=9, used_neurons=used,
+    return tlm.ChipLayout(C=C, memory=CoreMemory.from_profile(TRUENORTH, A, N), used_neurons=used,
                           used_axons=ua, hidden_cores=hidden, crossbar=xb,
                           core_xy=np.array([[0, c] for c in range(C)], np.int32),
                           spare_xy=np.array([[1, c] for c in range(8)], np.int32))
