@@ -6,12 +6,15 @@ import os
 import numpy as np
 import pytest
 
+from neurosim.chip.faults import apply
 from neurosim.chip.memory import CoreMemory
 from neurosim.chip.profile import TRUENORTH
 from neurosim.errors import InputFileError
 from neurosim.radiation import scenario as scn
 from neurosim.radiation import timeline as tlm
 from neurosim.radiation.environments import PRESETS
+
+from programs import random_program
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCEN = os.path.join(ROOT, "scenarios")
@@ -318,3 +321,22 @@ def test_seed_150_neurons_loses_about_50():
                      .dead_neurons.shape[0] for s in range(150)])
     sd = math.sqrt(138 * 0.362 * 0.638)
     assert abs(dead.mean() - 50.0) < 4 * sd / math.sqrt(150) + 0.5
+
+
+def test_sampled_upsets_land_in_the_fields_of_the_memory_map(tmp_path):
+    v = _values(tmp_path, "\n[upsets]\nrate_scale = 1e5\n\n[mitigation]\nsecded = false\n")
+    prog = random_program(np.random.default_rng(4), "truenorth", max_cores=3, max_axons=40,
+                          max_neurons=40)
+    lay = tlm.ChipLayout.from_program(prog)
+    fs = tlm.sample(v, lay, np.array([30.0]), np.random.default_rng(0)).faults[0]
+    # every kind is hit, up to the top bit of its field, and apply accepts every coordinate
+    assert fs.weight_flips[:, 3].max() == 8 and fs.threshold_flips[:, 2].max() == 17
+    assert fs.potential_flips[:, 2].max() == 18 and fs.routing_flips[:, 2].max() == 19
+    assert np.all(fs.weight_flips[:, 1] < 4) and fs.stuck_synapses.size
+    apply(prog, fs)
+    # only used neurons, and crossbar bits only on driven axons
+    assert lay.used_neurons[fs.threshold_flips[:, 0], fs.threshold_flips[:, 1]].all()
+    s = fs.stuck_synapses
+    assert lay.used_axons[s[:, 0], s[:, 1]].all() and lay.used_neurons[s[:, 0], s[:, 2]].all()
+    # an upset crossbar bit reads as the flipped pristine bit
+    assert np.all(s[:, 3] == 1 - prog.crossbar[s[:, 0], s[:, 1], s[:, 2]])

@@ -3,8 +3,8 @@
 Time is mission time in days; nothing here runs per tick or loops per bit (DESIGN.md "Mission
 time versus chip time"). One run draws, with its own ``numpy.random.Generator``:
 
-Solar particle events (JPL model, ECSS-E-ST-10-04C Annex I)
-    The 11-year cycle has ``active_years`` solar-active years; the run starts
+Solar particle events (JPL model [ecss-e-st-10-04c])
+    The 11-year cycle has ``active_years`` solar-active years ([spenvis]: 7 of 11); the run starts
     ``solar_cycle_phase_at_launch_years`` into an active phase. Events arrive as a Poisson process
     of rate ``events_per_active_year`` over active time only; each lasts ``event_duration_days``
     and multiplies every upset rate by M = 10^X, X ~ Normal(log10_multiplier_mean,
@@ -17,9 +17,10 @@ Upsets (single-event upsets) per physical core and memory class k
     times uniform in the segment, positions uniform over the class's bits (with SECDED over the
     data *and* check bits of every word). A share ``multi_bit_fraction`` of events also flips the
     adjacent bit of the same word; a share ``saa_share`` happens in SAA passes (dropped if
-    ``scrub_after_saa``). Classes: ``sram`` (crossbar A·N bits, weights rows·N·(m+1) bits
-    sign-magnitude, thresholds N·18 bits), ``potential`` (N·19 bits, two's complement), ``routing``
-    (N·20 bits: 8 axon, 6 column, 6 row). An upset lives from its time until the next scrub
+    ``scrub_after_saa``). Classes and positions are the core's memory map,
+    :class:`neurosim.chip.memory.CoreMemory`: ``sram`` (crossbar, sign-magnitude weights,
+    thresholds), ``potential`` (two's complement) and ``routing`` (axon, column, row); for
+    TrueNorth 18-bit thresholds, 19-bit potentials, 20-bit routes. An upset lives from its time until the next scrub
     (every ``scrub_period_days``; a checkpoint at a scrub time is evaluated before the scrub),
     the next power cycle of its core (recoverable latch-up) or a re-placement of its core. Two
     upsets of one bit cancel. SECDED corrects a word with exactly one flipped bit (data or check)
@@ -27,8 +28,8 @@ Upsets (single-event upsets) per physical core and memory class k
 
 Permanent faults (accumulate, never heal)
     TID: the dose is D(t) = Ḋ · t. Each neuron (and each core's shared logic) draws a failure
-    dose D_f ~ LogNormal(ln(median), σ) and dies at t = D_f / Ḋ (REFERENCES.md §3: "each unit draws
-    a failure dose; it dies when accumulated dose passes it"). Constant-hazard failures add
+    dose D_f ~ LogNormal(ln(median), σ) and dies at t = D_f / Ḋ (assumption: a unit dies when the
+    accumulated dose passes the failure dose it drew; failure doses vary part to part). Constant-hazard failures add
     exponential times t ~ Exp(rate); a neuron dies at the earlier of the two.
     Stuck crossbar bits: N ~ Poisson(rate · A·N · T) per physical core, times uniform, positions
     uniform, stuck at 1 with probability ``stuck_at_one_fraction``.
@@ -57,7 +58,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurosim.chip.faults import FaultState
-from neurosim.chip.memory import CROSSBAR, POTENTIAL, ROUTING, THRESHOLD, WEIGHT, CoreMemory
+from neurosim.chip.memory import (CROSSBAR, POTENTIAL, ROUTING, SRAM, THRESHOLD, WEIGHT,
+                                  CoreMemory)
 
 DAYS_PER_YEAR = 365.25
 
@@ -370,7 +372,7 @@ def _stuck_entries(layout, st_core, st_pos, st_val, host_slot, slot_core):
     """Permanent stuck crossbar bits in force, in time order: (slot, axon, neuron, value) of those
     that touch a used neuron and a used axon (``slot_core`` maps a slot to its logical core)."""
     slot = host_slot[st_core]
-    bits = layout.memory.decode(0, st_pos)          # stuck positions are crossbar cells
+    bits = layout.memory.decode(SRAM, st_pos)       # stuck positions are crossbar cells
     c = slot_core[slot]
     ok = layout.used_neurons[c, bits.neuron] & layout.used_axons[c, bits.row]
     return slot[ok], bits.row[ok], bits.neuron[ok], st_val[ok].astype(np.int64)
@@ -474,7 +476,7 @@ def _flipped_bits(core, cls, pos, mbu, positions, word_data, word_bits, data_bit
     core, cls = cc // 3, cc % 3
     if secded:
         wkey = cc * (positions.max() + 1) + pos // word_bits
-        uw, inv, wcnt = np.unique(wkey, return_inverse=True, return_counts=True)
+        _, inv, wcnt = np.unique(wkey, return_inverse=True, return_counts=True)
         keep = wcnt[inv] >= 2
         core, cls, pos = core[keep], cls[keep], pos[keep]
         in_word = pos % word_bits
