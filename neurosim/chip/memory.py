@@ -137,6 +137,8 @@ class CoreMemory:
     def decode(self, memory_class, pos):
         """Bit positions of ``memory_class`` (0 sram, 1 potential, 2 routing) → :class:`Bits`."""
         pos = np.asarray(pos, np.int64)
+        if pos.size == 0:
+            return Bits(*(np.zeros(pos.shape, np.int64) for _ in range(4)))
         self._check_positions(memory_class, pos)
         if memory_class == SRAM:
             return self._decode_sram(pos)
@@ -146,16 +148,15 @@ class CoreMemory:
                     pos // width, pos % width)
 
     def _decode_sram(self, pos):
-        N, wb = self.neurons, self.weight_bits
+        N, wb, tb = self.neurons, self.weight_bits, self.threshold_bits
         xb, wsz = self.crossbar_bits, self.weight_field_bits
-        field = np.where(pos < xb, CROSSBAR, np.where(pos < xb + wsz, WEIGHT, THRESHOLD))
-        w = pos - xb
-        t = pos - xb - wsz
-        row = np.select([field == CROSSBAR, field == WEIGHT], [pos // N, w // (N * wb)], -1)
-        neuron = np.select([field == CROSSBAR, field == WEIGHT],
-                           [pos % N, (w % (N * wb)) // wb], t // self.threshold_bits)
-        bit = np.select([field == CROSSBAR, field == WEIGHT], [0, w % wb],
-                        t % self.threshold_bits)
+        is_xb, is_th = pos < xb, pos >= xb + wsz
+        w = pos - xb                    # position within the weights
+        t = w - wsz                     # position within the thresholds
+        field = np.where(is_xb, CROSSBAR, np.where(is_th, THRESHOLD, WEIGHT))
+        row = np.where(is_xb, pos // N, np.where(is_th, -1, w // (N * wb)))
+        neuron = np.where(is_xb, pos % N, np.where(is_th, t // tb, (w % (N * wb)) // wb))
+        bit = np.where(is_xb, 0, np.where(is_th, t % tb, w % wb))
         return Bits(field, row, neuron, bit)
 
     def encode(self, field, neuron, bit, row=None):

@@ -382,7 +382,9 @@ def _upset_entries(layout, flips, host_slot, slot_core):
     """Flipped bits in force, decoded by the core's memory map: {field: (slot, row, neuron,
     bit)}, keeping those that touch a used neuron (and, for a crossbar bit, a used axon)."""
     decoded = [(host_slot[core], layout.memory.decode(cls, pos))
-               for cls, (core, pos) in flips.items()]
+               for cls, (core, pos) in flips.items() if core.size]
+    if not decoded:
+        return _NO_UPSETS
     slot = np.concatenate([d[0] for d in decoded])
     field, row, neuron, bit = (np.concatenate([d[1][i] for d in decoded]) for i in range(4))
     c = slot_core[slot]
@@ -391,18 +393,27 @@ def _upset_entries(layout, flips, host_slot, slot_core):
             for f in (CROSSBAR, WEIGHT, THRESHOLD, POTENTIAL, ROUTING)}
 
 
+_NO_UPSETS = {f: (np.zeros(0, np.int64),) * 4
+              for f in (CROSSBAR, WEIGHT, THRESHOLD, POTENTIAL, ROUTING)}
+
+
 def _assemble(layout, slot_core, dead_neurons, dead_cores, permanent, upsets, vote):
     """The FaultState from dead units, permanent stuck rows and the upsets whose (slot, neuron)
     passes ``vote``; an upset crossbar bit reads as stuck at the flipped pristine value."""
     def rows(entry, cols):
+        if entry[0].size == 0:
+            return np.zeros((0, 1 + len(cols)), np.int64)
         v = vote(entry[0], entry[2])
         return np.stack([slot_core[entry[0][v]]] + [entry[i][v] for i in cols], 1)
 
     xb = rows(upsets[CROSSBAR], (1, 2))
-    flipped = 1 - layout.crossbar[xb[:, 0], xb[:, 1], xb[:, 2]].astype(np.int64)
+    if xb.size or permanent.size:
+        flipped = 1 - layout.crossbar[xb[:, 0], xb[:, 1], xb[:, 2]].astype(np.int64)
+        stuck = _merge_stuck(np.column_stack([xb, flipped]), permanent)
+    else:
+        stuck = permanent
     return FaultState(
-        dead_neurons=dead_neurons, dead_cores=dead_cores,
-        stuck_synapses=_merge_stuck(np.column_stack([xb, flipped]), permanent),
+        dead_neurons=dead_neurons, dead_cores=dead_cores, stuck_synapses=stuck,
         weight_flips=_canon(rows(upsets[WEIGHT], (1, 2, 3)), 4),
         threshold_flips=_canon(rows(upsets[THRESHOLD], (2, 3)), 3),
         potential_flips=_canon(rows(upsets[POTENTIAL], (2, 3)), 3),
