@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from neurosim.chip.faults import apply
-from neurosim.chip.memory import CoreMemory
+from neurosim.chip.memory import THRESHOLD, WEIGHT, CoreMemory
 from neurosim.chip.profile import TRUENORTH
 from neurosim.errors import InputFileError
 from neurosim.radiation import scenario as scn
@@ -340,3 +340,41 @@ def test_sampled_upsets_land_in_the_fields_of_the_memory_map(tmp_path):
     assert lay.used_axons[s[:, 0], s[:, 1]].all() and lay.used_neurons[s[:, 0], s[:, 2]].all()
     # an upset crossbar bit reads as the flipped pristine bit
     assert np.all(s[:, 3] == 1 - prog.crossbar[s[:, 0], s[:, 1], s[:, 2]])
+
+
+def test_tmr_vote_by_hand():
+    lay = _layout()                                  # core 0 hidden (3 replicas), core 1 output
+    slot_core = np.array([0, 0, 0, 1])
+    host_slot = np.arange(4)                         # physical core p hosts slot p
+    death = np.full((4, lay.N), np.inf)
+    death[[0, 1], 1] = 1.0                           # neuron 1 dead in two replicas: dead
+    death[2, 2] = 1.0                                # neuron 2 dead in one replica: masked
+    death[3, 0] = 1.0                                # the output core has one copy: dead
+    mem = lay.memory
+    _, th = mem.encode([THRESHOLD, THRESHOLD], [3, 3], [5, 7])
+    _, w = mem.encode([WEIGHT], [4], [2], row=[1])
+    empty = np.zeros(0, np.int64)
+    flips = {0: (np.array([0, 1, 2]), np.concatenate([th, w])), 1: (empty, empty),
+             2: (empty, empty)}
+    fs, n_dead, mult = tlm._logical_state(lay, slot_core, host_slot, death, 5.0, flips, empty,
+                                          empty, np.zeros(0, bool))
+    assert fs.dead_neurons.tolist() == [[0, 1], [1, 0]]
+    # neuron 3's threshold is hit in replicas 0 and 1 (different bits): the union shows
+    assert fs.threshold_flips.tolist() == [[0, 3, 5], [0, 3, 7]]
+    assert fs.weight_flips.size == 0                 # one replica only: outvoted
+    assert n_dead == 0 and mult.tolist() == [3, 1]
+    # replica 2 gone: a fault in one more replica is a fault in two of three, and the neuron
+    # carries the union (dead in replica 2, a weight flip in replica 1)
+    host_slot = np.array([0, 1, -1, 3])
+    flips[0] = (np.array([1]), w)
+    fs, n_dead, mult = tlm._logical_state(lay, slot_core, host_slot, death, 5.0, flips, empty,
+                                          empty, np.zeros(0, bool))
+    assert mult.tolist() == [2, 1] and n_dead == 0
+    assert fs.weight_flips.tolist() == [[0, 1, 4, 2]]
+    assert fs.dead_neurons.tolist() == [[0, 1], [0, 4], [1, 0]]
+    # two replicas gone: the logical core is dead
+    fs, n_dead, mult = tlm._logical_state(lay, slot_core, np.array([0, -1, -1, 3]), death, 5.0,
+                                          {k: (empty, empty) for k in range(3)}, empty, empty,
+                                          np.zeros(0, bool))
+    assert n_dead == 1 and fs.dead_cores.ravel().tolist() == [0]
+    assert fs.dead_neurons.tolist() == [[1, 0]]
