@@ -102,10 +102,10 @@ class FaultState:
 
     @property
     def crash_only(self):
-        """True when the state changes no weight of a live neuron: no stuck synapses and no
-        weight, threshold or routing flips; dead neurons and cores are allowed, and so are
-        potential flips, which change only the starting membrane potential and so nothing in
-        rate mode (the crash model of the bounds, [elmhamdi2017fep])."""
+        """True when the faults are crashes only: dead neurons and cores, the fault model of the
+        bounds [elmhamdi2017fep]. Potential flips are allowed too: they change only the membrane
+        potential an evaluation starts from, which rate mode does not read. Stuck synapses and
+        weight, threshold or routing flips make it False."""
         return not (self.stuck_synapses.size or self.weight_flips.size
                     or self.threshold_flips.size or self.routing_flips.size)
 
@@ -141,10 +141,7 @@ def apply(program, faults):
 
     changes = {}
     if faults.dead_neurons.size or faults.dead_cores.size:
-        enabled = program.enabled.copy()
-        enabled[faults.dead_neurons[:, 0], faults.dead_neurons[:, 1]] = False
-        enabled[faults.dead_cores[:, 0]] = False
-        changes["enabled"] = enabled
+        changes["enabled"] = program.enabled & ~faults.dead_mask(program.enabled.shape)
     if faults.stuck_synapses.size:
         crossbar = program.crossbar.copy()
         s = faults.stuck_synapses
