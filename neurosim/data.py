@@ -152,7 +152,7 @@ def scale_inputs(x_train, x_test, where):
                                  f"features) with at least one of each")
         bad = first_nonfinite(x.astype(np.float64))
         if bad is not None:
-            raise InputFileError(f"{where}: {name} is {x[bad]} at index {bad}, expected finite "
+            raise InputFileError(f"{where}: {name} is {_item(x[bad])} at index {bad}, expected finite "
                                  f"numbers")
     x_train, x_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
     if x_train.shape[1] != x_test.shape[1]:
@@ -179,7 +179,7 @@ def check_labels(y_train, y_test, n_train, n_test, where):
                                  f"label per sample")
         if y.dtype.kind not in "biuf" or np.any(y != np.round(y)) or np.any(y < 0):
             j = int(np.argmax((y != np.round(y)) | (y < 0))) if y.dtype.kind in "biuf" else 0
-            raise InputFileError(f"{where}: {name} is {y[j]!r} at index {j}, expected integer "
+            raise InputFileError(f"{where}: {name} is {_item(y[j])} at index {j}, expected integer "
                                  f"class labels 0, 1, ...")
         out.append(y.astype(np.int64))
     classes = int(out[0].max()) + 1
@@ -190,6 +190,11 @@ def check_labels(y_train, y_test, n_train, n_test, where):
         raise InputFileError(f"{where}: y_test is {out[1][j]} at index {j}, expected a class of "
                              f"y_train (0..{classes - 1})")
     return out[0], out[1]
+
+
+def _item(value):
+    """A label for a message: its plain Python value (``1.5``, not ``np.float64(1.5)``)."""
+    return repr(value.item()) if hasattr(value, "item") else repr(value)
 
 
 def _digits(seed):

@@ -144,3 +144,15 @@ def test_broken_and_foreign_files_are_refused_in_one_line(tmp_path, dense):
     path.write_text("hello")
     with pytest.raises(InputFileError, match=r"m.onnx: is a text file, expected an MLP model"):
         load_network(path)
+
+
+def test_onnx_sniffing_needs_a_model_header(dense):
+    from neurosim.sniff import looks_like_onnx
+    raw = torch_style(dense).SerializeToString()
+    assert looks_like_onnx(raw[:4096]) and looks_like_onnx(raw[:40])
+    assert not looks_like_onnx(b"\x08\x07" + b"\xff" * 40)  # field 31, wire type 7: not ONNX
+    assert not looks_like_onnx(b"\x12\x03abc\x08\x07")  # must open with ir_version
+    assert not looks_like_onnx(b"\x08\x00\x12\x03abc")  # ir_version 0
+    rng = np.random.default_rng(0)
+    false = sum(looks_like_onnx(bytes(rng.integers(0, 256, 64, dtype=np.uint8))) for _ in range(2000))
+    assert false <= 2
