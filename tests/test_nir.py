@@ -396,3 +396,37 @@ def test_layer_shapes_survive_a_mask_of_zero_weights():
     back = from_graph(to_graph(net, calibration=rng.random((50, 5))))
     assert back.steepness == 2.5 and back.layers[0].mask[0, 0]
     assert np.array_equal(back.layers[0].mask, net.layers[0].mask)
+
+
+# ----------------------------------------------------------------- interchange entry points
+def test_export_nir_of_a_model_and_of_its_program(tmp_path, dense, digits):
+    """export_nir takes a model or a compiled program by content; the program file is
+    recompiled from its recorded model and must reproduce the same thresholds."""
+    from neurosim.interchange import export_nir, load_network
+    model = tmp_path / "m.npz"
+    dense.save(model)
+    summary = export_nir(model, tmp_path / "m.nir")
+    assert summary["kind"] == "model" and nir.read(tmp_path / "m.nir").nodes["spike0"]
+    compiled = compile_mlp(dense, "truenorth", calibration="digits")
+    program = compiled.program.replace(meta=dict(compiled.program.meta,
+                                                 model={"path": str(model), "dataset": "digits"}))
+    program.save(tmp_path / "p.npz")
+    summary = export_nir(tmp_path / "p.npz", tmp_path / "p.nir", uniform_threshold=True)
+    assert summary["kind"] == "program" and summary["uniform_threshold"]
+    g = nir.read(tmp_path / "p.nir")
+    xt = digits[2][:100].astype(float)
+    same = simulate_nir(to_nir(compiled, uniform_threshold=True), xt, 32)
+    np.testing.assert_array_equal(simulate_nir(g, xt, 32), same)
+    with pytest.raises(InputFileError, match=r"p.npz: this is a compiled chip program"):
+        load_network(tmp_path / "p.npz")
+
+
+def test_export_nir_checks_the_output_before_working(tmp_path, dense):
+    from neurosim.errors import ValidationError
+    from neurosim.interchange import export_nir
+    model = tmp_path / "m.npz"
+    dense.save(model)
+    with pytest.raises(ValidationError, match=r"--nir .*missing/x.nir: directory .* does not "
+                                              r"exist"):
+        export_nir(model, tmp_path / "missing" / "x.nir")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
