@@ -142,26 +142,10 @@ def file_kind(path):
         return None
 
 
-def read_arrays(path, want):
-    """Every array of any ``.npz`` at ``path`` (``want`` says what was expected, for messages);
-    pickled (object) arrays are refused, never loaded."""
-    path = existing_file(path, want)
-    fmt = sniff(path)
-    if fmt != "zip":
-        raise InputFileError(f"{path}: {describe_format(path, fmt)}, expected {want}")
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except _READ_ERRORS as exc:
-        raise InputFileError(f"{path}: not a readable .npz ({_first_line(exc)}), "
-                             f"expected {want}") from None
-    with npz:
-        return {name: _member(npz, name, path, want) for name in npz.files}
-
-
-def read_npz(path, expected):
-    """Every array of the ``.npz`` at ``path``, which must be neurosim's ``expected`` kind
-    ("model" or "program"); pickled (object) arrays are refused, never loaded."""
-    want = _EXPECTED[expected]
+def read_arrays(path, want, expected=None):
+    """Every array of the ``.npz`` at ``path``; ``want`` says what was expected (for messages)
+    and ``expected`` ("model" or "program"), if given, refuses neurosim's other kind by name.
+    Pickled (object) arrays are refused, never loaded."""
     path = existing_file(path, want)
     fmt = sniff(path)
     if fmt != "zip":
@@ -173,9 +157,15 @@ def read_npz(path, expected):
                              f"expected {want}") from None
     with npz:
         kind = npz_kind(npz.files)
-        if kind is not None and kind != expected:
+        if expected is not None and kind is not None and kind != expected:
             raise InputFileError(f"{path}: this is {KIND_NAMES[kind]}, expected {want}")
         return {name: _member(npz, name, path, want) for name in npz.files}
+
+
+def read_npz(path, expected):
+    """Every array of the ``.npz`` at ``path``, which must be neurosim's ``expected`` kind
+    ("model" or "program"); pickled (object) arrays are refused, never loaded."""
+    return read_arrays(path, _EXPECTED[expected], expected)
 
 
 def _member(npz, name, path, want):

@@ -18,21 +18,11 @@ from neurosim.errors import InputFileError
 from neurosim.mlp import MLP, Layer
 from neurosim.nir_io import DEFAULT_DT, from_graph, read_nir, to_graph, write_nir
 from neurosim.sim import simulate
+from shipped import dense, digits  # noqa: F401  (fixtures)
 from neurosim.train import Options, run
 from nir_frameworks import framework_counts, framework_graph
 
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "tests" / "fixtures"
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return data.load("digits")
-
-
-@pytest.fixture(scope="module")
-def dense():
-    return MLP.load(ROOT / "models" / "digits_dense.npz")
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 # ----------------------------------------------------------------- an independent NIR simulator

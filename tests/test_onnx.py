@@ -1,34 +1,21 @@
 """ONNX import: graphs built with onnx.helper exactly as torch.onnx exports a Linear/ReLU stack
 (Gemm with transB = 1, weights (out, in) as initializers) and as tf2onnx exports Keras Dense
 layers (MatMul + Add, relu6 as Clip); onnxruntime is the float reference."""
-from pathlib import Path
-
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from neurosim import data
 from neurosim.compiler import compile as compile_mlp
 from neurosim.errors import InputFileError
 from neurosim.interchange import load_network
 from neurosim.mlp import MLP
 from neurosim.onnx_io import from_onnx, read_onnx
 from neurosim.sim import simulate
+from shipped import dense, digits  # noqa: F401  (fixtures)
 from neurosim.sniff import sniff
 
 ort = pytest.importorskip("onnxruntime")
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return data.load("digits")
-
-
-@pytest.fixture(scope="module")
-def dense():
-    return MLP.load(ROOT / "models" / "digits_dense.npz")
 
 
 def torch_style(mlp, softmax=True, extra=None):
