@@ -152,8 +152,8 @@ def scale_inputs(x_train, x_test, where):
                                  f"features) with at least one of each")
         bad = first_nonfinite(x.astype(np.float64))
         if bad is not None:
-            raise InputFileError(f"{where}: {name} is {_item(x[bad])} at index {bad}, expected finite "
-                                 f"numbers")
+            raise InputFileError(f"{where}: {name} is {_item(x[bad])} at index {bad}, expected "
+                                 f"finite numbers")
     x_train, x_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
     if x_train.shape[1] != x_test.shape[1]:
         raise InputFileError(f"{where}: x_test has {x_test.shape[1]} features, expected "

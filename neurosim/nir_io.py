@@ -1,4 +1,4 @@
-"""Import and export of MLPs as NIR graphs (Pedersen et al., Nat. Commun. 2024; the ``nir`` package).
+"""Import and export of MLPs as NIR graphs (Pedersen et al., Nat. Commun. 2024; ``nir`` package).
 
 Import (``from_graph``, ``read_nir``) — the NIR standard's equations, read in rate code
 ------------------------------------------------------------------------------------------
@@ -12,9 +12,9 @@ change Δv = g·z + c and fires when v crosses v_threshold θ; the chip (reset b
 at rate clip((g·z + c)/θ, 0, 1) per tick, so the MLP layer is W·g/θ, (b·g + c)/θ with
 clipped_relu K = 1:
 
-    IF       τ dv/dt = R I (no τ)                      g = r,              c = 0            (exact)
-    LIF      τ dv/dt = (v_leak − v) + R I              g = r·dt/τ,         c = dt/τ·(v_leak − θ/2)
-    CubaLIF  τ_syn dI/dt = −I + w_in S, then LIF       g = w_in·r·dt/τ_mem, c = dt/τ_mem·(v_leak − θ/2)
+    IF       dv/dt = R I                        g = r,                c = 0   (exact)
+    LIF      τ dv/dt = (v_leak − v) + R I       g = r·dt/τ,           c = dt/τ·(v_leak − θ/2)
+    CubaLIF  τ_syn dI/dt = −I + w_in S; LIF     g = w_in·r·dt/τ_mem,  c = dt/τ_mem·(v_leak − θ/2)
 
 * Leak (LIF, CubaLIF): the chip's leak is a constant added every tick, NIR's is proportional to v.
   Under reset by subtraction v saw-tooths between 0 and θ, mean θ/2, so −dt/τ·v is replaced by its
@@ -25,8 +25,9 @@ clipped_relu K = 1:
 * Synaptic filter (CubaLIF): for constant input rates the current settles at I = w_in·z (unit DC
   gain), so the rate map is exact in steady state; the transient (time constant τ_syn) is dropped.
 * v_leak ≠ 0 enters c (a neuron with v_leak > θ fires on its own: c > 0 keeps that).
-* v_reset: NIR resets to v_reset, snnTorch and sinabs subtract θ (NIR 1.0 has no field for the mode);
-  the chip subtracts (TrueNorth reset mode 1). v_reset = 0 is read as either; v_reset ≠ 0 is refused.
+* v_reset: NIR resets to v_reset, snnTorch and sinabs subtract θ (NIR 1.0 has no field for the
+  mode); the chip subtracts (TrueNorth reset mode 1). v_reset = 0 is read as either; v_reset ≠ 0
+  is refused.
 * dt: ``dt`` argument (the CLI's ``--dt``); if None, τ/r when every leaky node has the same τ/r ≠ τ
   (snnTorch writes r = τ/dt, so that its per-step gain r·dt/τ is 1), else ``DEFAULT_DT`` = 1 ms
   (Norse's default step, and the TrueNorth tick).
@@ -85,7 +86,8 @@ def to_graph(mlp: MLP, calibration=None, percentile=99.9):
         prev = name
         if i < len(mlp.layers) - 1:
             n = layer.n_out
-            nodes[f"spike{i}"] = nir.IF(r=np.ones(n, np.float32), v_threshold=np.ones(n, np.float32),
+            nodes[f"spike{i}"] = nir.IF(r=np.ones(n, np.float32),
+                                        v_threshold=np.ones(n, np.float32),
                                         v_reset=np.zeros(n, np.float32))
             edges.append((prev, f"spike{i}"))
             prev = f"spike{i}"
@@ -250,10 +252,11 @@ def from_graph(graph, where="NIR graph", dt=None) -> MLP:
             notes += note
             build.neuron(gain, drive, theta)
         else:
+            where_ok = "; Flatten only before the first Affine" if kind == "Flatten" else ""
             raise InputFileError(f"{where}: node '{name}' is {kind}"
                                  f"{' here' if kind in SPIKING + ('Flatten',) else ''}, expected "
                                  f"Affine or Linear (optionally followed by {', '.join(SPIKING)})"
-                                 f"{'; Flatten only before the first Affine' if kind == 'Flatten' else ''}")
+                                 f"{where_ok}")
     if build.open is not None:
         name, w, b, mask = build.open
         build.close(w, b, mask, name)
@@ -291,7 +294,7 @@ def _recorded(graph, meta, where):
                 prev = scale
             layers.append(Layer(w.astype(np.float32), b.astype(np.float32), mask))
         return MLP(layers, str(meta["neurosim_activation"]), steepness, provenance)
-    except (ValueError, TypeError, IndexError, ValidationError) as exc:  # JSONDecodeError: ValueError
+    except (ValueError, TypeError, IndexError, ValidationError) as exc:  # incl. JSONDecodeError
         raise InputFileError(f"{where}: {exc}") from None
 
 
@@ -322,14 +325,17 @@ def neuron_rate_map(node, name, shape, dt, where):
     """(g, c, θ, notes): the rate map Δv = g·z + c per step, threshold θ, of a spiking node
     (module docstring), each an array of ``shape``."""
     kind = _kind(node)
-    field = lambda f: _broadcast(_node_array(node, f, name, where), shape, name, f, where)  # noqa: E731
+
+    def field(f):
+        return _broadcast(_node_array(node, f, name, where), shape, name, f, where)
+
     theta = field("v_threshold")
     _positive(theta, name, "v_threshold", where)
     reset = field("v_reset") if getattr(node, "v_reset", None) is not None else np.zeros(shape)
     if np.any(reset != 0):
         j = int(np.argmax(reset != 0))
-        raise InputFileError(f"{where}: node '{name}' field 'v_reset' is {reset[j]:g} (neuron {j}), "
-                             f"expected 0 (the chip resets by subtracting the threshold)")
+        raise InputFileError(f"{where}: node '{name}' field 'v_reset' is {reset[j]:g} (neuron "
+                             f"{j}), expected 0 (the chip resets by subtracting the threshold)")
     r = field("r")
     if kind == "IF":
         return r, np.zeros(shape), theta, []
@@ -356,7 +362,8 @@ def neuron_rate_map(node, name, shape, dt, where):
 
 def _check_io_shapes(graph, layers, where):
     """The Input (and Output, if typed) sizes agree with the first and last layers."""
-    for kind, port, n in (("Input", "input", layers[0].n_in), ("Output", "output", layers[-1].n_out)):
+    ends = (("Input", "input", layers[0].n_in), ("Output", "output", layers[-1].n_out))
+    for kind, port, n in ends:
         node_name, node = next((k, v) for k, v in graph.nodes.items() if _kind(v) == kind)
         shape = np.asarray((getattr(node, f"{port}_type", None) or {}).get(port, []))
         if shape.size and shape.dtype.kind in "iu" and (shape > 0).all() \

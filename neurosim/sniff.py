@@ -108,7 +108,8 @@ def describe_format(path, fmt):
                  " (JSON?)" if head.lstrip().startswith(("{", "[")) else "")
         return f"is a text file{guess}"
     return {"empty": "is empty (0 bytes)", "hdf5": "is an HDF5 file (a NIR graph?)",
-            "gzip": "is a gzip file", "onnx": "is an ONNX model", "binary": "is not a zip archive (unknown binary format)",
+            "gzip": "is a gzip file", "onnx": "is an ONNX model",
+            "binary": "is not a zip archive (unknown binary format)",
             "zip": "is a zip archive"}[fmt]
 
 

@@ -20,7 +20,8 @@ ort = pytest.importorskip("onnxruntime")
 
 def torch_style(mlp, softmax=True, extra=None):
     """input → Flatten → (Gemm transB=1 → Relu)* → Gemm [→ Softmax], opset 17."""
-    nodes, inits, prev = [helper.make_node("Flatten", ["input"], ["flat"], name="/Flatten")], [], "flat"
+    nodes = [helper.make_node("Flatten", ["input"], ["flat"], name="/Flatten")]
+    inits, prev = [], "flat"
     for i, layer in enumerate(mlp.layers):
         w, b = f"fc{i}.weight", f"fc{i}.bias"
         inits += [numpy_helper.from_array(layer.weight.T.copy(), w),
@@ -45,7 +46,8 @@ def _model(nodes, inits, n_in, n_out, out):
         nodes, "main_graph",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", n_in])],
         [helper.make_tensor_value_info(out, TensorProto.FLOAT, ["batch", n_out])], inits)
-    model = helper.make_model(graph, producer_name="pytorch", opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(graph, producer_name="pytorch",
+                              opset_imports=[helper.make_opsetid("", 17)])
     onnx.checker.check_model(model)
     return model
 
@@ -60,8 +62,10 @@ def keras_style(rng, sizes, clip_max=6.0):
         layers.append((w, b))
         inits += [numpy_helper.from_array(w, f"dense_{i}/kernel"),
                   numpy_helper.from_array(b, f"dense_{i}/bias")]
-        nodes += [helper.make_node("MatMul", [prev, f"dense_{i}/kernel"], [f"mm{i}"], name=f"mm{i}"),
-                  helper.make_node("Add", [f"mm{i}", f"dense_{i}/bias"], [f"add{i}"], name=f"add{i}")]
+        nodes += [helper.make_node("MatMul", [prev, f"dense_{i}/kernel"], [f"mm{i}"],
+                                   name=f"mm{i}"),
+                  helper.make_node("Add", [f"mm{i}", f"dense_{i}/bias"], [f"add{i}"],
+                                   name=f"add{i}")]
         prev = f"add{i}"
         if i < len(sizes) - 2:
             inits += [numpy_helper.from_array(np.array(0.0, np.float32), f"min{i}"),
@@ -141,5 +145,6 @@ def test_onnx_sniffing_needs_a_model_header(dense):
     assert not looks_like_onnx(b"\x12\x03abc\x08\x07")  # must open with ir_version
     assert not looks_like_onnx(b"\x08\x00\x12\x03abc")  # ir_version 0
     rng = np.random.default_rng(0)
-    false = sum(looks_like_onnx(bytes(rng.integers(0, 256, 64, dtype=np.uint8))) for _ in range(2000))
+    false = sum(looks_like_onnx(bytes(rng.integers(0, 256, 64, dtype=np.uint8)))
+                for _ in range(2000))
     assert false <= 2
