@@ -133,29 +133,35 @@ def test_program_export_with_uniform_thresholds_is_exact(dense, digits):
 # ----------------------------------------------------------------- import: framework styles
 @pytest.fixture(scope="module")
 def synthetic_net():
-    """A 20-32-4 ReLU MLP trained on the synthetic data, and its layers rate-scaled (hidden
-    rates in [0, 1]; the best output drives ≈ 0.5 per step), in NIR's (out, in) layout."""
+    """A 20-32-4 ReLU MLP trained on the synthetic data, and its layers rate-scaled in NIR's
+    (out, in) layout: hidden rates in [0, 1]; the output shifted and scaled (as the compiler
+    does, :mod:`neurosim.compiler.normalise`) so that the winning class drives 0.15..0.6 per
+    step, from the 1st to the 99th percentile: the winner always fires, so every framework
+    decides every input (with no output spike, argmax of all-zero counts is a tie)."""
     mlp, _ = run("synthetic", "dense", [32], Options(epochs=30, seed=0))
     xtr, _, xte, _ = data.load("synthetic")
     g = to_graph(mlp, xtr)
     w = [(g.nodes[n].weight.astype(float), g.nodes[n].bias.astype(float))
          for n in ("layer0", "layer1")]
     z = np.clip(xtr @ w[0][0].T + w[0][1], 0, 1) @ w[1][0].T + w[1][1]
-    s = 0.5 / np.percentile(z.max(1), 99)
-    return xtr, xte[:500].astype(float), [w[0], (w[1][0] * s, w[1][1] * s)]
+    lo, hi = np.percentile(z.max(1), [1, 99])
+    s = 0.45 / (hi - lo)
+    return xtr, xte[:500].astype(float), [w[0], (w[1][0] * s, (w[1][1] - lo) * s + 0.15)]
 
 
 # style, neuron parameters, the framework's gain per step (weights are divided by it so every
-# style sees the same drive), measured agreement of the chip and of the imported MLP
+# style sees the same drive), and the least agreement of the chip and of the imported MLP: the
+# issue's 95 %, or the measured value less one point where that is higher (measured, numpy 2.3 /
+# OpenBLAS: chip 99.0, 99.0, 98.8, 96.2, 95.6, 99.6 %; MLP 99.2, 99.2, 99.0, 96.4, 95.8, 99.2 %)
 CASES = {
-    "snntorch_leaky_beta0.9": ("snntorch_leaky", dict(theta=1.0, beta=0.9), 1.0, 0.97, 0.96),
-    "snntorch_leaky_beta0.99": ("snntorch_leaky", dict(theta=1.0, beta=0.99), 1.0, 0.99, 0.99),
-    "snntorch_synaptic": ("snntorch_synaptic", dict(theta=1.0, alpha=0.8, beta=0.9), 5.0, 0.93,
-                          0.92),
-    "norse_lif": ("norse_lif", dict(theta=1.0, tau=0.01, v_leak=0.0), 0.1, 0.93, 0.92),
+    "snntorch_leaky_beta0.9": ("snntorch_leaky", dict(theta=1.0, beta=0.9), 1.0, 0.98, 0.98),
+    "snntorch_leaky_beta0.99": ("snntorch_leaky", dict(theta=1.0, beta=0.99), 1.0, 0.98, 0.98),
+    "snntorch_synaptic": ("snntorch_synaptic", dict(theta=1.0, alpha=0.8, beta=0.9), 5.0, 0.97,
+                          0.98),
+    "norse_lif": ("norse_lif", dict(theta=1.0, tau=0.01, v_leak=0.0), 0.1, 0.95, 0.95),
     "norse_cubalif": ("norse_cuba", dict(theta=1.0, tau=0.01, tau_syn=0.005, v_leak=0.0), 0.1,
-                      0.89, 0.88),
-    "sinabs_iaf": ("sinabs", dict(theta=1.0), 1.0, 0.99, 0.98),
+                      0.95, 0.95),
+    "sinabs_iaf": ("sinabs", dict(theta=1.0), 1.0, 0.98, 0.98),
 }
 
 
