@@ -43,6 +43,30 @@ def load_network(path, dt=None) -> MLP:
     raise InputFileError(f"{path}: {describe_format(path, fmt)}, expected {MODEL_FILES}")
 
 
+def compile_network(path, profile="truenorth", calibration=None, dt=None, **options):
+    """Compile the model file at ``path`` (any format :func:`load_network` reads) for
+    ``profile``; returns (Compiled, the ``program.meta["model"]`` entry).
+
+    ``calibration``: a dataset name or path, an array, or None — then the model's provenance
+    dataset, and for an imported network (NIR, ONNX) without one, 1,000 uniform inputs
+    (:func:`neurosim.compiler.nir.compile_imported`). ``options`` go to the compiler."""
+    from neurosim.compiler import compile as compile_mlp
+    from neurosim.compiler.nir import compile_imported
+    mlp = load_network(path, dt)
+    dataset = calibration if isinstance(calibration, str) else mlp.provenance.get("dataset")
+    if "imported_from" in mlp.provenance:
+        compiled = compile_imported(mlp, profile, calibration, **options)
+    elif dataset is None and calibration is None:
+        raise InputFileError(f"{path}: the model's provenance names no dataset, expected "
+                             f"--calibration DATASET")
+    else:
+        compiled = compile_mlp(mlp, profile,
+                               calibration=dataset if calibration is None else calibration,
+                               **options)
+    return compiled, {"path": os.path.abspath(path), "dataset": dataset,
+                      "format": sniff(path)}
+
+
 def export_nir(source, out, uniform_threshold=False, calibration=None, dt=None):
     """Write ``source`` (a model file, or a compiled program ``.npz``) to ``out`` as NIR.
 

@@ -148,3 +148,23 @@ def test_onnx_sniffing_needs_a_model_header(dense):
     false = sum(looks_like_onnx(bytes(rng.integers(0, 256, 64, dtype=np.uint8)))
                 for _ in range(2000))
     assert false <= 2
+
+
+def test_compile_network_takes_any_model_file(tmp_path, dense, digits):
+    """compile_network: an ONNX file (no dataset in it) compiles with --calibration, and the
+    program's meta names the file and its format."""
+    from neurosim.interchange import compile_network
+    path = tmp_path / "digits.onnx"
+    onnx.save(torch_style(dense), path)
+    compiled, meta = compile_network(path, "ideal", calibration="digits")
+    assert meta == {"path": str(path), "dataset": "digits", "format": "onnx"}
+    _, _, xt, yt = digits
+    acc = np.mean(simulate(compiled.program, xt, mode="rate").predictions() == yt)
+    assert abs(acc - dense.accuracy(xt, yt)) <= 0.01
+    compiled, meta = compile_network(path, "ideal")  # uniform calibration inputs
+    assert compiled.program.n_inputs == 64 and meta["dataset"] is None
+    bare = tmp_path / "bare.npz"
+    MLP(dense.layers, dense.activation, dense.steepness).save(bare)
+    with pytest.raises(InputFileError, match=r"bare.npz: the model's provenance names no "
+                                             r"dataset, expected --calibration DATASET"):
+        compile_network(bare, "ideal")
