@@ -191,7 +191,8 @@ class _Builder:
     neuron; Scale nodes before an Affine wait in ``in_scale``."""
 
     def __init__(self, where):
-        self.where, self.layers, self.open, self.in_scale = where, [], None, None
+        self.where, self.layers, self.open = where, [], None
+        self.in_scale, self.in_scale_node = None, None
 
     def affine(self, name, node):
         if self.open is not None:
@@ -214,6 +215,7 @@ class _Builder:
         s = _node_array(node, "scale", name, self.where)
         if self.open is None:
             self.in_scale = s if self.in_scale is None else self.in_scale * s
+            self.in_scale_node = name
             return
         oname, w, b, mask = self.open
         s = _broadcast(s, b.shape, name, "scale", self.where)
@@ -257,6 +259,9 @@ def from_graph(graph, where="NIR graph", dt=None) -> MLP:
                                  f"{' here' if kind in SPIKING + ('Flatten',) else ''}, expected "
                                  f"Affine or Linear (optionally followed by {', '.join(SPIKING)})"
                                  f"{where_ok}")
+    if build.in_scale is not None:
+        raise InputFileError(f"{where}: node '{build.in_scale_node}' is a Scale with no Affine "
+                             f"after it, expected Scale before or after an Affine")
     if build.open is not None:
         name, w, b, mask = build.open
         build.close(w, b, mask, name)

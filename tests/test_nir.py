@@ -241,6 +241,17 @@ def test_leading_flatten_scale_and_shapes_are_accepted():
     np.testing.assert_allclose(mlp.layers[0].weight[0], [0.5, 1.0, 1.5])
 
 
+def test_a_trailing_scale_is_refused_not_dropped():
+    ones = np.ones(2)
+    g = nir.NIRGraph(nodes={
+        "in": nir.Input({"input": np.array([2])}), "fc": nir.Linear(np.eye(2)),
+        "if": nir.IF(r=ones, v_threshold=ones), "sc": nir.Scale(2 * ones),
+        "out": nir.Output({"output": np.array([2])})},
+        edges=[("in", "fc"), ("fc", "if"), ("if", "sc"), ("sc", "out")])
+    with pytest.raises(InputFileError, match=r"node 'sc' is a Scale with no Affine after it"):
+        from_graph(g)
+
+
 def test_input_shape_that_disagrees_is_refused():
     g = nir.NIRGraph(nodes={
         "in": nir.Input({"input": np.array([5])}), "fc": nir.Affine(np.ones((3, 4)), np.zeros(3)),
