@@ -69,6 +69,16 @@ def check_dataset(name, flag="--dataset"):
                           f"the path of a .npz file or a directory with train.csv and test.csv")
 
 
+def recorded_dataset(path, name, recorded_as, flag):
+    """``name``, the dataset a model or program file records, when it is usable (built-in, or an
+    existing path); else one line naming the file, the value (``recorded_as`` says where it came
+    from, e.g. "provenance dataset is") and the ``flag`` that would give one."""
+    if isinstance(name, str) and (name in DATASETS or is_user_dataset(name)):
+        return name
+    raise InputFileError(f"{path}: {recorded_as} {name!r}, not one of {', '.join(DATASETS)}; "
+                         f"expected {flag} DATASET")
+
+
 def load(name, data_dir=None, seed=0):
     """Load dataset ``name`` (one of ``DATASETS``, or the path of your own data); see the module
     docstring."""

@@ -16,6 +16,7 @@ import os
 
 import numpy as np
 
+from neurosim.data import recorded_dataset
 from neurosim.errors import InputFileError, ValidationError
 from neurosim.fileio import atomic_write, check_output_file
 from neurosim.mlp import MLP
@@ -53,13 +54,14 @@ def compile_network(path, profile="truenorth", calibration=None, dt=None, **opti
     from neurosim.compiler import compile as compile_mlp
     from neurosim.compiler.nir import compile_imported
     mlp = load_network(path, dt)
-    dataset = calibration if isinstance(calibration, str) else mlp.provenance.get("dataset")
     if "imported_from" in mlp.provenance:
+        dataset = calibration if isinstance(calibration, str) else mlp.provenance.get("dataset")
         compiled = compile_imported(mlp, profile, calibration, **options)
-    elif dataset is None and calibration is None:
-        raise InputFileError(f"{path}: the model's provenance names no dataset, expected "
-                             f"--calibration DATASET")
     else:
+        dataset = calibration if isinstance(calibration, str) else None
+        if calibration is None:
+            dataset = recorded_dataset(path, mlp.provenance.get("dataset"),
+                                       "provenance dataset is", "--calibration")
         compiled = compile_mlp(mlp, profile,
                                calibration=dataset if calibration is None else calibration,
                                **options)

@@ -224,3 +224,9 @@ def test_check_dataset_accepts_names_and_paths_and_names_the_flag(tmp_path):
     with pytest.raises(ValidationError, match=r"--calibration 'nope': unknown, expected one of "
                                               r"digits.* or the path of a .npz file"):
         data.check_dataset("nope", "--calibration")
+    assert data.recorded_dataset("m.npz", str(tmp_path), "provenance dataset is", "--x") \
+        == str(tmp_path)
+    with pytest.raises(InputFileError, match=r"m.npz: provenance dataset is 5, not one of digits, "
+                                             r"mnist, fashion-mnist, synthetic; expected --x "
+                                             r"DATASET"):
+        data.recorded_dataset("m.npz", 5, "provenance dataset is", "--x")

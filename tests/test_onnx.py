@@ -165,6 +165,6 @@ def test_compile_network_takes_any_model_file(tmp_path, dense, digits):
     assert compiled.program.n_inputs == 64 and meta["dataset"] is None
     bare = tmp_path / "bare.npz"
     MLP(dense.layers, dense.activation, dense.steepness).save(bare)
-    with pytest.raises(InputFileError, match=r"bare.npz: the model's provenance names no "
-                                             r"dataset, expected --calibration DATASET"):
+    with pytest.raises(InputFileError, match=r"bare.npz: provenance dataset is None, not one of "
+                                             r"digits, .*; expected --calibration DATASET"):
         compile_network(bare, "ideal")
