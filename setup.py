@@ -72,13 +72,15 @@ setup(
         "scikit-learn>=1.3",
         "nir>=1.0",
         "h5py>=3.8",
+        "onnx>=1.14",
         "tqdm>=4.60",
         "sgp4>=2.20",  # orbits (Vallado's SGP4)
         "aep8>=1.1",  # IRBEM's AE8/AP8 trapped particles (pulls in astropy)
     ],
     extras_require={
         "dask": ["dask[distributed]>=2023.1"],
-        "test": ["pytest>=7", "hypothesis>=6", "dask[distributed]>=2023.1", "threadpoolctl>=3"],
+        "test": ["pytest>=7", "hypothesis>=6", "dask[distributed]>=2023.1", "threadpoolctl>=3",
+                 "onnxruntime>=1.16"],
     },
     entry_points={"console_scripts": ["neurosim = neurosim.cli:main"]},
 )
