@@ -113,6 +113,12 @@ REFERENCES = {
                "proportions, classifications, and pattern shapes\", Nucl. Sci. Tech. 33:161, "
                "2022.",
 
+    "loveless2025spenvis": "T. D. Loveless, SPENVIS 4.6.13 output files of the course "
+                           "'ME Radiation Effects and Reliability' (Indiana University, ENGR-E-399/"
+                           "599), HW 2 solutions, 2025, github.com/tdloveless/me-radfx: "
+                           "HW/HW_02_Solutions/polar_leo_spenvis_tri.txt (825 km, 98.8 deg) and "
+                           "spenvis_tri.txt (530 km, 53 deg); AP-8 MIN orbit-averaged omnidirectional "
+                           "integral proton flux, 30-day orbit from 1 Jan 2026.",
 }
 
 
