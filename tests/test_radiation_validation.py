@@ -5,9 +5,10 @@ docstring, and states its tolerance. A case that misses its target is recorded i
 validation table with its ratio; it is not re-tuned here.
 """
 
+import numpy as np
 import pytest
 
-from neurosim.radiation import orbit, trapped
+from neurosim.radiation import device, environment, orbit, rates, trapped
 
 AP8_TOLERANCE = 0.25  # issue 15: orbit-averaged AP8 flux within 25 %
 
@@ -24,3 +25,64 @@ def test_ap8_min_orbit_average_above_10_mev_matches_spenvis(altitude_km, inclina
     track = orbit.propagate(orbit.circular_orbit(altitude_km, inclination_deg))
     ours = trapped.average_above(trapped.trapped_flux(track, "p", "min"), 10.0)
     assert ours == pytest.approx(published_cm2_s, rel=AP8_TOLERANCE)
+
+
+# ---------------------------------------------------------------- CREME96 cases [obrien2022]
+# One orbit, one shielding, three device curves: CREME96 run by S. Davis for O'Brien 2022
+# (Aerospace ATR-2022-00960, Table 1): 800 km circular, 90°, 100 mil (2.54 mm) Al sphere,
+# solar quiet (1977) GCR, AP8MIN trapped protons. Rates per bit (per sensitive volume) per day.
+CREME96_ORBIT = orbit.circular_orbit(800.0, 90.0)
+CREME96_SHIELD_MM = 2.54  # 100 mil
+RATE_TOLERANCE = 2.0  # issue 15: within 2x, the state of the art's own spread
+PER_SR_M2_TO_OMNI_CM2 = 4 * np.pi * 1e-4  # CREME96 fluxes are per m² per sr
+
+
+@pytest.fixture(scope="module")
+def creme96_env():
+    return environment.environment_spectra(CREME96_ORBIT, CREME96_SHIELD_MM, "min")
+
+
+def within_factor(ours, published, factor):
+    """True if ours/published lies in [1/factor, factor]."""
+    return 1.0 / factor <= ours / published <= factor
+
+
+@pytest.mark.parametrize("energy_mev, published_per_m2_sr_s", [(15.0, 1.2229e5), (100.0, 5.1402e4)])
+def test_ap8min_orbit_average_matches_creme96(creme96_env, energy_mev, published_per_m2_sr_s):
+    """AP8MIN orbit-averaged trapped-proton J(>E), 800 km 90°, from CREME96's TRAPPED_DRIVER
+    (200 orbits × 200 steps) as printed in the headers of the files of [obrien2022]:
+    1.2229e5 (> 15 MeV) and 5.1402e4 (> 100 MeV) protons m⁻² sr⁻¹ s⁻¹. Tolerance 25 %."""
+    track = creme96_env.track
+    ours = trapped.average_above(trapped.trapped_flux(track, "p", "min"), energy_mev)
+    assert ours == pytest.approx(published_per_m2_sr_s * PER_SR_M2_TO_OMNI_CM2, rel=AP8_TOLERANCE)
+
+
+def test_lm7912_proton_upset_rate_matches_creme96(creme96_env):
+    """LM7912 proton Weibull E₀ 30 MeV, W 10 MeV, s 1, σ_sat 1e-11 cm² [koga2019]; CREME96 PUP
+    (trapped AP8MIN + GCR protons behind 100 mil): 1.10564e-9 /s = 9.55271e-5 per bit per day
+    [obrien2022, Table 1]. Tolerance 2x."""
+    curve = device.Weibull(30.0, 10.0, 1.0, 1e-11)
+    env = creme96_env
+    ours = (rates.proton_rate(curve, env.proton_energy_mev, env.trapped_proton_shielded)
+            + rates.proton_rate(curve, env.gcr.energy_mev_n, env.gcr.proton_differential()))
+    assert within_factor(ours * rates.SECONDS_PER_DAY, 9.55271e-5, RATE_TOLERANCE)
+
+
+def test_atmega1280_heavy_ion_rate_matches_creme96(creme96_env):
+    """ATMEGA1280 heavy-ion Weibull L₀ 10, W 120 MeV cm²/mg, s 1.5, σ_sat 5e-5 cm², RPP
+    70.71 × 70.71 × 1 µm [davis2020]; CREME96 HUP (IRPP, Z ≥ 2): 2.19981e-6 per bit per day
+    [obrien2022, Table 1: 2.54608e-9 /s for 100 volumes]. Tolerance 2x."""
+    curve = device.Weibull(10.0, 120.0, 1.5, 5e-5)
+    ours = rates.irpp_rate(curve, 1.0, creme96_env.let_grid, creme96_env.let_integral)
+    assert within_factor(ours * rates.SECONDS_PER_DAY, 2.19981e-6, RATE_TOLERANCE)
+
+
+@pytest.mark.xfail(strict=True, reason="known miss: ours/CREME96 = 2.35, because the GCR He-Fe "
+                   "fluxes of cosmic.py are 2.4-2.9x CREME96's (README validation table)")
+def test_lm7912_heavy_ion_rate_matches_creme96(creme96_env):
+    """LM7912 heavy-ion Weibull L₀ 0.5, W 30 MeV cm²/mg, s 1, σ_sat 2e-5 cm², RPP 44.72 × 44.72
+    × 1 µm [koga2019]; CREME96 HUP (IRPP, Z ≥ 2): 8.69132e-5 per bit per day [obrien2022,
+    Table 1: 1.00594e-7 /s for 100 volumes]. Tolerance 2x."""
+    curve = device.Weibull(0.5, 30.0, 1.0, 2e-5)
+    ours = rates.irpp_rate(curve, 1.0, creme96_env.let_grid, creme96_env.let_integral)
+    assert within_factor(ours * rates.SECONDS_PER_DAY, 8.69132e-5, RATE_TOLERANCE)
