@@ -132,6 +132,10 @@ REFERENCES = {
                  "Effect Results\", IEEE Radiation Effects Data Workshop 2020 (ATMEGA1280).",
     "tylka1997": "A. J. Tylka et al., \"CREME96: A Revision of the Cosmic Ray Effects on "
                  "Micro-Electronics Code\", IEEE Trans. Nucl. Sci. 44(6):2150-2160, 1997.",
+    "aguilar2021": "M. Aguilar et al. (AMS Collaboration), \"The Alpha Magnetic Spectrometer (AMS) "
+                   "on the International Space Station: Part II - Results from the first seven "
+                   "years\", Phys. Rep. 894:1-116, 2021 (p/He and He/O flux ratios vs rigidity; "
+                   "tables as served by the ASI SSDC cosmic-ray database).",
 }
 
 
