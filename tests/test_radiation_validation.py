@@ -8,7 +8,7 @@ validation table with its ratio; it is not re-tuned here.
 import numpy as np
 import pytest
 
-from neurosim.radiation import device, environment, orbit, rates, trapped
+from neurosim.radiation import cosmic, device, environment, orbit, rates, trapped
 
 AP8_TOLERANCE = 0.25  # issue 15: orbit-averaged AP8 flux within 25 %
 
@@ -85,3 +85,24 @@ def test_lm7912_heavy_ion_rate_matches_creme96(creme96_env):
     curve = device.Weibull(0.5, 30.0, 1.0, 2e-5)
     ours = rates.irpp_rate(curve, 1.0, creme96_env.let_grid, creme96_env.let_integral)
     assert within_factor(ours * rates.SECONDS_PER_DAY, 8.69132e-5, RATE_TOLERANCE)
+
+
+# ---------------------------------------------------------------- GCR (CREME96 via SPENVIS)
+@pytest.fixture(scope="module")
+def polar_825_gcr():
+    track = orbit.propagate(orbit.circular_orbit(825.0, 98.8))
+    l_shell, _ = trapped.geomagnetic_coordinates(track)
+    return cosmic.gcr_spectra("min", 0.0, l_shell, track.alt_km)
+
+
+@pytest.mark.parametrize("z, published_per_m2_sr_s", [(1, 1260.2), (2, 134.90), (8, 3.5653),
+                                                       (26, 0.40247)])
+def test_gcr_integral_flux_matches_creme96_via_spenvis(polar_825_gcr, z, published_per_m2_sr_s):
+    """Unshielded GCR integral flux above 1 MeV/n behind the magnetosphere, 825 km 98.8°, solar
+    minimum: SPENVIS 4.6.13 CREME96 model, magnetic shielding on [loveless2025spenvis]
+    (polar_leo_spenvis_gcf.txt): H 1260.2, He 134.90, O 3.5653, Fe 0.40247 m⁻² sr⁻¹ s⁻¹.
+    Ours: omnidirectional flux / 4π (Earth's shadow included on both sides). Tolerance 25 %."""
+    gcr = polar_825_gcr
+    integral = float((gcr.flux[z] * np.gradient(gcr.energy_mev_n)).sum())
+    ours_per_m2_sr_s = integral / (4 * np.pi) * 1e4
+    assert ours_per_m2_sr_s == pytest.approx(published_per_m2_sr_s, rel=0.25)
