@@ -224,6 +224,26 @@ def test_creme96_let_file_is_converted(tmp_path):
     assert spec.flux[0] == pytest.approx(1e3 * 4 * np.pi * 1e-4)
 
 
+CREME96_NATIVE = (" 36 orbit.let\n %Created by CREME96:LETSPEC_DRIVER\n %TARGET MATERIAL = SILICON\n"
+                  " 1.0000E+00  1.0000E+03      4      2     92  SILICON   200 6\n\n"
+                  " 4.0E+01  3.0E+01  2.0E+01\n {last}\n")
+
+
+def test_creme96_native_layout_is_read_on_its_log_grid(tmp_path):
+    path = tmp_path / "orbit.let"
+    path.write_text(CREME96_NATIVE.format(last="1.0E+01"))
+    spec = spectra_io.read_let_spectrum(path, fmt="creme96")
+    assert spec.x == pytest.approx([1e-3, 1e-2, 1e-1, 1.0])  # 1..1000 MeV cm2/g, 4 log steps
+    assert spec.flux == pytest.approx(np.array([40.0, 30.0, 20.0, 10.0]) * 4 * np.pi * 1e-4)
+
+
+def test_creme96_native_layout_with_missing_values_is_refused(tmp_path):
+    path = tmp_path / "orbit.let"
+    path.write_text(CREME96_NATIVE.format(last=""))
+    with pytest.raises(InputFileError, match="3 values after the CREME96 grid line; expected 4"):
+        spectra_io.read_let_spectrum(path, fmt="creme96")
+
+
 def test_spenvis_proton_block_is_read(tmp_path):
     path = tmp_path / "spenvis_tpo.txt"
     path.write_text("'*', 'SPENVIS'\n'UNIT', 'MeV', '/cm2/s/MeV'\n0.1, 5.0e3, 2\n1.0, 1.0e2, 2\n"
