@@ -156,6 +156,24 @@ def test_irpp_counts_every_crossing_when_every_ion_upsets():
     assert rate == pytest.approx((2 * side * side + 4 * side * 1e-4) / 4 * 2.0, rel=1e-3)
 
 
+@pytest.mark.parametrize("weibull", [device.Weibull(0.5, 30.0, 1.0, 2e-5),  # LM7912 [koga2019]
+                                     device.Weibull(10.0, 120.0, 1.5, 5e-5)])  # ATMEGA1280
+def test_irpp_rate_is_converged_in_chords_and_bins(weibull, monkeypatch):
+    # steep GCR-like spectrum ending at 28 MeV cm2/mg: the rate of high-L_c cells comes from
+    # the longest chords, that of the onset from the first bins; refining both changes < 2 %
+    grid = np.geomspace(0.1, 28.0, 200)
+    spectrum = 1e-3 * grid ** -2.5
+    base = rates.irpp_rate(weibull, 1.0, grid, spectrum)
+    for name, factor in (("CHORD_BODY_NODES", 2), ("CHORD_TAIL_NODES", 2)):
+        monkeypatch.setattr(rates, name, getattr(rates, name) * factor)
+    for name, step in (("CHORD_SAMPLES_LOG2", 2), ("CHORD_TAIL_DECADES", 1)):
+        monkeypatch.setattr(rates, name, getattr(rates, name) + step)
+    rates.chord_nodes.cache_clear()
+    fine = rates.irpp_rate(weibull, 1.0, grid, spectrum, bins=800)
+    rates.chord_nodes.cache_clear()
+    assert fine == pytest.approx(base, rel=0.02)
+
+
 def test_proton_rate_is_the_fold():
     e = np.linspace(10, 100, 1000)
     sigma = device.Weibull(0.0, 1.0, 1.0, 1e-14)
