@@ -113,6 +113,29 @@ REFERENCES = {
                "proportions, classifications, and pattern shapes\", Nucl. Sci. Tech. 33:161, "
                "2022.",
 
+    "loveless2025spenvis": "T. D. Loveless, SPENVIS 4.6.13 output files of the course "
+                           "'ME Radiation Effects and Reliability' (Indiana University, ENGR-E-399/"
+                           "599), HW 2 solutions, 2025, github.com/tdloveless/me-radfx: "
+                           "HW/HW_02_Solutions/polar_leo_spenvis_tri.txt (825 km, 98.8 deg) and "
+                           "spenvis_tri.txt (530 km, 53 deg); AP-8 MIN orbit-averaged omnidirectional "
+                           "integral proton flux, 30-day orbit from 1 Jan 2026.",
+    "obrien2022": "T. P. O'Brien, \"Using Continuous Slowing Down Approximation and the Right "
+                  "Parallel Piped Model to Estimate Single Event Effects Rates\", Aerospace Report "
+                  "ATR-2022-00960, The Aerospace Corporation, 2022 (approved for public release), "
+                  "Table 1 and the CREME96 runs of S. Davis shipped with it (github.com/PRBEM/"
+                  "IRBEM-extras, csda_rpp/data/q800a90i100.PUP, q800a90i100Z2.HUP: 800 km 90 deg, "
+                  "100 mil Al sphere, solar quiet 1977, AP8MIN).",
+    "koga2019": "R. Koga, S. C. Davis and D. J. Mabry, \"Radiation Effects Testing of Selected "
+                "Voltage Regulator Microcircuits with Heavy Ions and Protons\", IEEE Radiation "
+                "Effects Data Workshop 2019 (LM7912 Weibull curves).",
+    "davis2020": "S. C. Davis et al., \"The Aerospace Corporation's Compendium of Recent Radiation "
+                 "Effect Results\", IEEE Radiation Effects Data Workshop 2020 (ATMEGA1280).",
+    "tylka1997": "A. J. Tylka et al., \"CREME96: A Revision of the Cosmic Ray Effects on "
+                 "Micro-Electronics Code\", IEEE Trans. Nucl. Sci. 44(6):2150-2160, 1997.",
+    "aguilar2021": "M. Aguilar et al. (AMS Collaboration), \"The Alpha Magnetic Spectrometer (AMS) "
+                   "on the International Space Station: Part II - Results from the first seven "
+                   "years\", Phys. Rep. 894:1-116, 2021 (p/He and He/O flux ratios vs rigidity; "
+                   "tables as served by the ASI SSDC cosmic-ray database).",
 }
 
 

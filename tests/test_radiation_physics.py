@@ -141,8 +141,10 @@ def test_every_shipped_device_value_has_a_source():
 
 # ---------------------------------------------------------------- rates
 def test_chord_lengths_obey_cauchy_mean():
-    q = rates.chord_quantiles(2.0, 3.0, 0.5)
-    assert q.mean() == pytest.approx(4 * 3.0 / (2 * (6 + 1 + 1.5)), rel=0.01)  # 4V/S
+    lengths, weights = rates.chord_nodes(2.0, 3.0, 0.5)
+    assert weights.sum() == pytest.approx(1.0)
+    assert np.average(lengths, weights=weights) == pytest.approx(4 * 3.0 / (2 * (6 + 1 + 1.5)),
+                                                                 rel=0.01)  # 4V/S
 
 
 def test_irpp_counts_every_crossing_when_every_ion_upsets():
@@ -152,6 +154,24 @@ def test_irpp_counts_every_crossing_when_every_ion_upsets():
     rate = rates.irpp_rate(w, 1.0, grid, np.full(50, 2.0))
     side = 1e-4  # cm
     assert rate == pytest.approx((2 * side * side + 4 * side * 1e-4) / 4 * 2.0, rel=1e-3)
+
+
+@pytest.mark.parametrize("weibull", [device.Weibull(0.5, 30.0, 1.0, 2e-5),  # LM7912 [koga2019]
+                                     device.Weibull(10.0, 120.0, 1.5, 5e-5)])  # ATMEGA1280
+def test_irpp_rate_is_converged_in_chords_and_bins(weibull, monkeypatch):
+    # steep GCR-like spectrum ending at 28 MeV cm2/mg: the rate of high-L_c cells comes from
+    # the longest chords, that of the onset from the first bins; refining both changes < 2 %
+    grid = np.geomspace(0.1, 28.0, 200)
+    spectrum = 1e-3 * grid ** -2.5
+    base = rates.irpp_rate(weibull, 1.0, grid, spectrum)
+    for name, factor in (("CHORD_BODY_NODES", 2), ("CHORD_TAIL_NODES", 2)):
+        monkeypatch.setattr(rates, name, getattr(rates, name) * factor)
+    for name, step in (("CHORD_SAMPLES_LOG2", 2), ("CHORD_TAIL_DECADES", 1)):
+        monkeypatch.setattr(rates, name, getattr(rates, name) + step)
+    rates.chord_nodes.cache_clear()
+    fine = rates.irpp_rate(weibull, 1.0, grid, spectrum, bins=800)
+    rates.chord_nodes.cache_clear()
+    assert fine == pytest.approx(base, rel=0.02)
 
 
 def test_proton_rate_is_the_fold():
@@ -222,6 +242,26 @@ def test_creme96_let_file_is_converted(tmp_path):
     spec = spectra_io.read_let_spectrum(path, fmt="creme96")
     assert spec.x == pytest.approx([0.1, 1.0, 10.0])
     assert spec.flux[0] == pytest.approx(1e3 * 4 * np.pi * 1e-4)
+
+
+CREME96_NATIVE = (" 36 orbit.let\n %Created by CREME96:LETSPEC_DRIVER\n %TARGET MATERIAL = SILICON\n"
+                  " 1.0000E+00  1.0000E+03      4      2     92  SILICON   200 6\n\n"
+                  " 4.0E+01  3.0E+01  2.0E+01\n {last}\n")
+
+
+def test_creme96_native_layout_is_read_on_its_log_grid(tmp_path):
+    path = tmp_path / "orbit.let"
+    path.write_text(CREME96_NATIVE.format(last="1.0E+01"))
+    spec = spectra_io.read_let_spectrum(path, fmt="creme96")
+    assert spec.x == pytest.approx([1e-3, 1e-2, 1e-1, 1.0])  # 1..1000 MeV cm2/g, 4 log steps
+    assert spec.flux == pytest.approx(np.array([40.0, 30.0, 20.0, 10.0]) * 4 * np.pi * 1e-4)
+
+
+def test_creme96_native_layout_with_missing_values_is_refused(tmp_path):
+    path = tmp_path / "orbit.let"
+    path.write_text(CREME96_NATIVE.format(last=""))
+    with pytest.raises(InputFileError, match="3 values after the CREME96 grid line; expected 4"):
+        spectra_io.read_let_spectrum(path, fmt="creme96")
 
 
 def test_spenvis_proton_block_is_read(tmp_path):

@@ -5,7 +5,8 @@ GCR (per species Z, A; energies per nucleon):
 - local interstellar spectrum of protons [usoskin2005], J_LIS(T) = 1.9·10⁴ P^−2.78 /
   (1 + 0.4866 P^−2.51) m⁻² s⁻¹ sr⁻¹ GeV⁻¹ (T in GeV, P = √(T(T+2m_p)) in GV); heavier species
   have the same shape in energy per nucleon scaled by their abundance relative to protons
-  (:data:`GCR_SPECIES`; assumption-grade abundances, see there);
+  (:data:`GCR_SPECIES`: He and O from AMS-02 ratios [aguilar2021], the rest relative to O
+  from HEAO-3 [engelmann1990]; see there);
 - solar modulation by the force-field approximation [gleeson1968]:
   J(T) = J_LIS(T+Φ) · T(T+2m)/((T+Φ)(T+Φ+2m)), Φ = (Z/A)·φ, with φ = 400 MV at solar minimum
   and 1100 MV at solar maximum (:data:`MODULATION_MV`);
@@ -36,14 +37,24 @@ MODULATION_MV = {"min": 400.0, "max": 1100.0}  # assumption: the range of φ in 
 # reconstruction for recent solar minima/maxima [usoskin2011]
 STORMER_GV = 14.9  # vertical cutoff coefficient of the geomagnetic dipole [smart2005]
 
-# (Z, A, abundance relative to protons at equal energy per nucleon). Assumption-grade values
-# (±30 %): p/He = 7 and Z ≥ 3 ≈ 1 % of all nuclei with O ≈ 26 % of them (so He/O ≈ 47), from the
-# composition summary of Simpson 1983 [simpson1983]; the heavy ratios relative to O (B 0.33,
-# C 1.1, N 0.27, Ne 0.16, Mg 0.20, Si 0.16, S 0.03, Ca 0.025, Fe 0.11, Ni 0.006) rounded from
-# HEAO-3-C2 at a few GeV/n [engelmann1990].
-_O_PER_P = 1.0 / (7.0 * 47.0)
+# (Z, A, abundance relative to protons at equal energy per nucleon).
+# He and O are normalised with AMS-02 flux ratios at equal rigidity R ≈ 9.7 GV [aguilar2021]:
+# p/He = 5.549 and He/O = 34.40. He and O (A/Z = 2) at equal R have equal energy per nucleon, so
+# He/O carries over unchanged; a proton of the same energy per nucleon has half the rigidity, and
+# with the LIS's high-energy index γ = 2.78 [usoskin2005] the ratio at equal energy per nucleon is
+# He/p = 2^(1−γ) / 5.549 ≈ 0.052 (the factor 2 of dR/d(T/n) for A/Z = 2 times 2^−γ).
+# Earlier versions used p/He = 7, a ratio of particle numbers over the whole spectrum [simpson1983],
+# as if it held at equal energy per nucleon: He, and every heavier species scaled from it, came out
+# 2.4-2.9x CREME96's fluxes (README validation table). The heavy ratios relative to O (B 0.33,
+# C 1.1, N 0.27, Ne 0.16, Mg 0.20, Si 0.16, S 0.03, Ca 0.025, Fe 0.11, Ni 0.006) are rounded from
+# HEAO-3-C2 at a few GeV/n [engelmann1990] (±30 %).
+AMS_P_PER_HE_AT_EQUAL_R = 5.549  # [aguilar2021], R = 9.67 GV
+AMS_HE_PER_O_AT_EQUAL_R = 34.40  # [aguilar2021], R = 9.67 GV
+LIS_HIGH_ENERGY_INDEX = 2.78  # [usoskin2005]
+_HE_PER_P = 2.0 ** (1.0 - LIS_HIGH_ENERGY_INDEX) / AMS_P_PER_HE_AT_EQUAL_R
+_O_PER_P = _HE_PER_P / AMS_HE_PER_O_AT_EQUAL_R
 GCR_SPECIES = (
-    (1, 1.0, 1.0), (2, 4.0, 1 / 7.0), (5, 11.0, 0.33 * _O_PER_P),
+    (1, 1.0, 1.0), (2, 4.0, _HE_PER_P), (5, 11.0, 0.33 * _O_PER_P),
     (6, 12.0, 1.10 * _O_PER_P), (7, 14.0, 0.27 * _O_PER_P), (8, 16.0, _O_PER_P),
     (10, 20.0, 0.16 * _O_PER_P), (12, 24.0, 0.20 * _O_PER_P), (14, 28.0, 0.16 * _O_PER_P),
     (16, 32.0, 0.03 * _O_PER_P), (20, 40.0, 0.025 * _O_PER_P), (26, 56.0, 0.11 * _O_PER_P),

@@ -18,6 +18,13 @@ Accepted files (text; one spectrum per file):
 ``kind="proton"``: a differential proton spectrum in MeV and "cm-2 s-1 MeV-1" (SPENVIS, OMERE)
 or "m-2 s-1 sr-1 MeV-1" (CREME96 ``.flx``).
 
+CREME96's own output layout (``.let``, ``.flx``, ``.tfx`` as the CREME96 web tool writes them
+[tylka1997]) is read with ``fmt="creme96"``: a title line, ``%`` header lines, a grid line
+``XMIN XMAX N ZMIN ZMAX ...`` and then N values, six a line, per species on the logarithmic grid
+``XMIN·(XMAX/XMIN)^(i/(N−1))`` (the layout O'Brien's CREME96 reader parses [obrien2022]); the
+first species block is read (for ``.flx``/``.tfx``: protons). A CREME96 file without that grid
+line is read as a two-column table.
+
 Presets: ``fmt="creme96"`` sets the CREME96 units, ``"spenvis"``/``"omere"`` the cm⁻² units.
 An imported spectrum is taken as the spectrum *at the part*: export it from the tool behind the
 shielding you fly (neurosim does not transport an imported spectrum again).
@@ -84,6 +91,47 @@ def _read_rows(path, column):
     return rows
 
 
+def _creme96_grid(line):
+    """(xmin, xmax, n) if ``line`` is a CREME96 grid line ``XMIN XMAX N ZMIN ZMAX ...``."""
+    fields = line.split()
+    try:
+        xmin, xmax, n = float(fields[0]), float(fields[1]), int(fields[2])
+        int(fields[3]), int(fields[4])
+    except (ValueError, IndexError):
+        return None
+    return (xmin, xmax, n) if 0 < xmin < xmax and n >= 2 else None
+
+
+def _read_creme96_native(path):
+    """Rows (line, x, value) of the first species block of a CREME96 output file in its native
+    layout (module doc), or None if ``path`` is not in that layout."""
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read spectrum ({exc.strerror})") from None
+    headers = [i for i, line in enumerate(lines) if line.lstrip().startswith("%")]
+    if not headers or headers[-1] + 1 >= len(lines):
+        return None
+    grid = _creme96_grid(lines[headers[-1] + 1])
+    if grid is None:
+        return None
+    xmin, xmax, n = grid
+    rows = []
+    for number, line in enumerate(lines[headers[-1] + 2:], headers[-1] + 3):
+        values = _numbers(line) if line.strip() else []
+        if values is None:
+            raise InputFileError(f"{path}: line {number}: {line.strip()[:40]!r}; expected the "
+                                 f"{n} values of the CREME96 grid")
+        rows.extend((number, v) for v in values)
+        if len(rows) >= n:
+            break
+    if len(rows) < n:
+        raise InputFileError(f"{path}: {len(rows)} values after the CREME96 grid line; "
+                             f"expected {n}")
+    x = np.exp(np.linspace(np.log(xmin), np.log(xmax), n))
+    return [(number, xi, v) for (number, v), xi in zip(rows[:n], x)]
+
+
 def _check(rows, path, xname):
     """Refuse non-increasing abscissae and negative or non-finite fluxes (naming the line)."""
     for (n0, x0, _), (n1, x1, _) in zip(rows, rows[1:]):
@@ -110,10 +158,17 @@ def _units(fmt, let_unit, flux_unit, path):
     return let_unit, flux_unit.replace(" MeV-1", "")
 
 
+def _rows(path, fmt, column):
+    """Rows of ``path``: CREME96's native layout if ``fmt`` is "creme96" and the file has it,
+    else the first numeric table."""
+    native = _read_creme96_native(path) if fmt == "creme96" else None
+    return native if native is not None else _read_rows(path, column)
+
+
 def read_let_spectrum(path, fmt=None, let_unit=None, flux_unit=None, column=1):
     """An integral LET spectrum (MeV cm²/mg, cm⁻² s⁻¹ omnidirectional) from ``path``."""
     let_unit, flux_unit = _units(fmt, let_unit, flux_unit, path)
-    rows = _read_rows(path, column)
+    rows = _rows(path, fmt, column)
     _check(rows, path, "LET")
     x = np.array([r[1] for r in rows]) * LET_UNITS[let_unit]
     return Spectrum("let", x, np.array([r[2] for r in rows]) * FLUX_UNITS[flux_unit], str(path))
@@ -122,7 +177,7 @@ def read_let_spectrum(path, fmt=None, let_unit=None, flux_unit=None, column=1):
 def read_proton_spectrum(path, fmt=None, flux_unit=None, column=1):
     """A differential proton spectrum (MeV, cm⁻² s⁻¹ MeV⁻¹ omnidirectional) from ``path``."""
     _, flux_unit = _units(fmt, None, flux_unit, path)
-    rows = _read_rows(path, column)
+    rows = _rows(path, fmt, column)
     _check(rows, path, "energy")
     x = np.array([r[1] for r in rows])
     return Spectrum("proton", x, np.array([r[2] for r in rows]) * FLUX_UNITS[flux_unit],
