@@ -13,8 +13,8 @@ import pytest
 from neurosim import mission
 from neurosim.chip.faults import FaultState
 from neurosim.errors import ValidationError
-from neurosim.radiation import fast_rate
-from neurosim.radiation import scenario as scn
+from neurosim.sim import incremental
+from neurosim.mission import scenario as scn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -106,7 +106,7 @@ def test_fast_evaluator_equals_simulate_rate(small):
     from neurosim.sim import simulate
     model = mission.prepare(small)
     prog, x = model.program, model.x[:60]
-    ev = fast_rate.FastRate(prog, x, 64)
+    ev = incremental.FastRate(prog, x, 64)
     rng = np.random.default_rng(5)
     used = np.argwhere(prog.enabled)
     C, A, N = prog.crossbar.shape
@@ -314,8 +314,8 @@ def test_cli_table_model_and_chip_overrides(tmp_path, capsys, small):
     """--model and --chip replace [run] model and profile; the terminal table carries the
     report's headline numbers and the report's path."""
     from neurosim.cli import main
-    from neurosim.report.html import headline, pct
-    from neurosim.report.results import MissionResults
+    from neurosim.mission.results import MissionResults, headline
+    from neurosim.report.fmt import pct
     out = str(tmp_path / "nest")
     rc = main(["mission", small.path, "--runs", "1", "--out", out, "--workers", "1",
                "--model", os.path.join(ROOT, "models", "digits_nest.npz"), "--chip", "ideal"])
@@ -325,9 +325,13 @@ def test_cli_table_model_and_chip_overrides(tmp_path, capsys, small):
         s = json.load(f)
     assert s["model"].endswith("digits_nest.npz") and s["chip"] == "ideal"
     h = headline(MissionResults(out))
-    for label in ("final accuracy p5 / p50 / p95", "reliability", "dead neurons", "power",
-                  "Erf safe", "report"):
+    for label in ("final accuracy p5 / p50 / p95", "final reliability", "dead neurons", "power",
+                  "bounds", "report"):
         assert label in text, label
+    # the reliability carries its Wilson interval; the bounds line is the comparison's sentence
+    lo, hi = h["reliability_final_ci95"]
+    assert f"95 % CI {100 * lo:.1f}–{100 * hi:.1f} %" in text
+    assert h["bounds_headline"] in text and "yes" not in text
     assert (f"{pct(h['final_accuracy_p05'])} / {pct(h['final_accuracy_p50'])} / "
             f"{pct(h['final_accuracy_p95'])}") in text
     assert os.path.join(os.path.abspath(out), "report.html") in text

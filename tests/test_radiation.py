@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from neurosim.errors import InputFileError
-from neurosim.radiation import scenario as scn
+from neurosim.mission import scenario as scn
 from neurosim.radiation import timeline as tlm
 from neurosim.radiation.environments import PRESETS
 

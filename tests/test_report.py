@@ -18,7 +18,7 @@ import pytest
 
 from neurosim.report import html as report_html
 from neurosim.report.compare import write_compare
-from neurosim.report.results import MissionResults
+from neurosim.mission.results import MissionResults
 
 CHROMIUM = "/usr/bin/chromium"
 HEADINGS = [title for _, title in report_html.SECTIONS]
@@ -244,11 +244,12 @@ def test_report_has_every_section_with_figures(tmp_path):
     s = json.load(open(os.path.join(d, "summary.json")))
     assert f"{100 * s['final_accuracy_p50']:.1f} %" in top
     assert f"{100 * s['reliability_final']:.1f} %" in top
-    assert "Erf safe" in top and ">no<" in top          # 2 checkpoints violate in the fake data
+    # older results without the like-with-like comparison: the count, never a bare yes/no
+    assert "Erf vs observed" in top and ">yes<" not in top and ">no<" not in top
     assert "mean observed error &gt; Erf at 2 checkpoints" in top
     assert "digits_dense.npz" in secs["overview"] and "trinary" in secs["overview"]
     h = report_html.headline(MissionResults(d))
-    assert h["erf_violated_checkpoints"] == 2 and h["erf_safe"] is False
+    assert h["erf_violated_checkpoints"] == 2 and h["bounds_headline"] is None
     assert h["final_accuracy_p50"] == pytest.approx(s["final_accuracy_p50"])
 
 
@@ -381,7 +382,8 @@ def test_report_of_a_real_mission(real_mission, capsys):
     top = text[:text.index('<section id="overview">')]
     assert f"{100 * s['final_accuracy_p50']:.1f} %" in top
     assert f"{100 * s['reliability_final']:.1f} %" in top
-    assert ("Erf safe" in top) and h["erf_safe"] in (True, False)
+    assert h["bounds_headline"] == s["bounds"]["headline"]
+    assert "Erf informative" in top and report_html.e(h["bounds_headline"]) in top
     # the times, checkpoints and the compile summary come from the runner's files
     assert len(res.times()) == s["checkpoints"] == 12
     assert res.compile_report()["cores"] == len(res.program_info["core_xy"])
@@ -420,7 +422,7 @@ def test_report_of_a_real_mission_rebuilds_identically(real_mission, tmp_path, c
     assert result["sections"] == [sid for sid, _ in report_html.SECTIONS]
     s = json.load(open(os.path.join(out, "summary.json")))
     assert result["final_accuracy_p50"] == pytest.approx(s["final_accuracy_p50"])
-    assert result["erf_safe"] == report_html.headline(MissionResults(out))["erf_safe"]
+    assert result["bounds_headline"] == report_html.headline(MissionResults(out))["bounds_headline"]
     assert "accuracy" not in result["not_recorded"]
 
 

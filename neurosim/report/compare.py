@@ -29,8 +29,9 @@ from neurosim.errors import ValidationError
 from neurosim.fileio import check_output_dir, write_text
 from neurosim.report import plots
 from neurosim.report.fmt import ci_range, num, pct, power_unit
-from neurosim.report.html import CSS, _ci, _missing, e, headline
-from neurosim.report.results import MissionResults
+from neurosim.mission.results import headline, share_ci95, power_series
+from neurosim.report.html import CSS, _missing, e
+from neurosim.mission.results import MissionResults
 
 DEFAULT_OUT = "neurosim-compare"
 CSS_CI = ".ci { font-size: 11px; color: var(--mute); }"
@@ -62,7 +63,7 @@ def mission_row(res):
     cores = res.s("cores", "cores_used") or comp.get("cores")
     if cores is None and "core_xy" in res.program_info:
         cores = len(res.program_info["core_xy"])
-    _, p_mid, _ = plots.power_series(res)
+    _, p_mid, _ = power_series(res)
     mean_power = float(np.nanmean(p_mid)) if p_mid is not None and len(p_mid) else None
     rel = res.get("reliability", "mission_reliability")
     t = res.times()
@@ -76,7 +77,7 @@ def mission_row(res):
         "results": res.path,
         "years_reliable": reliable_years, "runs": h["runs"],
         "reliability_mission_average": rel_mean,
-        "reliability_mission_average_ci95": _ci(rel_mean, h["runs"]),
+        "reliability_mission_average_ci95": share_ci95(rel_mean, h["runs"]),
         "scenario": str(res.name),
         "cores": int(cores) if cores is not None else None,
         "neurons": comp.get("neurons"),
@@ -88,7 +89,7 @@ def mission_row(res):
         "reliability_final": h["reliability_final"],
         "reliability_final_ci95": h["reliability_final_ci95"],
         "dead_neurons_final_mean": h["dead_neurons_final_mean"],
-        "erf_safe": h["erf_safe"],
+        "erf_informative": h["erf_informative"],
     }
 
 
@@ -129,8 +130,6 @@ def _cell(row, key, kind, power_k):
     if kind == "pct_ci":
         ci = ci_range(*(row.get(f"{key}_ci95") or (None, None)))
         return e(pct(v)) + (f'<br><span class="ci">{e(ci)}</span>' if ci else "")
-    if kind == "bool":
-        return "yes" if v else "no"
     if kind == "int":
         return str(int(v))
     if kind == "power":
@@ -161,7 +160,7 @@ def render(results, rows):
             ("reliability_mission_average", "mission-average reliability (95 % CI)", "pct_ci"),
             ("reliability_final", "final reliability (95 % CI)", "pct_ci"),
             ("years_reliable", "years ≥ 90 % reliable", "num"),
-            ("dead_neurons_final_mean", "dead neurons", "num"), ("erf_safe", "Erf safe", "bool")]
+            ("dead_neurons_final_mean", "dead neurons", "num"), ("erf_informative", "Erf informative", "pct")]
     head = "".join(f'<th class="{"" if k == "label" else "num"}">{e(t)}</th>' for k, t, _ in cols)
     body = ""
     for r in rows:

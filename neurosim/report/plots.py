@@ -1,6 +1,6 @@
 """The report's figures: matplotlib (Agg, no pyplot state), returned as embeddable data URIs.
 
-Every function takes a :class:`~neurosim.report.results.MissionResults` and returns a
+Every function takes a :class:`~neurosim.mission.results.MissionResults` and returns a
 ``matplotlib.figure.Figure``, or ``None`` when the results do not record what the figure needs (the
 page then shows a "not recorded" placeholder). :func:`to_data_uri` renders a figure as SVG (text
 kept as text, fixed hash salt, no date) so that the same results always give the same bytes.
@@ -19,7 +19,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
-from neurosim.report.fmt import power_unit, wilson_interval
+from neurosim.mission.results import erf_violations, power_series, wilson_interval
+from neurosim.report.fmt import power_unit
 
 # palette (colour-blind safe: Okabe–Ito)
 BLUE, ORANGE, GREEN, RED, PURPLE, SKY, YELLOW, GREY = (
@@ -200,14 +201,10 @@ def reliability_figure(res):
 
 
 # ---------------------------------------------------------------------------- 4 bounds
-def erf_violations(erf, obs):
-    """Checkpoints where the observed mean error exceeds Erf, among those where Erf > 0. Where
-    Erf = 0 no neuron is dead: any error there comes from upsets or stuck bits, which are outside
-    the bound's model, so it is shown apart and not counted."""
-    erf, obs = np.asarray(erf, float), np.asarray(obs, float)
-    ok = np.isfinite(erf) & np.isfinite(obs) & (erf > 0)
-    return ok & (obs > erf)
 def bounds_figure(res):
+    """Erf, Fep and the observed error per checkpoint (log scale); below it, when the results
+    hold the like-with-like comparison (summary ``bounds``), Erf/observed per bin against the
+    dead fraction (:func:`_tightness_axes`). None when nothing is recorded."""
     t = res.times()
     erf = res.get("erf", "erf_mean", "erf_p50")
     fep = res.get("fep", "fep_mean", "fep_p50")
@@ -215,9 +212,14 @@ def bounds_figure(res):
     obs_max = res.get("observed_error_max", "error_max", "observed_max")
     if t is None or not any(_ok(a) for a in (erf, fep, obs)):
         return None
+    comparison = res.s("bounds")
+    ratio_bins = _ratio_bins(comparison)
     with matplotlib.rc_context(STYLE):
-        fig, ax = _fig(size=(8.6, 3.5))
-        ax = ax[0, 0]
+        fig, axes = _fig(size=(8.6, 6.8) if ratio_bins else (8.6, 3.5), nrows=2 if ratio_bins
+                         else 1)
+        ax = axes[0, 0]
+        if ratio_bins:
+            _tightness_axes(axes[1, 0], ratio_bins, comparison["tight"]["ratio"])
         ax.set_yscale("log")
 
         def pos(a):
@@ -265,6 +267,34 @@ def bounds_figure(res):
         ax.set_ylabel("output error ‖F_fail − F‖∞")
         _time_axis(ax, t)
     return fig
+
+
+def _ratio_bins(comparison):
+    """The bins of a bound comparison with an observed error (so a ratio Erf/observed)."""
+    if not isinstance(comparison, dict):
+        return []
+    return [b for b in comparison.get("bins", []) if b.get("ratio")]
+
+
+def _tightness_axes(ax, bins, tight):
+    """Erf / observed mean error of each bin against its dead fraction, log-log: above 1 Erf
+    held, inside the shaded band (1 to ``tight``×) it is tight; vacuous bins (Erf ≥ 1) hollow."""
+    x = np.array([b["dead_fraction"] for b in bins])
+    r = np.array([b["ratio"] for b in bins])
+    vac = np.array([b["vacuous"] for b in bins])
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.axhspan(1.0, tight, color=GREEN, alpha=0.12, lw=0,
+               label=f"Erf held within {tight:g}× of the observed error")
+    ax.axhline(1.0, color=INK, lw=0.8, ls=(0, (1, 3)))
+    if (~vac).any():
+        ax.scatter(x[~vac], r[~vac], s=24, color=ORANGE, zorder=5, label="bin, Erf < 1")
+    if vac.any():
+        ax.scatter(x[vac], r[vac], s=24, facecolor="white", edgecolor=ORANGE, zorder=5,
+                   label="bin, Erf ≥ 1 (vacuous)")
+    ax.set_xlabel("dead fraction of the chip neurons (crash-only checkpoints, by bin)")
+    ax.set_ylabel("Erf / observed mean error")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3)
 
 
 # ---------------------------------------------------------------------------- 5 faults
@@ -366,14 +396,6 @@ def power_components(res):
                 out[part] = v
     nonzero = {k: v for k, v in out.items() if np.any(np.abs(np.nan_to_num(v)) > 0)}
     return nonzero or out
-
-
-def power_series(res):
-    """(p5, p50, p95) of power in mW over the checkpoints (p5/p95 may be None)."""
-    lo, mid, hi = res.percentile_series("power_mw")
-    if mid is None:
-        mid = res.get("power_mw", "power_mw_mean", "power_mean_mw", "power")
-    return lo, mid, hi
 
 
 def power_breakdown(res):
