@@ -56,7 +56,9 @@ setup(
     package_dir={"neurosim._shipped.models": "models",
                  "neurosim._shipped.scenarios": "scenarios"},
     package_data={"neurosim._shipped.models": ["*.npz", "*.toml"],
-                  "neurosim._shipped.scenarios": ["*.toml"]},
+                  "neurosim._shipped.scenarios": ["*.toml"],
+                  "neurosim.power": ["*.csv"],
+                  "neurosim.radiation": ["data/*.csv", "data/devices/*.toml"]},
     ext_modules=cythonize(extensions, language_level=3,
                           compiler_directives={"boundscheck": False, "wraparound": False,
                                                "cdivision": True, "initializedcheck": False}),
@@ -71,6 +73,8 @@ setup(
         "nir>=1.0",
         "h5py>=3.8",
         "tqdm>=4.60",
+        "sgp4>=2.20",  # orbits (Vallado's SGP4)
+        "aep8>=1.1",  # IRBEM's AE8/AP8 trapped particles (pulls in astropy)
     ],
     extras_require={
         "dask": ["dask[distributed]>=2023.1"],
