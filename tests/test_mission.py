@@ -316,7 +316,7 @@ def test_cli_table_model_and_chip_overrides(tmp_path, capsys, small):
     """--model and --chip replace [run] model and profile; the terminal table carries the
     report's headline numbers and the report's path."""
     from neurosim.cli import main
-    from neurosim.mission.results import MissionResults, headline
+    from neurosim.mission import MissionResults, headline
     from neurosim.report.fmt import pct
     out = str(tmp_path / "nest")
     rc = main(["mission", small.path, "--runs", "1", "--out", out, "--workers", "1",

@@ -18,6 +18,7 @@ import pytest
 
 from neurosim.report import html as report_html
 from neurosim.report.compare import write_compare
+from neurosim.errors import ValidationError
 from neurosim.mission.results import MissionResults
 
 CHROMIUM = "/usr/bin/chromium"
@@ -633,3 +634,27 @@ def test_compare_out_refused_before_any_work(tmp_path, capsys):
     # a compare that fails on its input leaves no output directory behind
     assert main(["compare", a, str(tmp_path / "missing"), "--out", str(tmp_path / "c")]) == 2
     assert not (tmp_path / "c").exists()
+
+
+def test_results_one_row_per_run_and_checkpoint(tmp_path):
+    """MissionResults' long table (what to_dataframe wraps): run-major rows, each value the runs.npz
+    entry of its (run, checkpoint); to_dataframe needs pandas and says so when it is missing."""
+    d = fake_results(str(tmp_path / "m"), runs=3, checkpoints=4)
+    res = MissionResults(d)
+    cols = res._long_columns()
+    runs = np.load(os.path.join(d, "runs.npz"))
+    assert list(cols["run"]) == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
+    assert list(cols["checkpoint"]) == [0, 1, 2, 3] * 3
+    row = 6                                          # run 1, checkpoint 2
+    assert cols["accuracy"][row] == runs["accuracy"][1, 2]
+    assert cols["error_mean"][row] == runs["error_mean"][1, 2]
+    assert cols["time_days"][row] == runs["time_days"][2]
+    assert cols["dead_neurons_layer1"][row] == runs["dead_neurons"][1, 2, 1]
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(ValidationError, match="pip install pandas"):
+            res.to_dataframe()
+    else:
+        df = res.to_dataframe()
+        assert len(df) == 12 and df["accuracy"].iloc[row] == runs["accuracy"][1, 2]

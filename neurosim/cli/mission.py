@@ -6,7 +6,8 @@ from neurosim import resources
 from neurosim.errors import InputFileError, ValidationError
 from neurosim.mission import run_mission
 from neurosim.mission import scenario as scn
-from neurosim.mission.results import MissionResults, headline
+from neurosim.mission.headline import headline
+from neurosim.mission.results import MissionResults
 from neurosim.report import write_report
 from neurosim.report.fmt import ci_text, num, pct, power_text
 

@@ -31,7 +31,8 @@ apart).
 from neurosim.mission.evaluate import CheckpointStats, run_batch
 from neurosim.mission.executors import MissionInterrupted, WorkersDied
 from neurosim.mission.prepare import MissionModel, chip_constants, prepare
-from neurosim.mission.results import POWER_COMPONENTS, MissionResults, headline
+from neurosim.mission.headline import headline
+from neurosim.mission.results import POWER_COMPONENTS, MissionResults
 from neurosim.mission.runner import run_mission
 from neurosim.mission.work import WARN_FAULTS_PER_RUN, check_work, estimate_work
 

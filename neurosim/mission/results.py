@@ -1,6 +1,6 @@
 """The one results format of a mission: names, the writer, the reader and the headline.
 
-A results directory (written by :func:`write_outputs` at the end of ``neurosim mission``) holds:
+A results directory (written by :func:`neurosim.mission.writer.write_outputs` at the end of ``neurosim mission``) holds:
 
 - ``summary.json``    the run's headline numbers, the bound comparison (``bounds``), provenance;
 - ``checkpoints.csv`` one row per checkpoint (mission time, accuracy percentiles, reliability,
@@ -10,7 +10,7 @@ A results directory (written by :func:`write_outputs` at the end of ``neurosim m
 - ``scenario.resolved.toml`` the scenario with every default filled in;
 - ``program.npz``     the compiled program (the report reads only its small fields).
 
-:class:`MissionResults` reads a directory back; :func:`headline` computes the numbers the terminal
+:class:`MissionResults` reads a directory back; :func:`neurosim.mission.headline.headline` computes the numbers the terminal
 table and the report both show; :meth:`MissionResults.to_dataframe` gives one row per run ×
 checkpoint. The reader is lenient on purpose: a quantity that is absent is ``None`` — the report
 then shows a "not recorded" placeholder for that piece instead of failing (results directories of
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import math
 import os
@@ -30,12 +29,8 @@ import tomllib
 
 import numpy as np
 
-from neurosim import bounds, fileio
 from neurosim.chip.profile import get_profile
 from neurosim.errors import InputFileError, ValidationError
-from neurosim.mission import scenario as scn
-from neurosim.mission.provenance import provenance
-from neurosim.radiation.timeline import DAYS_PER_YEAR
 
 # ---------------------------------------------------------------------- names
 SUMMARY_FILE = "summary.json"
@@ -83,179 +78,6 @@ def empty_results(R, K, G, C, L=0, start=0):
 def percentile_column(base, p):
     """Name of the checkpoints.csv column of percentile ``p`` of ``base``: accuracy_p05."""
     return f"{base}_p{p:02d}"
-
-
-def _pct(a, q):
-    return np.percentile(a, q, axis=0)
-
-
-
-
-def checkpoint_rows(times, m, req):
-    """One dict per checkpoint (the checkpoints.csv columns) from the merged run arrays ``m``."""
-    acc = m["accuracy"].astype(np.float64)
-    reliable = acc >= req
-    dead_total = m["dead_neurons"].sum(axis=2)
-    viol = bound_violations(m)
-    rows = []
-    for k in range(len(times)):
-        row = {
-            "time_days": round(float(times[k]), 4), "time_years": round(float(times[k]) /
-                                                                        DAYS_PER_YEAR, 5),
-            "accuracy_p05": _pct(acc[:, k], 5), "accuracy_p50": _pct(acc[:, k], 50),
-            "accuracy_p95": _pct(acc[:, k], 95), "accuracy_mean": acc[:, k].mean(),
-            "reliability": reliable[:, k].mean(),
-            "error_mean_p50": _pct(m["error_mean"][:, k], 50),
-            "error_mean_p95": _pct(m["error_mean"][:, k], 95),
-            "error_max_p50": _pct(m["error_max"][:, k], 50),
-            "error_max_p95": _pct(m["error_max"][:, k], 95),
-            "dead_neurons_mean": dead_total[:, k].mean(),
-        }
-        for g in range(m["dead_neurons"].shape[2]):
-            row[f"dead_neurons_layer{g}_mean"] = m["dead_neurons"][:, k, g].mean()
-        row.update({
-            "dead_synapses_mean": m["dead_synapses"][:, k].sum(axis=1).mean(),
-            "dead_cores_mean": m["dead_cores"][:, k].mean(),
-            "spares_used_mean": m["spares_used"][:, k].mean(),
-            "live_upsets_mean": m["live_upsets"][:, k].mean(),
-            "upsets_mean": m["upsets"][:, k].mean(),
-            "erf_mean": _finite_mean(m["erf"][:, k]),
-            "fep_mean": _finite_mean(m["fep"][:, k]),
-            "observed_error_mean": m["error_mean"][:, k].mean(),
-            "observed_error_max": m["error_max"][:, k].max(),
-            "bound_violations": int(viol[:, k].sum()),
-            "power_mw_p05": _pct(m["power_mw"][:, k], 5), "power_mw_p50":
-                _pct(m["power_mw"][:, k], 50), "power_mw_p95": _pct(m["power_mw"][:, k], 95),
-        })
-        if "power_breakdown_mw" in m:
-            for j, comp in enumerate(POWER_COMPONENTS):
-                row[f"power_{comp}_mw_mean"] = m["power_breakdown_mw"][:, k, j].mean(
-                    dtype=np.float64)
-        if "erf_units" in m:
-            row["erf_units_mean"] = _finite_mean(m["erf_units"][:, k])
-            row["fep_units_mean"] = _finite_mean(m["fep_units"][:, k])
-        rows.append(row)
-    return rows
-
-
-def _finite_mean(a):
-    """Mean of the finite values of ``a`` (NaN when there are none)."""
-    a = np.asarray(a, np.float64)
-    return float(np.mean(a[np.isfinite(a)])) if np.isfinite(a).any() else float("nan")
-
-
-def bound_violations(m):
-    """(R, K) bool: run-checkpoints whose mean observed error exceeds the chip-level Erf."""
-    return (m["error_mean"] > m["erf"]) & np.isfinite(m["erf"])
-
-
-def bound_comparison(model, m):
-    """The chip-level bounds against the observed error of every run-checkpoint, like with like
-    (:func:`neurosim.bounds.compare_checkpoints`: crash-only checkpoints binned by their dead
-    counts per level); None when the program has no chip-level bound model."""
-    if model.bound_model is None or "dead_per_level" not in m:
-        return None
-    counts = m["dead_per_level"]
-    return bounds.compare_checkpoints(
-        model.bound_model, counts.reshape(-1, counts.shape[-1]), m["error_mean"].ravel(),
-        m["crash_only"].ravel(), error_max=m["error_max"].ravel())
-
-
-def _csv_text(rows):
-    """checkpoints.csv: a header and one line per row, floats with 6 significant digits."""
-    header = list(rows[0])
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    for row in rows:
-        w.writerow([f"{x:.6g}" if isinstance(x, (float, np.floating)) else x
-                    for x in row.values()])
-    return buf.getvalue()
-
-
-def write_outputs(scenario, model, m, out_dir, seconds, compute_s, n_tasks, workers, executor,
-                  command_line=None, started=None):
-    """Write every result file of a finished mission into ``out_dir`` (each atomically) from the
-    merged run arrays ``m``; return the summary dict."""
-    times = model.times_days
-    K = len(times)
-    R = m["accuracy"].shape[0]
-    req = scenario["mission.accuracy_requirement"]
-    acc = m["accuracy"].astype(np.float64)
-    reliable = acc >= req
-    dead_total = m["dead_neurons"].sum(axis=2)
-    viol = bound_violations(m)
-    os.makedirs(out_dir, exist_ok=True)
-    fileio.write_text(os.path.join(out_dir, CHECKPOINTS_FILE),
-                      _csv_text(checkpoint_rows(times, m, req)))
-    arrays = {k: v for k, v in m.items()}
-    arrays["time_days"] = times
-    if model.core_spikes is not None:
-        arrays["core_spikes"] = model.core_spikes
-    arrays["power_components"] = np.array(POWER_COMPONENTS)
-    fileio.save_npz(os.path.join(out_dir, RUNS_FILE), **arrays)
-    resolved = os.path.join(out_dir, SCENARIO_FILE)
-    scn.write_resolved(scenario, resolved)
-    model.program.save(os.path.join(out_dir, PROGRAM_FILE))
-    bp = model.base_power
-    breakdown_final = ({c: float(m["power_breakdown_mw"][:, -1, j].mean(dtype=np.float64))
-                        for j, c in enumerate(POWER_COMPONENTS)}
-                       if "power_breakdown_mw" in m else None)
-    evaluated = int(m["evaluated"].sum())
-    summary = {
-        "scenario": scenario.name, "scenario_file": scenario.path, "out_dir": out_dir,
-        "runs": int(R), "checkpoints": int(K),
-        "duration_years": float(scenario["mission.duration_years"]),
-        "accuracy_requirement": float(req), "baseline_accuracy": model.base_accuracy,
-        "final_accuracy_p50": float(_pct(acc[:, -1], 50)),
-        "final_accuracy_p05": float(_pct(acc[:, -1], 5)),
-        "final_accuracy_mean": float(acc[:, -1].mean()),
-        "reliability_final": float(reliable[:, -1].mean()),
-        "reliability_whole_mission": float(reliable.all(axis=1).mean()),
-        "dead_neurons_final_mean": float(dead_total[:, -1].mean()),
-        "dead_neurons_final_per_layer_mean": m["dead_neurons"][:, -1].mean(axis=0).tolist(),
-        "dead_cores_final_mean": float(m["dead_cores"][:, -1].mean()),
-        "upsets_total_mean": float(m["upsets"].sum(axis=1).mean()),
-        "live_upsets_mean": float(m["live_upsets"].mean()),
-        "solar_events_mean": float(m["solar_events"].mean()),
-        "error_mean_final_mean": float(m["error_mean"][:, -1].mean()),
-        "erf_final_mean": float(np.nanmean(m["erf"][:, -1])) if np.isfinite(m["erf"]).any()
-        else None,
-        "fep_final_mean": float(np.nanmean(m["fep"][:, -1])) if np.isfinite(m["fep"]).any()
-        else None,
-        "bound_violations": int(viol.sum()),
-        "bound_violations_crash_only": int((viol & m["crash_only"]).sum()),
-        "bounds": bound_comparison(model, m),
-        "erf_units_final_mean": _finite_mean(m["erf_units"][:, -1]) if "erf_units" in m
-        else None,
-        "checkpoints_crash_only": int(m["crash_only"].sum()),
-        "power_mw_initial": float(model.base_power_mw),
-        "power_mw_final_mean": float(m["power_mw"][:, -1].mean()),
-        "power_breakdown_initial": {c: float(bp.breakdown[c]) for c in POWER_COMPONENTS}
-        if bp is not None else None,
-        "power_breakdown_final": breakdown_final,
-        "energy_per_inference_uj": float(bp.energy_per_inference_uj) if bp is not None
-        else None,
-        "energy_per_inference_uj_final_mean": float(m["power_mw"][:, -1].mean(
-            dtype=np.float64) / bp.inference_rate_hz * 1e3) if bp is not None else None,
-        "inference_rate_hz": float(bp.inference_rate_hz) if bp is not None else None,
-        "model": scenario["run.model"], "chip": model.program.profile.name,
-        "cores": int(model.program.n_cores),
-        "mission_energy_wh_mean": float(m["energy_wh"].mean()),
-        "power_profile": model.power_profile,
-        "checkpoint_evaluations": int(R * K), "evaluations_computed": evaluated,
-        "checkpoint_evals_per_s": float(R * K / compute_s) if compute_s > 0 and n_tasks
-        else None,
-        "approximated_feedback_routes": int(m["approximated"][0]),
-        "executor": executor, "workers": int(workers), "mode": scenario["run.mode"],
-        "eval_inputs": int(len(model.x)), "seconds": float(seconds),
-        "provenance": provenance(scenario, model, resolved, command_line, started),
-    }
-    fileio.write_text(os.path.join(out_dir, SUMMARY_FILE),
-                      json.dumps(summary, indent=2, sort_keys=True) + "\n")
-    return summary
-
-
 
 
 def _norm(name):
@@ -537,6 +359,69 @@ class MissionResults:
                         return a.astype(float)
         return None
 
+    def to_dataframe(self):
+        """A pandas DataFrame with one row per run × checkpoint: ``run``, ``checkpoint``,
+        ``time_days`` and every per run × checkpoint array of runs.npz
+        (:data:`RUN_CHECKPOINT_ARRAYS`), plus ``dead_neurons_layer{g}`` and
+        ``dead_level{l}`` columns (dead chip neurons per MLP layer and per bound-model level).
+        Needs pandas (not a dependency of neurosim)."""
+        try:
+            import pandas as pd   # optional: only this method needs it
+        except ImportError:
+            raise ValidationError("MissionResults.to_dataframe needs pandas, which neurosim does "
+                                  "not install: pip install pandas") from None
+        return pd.DataFrame(self._long_columns())
+
+    def to_xarray(self):
+        """An xarray Dataset with dimensions (run, checkpoint[, layer, level]) of the runs.npz
+        arrays, coordinates ``time_days``. Needs xarray (not a dependency of neurosim)."""
+        try:
+            import xarray as xr   # optional: only this method needs it
+        except ImportError:
+            raise ValidationError("MissionResults.to_xarray needs xarray, which neurosim does "
+                                  "not install: pip install xarray") from None
+        R, K = self._run_checkpoint_shape()
+        data = {}
+        for name, a in self.runs.items():
+            a = np.asarray(a)
+            if a.shape[:2] != (R, K):
+                continue
+            extra = {"dead_neurons": "layer", "dead_synapses": "layer",
+                     "dead_per_level": "level", "power_breakdown_mw": "power_component",
+                     "core_dead_neurons": "core"}.get(name)
+            if a.ndim == 2:
+                data[name] = (("run", "checkpoint"), a)
+            elif a.ndim == 3 and extra:
+                data[name] = (("run", "checkpoint", extra), a)
+        coords = {"run": np.arange(R), "checkpoint": np.arange(K)}
+        if "time_days" in self.runs:
+            coords["time_days"] = ("checkpoint", np.asarray(self.runs["time_days"]))
+        return xr.Dataset(data, coords=coords)
+
+    def _run_checkpoint_shape(self):
+        a = self.runs.get("accuracy")
+        if a is None or np.ndim(a) != 2:
+            raise InputFileError(f"{os.path.join(self.path, RUNS_FILE)}: no per run × checkpoint "
+                                 "arrays (expected 'accuracy' of shape (runs, checkpoints))")
+        return a.shape
+
+    def _long_columns(self):
+        """{column: 1-D array of R·K values} in run-major order (see :meth:`to_dataframe`)."""
+        R, K = self._run_checkpoint_shape()
+        cols = {"run": np.repeat(np.arange(R), K), "checkpoint": np.tile(np.arange(K), R)}
+        if "time_days" in self.runs:
+            cols["time_days"] = np.tile(np.asarray(self.runs["time_days"], float), R)
+        for name in RUN_CHECKPOINT_ARRAYS:
+            if name in self.runs and np.shape(self.runs[name]) == (R, K):
+                cols[name] = np.asarray(self.runs[name]).ravel()
+        for name, label in (("dead_neurons", "dead_neurons_layer"),
+                            ("dead_per_level", "dead_level")):
+            a = self.runs.get(name)
+            if a is not None and np.ndim(a) == 3 and a.shape[:2] == (R, K):
+                for g in range(a.shape[2]):
+                    cols[f"{label}{g}"] = a[:, :, g].ravel()
+        return cols
+
     def scenario_hash(self):
         """The scenario hash recorded by the runner, else sha256 of the saved resolved scenario."""
         h = self.s("scenario_hash", "provenance.scenario_hash", "provenance.scenario_sha256")
@@ -561,136 +446,3 @@ def _lookup(tree, keys, default):
             if node is not None:
                 return node
     return default
-
-
-# ---------------------------------------------------------------------- headline
-def wilson_interval(share, n, z=Z95):
-    """The Wilson score interval (lo, hi) of a binomial proportion: ``share`` of ``n`` Bernoulli
-    trials (Monte Carlo runs meeting the requirement).
-
-    With p̂ = share: centre (p̂ + z²/2n)/(1 + z²/n), half-width
-    z/(1 + z²/n)·√(p̂(1 − p̂)/n + z²/4n²) (Wilson 1927, JASA 22:209; Agresti & Coull 1998,
-    Am. Stat. 52:119 recommend it over the normal interval for small n and shares near 0 or 1).
-    For a share averaged over checkpoints, each run contributes the fraction of checkpoints it
-    meets, whose variance is at most p(1 − p): the interval is then conservative.
-    (None, None) when ``share`` or ``n`` is missing."""
-    if not _finite(share) or not n or int(n) < 1:
-        return None, None
-    p, n = min(1.0, max(0.0, float(share))), int(n)
-    d = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z / d * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def _finite(v):
-    """True for a finite number (not None, not NaN/inf, not a string)."""
-    try:
-        return v is not None and not isinstance(v, str) and math.isfinite(float(v))
-    except (TypeError, ValueError):
-        return False
-
-
-def _last(a):
-    return None if a is None or not len(a) else float(a[-1])
-
-
-def _first(a):
-    return None if a is None or not len(a) else float(a[0])
-
-
-def erf_violations(erf, obs):
-    """Checkpoints where the observed mean error exceeds Erf, among those where Erf > 0. Where
-    Erf = 0 no neuron is dead: any error there comes from upsets or stuck bits, which are outside
-    the bound's model, so it is shown apart and not counted."""
-    erf, obs = np.asarray(erf, float), np.asarray(obs, float)
-    ok = np.isfinite(erf) & np.isfinite(obs) & (erf > 0)
-    return ok & (obs > erf)
-
-
-def power_series(res):
-    """(p5, p50, p95) of power in mW over the checkpoints (p5/p95 may be None)."""
-    lo, mid, hi = res.percentile_series("power_mw")
-    if mid is None:
-        mid = res.get("power_mw")
-    return lo, mid, hi
-
-
-def inference_rate_hz(res):
-    """The inference rate the power figures are for: [run] inference_rate_hz, or real time
-    (one input every `ticks` ticks of 1 ms) when it is 0 or absent; None if unknown."""
-    v = res.s("inference_rate_hz")
-    if v is None:
-        v = res.sc("run.inference_rate_hz")
-    if v:
-        return float(v)
-    ticks = res.sc("run.ticks")
-    if ticks:
-        return 1000.0 / float(ticks)
-    return None
-
-
-def share_ci95(share, runs):
-    """[lo, hi] of the Wilson 95 % interval of a share of ``runs`` runs (JSON-ready), or None."""
-    lo, hi = wilson_interval(share, runs)
-    return None if lo is None else [lo, hi]
-
-
-def headline(res):
-    """The headline numbers of a :class:`MissionResults` as a dict: what ``neurosim mission``
-    prints, the report's cards and the ``--json`` output of ``neurosim report``.
-
-    ``bounds_headline`` is the sentence of the bound comparison (summary ``bounds``,
-    :func:`neurosim.bounds.compare_checkpoints`): how often Erf was informative on crash-only
-    checkpoints and how often it held — never a bare yes. ``erf_violated_checkpoints`` counts the
-    checkpoints whose mean observed error exceeds the mean Erf where Erf > 0 (all faults mixed;
-    kept for results without the comparison)."""
-    lo, mid, hi = res.percentile_series("accuracy")
-    acc = {"p05": res.s("final_accuracy_p05"), "p50": res.s("final_accuracy_p50"),
-           "p95": res.s("final_accuracy_p95")}
-    for k, a in (("p05", lo), ("p50", mid), ("p95", hi)):
-        if acc[k] is None:
-            acc[k] = _last(a)
-    rel = res.s("reliability_final")
-    if rel is None:
-        rel = _last(res.get("reliability"))
-    runs = res.n_runs()
-    dead = res.s("dead_neurons_final_mean")
-    if dead is None:
-        dead = _last(res.get("dead_neurons_mean"))
-    _, p_mid, _ = power_series(res)
-    p_start = res.s("power_mw_initial")
-    p_end = res.s("power_mw_final_mean")
-    p_start = _first(p_mid) if p_start is None else p_start
-    p_end = _last(p_mid) if p_end is None else p_end
-    energy = res.s("energy_per_inference_uj")
-    energy_derived = False
-    rate = inference_rate_hz(res)
-    if energy is None and _finite(p_start) and rate:
-        energy = float(p_start) / rate * 1e3          # mW / Hz = mJ per inference → µJ
-        energy_derived = True
-    erf = res.get("erf_mean")
-    obs = res.get("observed_error_mean")
-    violated = None
-    if erf is not None and obs is not None and np.isfinite(erf).any():
-        violated = int(erf_violations(erf, obs).sum())
-    pairs = res.s("bound_violations")
-    comparison = res.s("bounds")
-    comparison = comparison if isinstance(comparison, dict) else None
-    return {
-        "scenario": res.name,
-        "final_accuracy_p05": acc["p05"], "final_accuracy_p50": acc["p50"],
-        "final_accuracy_p95": acc["p95"], "baseline_accuracy": res.baseline_accuracy(),
-        "reliability_final": rel, "reliability_final_ci95": share_ci95(rel, runs), "runs": runs,
-        "dead_neurons_final_mean": dead,
-        "power_mw_initial": p_start, "power_mw_final": p_end,
-        "energy_per_inference_uj": energy, "energy_per_inference_derived": energy_derived,
-        "inference_rate_hz": rate, "mission_energy_wh": res.s("mission_energy_wh_mean"),
-        "erf_violated_checkpoints": violated,
-        "bounds_headline": comparison.get("headline") if comparison else None,
-        "erf_informative": comparison.get("erf_informative") if comparison else None,
-        "erf_held_bins": comparison.get("erf_held_bins") if comparison else None,
-        "bound_violations_run_checkpoints": pairs if isinstance(pairs, int) else None,
-        "bound_violations_crash_only": res.s("bound_violations_crash_only"),
-        "requirement": res.requirement(), "budget_mw": res.budget_mw(),
-    }

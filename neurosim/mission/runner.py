@@ -29,7 +29,8 @@ from neurosim.mission.executors import (MissionInterrupted, WorkersDied, _auto_p
                                         _batches, _dask_client, _execute_dask, _execute_local,
                                         _signals_raise, _workers)
 from neurosim.mission.prepare import prepare
-from neurosim.mission.results import RESULT_FILES, write_outputs
+from neurosim.mission.results import RESULT_FILES
+from neurosim.mission.writer import write_outputs
 from neurosim.mission.work import check_work, estimate_work, note
 
 

@@ -29,7 +29,7 @@ from neurosim.errors import ValidationError
 from neurosim.fileio import check_output_dir, write_text
 from neurosim.report import plots
 from neurosim.report.fmt import ci_range, num, pct, power_unit
-from neurosim.mission.results import headline, share_ci95, power_series
+from neurosim.mission.headline import headline, power_series, share_ci95
 from neurosim.report.html import CSS, _missing, e
 from neurosim.mission.results import MissionResults
 

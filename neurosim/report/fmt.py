@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from neurosim.mission.results import wilson_interval  # re-exported: the report's formatting
+from neurosim.mission.headline import wilson_interval  # re-exported: the report's formatting
 
 MAX_TEXT_CHARS = 2000       # free text (a description) shown in the report, at most
 

@@ -30,7 +30,8 @@ from neurosim.fileio import check_output_file, write_text
 from neurosim.report import plots
 from neurosim.report.fmt import (ci_text, clip_text, finite, num, pct, plural,
                                  power_text, wilson_interval)
-from neurosim.mission.results import MissionResults, headline, inference_rate_hz
+from neurosim.mission.headline import headline, inference_rate_hz
+from neurosim.mission.results import MissionResults
 
 SECTIONS = [
     ("overview", "1. Mission overview"),

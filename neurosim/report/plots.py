@@ -19,7 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
-from neurosim.mission.results import erf_violations, power_series, wilson_interval
+from neurosim.mission.headline import erf_violations, power_series, wilson_interval
 from neurosim.report.fmt import power_unit
 
 # palette (colour-blind safe: Okabe–Ito)
