@@ -24,7 +24,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import tomllib
 
 import numpy as np
@@ -80,13 +79,6 @@ def percentile_column(base, p):
     return f"{base}_p{p:02d}"
 
 
-def _norm(name):
-    """Normalise a column name for lookup: lower case, '_p05' ≡ '_p5', separators dropped."""
-    n = name.strip().lower()
-    n = re.sub(r"p0+(\d)", r"p\1", n)
-    return re.sub(r"[^a-z0-9]", "", n)
-
-
 def _num(text):
     try:
         return float(text)
@@ -132,13 +124,6 @@ class MissionResults:
                 raise InputFileError(f"{runs_path}: unreadable npz ({e})") from None
         self.scenario, self.scenario_text, self.scenario_file = {}, None, None
         self._read_scenario()
-        self._index = {}
-        n = self.n_checkpoints()
-        for k in self.columns:
-            self._index.setdefault(_norm(k), []).append((self.columns, k))
-        for k, a in self.runs.items():     # 1-D per-checkpoint arrays only
-            if np.ndim(a) == 1 and len(a) == n and np.asarray(a).dtype.kind in "fiub":
-                self._index.setdefault(_norm(k), []).append((self.runs, k))
         self.program_info = self._read_program()
 
     def n_runs(self):
@@ -147,7 +132,7 @@ class MissionResults:
         n = self.s("runs")
         if n is None:
             a = self.run_array("accuracy")
-            n = a.shape[0] if a is not None else self.sc("run.runs", "run.monte_carlo_runs")
+            n = a.shape[0] if a is not None else self.sc("run.runs")
         try:
             return int(n) if n is not None else None
         except (TypeError, ValueError):
@@ -188,26 +173,26 @@ class MissionResults:
 
     def compile_report(self):
         """The compiler's report: summary.json 'compile' or program.npz meta['compiler']."""
-        c = self.s("compile", "compile_report")
+        c = self.s("compile")
         if isinstance(c, dict):
             return c
         c = self.program_info.get("meta", {}).get("compiler")
         return c if isinstance(c, dict) else None
 
     def model(self):
-        m = self.s("model", "model_path", "run.model")
+        m = self.s("model")
         if isinstance(m, dict):
             m = m.get("name") or m.get("path")
         return m or self.sc("run.model")
 
     def chip(self):
-        c = self.s("chip", "profile", "chip_profile")
+        c = self.s("chip")
         if isinstance(c, dict):
             c = c.get("name")
-        return c or self.sc("run.profile", "run.chip") or self.program_info.get("profile")
+        return c or self.sc("run.profile") or self.program_info.get("profile")
 
     def baseline_accuracy(self):
-        v = self.s("baseline_accuracy", "fault_free_accuracy", "accuracy_fault_free")
+        v = self.s("baseline_accuracy")
         return float(v) if v is not None else None
 
     # ------------------------------------------------------------------ reading
@@ -230,52 +215,42 @@ class MissionResults:
                 self.columns[name] = nums
 
     def _read_scenario(self):
-        names = ["scenario.resolved.toml", "scenario.toml", "scenario_resolved.toml",
-                 "resolved_scenario.toml",
-                 "resolved.toml"]
-        found = [n for n in names if os.path.exists(os.path.join(self.path, n))]
-        if not found:
-            found = sorted(n for n in os.listdir(self.path) if n.endswith(".toml"))
-        if found:
-            self.scenario_file = os.path.join(self.path, found[0])
-            with open(self.scenario_file, "rb") as f:
-                raw = f.read()
-            self.scenario_text = raw.decode("utf-8", "replace")
-            try:
-                self.scenario = tomllib.loads(self.scenario_text)
-            except tomllib.TOMLDecodeError:
-                self.scenario = {}
-        elif isinstance(self.summary.get("scenario"), dict):
-            self.scenario = self.summary["scenario"]
+        """The resolved scenario (SCENARIO_FILE): its text and parsed values ({} if absent or not
+        TOML)."""
+        path = os.path.join(self.path, SCENARIO_FILE)
+        if not os.path.exists(path):
+            return
+        self.scenario_file = path
+        with open(path, "rb") as f:
+            self.scenario_text = f.read().decode("utf-8", "replace")
+        try:
+            self.scenario = tomllib.loads(self.scenario_text)
+        except tomllib.TOMLDecodeError:
+            self.scenario = {}
 
     # ------------------------------------------------------------------ lookup
-    def get(self, *names):
-        """The first of ``names`` present as a checkpoint column or a runs.npz array (matching
-        case-insensitively, '_p05' ≡ '_p5'), as a float array; None if none is present."""
-        for name in names:
-            for source, key in self._index.get(_norm(name), []):
-                try:
-                    return np.asarray(source[key], dtype=float)
-                except (TypeError, ValueError):
-                    continue
+    def get(self, name):
+        """The checkpoints.csv column ``name`` (else a 1-D per-checkpoint runs.npz array of that
+        name) as a float array; None if the results do not record it."""
+        if name in self.columns:
+            return np.asarray(self.columns[name], dtype=float)
+        a = self.runs.get(name)
+        if a is not None and np.ndim(a) == 1 and len(a) == self.n_checkpoints() and \
+                np.asarray(a).dtype.kind in "fiub":
+            return np.asarray(a, dtype=float)
         return None
 
     def column_names(self):
         return list(self.columns)
 
-    def find(self, pattern):
-        """Checkpoint columns whose name matches the regex ``pattern`` (case-insensitive)."""
-        rx = re.compile(pattern, re.I)
-        return [k for k in self.columns if rx.search(k)]
+    def s(self, key):
+        """The summary.json value at the dotted path ``key`` ('provenance.seed'), or None."""
+        return _lookup(self.summary, key)
 
-    def s(self, *keys, default=None):
-        """A value from summary.json by one of several dotted paths ('power.final_mw')."""
-        return _lookup(self.summary, keys, default)
-
-    def sc(self, *keys, default=None):
-        """A value from the resolved scenario by one of several dotted paths
-        ('mission.duration_years')."""
-        return _lookup(self.scenario, keys, default)
+    def sc(self, key):
+        """The resolved scenario's value at the dotted path ``key`` ('mission.duration_years'), or
+        None."""
+        return _lookup(self.scenario, key)
 
     # ------------------------------------------------------------------ derived quantities
     @property
@@ -283,64 +258,37 @@ class MissionResults:
         sc = self.summary.get("scenario")
         if isinstance(sc, str) and sc:
             return sc
-        return (self.s("scenario_name", "scenario.name", "name")
-                or self.sc("mission.name", "name")
-                or os.path.basename(self.path.rstrip(os.sep)))
+        return self.sc("mission.name") or os.path.basename(self.path.rstrip(os.sep))
 
     def times(self):
-        """Mission time of each checkpoint in years (None if not recorded)."""
-        t = self.get("time_years", "t_years", "mission_time_years", "years", "time")
-        if t is None:
-            t_days = self.get("time_days", "t_days", "days")
-            if t_days is not None:
-                t = t_days / 365.25
-        if t is None:
-            t_months = self.get("time_months", "month", "months")
-            if t_months is not None:
-                t = t_months / 12.0
-        if t is None and self.columns:
-            n = len(next(iter(self.columns.values())))
-            dur = self.duration_years()
-            if dur and n > 1:
-                t = np.linspace(0.0, dur, n)
-        return t
+        """Mission time of each checkpoint in years (checkpoints.csv ``time_years``; None if not
+        recorded)."""
+        return self.get("time_years")
 
     def duration_years(self):
-        v = self.s("duration_years", "mission.duration_years")
+        v = self.s("duration_years")
         if v is None:
-            v = self.sc("mission.duration_years", "duration_years")
+            v = self.sc("mission.duration_years")
         return float(v) if v is not None else None
 
     def requirement(self):
-        v = self.s("accuracy_requirement", "requirement", "mission.accuracy_requirement",
-                   "required_accuracy")
+        """The accuracy requirement (summary, else the scenario's [mission]); None if absent."""
+        v = self.s("accuracy_requirement")
         if v is None:
-            v = self.sc("mission.accuracy_requirement", "mission.requirement",
-                        "mission.required_accuracy", "mission.min_accuracy")
-        try:
-            return float(v) if v is not None else None
-        except (TypeError, ValueError):
-            return None
+            v = self.sc("mission.accuracy_requirement")
+        return float(v) if v is not None else None
 
     def budget_mw(self):
-        v = self.s("budget_mw", "power.budget_mw", "power_budget_mw")
-        if v is None:
-            v = self.sc("run.power_budget_mw", "mission.power_budget_mw", "power.budget_mw",
-                        "mission.budget_mw", "run.budget_mw", "budget_mw")
-        try:
-            return float(v) if v is not None else None
-        except (TypeError, ValueError):
-            return None
+        """The power budget in mW: ``[run] power_budget_mw`` of the scenario; None (no line) when
+        the scenario gives none (the shipped scenario format has no budget key yet)."""
+        v = self.sc("run.power_budget_mw")
+        return float(v) if v is not None else None
 
     def percentile_series(self, base):
-        """(p5, p50, p95) arrays of ``base`` (e.g. 'accuracy'); missing ones are None. Falls back
-        to computing them from a runs.npz array (runs × checkpoints) of that name."""
-        def col(p):
-            return self.get(f"{base}_p{p:02d}", f"{base}_p{p}", f"{base}_{p}",
-                            f"{base}_q{p:02d}", f"p{p:02d}_{base}", f"{base}_pct{p}")
-        lo, mid, hi = col(5), col(50), col(95)
-        if mid is None:
-            mid = self.get(f"{base}_median")
+        """(p5, p50, p95) arrays of ``base`` (e.g. 'accuracy'): the checkpoint columns
+        :func:`percentile_column`, else computed from the runs.npz array of that name (runs ×
+        checkpoints); missing ones are None."""
+        lo, mid, hi = (self.get(percentile_column(base, p)) for p in (5, 50, 95))
         arr = self.run_array(base)
         if arr is not None and (lo is None or mid is None or hi is None):
             q = np.nanpercentile(arr, [5, 50, 95], axis=0)
@@ -349,15 +297,12 @@ class MissionResults:
             hi = q[2] if hi is None else hi
         return lo, mid, hi
 
-    def run_array(self, *names):
-        """A 2-D runs × checkpoints array from runs.npz, or None."""
-        for name in names:
-            for key in self.runs:
-                if _norm(key) == _norm(name):
-                    a = np.asarray(self.runs[key])
-                    if a.ndim == 2 and a.dtype.kind in "fiub":
-                        return a.astype(float)
-        return None
+    def run_array(self, name):
+        """The runs.npz array ``name`` of shape (runs, checkpoints) as floats, or None."""
+        a = self.runs.get(name)
+        if a is None or np.ndim(a) != 2 or np.asarray(a).dtype.kind not in "fiub":
+            return None
+        return np.asarray(a, dtype=float)
 
     def to_dataframe(self):
         """A pandas DataFrame with one row per run × checkpoint: ``run``, ``checkpoint``,
@@ -424,7 +369,7 @@ class MissionResults:
 
     def scenario_hash(self):
         """The scenario hash recorded by the runner, else sha256 of the saved resolved scenario."""
-        h = self.s("scenario_hash", "provenance.scenario_hash", "provenance.scenario_sha256")
+        h = self.s("provenance.scenario_sha256")
         if h:
             return str(h), "recorded"
         if self.scenario_text is not None:
@@ -433,16 +378,11 @@ class MissionResults:
         return None, None
 
 
-def _lookup(tree, keys, default):
-    """The first of the dotted paths ``keys`` that exists in the nested dict ``tree`` and is not
-    None, else ``default``."""
-    for key in keys:
-        node = tree
-        for part in key.split("."):
-            if not (isinstance(node, dict) and part in node):
-                break
-            node = node[part]
-        else:
-            if node is not None:
-                return node
-    return default
+def _lookup(tree, key):
+    """The value at the dotted path ``key`` in the nested dict ``tree``, or None."""
+    node = tree
+    for part in key.split("."):
+        if not (isinstance(node, dict) and part in node):
+            return None
+        node = node[part]
+    return node

@@ -60,12 +60,12 @@ def mission_row(res):
     """The comparison numbers of one mission (JSON-ready)."""
     h = headline(res)
     comp = res.compile_report() or {}
-    cores = res.s("cores", "cores_used") or comp.get("cores")
+    cores = res.s("cores") or comp.get("cores")
     if cores is None and "core_xy" in res.program_info:
         cores = len(res.program_info["core_xy"])
     _, p_mid, _ = power_series(res)
     mean_power = float(np.nanmean(p_mid)) if p_mid is not None and len(p_mid) else None
-    rel = res.get("reliability", "mission_reliability")
+    rel = res.get("reliability")
     t = res.times()
     reliable_years = rel_mean = None
     if rel is not None and len(rel):

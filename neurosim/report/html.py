@@ -210,18 +210,16 @@ def _section(sid, body, lead=None):
 
 def _overview(res):
     sc = res.sc
-    env = sc("environment.preset", "environment.name", "environment.orbit")
-    orbit = res.s("orbit", "environment.preset") or env or (
+    orbit = sc("environment.preset") or (
         "custom" if isinstance(res.scenario.get("environment"), dict) else None)
     desc = sc("environment.description")
     if orbit is not None and desc:
         orbit = f"{orbit} — {clip_text(desc)}"
-    shielding = sc("environment.shielding_mm_al", "environment.shielding_mm",
-                   "environment.shielding")
+    shielding = sc("environment.shielding_mm_al")
     runs = res.s("runs")
     if runs is None:
         a = res.run_array("accuracy")
-        runs = a.shape[0] if a is not None else sc("run.runs", "run.monte_carlo_runs")
+        runs = a.shape[0] if a is not None else sc("run.runs")
     times = res.times()
     n_ck = res.s("checkpoints")
     if n_ck is None and times is not None:
@@ -233,20 +231,19 @@ def _overview(res):
         ("duration", f"{num(res.duration_years())} years" if res.duration_years() else "–"),
         ("checkpoints", e(_value(n_ck)) if n_ck is not None else "–"),
         ("checkpoint interval", _interval(sc)),
-        ("solar-cycle phase at launch", _opt(sc("mission.solar_cycle_phase_at_launch_years",
-                                                "mission.solar_phase"), " years into the cycle")),
+        ("solar-cycle phase at launch", _opt(sc("mission.solar_cycle_phase_at_launch_years"),
+                                             " years into the cycle")),
         ("accuracy requirement", pct(res.requirement(), 1) if res.requirement() is not None
          else "not recorded"),
         ("Monte Carlo runs", e(_value(runs)) if runs is not None else "–"),
         ("evaluation", _opt(sc("run.mode"), " mode" + (
-            f", {sc('run.eval_inputs', 'run.eval_size')} inputs"
-            if sc("run.eval_inputs", "run.eval_size") else "") + (
+            f", {sc('run.eval_inputs')} inputs" if sc("run.eval_inputs") else "") + (
             f", {sc('run.ticks')} ticks" if sc("run.mode") == "spiking" and sc("run.ticks")
             else ""))),
     ]
     model, chip = res.model(), res.chip()
     comp = res.compile_report() or {}
-    cores = res.s("cores", "cores_used") or comp.get("cores")
+    cores = res.s("cores") or comp.get("cores")
     if cores is None and "core_xy" in res.program_info:
         cores = len(res.program_info["core_xy"])
     grid = res.program_info.get("grid_shape")
@@ -316,8 +313,7 @@ def _opt(v, suffix=""):
 def _interval(sc):
     days = sc("mission.checkpoint_interval_days")
     if days is None:
-        v = sc("mission.checkpoint_interval", "mission.checkpoint_interval_months")
-        return _opt(v)
+        return None
     days = float(days)
     named = {round(365.25 / 12, 3): "monthly", 7.0: "weekly", 1.0: "daily",
              round(365.25, 3): "yearly", round(365.25 / 4, 3): "quarterly"}
@@ -346,7 +342,7 @@ def _accuracy(res, h):
 
 
 def _reliability(res, h):
-    rel = res.get("reliability", "mission_reliability")
+    rel = res.get("reliability")
     lead = None
     if rel is not None and len(rel):
         req = res.requirement()
@@ -543,7 +539,7 @@ def _provenance(res):
             rows.append((label, f"<code>{e(str(prov.get(key) or ''))}</code>"
                          + (f"<br>SHA-256 <code>{e(str(prov[hkey]))}</code>"
                             if prov.get(hkey) else "")))
-    cmd = prov.get("command_line", prov.get("command", res.s("command_line", "command", "argv")))
+    cmd = prov.get("command_line", prov.get("command", res.s("command_line")))
     if isinstance(cmd, list):
         cmd = " ".join(str(c) for c in cmd)
     rows.append(("command line", f"<code>{e(str(cmd))}</code>" if cmd else "not recorded"))
@@ -637,10 +633,10 @@ def missing_pieces(res):
     """Names of the optional pieces the results do not record (for ``--json`` and the tests)."""
     checks = [
         ("accuracy", res.percentile_series("accuracy")[1]),
-        ("reliability", res.get("reliability", "mission_reliability")),
-        ("erf", res.get("erf", "erf_mean")),
-        ("fep", res.get("fep", "fep_mean")),
-        ("observed_error_mean", res.get("observed_error_mean", "error_mean")),
+        ("reliability", res.get("reliability")),
+        ("erf", res.get("erf_mean")),
+        ("fep", res.get("fep_mean")),
+        ("observed_error_mean", res.get("observed_error_mean")),
         ("fault counts", plots.fault_series(res) or None),
         ("power_mw", plots.power_series(res)[1]),
         ("power breakdown", plots.power_components(res) or None),

@@ -20,6 +20,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
 from neurosim.mission.headline import erf_violations, power_series, wilson_interval
+from neurosim.mission.results import POWER_COMPONENTS
 from neurosim.report.fmt import power_unit
 
 # palette (colour-blind safe: Okabe–Ito)
@@ -178,7 +179,7 @@ def wilson_band(share, runs):
 def reliability_figure(res):
     """The share of runs meeting the requirement at each checkpoint, with its Wilson 95 % band."""
     t = res.times()
-    rel = res.get("reliability", "mission_reliability", "reliability_mean")
+    rel = res.get("reliability")
     if not _ok(t, rel):
         return None
     lo, hi = wilson_band(rel, res.n_runs())
@@ -206,10 +207,10 @@ def bounds_figure(res):
     hold the like-with-like comparison (summary ``bounds``), Erf/observed per bin against the
     dead fraction (:func:`_tightness_axes`). None when nothing is recorded."""
     t = res.times()
-    erf = res.get("erf", "erf_mean", "erf_p50")
-    fep = res.get("fep", "fep_mean", "fep_p50")
-    obs = res.get("observed_error_mean", "error_mean", "observed_mean")
-    obs_max = res.get("observed_error_max", "error_max", "observed_max")
+    erf = res.get("erf_mean")
+    fep = res.get("fep_mean")
+    obs = res.get("observed_error_mean")
+    obs_max = res.get("observed_error_max")
     if t is None or not any(_ok(a) for a in (erf, fep, obs)):
         return None
     comparison = res.s("bounds")
@@ -299,14 +300,13 @@ def _tightness_axes(ax, bins, tight):
 
 # ---------------------------------------------------------------------------- 5 faults
 FAULT_KINDS = [
-    # (label, colour, candidate checkpoint columns, runs.npz runs × checkpoints array)
-    ("dead neurons", RED, ("dead_neurons_mean", "dead_neurons_p50"), "dead_neurons"),
-    ("dead cores", PURPLE, ("dead_cores_mean", "dead_cores_p50"), "dead_cores"),
-    ("lost synapses", ORANGE, ("dead_synapses_mean", "stuck_synapses_mean", "stuck_bits_mean",
-                               "dead_synapses_p50"), "dead_synapses"),
-    ("live upsets", BLUE, ("live_upsets_mean", "live_upsets_p50"), "live_upsets"),
-    ("latched-up cores", GREY, ("latched_cores_mean", "latchups_mean"), "latched_cores"),
-    ("spare cores used", GREEN, ("spares_used_mean",), "spares_used"),
+    # (label, colour, checkpoints.csv column, runs.npz array: runs × checkpoints [× layers])
+    ("dead neurons", RED, "dead_neurons_mean", "dead_neurons"),
+    ("dead cores", PURPLE, "dead_cores_mean", "dead_cores"),
+    ("lost synapses", ORANGE, "dead_synapses_mean", "dead_synapses"),
+    ("live upsets", BLUE, "live_upsets_mean", "live_upsets"),
+    ("latched-up cores", GREY, "latched_cores_mean", "latched_cores"),
+    ("spare cores used", GREEN, "spares_used_mean", "spares_used"),
 ]
 
 
@@ -315,8 +315,8 @@ def fault_series(res):
     the checkpoint column, else the mean over runs of the runs.npz array (summed over layers when
     it has a layer axis). Kinds that stay zero are kept for the first four, dropped after."""
     out = []
-    for i, (label, colour, names, run_name) in enumerate(FAULT_KINDS):
-        v = res.get(*names)
+    for i, (label, colour, column, run_name) in enumerate(FAULT_KINDS):
+        v = res.get(column)
         if v is None and run_name in res.runs:
             a = np.asarray(res.runs[run_name], dtype=float)
             if a.ndim == 3:
@@ -367,33 +367,14 @@ def _fmt_count(x):
 
 
 # ---------------------------------------------------------------------------- 6 power
-POWER_COMPONENTS = ["leakage", "neuron_updates", "synaptic_events", "spikes", "hops", "latchup"]
 
 
 def power_components(res):
-    """{component: mW series} of the power breakdown (neurosim.power's components: leakage,
-    neuron_updates, synaptic_events, spikes, hops, latchup) from checkpoint columns such as
-    'power_leakage_mw', 'leakage_mw_mean' or 'breakdown_hops_mw' (mean preferred to p50);
-    else static/dynamic; else {}. Components that are zero throughout are left out."""
-    import re
-    out = {}
-    for comp in POWER_COMPONENTS:
-        key = comp.replace("_", "")
-        found = {}
-        for k, v in res.columns.items():
-            n = k.lower().replace("_", "")
-            if key in n and "mw" in n:
-                stat = re.search(r"(mean|p50|median|p0?5|p95)$", n)
-                found[stat.group(1) if stat else ""] = v
-        for stat in ("mean", "", "p50", "median"):
-            if stat in found:
-                out[comp] = found[stat]
-                break
-    if not out:
-        for part in ("static", "dynamic"):
-            v = res.get(f"{part}_mw", f"power_{part}_mw", f"{part}_mw_mean", f"{part}_mw_p50")
-            if v is not None:
-                out[part] = v
+    """{component: mW series} of the power breakdown (the checkpoint columns
+    ``power_{component}_mw_mean`` of :data:`~neurosim.mission.results.POWER_COMPONENTS`); {} when
+    not recorded. Components that are zero throughout are left out."""
+    out = {comp: res.get(f"power_{comp}_mw_mean") for comp in POWER_COMPONENTS}
+    out = {k: v for k, v in out.items() if v is not None}
     nonzero = {k: v for k, v in out.items() if np.any(np.abs(np.nan_to_num(v)) > 0)}
     return nonzero or out
 
@@ -402,8 +383,8 @@ def power_breakdown(res):
     """(component names, mW at launch, mW at the end) — from the per-checkpoint component columns,
     else from summary.json dicts 'power_breakdown_initial' / 'power_breakdown_final' (component →
     mW); None if not recorded."""
-    first = res.s("power_breakdown_initial", "power.breakdown_initial", "breakdown_initial")
-    last = res.s("power_breakdown_final", "power_breakdown_final_mean", "power.breakdown_final")
+    first = res.s("power_breakdown_initial")
+    last = res.s("power_breakdown_final")
     if isinstance(first, dict) and first:
         names = [k for k in first if isinstance(first[k], (int, float))]
         f = np.array([float(first[k]) for k in names])
@@ -428,7 +409,7 @@ def power_figure(res):
     bars = power_breakdown(res)
     if not _ok(t, mid) and bars is None:
         return None
-    p0 = res.s("power_mw_initial", "power_initial_mw", "initial_power_mw")
+    p0 = res.s("power_mw_initial")
     t, lo, mid, hi = _launch(t, p0, lo, mid, hi)
     budget = res.budget_mw()
     panels = int(_ok(t, mid)) + int(bars is not None)
@@ -495,43 +476,20 @@ def core_maps(res):
     """(core_xy, damage per core, spikes per core, grid shape) from the results, each possibly
     None. damage: mean over runs of accumulated damage (dead neurons, or a damage score) per used
     core at the end of the mission; spikes: spikes per inference per core at launch."""
-    xy = None
-    for k in ("core_xy", "core_positions", "cores_xy"):
-        if k in res.runs:
-            xy = np.asarray(res.runs[k])
-            break
-    if xy is None:
-        v = res.s("core_xy", "program.core_xy", "compile.core_xy")
-        if v is not None:
-            xy = np.asarray(v)
-    if xy is None:
-        xy = res.program_info.get("core_xy")
-    damage = _per_core(res, ("core_damage", "core_dead_neurons", "dead_neurons_per_core",
-                             "core_faults"))
-    traffic = _per_core(res, ("core_spikes", "spikes_per_core", "core_traffic", "core_events"))
-    rows = res.s("chip.grid_rows", "profile.grid_rows", "grid_rows")
-    cols = res.s("chip.grid_cols", "profile.grid_cols", "grid_cols")
-    shape = (int(rows), int(cols)) if rows and cols else res.program_info.get("grid_shape")
-    return xy, damage, traffic, shape
+    xy = res.program_info.get("core_xy")
+    damage = _per_core(res, "core_dead_neurons")
+    traffic = _per_core(res, "core_spikes")
+    return xy, damage, traffic, res.program_info.get("grid_shape")
 
 
-def _per_core(res, names):
-    for name in names:
-        for key in res.runs:
-            if key.lower() == name:
-                a = np.asarray(res.runs[key], dtype=float)
-                # runs × checkpoints × cores → mean over runs at the last checkpoint;
-                # runs × cores → mean over runs; cores → as is.
-                if a.ndim == 3:
-                    return a[:, -1, :].mean(axis=0)
-                if a.ndim == 2:
-                    return a.mean(axis=0)
-                if a.ndim == 1:
-                    return a
-        v = res.s(name, f"cores.{name}")
-        if v is not None:
-            return np.asarray(v, dtype=float)
-    return None
+def _per_core(res, name):
+    """Per-core values of runs.npz ``name``: (runs, checkpoints, cores) → mean over runs at the
+    last checkpoint; (cores,) as is; None when not recorded."""
+    a = res.runs.get(name)
+    if a is None:
+        return None
+    a = np.asarray(a, dtype=float)
+    return a[:, -1, :].mean(axis=0) if a.ndim == 3 else a
 
 
 MIN_WINDOW = 6
@@ -687,7 +645,7 @@ def launch_series(res):
     """(times, reliability, median accuracy) of a mission, starting at launch when the fault-free
     accuracy is known."""
     t = res.times()
-    rel = res.get("reliability", "mission_reliability")
+    rel = res.get("reliability")
     _, acc, _ = res.percentile_series("accuracy")
     base, req = res.baseline_accuracy(), res.requirement()
     if base is not None and t is not None and len(t) and t[0] > 0:
