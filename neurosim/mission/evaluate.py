@@ -101,13 +101,18 @@ def unit_bounds(model, mask):
 
 
 def level_bounds(model, fs):
-    """(dead per level, erf, fep) of the chip-level bound model; zeros/NaN without one."""
+    """(dead per level, erf, fep) of the chip-level bound model; zeros/NaN without one. The
+    bounds depend on the dead counts only, so each count vector is computed once per process
+    (``model.bounds_cache``: a run's counts repeat from checkpoint to checkpoint)."""
     bm = model.bound_model
     if bm is None:
         return np.zeros(model.n_levels, np.int64), np.nan, np.nan
     counts = bm.dead_counts(fs)
-    erf, fep = bm.bounds(counts)
-    return counts, float(erf), float(fep)
+    key = counts.tobytes()
+    if key not in model.bounds_cache:
+        erf, fep = bm.bounds(counts)
+        model.bounds_cache[key] = (float(erf), float(fep))
+    return (counts, *model.bounds_cache[key])
 
 
 def evaluate_checkpoint(model, fs, core_xy, multiplicity, latched):

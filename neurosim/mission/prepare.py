@@ -6,7 +6,7 @@ fault-free chip, and derive the chip network's constants for the bounds.
 :class:`MissionModel` is everything a worker needs; it is sent to every worker once.
 """
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -53,6 +53,7 @@ class MissionModel:
     base_power: object = None        # power.PowerReport of the fault-free chip
     core_spikes: np.ndarray = None   # (C,) spikes per inference per core, fault-free chip
     bound_model: object = None       # bounds.ChipBoundModel (None: not a feed-forward program)
+    bounds_cache: dict = field(default_factory=dict)   # dead counts (bytes) → (erf, fep)
 
     @property
     def n_levels(self):
