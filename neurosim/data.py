@@ -98,9 +98,9 @@ def _find(directory, stem, kind):
 def _idx_dataset(name, data_dir):
     dirs = _search_dirs(name, data_dir)
     if not dirs:
-        raise InputFileError(f"dataset {name!r}: no data directory, expected --data-dir DIR or "
-                             f"$NEUROSIM_DATA pointing at the IDX files "
-                             f"(train-images-idx3-ubyte[.gz], ...)")
+        raise InputFileError(f"dataset {name!r}: no data directory, expected argument 'data_dir' "
+                             f"or $NEUROSIM_DATA pointing at the IDX files "
+                             f"(train-images-idx3-ubyte[.gz], ...)", param="data_dir")
     found = None
     for d in dirs:
         if _find(d, "train-images", "idx3-ubyte"):

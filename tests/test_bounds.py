@@ -470,7 +470,7 @@ def test_cli_bound_program(compiled_digits, capsys, tmp_path):
                       ([str(path), "--fail-prob", "0.1", "--layer", "3"], "--layer"),
                       ([str(path), "--fail-prob", "0.1", "--dataset", "synthetic"], "inputs"),
                       ([str(neither), "--fail-prob", "0.1"], "neither an MLP"),
-                      ([str(garbage), "--fail-prob", "0.1"], "not a readable .npz")):
+                      ([str(garbage), "--fail-prob", "0.1"], "is a text file")):
         assert cli.main(["bound"] + args) == 2, args
         err = capsys.readouterr().err
         assert msg in err and len(err.strip().splitlines()) == 1, err

@@ -4,7 +4,7 @@ A profile is a description, not behaviour: the grid of cores, the size of one co
 every neuron parameter and the tick length. Energy constants live in :mod:`neurosim.power`, keyed
 by ``power_profile`` (so a power model can be swapped without touching the chip description).
 
-Neuron model (one tick, every enabled neuron j of a core; Cassidy et al. IJCNN 2013):
+Neuron model (one tick, every enabled neuron j of a core; [cassidy2013]):
 
     V_j += Σ_i a_i(t) · c_ij · s_j[type_i]      (integrate; a_i(t)=1 if axon i receives a spike)
     V_j += λ_j                                  (leak)
@@ -13,6 +13,9 @@ Neuron model (one tick, every enabled neuron j of a core; Cassidy et al. IJCNN 2
 
 With ``typed_weights=False`` (the ``ideal`` profile) the synaptic weight is a full signed integer
 per synapse, w_ij, instead of c_ij · s_j[type_i].
+
+The bit widths of a core's memory (weights, thresholds, potentials, routing entries) follow from
+these ranges and the grid: :class:`neurosim.chip.memory.CoreMemory`.
 """
 from dataclasses import dataclass, field
 
@@ -55,9 +58,9 @@ class ChipProfile:
         return self.grid_rows * self.grid_cols
 
 
-_TN_SRC = "Merolla et al., Science 345:668 (2014); Akopyan et al., IEEE TCAD 34(10):1537 (2015)"
-_TN_NEURON_SRC = ("Cassidy et al., IJCNN 2013 (neuron parameter widths: 9-bit signed weights and "
-                  "leak, 18-bit threshold and floor; widths unverified)")
+_TN_SRC = "[merolla2014]; [akopyan2015]"
+_TN_NEURON_SRC = ("[cassidy2013] (neuron parameter widths: 9-bit signed weights and leak, 18-bit "
+                  "threshold and floor; widths unverified)")
 
 TRUENORTH = ChipProfile(
     name="truenorth",
@@ -72,13 +75,13 @@ TRUENORTH = ChipProfile(
     sources={
         "grid_rows": _TN_SRC, "grid_cols": _TN_SRC, "axons_per_core": _TN_SRC,
         "neurons_per_core": _TN_SRC, "tick_ms": _TN_SRC,
-        "axon_types": "Cassidy et al., IJCNN 2013 (4 axon types, per-neuron weight per type)",
-        "weight_min": "Cassidy et al., IJCNN 2013 (sign ±1 times 8-bit magnitude)",
-        "weight_max": "Cassidy et al., IJCNN 2013 (sign ±1 times 8-bit magnitude)",
+        "axon_types": "[cassidy2013] (4 axon types, per-neuron weight per type)",
+        "weight_min": "[cassidy2013] (sign ±1 times 8-bit magnitude)",
+        "weight_max": "[cassidy2013] (sign ±1 times 8-bit magnitude)",
         "leak_min": _TN_NEURON_SRC, "leak_max": _TN_NEURON_SRC,
         "threshold_max": _TN_NEURON_SRC, "floor_max": _TN_NEURON_SRC,
         "reset_min": _TN_NEURON_SRC, "reset_max": _TN_NEURON_SRC,
-        "max_delay": "Akopyan et al. 2015 (axonal delay 1-15 ticks)",
+        "max_delay": "[akopyan2015] (axonal delay 1-15 ticks)",
     },
 )
 

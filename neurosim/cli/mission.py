@@ -3,6 +3,7 @@ import os
 import shlex
 
 from neurosim import resources
+from neurosim.cli.common import add_json_flag
 from neurosim.errors import InputFileError, ValidationError
 from neurosim.mission import run_mission
 from neurosim.mission import scenario as scn
@@ -49,7 +50,7 @@ def add_arguments(sub):
                    help="chip profile instead of the scenario's [run] profile")
     p.add_argument("--no-report", action="store_true",
                    help="do not write report.html (build it later with `neurosim report DIR`)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    add_json_flag(p)
 
 
 def load_scenario(path=None, runs=None, model=None, chip=None, workers=None):

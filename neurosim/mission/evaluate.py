@@ -63,31 +63,12 @@ class CheckpointStats:
             out[name][i, k] = value
 
 
-def dead_mask(model, fs):
-    """(C, N) bool: the used chip neurons that are dead (dead neurons and dead cores)."""
-    mask = np.zeros(model.layer_of_neuron.shape, bool)
-    if fs.dead_neurons.size:
-        mask[fs.dead_neurons[:, 0], fs.dead_neurons[:, 1]] = True
-    if fs.dead_cores.size:
-        mask[fs.dead_cores] = True
-    return mask & (model.layer_of_neuron >= 0)
-
-
 def lost_synapses(model, fs):
-    """(G,) crossbar bits 1 → 0 (stuck at 0 where the program has a synapse) per MLP layer."""
-    ss = fs.stuck_synapses
+    """(G,) crossbar bits 1 → 0 (:meth:`FaultState.lost_synapses`) per MLP layer."""
+    lost = fs.lost_synapses(model.program.crossbar)
     G = model.n_layers
-    if not ss.size:
-        return np.zeros(G, np.int64)
-    lost = ss[(ss[:, 3] == 0) & model.program.crossbar[ss[:, 0], ss[:, 1], ss[:, 2]]]
     return np.bincount(model.layer_of_neuron[lost[:, 0], lost[:, 2]], minlength=G)[:G] \
         if lost.size else np.zeros(G, np.int64)
-
-
-def crash_only(fs):
-    """True when the only faults of ``fs`` are dead neurons and cores (what the bounds model)."""
-    return not (fs.stuck_synapses.size or fs.weight_flips.size or fs.threshold_flips.size
-                or fs.routing_flips.size)
 
 
 def unit_bounds(model, mask):
@@ -124,7 +105,7 @@ def evaluate_checkpoint(model, fs, core_xy, multiplicity, latched):
         res = model.evaluator.evaluate(fs, core_xy)
     o = res.out
     err = np.abs(o - model.evaluator.base_out).max(axis=1)
-    mask = dead_mask(model, fs)
+    mask = fs.dead_mask(model.layer_of_neuron.shape, model.layer_of_neuron >= 0)
     G = model.n_layers
     e_units, f_units = unit_bounds(model, mask)
     per_level, e_rf, f_ep = level_bounds(model, fs)
@@ -136,7 +117,7 @@ def evaluate_checkpoint(model, fs, core_xy, multiplicity, latched):
         error_max=float(err.max()),
         dead_neurons=np.bincount(model.layer_of_neuron[mask], minlength=G)[:G],
         dead_synapses=lost_synapses(model, fs), dead_per_level=per_level, erf=e_rf, fep=f_ep,
-        erf_units=e_units, fep_units=f_units, power_mw=prep.power_mw, crash_only=crash_only(fs),
+        erf_units=e_units, fep_units=f_units, power_mw=prep.power_mw, crash_only=fs.crash_only,
         power_breakdown_mw=[prep.breakdown[c] for c in POWER_COMPONENTS],
         core_dead_neurons=mask.sum(axis=1))
 

@@ -137,7 +137,7 @@ def _cell(row, key, kind, power_k):
     return e(num(v))
 
 
-def _power_scale(rows):
+def power_scale(rows):
     """(factor, unit) of the table's power columns: the report's rule on the largest value."""
     powers = [r["power_mw"] for r in rows if r.get("power_mw") is not None]
     return power_unit(max(powers) if powers else None)
@@ -151,7 +151,7 @@ def render(results, rows):
     fig = plots.compare_figure(missions)
     scen = sorted({r["scenario"] for r in rows})
     same = len(scen) == 1
-    power_k, unit = _power_scale(rows)
+    power_k, unit = power_scale(rows)
     cols = [("label", "mission", None), ("cores", "cores", "int"), ("neurons", "neurons", "int"),
             ("power_mw", f"mean power ({unit})", "power"),
             ("energy_per_inference_uj", "µJ / inference", "num"),
@@ -219,21 +219,3 @@ def write_compare(dirs, out=None, out_name="--out"):
     write_text(os.path.join(out, "compare.json"),
                json.dumps({"missions": rows}, indent=2, sort_keys=True) + "\n")
     return path, rows
-
-
-def run_cli(args):
-    path, rows = write_compare(args.results, args.out)
-    if not args.json:
-        k, unit = _power_scale(rows)
-        w = max(len(r["label"]) for r in rows)
-        print(f"{'mission':<{w}}  cores  power {unit:<2}  final accuracy p50  "
-              f"mission-average reliability  final reliability")
-        for r in rows:
-            power = num(r["power_mw"] * k) if r["power_mw"] is not None else "–"
-            print(f"{r['label']:<{w}}  {r['cores'] if r['cores'] is not None else '–':>5}  "
-                  f"{power:>8}  {pct(r['final_accuracy_p50']):>18}  "
-                  f"{pct(r['reliability_mission_average']):>27}  "
-                  f"{pct(r['reliability_final']):>17}")
-        print(f"compare: {path}")
-    return {"html": path, "json": os.path.join(os.path.dirname(path), "compare.json"),
-            "missions": rows}

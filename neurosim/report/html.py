@@ -21,7 +21,6 @@ A piece the results do not record is shown as a grey "not recorded" box naming w
 from __future__ import annotations
 
 import html
-import math
 import os
 
 import numpy as np
@@ -614,10 +613,10 @@ def write_report(results_dir, out=None, out_name="--out"):
     Deterministic: the same results give the same bytes (no build timestamp; SVG figures with a
     fixed hash salt and no date).
     """
-    return _build(results_dir, out, out_name)[0]
+    return build_report(results_dir, out, out_name)[0]
 
 
-def _build(results_dir, out, out_name):
+def build_report(results_dir, out, out_name):
     """Check the output path (the one given before reading anything, the default once the
     results directory is known to exist), render and write; return (path, results)."""
     if out is not None:
@@ -647,17 +646,3 @@ def missing_pieces(res):
                ("compile summary", res.compile_report()),
                ("provenance", res.s("provenance")), ("resolved scenario", res.scenario_text)]
     return [name for name, v in checks if v is None]
-
-
-def run_cli(args):
-    """``neurosim report RESULTS_DIR [--out FILE] [--json]``."""
-    path, res = _build(args.results, args.out, "--out")
-    h = headline(res)
-    h = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in h.items()}
-    result = {"report": path, "sections": [sid for sid, _ in SECTIONS],
-              "not_recorded": missing_pieces(res), **h}
-    if not args.json:
-        print(f"report: {path}")
-        if result["not_recorded"]:
-            print("not recorded in the results: " + ", ".join(result["not_recorded"]))
-    return result
