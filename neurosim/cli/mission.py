@@ -94,7 +94,7 @@ def command_line(args):
 
 def terminal_table(h, summary, report_path=None):
     """The short table ``neurosim mission`` prints, from
-    :func:`neurosim.mission.results.headline` (the numbers of the report's headline cards, so the
+    :func:`neurosim.mission.headline.headline` (the numbers of the report's headline cards, so the
     terminal and the report agree)."""
     req = h["requirement"]
     ci = ci_text(*(h["reliability_final_ci95"] or (None, None)))

@@ -4,7 +4,8 @@
 the scenario's model, evaluate the fault-free chip, build the bound models), runs batches of
 Monte Carlo runs on an executor (:mod:`.executors`: local process pool or Dask), each run drawing
 its fault timeline and evaluating every checkpoint (:mod:`.evaluate`), and writes the results
-directory in the one results format (:mod:`.results`: names, writer, reader, headline).
+directory in the one results format (:mod:`.results`: names and reader; :mod:`.writer`;
+:mod:`.headline`).
 
 Modules (imports flow down this list):
 
@@ -14,8 +15,12 @@ Modules (imports flow down this list):
 * :mod:`.work`       — the work estimate and its limits (``--force``);
 * :mod:`.evaluate`   — per-run work: fault timelines, :class:`~.evaluate.CheckpointStats`;
 * :mod:`.prepare`    — :class:`~.prepare.MissionModel` and :func:`prepare`;
-* :mod:`.results`    — the results format: writer, :class:`~.results.MissionResults`,
-  :func:`~.results.headline`;
+* :mod:`.writer`     — writes the results directory (:func:`~.writer.write_outputs`) and the
+  bound comparison;
+* :mod:`.headline`   — :func:`~.headline.headline`: the numbers the terminal table and the
+  report both show;
+* :mod:`.results`    — the one results format: file, array and column names, the reader
+  :class:`~.results.MissionResults` (``to_dataframe``, ``to_xarray``);
 * :mod:`.provenance` — versions, hashes, command line of a run;
 * :mod:`.scenario`   — scenario files (TOML): the run, compile, environment and power settings.
 

@@ -43,8 +43,8 @@ class MissionModel:
     base_power_mw: float
     layer_of_neuron: np.ndarray      # (C, N) MLP layer of each used neuron, −1 unused
     n_layers: int
-    constants: object                # bounds.NetworkConstants of the chip network, or None
-    level_of_neuron: np.ndarray      # (C, N) level, −1 unused
+    constants: object                # bounds.NetworkConstants, MLP-unit view (None: no levels)
+    level_of_neuron: np.ndarray      # (C, N) MLP-unit view's level, −1 unused
     hidden_level_sizes: np.ndarray
     power_profile: str
     tick_ms: float
@@ -116,8 +116,11 @@ def bound_model(program):
 
 
 def chip_constants(program, evaluator):
-    """NetworkConstants (K = 1, C = 1) of the compiled network, weights w_ij/α_j in rate units
-    (see the module docstring), and the (C, N) level of every neuron.
+    """The MLP-unit view: NetworkConstants (K = 1, C = 1) of the compiled network, weights
+    w_ij/α_j in rate units (the chip computes r_j = clip(Σ_i ρ_i w_ij/α_j + λ_j/α_j, 0, 1)), and
+    the (C, N) level of every neuron. Not a bound per dead chip neuron (a dead bitplane copy
+    changes a weight instead of crashing a unit): the mission's bounds are the chip-level model's
+    (:func:`bound_model`); this view is kept for comparing with the MLP before compilation.
 
     A compiled program (``meta["layers"]``) is mapped back to the MLP's structure by
     :func:`neurosim.bounds.program_constants` (copies' weights summed with their signs, relay
