@@ -26,7 +26,7 @@ import os
 import numpy as np
 
 from neurosim.fileio import check_output_file, write_text
-from neurosim.report import plots
+from neurosim.report import core_grid, plots
 from neurosim.report.fmt import (ci_text, clip_text, finite, num, pct, plural,
                                  power_text, wilson_interval)
 from neurosim.mission.headline import headline, inference_rate_hz
@@ -472,8 +472,8 @@ def _power(res, h):
 
 
 def _cores(res, h):
-    fig = plots.core_grid_figure(res)
-    xy, damage, traffic, _ = plots.core_maps(res)
+    fig = core_grid.core_grid_figure(res)
+    xy, damage, traffic, _ = core_grid.core_maps(res)
     missing = [n for n, v in (("core positions (core_xy)", xy),
                               ("per-core damage (core_dead_neurons)", damage),
                               ("per-core spike traffic (core_spikes)", traffic)) if v is None]
@@ -641,7 +641,7 @@ def missing_pieces(res):
         ("power breakdown", plots.power_components(res) or None),
         ("energy per inference", headline(res)["energy_per_inference_uj"]),
     ]
-    xy, damage, traffic, _ = plots.core_maps(res)
+    xy, damage, traffic, _ = core_grid.core_maps(res)
     checks += [("core_xy", xy), ("per-core damage", damage), ("per-core spikes", traffic),
                ("compile summary", res.compile_report()),
                ("provenance", res.s("provenance")), ("resolved scenario", res.scenario_text)]
