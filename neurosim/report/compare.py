@@ -32,9 +32,10 @@ from neurosim.mission.headline import headline, power_series, share_ci95
 from neurosim.mission.results import MissionResults
 from neurosim.report import plots
 from neurosim.report.fmt import ci_range, num, pct, power_unit
-from neurosim.report.html import CSS, _missing, e
+from neurosim.report.html import _missing, e
 from neurosim.report.plots import (BLUE, GREEN, GREY, ORANGE, PURPLE, RED, SKY, STYLE, YELLOW,
                                    _fig, _title, wilson_band)
+from neurosim.report.style import CSS
 
 DEFAULT_OUT = "neurosim-compare"
 CSS_CI = ".ci { font-size: 11px; color: var(--mute); }"
