@@ -658,3 +658,21 @@ def test_results_one_row_per_run_and_checkpoint(tmp_path):
     else:
         df = res.to_dataframe()
         assert len(df) == 12 and df["accuracy"].iloc[row] == runs["accuracy"][1, 2]
+
+
+def test_report_bounds_section_shows_the_comparison_of_the_summary(real_mission):
+    """Section 4 carries summary['bounds']: its sentence, one table row per bin (at most
+    MAX_BIN_ROWS) with n, mean observed and Erf of that bin, and the tightness regime."""
+    out, report = real_mission
+    b = json.load(open(os.path.join(out, "summary.json")))["bounds"]
+    sec = sections_of(open(report, encoding="utf-8").read())["bounds"]
+    assert report_html.e(b["headline"]) in sec and "yes" not in b["headline"]
+    rows = re.findall(r"<tr>(<td.*?)</tr>", sec)
+    assert len(rows) == min(len(b["bins"]), report_html.MAX_BIN_ROWS) > 0
+    for row, bin_ in zip(rows, b["bins"]):
+        cells = re.findall(r'<td class="num">(.*?)</td>', row)
+        assert cells[0] == " / ".join(str(c) for c in bin_["dead_counts"])
+        assert cells[1] == str(bin_["n"])
+        assert cells[4] == report_html.num(bin_["erf"])
+        assert cells[7] == ("yes" if bin_["vacuous"] else "no")
+    assert f"{b['outside_model']:,} with upsets" in sec and "Tightness:" in sec
