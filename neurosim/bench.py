@@ -362,6 +362,6 @@ def run(what, batch=None, ticks=None, quick=False, verbose=True):
     if what == "sim":
         return bench_sim(batch=batch, ticks=ticks, quick=quick, verbose=verbose)
     if what == "mission":
-        from neurosim.mission import bench_mission
+        from neurosim.mission.bench import bench_mission
         return bench_mission(quick=quick, verbose=verbose)
     raise ValidationError(f"benchmark '{what}' is unknown; expected 'sim'")

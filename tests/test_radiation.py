@@ -10,7 +10,7 @@ from neurosim.chip.faults import apply
 from neurosim.chip.memory import THRESHOLD, WEIGHT, CoreMemory
 from neurosim.chip.profile import TRUENORTH
 from neurosim.errors import InputFileError
-from neurosim.radiation import scenario as scn
+from neurosim.mission import scenario as scn
 from neurosim.radiation import timeline as tlm
 from neurosim.radiation.environments import PRESETS
 
