@@ -79,7 +79,7 @@ setup(
     ],
     extras_require={
         "dask": ["dask[distributed]>=2023.1"],
-        "test": ["pytest>=7", "hypothesis>=6", "dask[distributed]>=2023.1", "threadpoolctl>=3",
+        "test": ["pytest>=7", "pandas>=2", "hypothesis>=6", "dask[distributed]>=2023.1", "threadpoolctl>=3",
                  "onnxruntime>=1.16"],
     },
     entry_points={"console_scripts": ["neurosim = neurosim.cli:main"]},
