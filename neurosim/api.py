@@ -89,7 +89,10 @@ def run_mission(scenario=None, out_dir=None, runs=None, model=None, chip=None, w
     :class:`~neurosim.mission.results.MissionResults` of the finished directory. The local
     executor starts processes with ``spawn``: call it under ``if __name__ == "__main__":`` in a
     script."""
-    path = resources.resolve(scenario or _scenario.DEFAULT_SCENARIO, "scenarios")
+    path = os.fspath(scenario or _scenario.DEFAULT_SCENARIO)
+    if not os.path.exists(path) and not path.endswith(".toml"):
+        path += ".toml"                          # a shipped scenario by name: "leo_10y"
+    path = resources.resolve(path, "scenarios")
     overrides = {key: value for key, value in (("run.runs", runs), ("run.profile", chip),
                                                ("run.model", model and os.path.abspath(model)))
                  if value is not None}

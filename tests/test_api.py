@@ -25,13 +25,15 @@ def test_the_pipeline_from_python(tmp_path):
 
 def test_mission_results_from_python(tmp_path):
     pd = pytest.importorskip("pandas", reason="to_dataframe needs pandas (test extra)")
-    res = ns.run_mission(runs=2, out_dir=str(tmp_path / "m"), workers=1, progress=False,
+    res = ns.run_mission("leo_10y", runs=2, out_dir=str(tmp_path / "m"), workers=1, progress=False,
                          model="models/digits_dense.npz")
     assert res.summary["runs"] == 2
     frame = ns.load_results(tmp_path / "m").to_dataframe()
     assert isinstance(frame, pd.DataFrame)
     assert len(frame) == 2 * res.summary["checkpoints"]
     assert frame["accuracy"].between(0, 1).all()
+    curve = frame.groupby("time_days")["accuracy"].quantile(0.05)     # the README's plot
+    assert len(curve) == res.summary["checkpoints"]
 
 
 def test_files_by_path_are_accepted():
