@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from neurosim.api import (bound, compile, export_nir, load_dataset, load_network,  # noqa: E402
-                          load_results, power, run_mission, simulate, train)
+                          load_results, run_mission, simulate)
 
-__all__ = ["train", "compile", "simulate", "power", "bound", "run_mission", "load_results",
-           "load_network", "load_dataset", "export_nir", "__version__"]
+__all__ = ["compile", "simulate", "bound", "run_mission", "load_results", "load_network",
+           "load_dataset", "export_nir", "__version__"]

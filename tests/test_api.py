@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 
 import neurosim as ns
+from neurosim import api
 
 
 def test_the_pipeline_from_python(tmp_path):
     x_train, y_train, x_test, y_test = ns.load_dataset("digits")
-    mlp = ns.train("digits", "dense", hidden=[32], epochs=5, seed=1)
+    mlp = api.train("digits", "dense", hidden=[32], epochs=5, seed=1)
     assert mlp.sizes == [64, 32, 10] and mlp.provenance["test_accuracy"] > 0.85
 
     program = ns.compile(mlp, chip="truenorth", calibration_samples=200, anneal=False)
@@ -16,7 +17,7 @@ def test_the_pipeline_from_python(tmp_path):
     counts = ns.simulate(program, x_test[:200], ticks=64).counts
     assert np.mean(np.argmax(counts, axis=1) == y_test[:200]) > 0.8
 
-    report = ns.power(program, x_test[:20])
+    report = api.power(program, x_test[:20])
     assert 40 < report.power_mw < 100          # whole-chip static power dominates (~64 mW)
 
     bound = ns.bound(mlp, x_test[:50], fail_prob=0.05, samples=20, seed=0)
