@@ -232,8 +232,8 @@ class ChipProgram:
         version = scalar(contents, path, "format_version", "int")
         if version not in READABLE_VERSIONS:
             raise InputFileError(f"{path}: field 'format_version' is {version}; "
-                                 f"this neurosim reads versions "
-                                 f"{', '.join(map(str, READABLE_VERSIONS))}")
+                                 f"this neurosim reads version "
+                                 f"{' or '.join(map(str, READABLE_VERSIONS))}")
         header = {"profile": scalar(contents, path, "profile", "str"),
                   "n_inputs": scalar(contents, path, "n_inputs", "int"),
                   "meta": (_model_meta(json_object(contents, path, "meta_json"), path)

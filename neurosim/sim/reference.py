@@ -37,16 +37,17 @@ DRAWS_PER_PURPOSE = 4096   # neurons per core at most, so (q, j) ↦ 4096·q + j
 def fmix32(h):
     """MurmurHash3's 32-bit finaliser on a uint32 array (wrapping arithmetic)."""
     h = np.asarray(h, np.uint32)
-    h = h ^ (h >> np.uint32(16))
-    h = h * np.uint32(0x85EBCA6B)
-    h = h ^ (h >> np.uint32(13))
-    h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
+    with np.errstate(over="ignore"):   # multiplication modulo 2^32 is the point
+        h = h ^ (h >> np.uint32(16))
+        h = h * np.uint32(0x85EBCA6B)
+        h = h ^ (h >> np.uint32(13))
+        h = h * np.uint32(0xC2B2AE35)
+        return h ^ (h >> np.uint32(16))
 
 
 def draw_base(seed, t):
     """base(c, t) for every core: ``seed`` (C,) uint32, tick ``t``."""
-    return fmix32(np.asarray(seed, np.uint32) ^ fmix32(np.uint32(t + 1)))
+    return fmix32(np.asarray(seed, np.uint32) ^ fmix32(np.uint32((t + 1) & 0xFFFFFFFF)))
 
 
 def draws(base, q, n_neurons):
@@ -54,8 +55,9 @@ def draws(base, q, n_neurons):
     (C, A, N) for ``q`` of shape (A, 1)."""
     q = np.asarray(q, np.uint32)
     j = np.arange(n_neurons, dtype=np.uint32)
-    shape = (-1,) + (1,) * (q.ndim + 1)
-    return fmix32(base.reshape(shape) + q * np.uint32(DRAWS_PER_PURPOSE) + j)
+    shape = (-1,) + (1,) * max(q.ndim, 1)
+    with np.errstate(over="ignore"):
+        return fmix32(base.reshape(shape) + q * np.uint32(DRAWS_PER_PURPOSE) + j)
 
 
 def potential_range(profile):
