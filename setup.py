@@ -93,6 +93,8 @@ setup(
     ],
     extras_require={
         "dask": ["dask[distributed]>=2023.1"],
+        # SANA-FE (GPL-3.0): `neurosim bench sim --peer sanafe` only, used through its Python API
+        "peer": ["sanafe>=2.2.9"],
         "test": ["pytest>=7", "hypothesis>=6", "dask[distributed]>=2023.1", "threadpoolctl>=3"],
     },
     entry_points={"console_scripts": ["neurosim = neurosim.cli:main"]},
