@@ -70,8 +70,3 @@ def test_bench_sim_peer_sanafe_quick_reports_agreement_and_ratios():
         assert row["ratio_1thread"] == pytest.approx(row["sanafe_s_1thread"]
                                                      / row["neurosim_s_1thread"])
 
-
-def test_bench_refuses_an_unknown_peer():
-    from neurosim import bench
-    with pytest.raises(ValidationError, match="--peer is 'nest'"):
-        bench.run("sim", quick=True, verbose=False, peer="nest")
