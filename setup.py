@@ -13,20 +13,26 @@ from Cython.Build import cythonize
 from setuptools import Extension, find_packages, setup
 
 
+def _compiles(flag, source):
+    """True when the C compiler ($CC or cc) builds ``source`` with ``flag``."""
+    cc = os.environ.get("CC", "cc")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write(source)
+        try:
+            return subprocess.run([cc, flag, src, "-o", os.path.join(tmp, "probe")],
+                                  capture_output=True).returncode == 0
+        except OSError:
+            return False
+
+
 def _openmp_flags():
     """Return (compile_args, link_args) for OpenMP, or empty lists if the compiler lacks it."""
     if os.environ.get("NEUROSIM_NO_OPENMP"):
         return [], []
-    cc = os.environ.get("CC", "cc")
-    with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "omp.c")
-        with open(src, "w") as f:
-            f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
-        try:
-            ok = subprocess.run([cc, "-fopenmp", src, "-o", os.path.join(tmp, "omp")],
-                                capture_output=True).returncode == 0
-        except OSError:
-            ok = False
+    ok = _compiles("-fopenmp",
+                   "#include <omp.h>\nint main(void){return omp_get_max_threads() < 1;}\n")
     return (["-fopenmp"], ["-fopenmp"]) if ok else ([], [])
 
 
@@ -36,17 +42,7 @@ def _native_flags():
     NEUROSIM_PORTABLE is set (for a build that must run on other machines)."""
     if os.environ.get("NEUROSIM_PORTABLE"):
         return []
-    cc = os.environ.get("CC", "cc")
-    with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "n.c")
-        with open(src, "w") as f:
-            f.write("int main(void){return 0;}\n")
-        try:
-            ok = subprocess.run([cc, "-march=native", src, "-o", os.path.join(tmp, "n")],
-                                capture_output=True).returncode == 0
-        except OSError:
-            ok = False
-    return ["-march=native"] if ok else []
+    return ["-march=native"] if _compiles("-march=native", "int main(void){return 0;}\n") else []
 
 
 omp_compile, omp_link = _openmp_flags()

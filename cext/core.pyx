@@ -169,7 +169,8 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
     chip.W = (A + 63) // 64
     chip.flag = <uint64_t *> _held(keep, "flag", np.zeros((B, SLOTS, C, chip.W), np.uint64),
                                    np.uint64)
-    chip.alist = <uint16_t *> _held(keep, "alist", np.zeros((B, SLOTS, C, A), np.uint16), np.uint16)
+    chip.alist = <uint16_t *> _held(keep, "alist", np.zeros((B, SLOTS, C, A), np.uint16),
+                                    np.uint16)
     chip.alen = <int32_t *> _held(keep, "alen", np.zeros((B, SLOTS, C), np.int32), np.int32)
     chip.fired = <uint8_t *> _held(keep, "fired", np.zeros((B, C, N), np.uint8), np.uint8)
     chip.out_dc = <int32_t *> _held(keep, "out_dc", np.zeros((B, C, N), np.int32), np.int32)

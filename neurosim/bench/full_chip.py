@@ -43,7 +43,7 @@ def _timed_run(run, prog, ticks, threads):
 
 
 def child(ticks, grid):
-    """Build the chip, run it with 1 and with all threads; return the figures (module docstring)."""
+    """Build the chip, run it with 1 and with all threads; the figures (module docstring)."""
     from neurosim import _core
     from neurosim.chip import synthetic
     from neurosim.chip.profile import TRUENORTH

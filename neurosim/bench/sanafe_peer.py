@@ -230,7 +230,7 @@ def bench(ticks=None, quick=False, verbose=True):
         row = compare(mixed_program(n_cores, seed=n_cores), ticks, threads)
         rows.append(row)
         say(f"  {n_cores:4d} cores: {row['spikes']} spikes, identical: {row['agree']}; "
-            + "; ".join(f"{n} thread{'s' * (n > 1)}: neurosim {row[f'neurosim_s_{n}thread']:.3f} s, "
+            + "; ".join(f"{n} thread(s): neurosim {row[f'neurosim_s_{n}thread']:.3f} s, "
                         f"SANA-FE {row[f'sanafe_s_{n}thread']:.2f} s, "
                         f"{row[f'ratio_{n}thread']:.0f}x" for n in threads))
     return {"peer": "sanafe", "ticks": ticks, "load_average": load,

@@ -91,9 +91,10 @@ def full_chip_program(profile="truenorth", rate_hz=20.0, synapses_per_neuron=128
 def mixed_program(n_cores, seed=0, profile="truenorth", synapse_density=0.25):
     """A self-driven network of ``n_cores`` fully used cores with mixed parameters: every reset
     mode (0, 1, 2) and floor mode (0, 1), random leaks, thresholds, floors, reset values, initial
-    potentials and typed weights, each neuron routed with delay 1 to its own axon (a random
-    permutation of the chip's axons: no two neurons share one), no external input. The SANA-FE side-by-side benchmark's network (neurons are driven by
-    their leaks and initial potentials, so activity does not depend on an input encoder).
+    potentials and typed weights; each neuron routed with delay 1 to its own axon (a random
+    permutation of the chip's axons: no two neurons share one); no external input. The SANA-FE
+    side-by-side benchmark's network (neurons are driven by their leaks and initial potentials,
+    so activity does not depend on an input encoder).
 
     Ranges (assumptions, chosen so that neurons of every mode fire): weights −8..8, leak −2..3,
     α 8..63, β 0..31, R −8..8, V0 −16..31; crossbar density ``synapse_density``.
