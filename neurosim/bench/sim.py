@@ -29,8 +29,9 @@ Brian2 on that measure. ``cpp_standalone`` has wall clock only (Brian2's own loo
   reported, not raised. Both are compared with ``core`` output for output (counts, first spikes,
   per-core spikes, events and hops).
 
-Workload 2 — the whole 4,096-core ``truenorth`` chip busy at 20 Hz (:mod:`neurosim.bench.full_chip`):
-ticks/s with 1 thread and with every thread, the ratio to real time, and peak memory.
+Workload 2 — the whole 4,096-core ``truenorth`` chip busy at 20 Hz
+(:mod:`neurosim.bench.full_chip`): ticks/s with 1 thread and with every thread, the ratio to real
+time, and peak memory.
 
 ``quick=True`` shrinks everything (64 → 100 → 100 → 10, 20 ticks, batches 4 and 1, Brian2's numpy
 target, no cpp_standalone, an 8 × 8-core chip) for a smoke test.
