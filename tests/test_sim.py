@@ -258,6 +258,20 @@ def test_core_results_do_not_depend_on_thread_count():
         assert np.array_equal(one[key], two[key]), key
 
 
+def test_one_input_sweep_does_not_depend_on_thread_count():
+    # batch 1 takes the per-thread sweep over ranges of cores (each thread routes into its own
+    # range): 1, 2 and 3 threads give the same records, and the same as the reference
+    rng = np.random.default_rng(8)
+    for _ in range(5):
+        prog = random_program(rng, max_cores=12, max_axons=24, max_neurons=24)
+        raster = (rng.random((25, 1, prog.n_inputs)) < 0.5).astype(np.uint8)
+        runs = [_core.run_spiking(prog, raster, record=True, num_threads=n) for n in (1, 2, 3)]
+        ref = simulate_reference(prog, raster)
+        for out in runs:
+            for key in ref:
+                assert np.array_equal(out[key], ref[key]), key
+
+
 # ------------------------------------------------------------------ rate mode
 def test_spiking_converges_to_rate_mode():
     rng = np.random.default_rng(11)
