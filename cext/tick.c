@@ -445,13 +445,18 @@ static void sweep_single(const ns_chip *p, int t, int c0, int c1)
 
 /* ------------------------------------------------------------------ step 0 and step 4 */
 
-static void external_inputs(const ns_chip *p, int t, int b)
+/* Step 0 for tick t and the destination cores [c0, c1): every input's spikes, in entry order. */
+static void external_inputs(const ns_chip *p, int t, int c0, int c1)
 {
-    const uint8_t *row = p->raster + ((int64_t)t * p->B + b) * p->n_inputs;
     int slot = t & (NS_SLOTS - 1);
-    for (int m = 0; m < p->M; m++)
-        if (row[p->in_idx[m]])
-            arrive(p, b, slot, p->in_core[m], p->in_axon[m]);
+    for (int b = 0; b < p->B; b++) {
+        const uint8_t *row = p->raster + ((int64_t)t * p->B + b) * p->n_inputs;
+        for (int m = 0; m < p->M; m++) {
+            int c = p->in_core[m];
+            if (c >= c0 && c < c1 && row[p->in_idx[m]])
+                arrive(p, b, slot, c, p->in_axon[m]);
+        }
+    }
 }
 
 /* Step 4 for the destination cores [c0, c1): walk every out list in (b, source, neuron) order. */
@@ -487,12 +492,14 @@ void ns_run(ns_chip *p, int ticks, int threads)
         nth = omp_get_num_threads();
 #endif
         int c0 = (int)((int64_t)p->C * tid / nth), c1 = (int)((int64_t)p->C * (tid + 1) / nth);
-        for (int t = 0; t < ticks; t++) {
+        /* each thread fills the arrival lists of its own range of destination cores: the
+         * external inputs of the next tick right after the spikes routed in this one, so a tick
+         * needs two barriers */
+        external_inputs(p, 0, c0, c1);
 #ifdef _OPENMP
-            #pragma omp for schedule(static)
+        #pragma omp barrier
 #endif
-            for (int b = 0; b < p->B; b++)
-                external_inputs(p, t, b);
+        for (int t = 0; t < ticks; t++) {
             if (p->B == 1) {
                 /* one input: each thread sweeps its own range of cores (prefetching ahead) */
                 sweep_single(p, t, c0, c1);
@@ -511,6 +518,8 @@ void ns_run(ns_chip *p, int ticks, int threads)
                 }
             }
             route_range(p, c0, c1);
+            if (t + 1 < ticks)
+                external_inputs(p, t + 1, c0, c1);
 #ifdef _OPENMP
             #pragma omp barrier
 #endif
