@@ -11,6 +11,8 @@ Neuron model (one tick, every enabled neuron j of a core; [cassidy2013]):
     if V_j ≥ α_j: spike; V_j ← R_j | V_j − α_j | V_j   (reset mode 0 | 1 | 2)
     if V_j < −β_j: V_j ← −β_j (floor mode 0, saturate) | −R_j (floor mode 1, reset)
 
+The potential is a signed register of ``potential_bits`` bits: it saturates after the leak.
+
 With ``typed_weights=False`` (the ``ideal`` profile) the synaptic weight is a full signed integer
 per synapse, w_ij, instead of c_ij · s_j[type_i].
 
@@ -50,6 +52,7 @@ class ChipProfile:
     max_delay: int               # delays in [1, max_delay] ticks
     tick_ms: float
     power_profile: str
+    potential_bits: int = 31     # V saturates at [−2^(bits−1), 2^(bits−1) − 1] after the leak
     sources: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -71,8 +74,11 @@ TRUENORTH = ChipProfile(
     threshold_max=2 ** 18 - 1, floor_max=2 ** 18 - 1,
     reset_min=-(2 ** 18 - 1), reset_max=2 ** 18 - 1,
     max_delay=15, tick_ms=1.0,
-    power_profile="truenorth",
+    power_profile="truenorth", potential_bits=20,
     sources={
+        "potential_bits": "assumption: a 20-bit signed membrane potential (the 18-bit "
+                          "threshold and floor ranges plus sign and one bit of headroom); not "
+                          "verified against Cassidy et al. 2013",
         "grid_rows": _TN_SRC, "grid_cols": _TN_SRC, "axons_per_core": _TN_SRC,
         "neurons_per_core": _TN_SRC, "tick_ms": _TN_SRC,
         "axon_types": "[cassidy2013] (4 axon types, per-neuron weight per type)",
@@ -94,8 +100,10 @@ IDEAL = ChipProfile(
     threshold_max=2 ** 30, floor_max=2 ** 30,
     reset_min=-(2 ** 30), reset_max=2 ** 30,
     max_delay=15, tick_ms=1.0,
-    power_profile="truenorth",
+    power_profile="truenorth", potential_bits=31,
     sources={
+        "potential_bits": "neurosim yardstick: 31 bits keep V + one tick's input (4,096 axons "
+                          "x 2^15) + leak inside int32",
         "*": "neurosim yardstick: the TrueNorth neuron and grid with one 16-bit signed weight per "
              "synapse and cores wide enough that the MLPs neurosim trains need no fan-in or "
              "fan-out splitting; not a physical chip",
