@@ -64,7 +64,6 @@ def random_faults(rng, program, scale=3):
     C, A, N = program.crossbar.shape
     rows = program.profile.axon_types if program.synapse_weights is None else A
     top = CoreMemory.of_program(program).field_limits()
-    top["potential"] = min(top["potential"], 30)   # int32 kernel: see test_sim's overflow note
 
     def n():
         return int(rng.integers(0, scale + 1))

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from neurosim import bounds
-from neurosim.bounds import command, observed, studies, theory
+from neurosim.bench import bounds as bench_bounds_module
+from neurosim.bounds import observed, studies, theory
 from neurosim.errors import NeurosimError, ValidationError
 from neurosim.mlp import MLP, Layer
 
@@ -289,7 +290,7 @@ def test_chip_bounds_matches_erf_and_fep():
 
 
 def test_bench_bounds_quick():
-    out = command.bench_bounds(quick=True, verbose=False)
+    out = bench_bounds_module.bench_bounds(quick=True, verbose=False)
     assert out["erf_under_1ms"]
     assert out["omega_evaluations"] == math.comb(16, 3) * 64
     # quick chip-level part: a 16 × 16 grid, 16 core levels + the output level

@@ -224,10 +224,10 @@ def test_program_without_meta_json_still_loads(tmp_path):
 
 
 def test_bit_limits_come_from_the_memory_map():
-    prog = small()                                   # truenorth: α 18 bits, V 19, routes 20
-    apply(prog, FaultState(threshold_flips=[[0, 0, 17]], potential_flips=[[0, 0, 18]],
+    prog = small()                                   # truenorth: α 18 bits, V 20, routes 20
+    apply(prog, FaultState(threshold_flips=[[0, 0, 17]], potential_flips=[[0, 0, 19]],
                            routing_flips=[[0, 0, 19]], weight_flips=[[0, 0, 0, 8]]))
-    for kind, row, hi in (("threshold_flips", [0, 0, 18], 17), ("potential_flips", [0, 0, 19], 18),
+    for kind, row, hi in (("threshold_flips", [0, 0, 18], 17), ("potential_flips", [0, 0, 20], 19),
                           ("routing_flips", [0, 0, 20], 19), ("weight_flips", [0, 0, 0, 9], 8)):
         with pytest.raises(ValidationError, match=rf"fault '{kind}' \(entry 0\) has bit "
                                                   rf"{row[-1]}; expected 0..{hi}"):
@@ -267,11 +267,11 @@ def test_crash_only_allows_dead_units_and_potential_flips_only():
 
 
 def test_potential_flips_are_twos_complement_at_the_register_width():
-    prog = small()                                   # truenorth: 19-bit potentials
+    prog = small()                                   # truenorth: 20-bit potentials
     v0 = prog.initial_potential.copy()
     v0[0, 0], v0[0, 1] = 5, -3
     prog = prog.replace(initial_potential=v0)
-    out = apply(prog, FaultState(potential_flips=[[0, 0, 18], [0, 1, 18], [0, 1, 0]]))
-    assert out.initial_potential[0, 0] == 5 - 2 ** 18       # sign bit set: negative
-    assert out.initial_potential[0, 1] == 2 ** 18 - 3 - 1   # -3 -> sign cleared, then bit 0
+    out = apply(prog, FaultState(potential_flips=[[0, 0, 19], [0, 1, 19], [0, 1, 0]]))
+    assert out.initial_potential[0, 0] == 5 - 2 ** 19       # sign bit set: negative
+    assert out.initial_potential[0, 1] == 2 ** 19 - 3 - 1   # -3 -> sign cleared, then bit 0
     assert np.array_equal(prog.initial_potential, v0)       # the pristine program is untouched

@@ -15,29 +15,29 @@ from programs import random_program
 def test_truenorth_widths_are_the_published_ones():
     m = CoreMemory.from_profile(TRUENORTH)
     assert (m.axons, m.neurons, m.weight_rows) == (256, 256, 4)
-    assert (m.magnitude_bits, m.weight_bits, m.threshold_bits, m.potential_bits) == (8, 9, 18, 19)
+    assert (m.magnitude_bits, m.weight_bits, m.threshold_bits, m.potential_bits) == (8, 9, 18, 20)
     assert (m.routing_axon_bits, m.routing_column_bits, m.routing_row_bits) == (8, 6, 6)
     assert m.routing_bits == 20
     sram = 256 * 256 + 4 * 256 * 9 + 256 * 18
-    assert m.data_bits().tolist() == [sram, 256 * 19, 256 * 20]
+    assert m.data_bits().tolist() == [sram, 256 * 20, 256 * 20]
 
 
 def test_ideal_widths_follow_its_ranges():
     m = CoreMemory.from_profile(IDEAL)
-    # one 16-bit weight per synapse; α ≤ 2^30 needs 31 bits; potentials a sign bit more;
-    # 4096 axons need 12 address bits
+    # one 16-bit weight per synapse; α ≤ 2^30 needs 31 bits; potentials the profile's 31-bit
+    # register; 4096 axons need 12 address bits
     assert (m.weight_rows, m.magnitude_bits, m.threshold_bits, m.potential_bits) == \
-        (4096, 15, 31, 32)
+        (4096, 15, 31, 31)
     assert (m.routing_axon_bits, m.routing_column_bits, m.routing_row_bits) == (12, 6, 6)
 
 
 def test_widths_of_a_smaller_profile():
     p = dataclasses.replace(TRUENORTH, grid_rows=5, grid_cols=3, axons_per_core=100,
                             weight_max=100, threshold_max=1000, floor_max=10, reset_min=-3000,
-                            reset_max=5)
+                            reset_max=5, potential_bits=13)
     m = CoreMemory.from_profile(p, axons=7, neurons=3)
-    # 100 → 7 magnitude bits; 1000 → 10 bits; |−3000| → 12 bits + sign; 0..99 → 7; 0..2 → 2;
-    # 0..4 → 3
+    # 100 → 7 magnitude bits; 1000 → 10 bits; the profile's 13-bit potential; 0..99 → 7;
+    # 0..2 → 2; 0..4 → 3
     assert (m.magnitude_bits, m.threshold_bits, m.potential_bits) == (7, 10, 13)
     assert (m.routing_axon_bits, m.routing_column_bits, m.routing_row_bits) == (7, 2, 3)
     assert m.data_bits().tolist() == [7 * 3 + 4 * 3 * 8 + 3 * 10, 3 * 13, 3 * 12]
@@ -85,9 +85,9 @@ def test_every_position_decodes_to_a_distinct_field_and_back(profile):
 
 def test_positions_outside_the_memory_are_refused():
     m = CoreMemory.from_profile(TRUENORTH, axons=5, neurons=3)
-    with pytest.raises(ValidationError, match=r"potential bit position 57 is outside the core's "
-                                              r"memory; expected 0\.\.56"):
-        m.decode(1, [0, 57])
+    with pytest.raises(ValidationError, match=r"potential bit position 60 is outside the core's "
+                                              r"memory; expected 0\.\.59"):
+        m.decode(1, [0, 60])
     with pytest.raises(ValidationError, match="sram bit position -1"):
         m.decode(0, [-1])
 

@@ -278,8 +278,8 @@ def test_small_mission_outputs_and_values(small, reference_run):
     assert prov["command_line"] and prov["platform"]
 
 
-PINNED = {"upsets_total_mean": 2662.1666666666665, "dead_neurons_final_mean": 166.16666666666666,
-          "final_accuracy_p50": 0.32}   # 0.34 before each run drew its scrub phase
+PINNED = {"upsets_total_mean": 2880.6666666666665, "dead_neurons_final_mean": 92.66666666666667,
+          "final_accuracy_p50": 0.645}   # pinned anew when the potential register became 20 bits
 
 
 def test_unchanged_checkpoints_are_not_reevaluated(small):

@@ -361,7 +361,7 @@ def test_sampled_upsets_land_in_the_fields_of_the_memory_map(tmp_path):
     fs = tlm.sample(v, lay, np.array([30.0]), np.random.default_rng(0)).faults[0]
     # every kind is hit, up to the top bit of its field, and apply accepts every coordinate
     assert fs.weight_flips[:, 3].max() == 8 and fs.threshold_flips[:, 2].max() == 17
-    assert fs.potential_flips[:, 2].max() == 18 and fs.routing_flips[:, 2].max() == 19
+    assert fs.potential_flips[:, 2].max() == 19 and fs.routing_flips[:, 2].max() == 19
     assert np.all(fs.weight_flips[:, 1] < 4) and fs.stuck_synapses.size
     apply(prog, fs)
     # only used neurons, and crossbar bits only on driven axons

@@ -5,9 +5,10 @@
 - :mod:`.sanafe_peer`: the same networks in SANA-FE's TrueNorth architecture (optional extra
   ``peer``).
 
-``bench bounds`` lives in :mod:`neurosim.bounds.command`, ``bench mission`` in
-:mod:`neurosim.mission`.
+- :mod:`.bounds`: chip-level Erf/Fep of a full program, and their share of a checkpoint;
+- :mod:`.mission`: checkpoint evaluations per second on 1 worker and on all workers.
 """
+from neurosim.bench import bounds, mission, sanafe_peer, sim
 from neurosim.errors import ValidationError
 
 PEERS = ("sanafe",)
@@ -19,12 +20,11 @@ def run(what, batch=None, ticks=None, quick=False, verbose=True, peer=None):
         raise ValidationError(f"--peer is '{peer}' for 'bench {what}'; expected 'sanafe' with "
                               "'bench sim'")
     if what == "sim" and peer == "sanafe":
-        from neurosim.bench import sanafe_peer
         return sanafe_peer.bench(ticks=ticks, quick=quick, verbose=verbose)
     if what == "sim":
-        from neurosim.bench.sim import bench_sim
-        return bench_sim(batch=batch, ticks=ticks, quick=quick, verbose=verbose)
+        return sim.bench_sim(batch=batch, ticks=ticks, quick=quick, verbose=verbose)
+    if what == "bounds":
+        return bounds.bench_bounds(quick=quick, verbose=verbose)
     if what == "mission":
-        from neurosim.mission import bench_mission
-        return bench_mission(quick=quick, verbose=verbose)
-    raise ValidationError(f"benchmark '{what}' is unknown; expected 'sim'")
+        return mission.bench_mission(quick=quick, verbose=verbose)
+    raise ValidationError(f"benchmark '{what}' is unknown; expected sim, bounds or mission")

@@ -169,7 +169,7 @@ def _flip_twos_complement(values, flips, width):
     """Flip bits of ``width``-bit two's-complement registers (rows (core, neuron, bit)).
 
     A value v is held as u = v mod 2^width; after the flips, u ≥ 2^(width−1) reads back as
-    u − 2^width, so flipping the top (sign) bit of a 19-bit potential V = 5 gives 5 − 2^18."""
+    u − 2^width, so flipping the top (sign) bit of a 20-bit potential V = 5 gives 5 − 2^19."""
     u = values.astype(np.int64) & ((1 << width) - 1)
     np.bitwise_xor.at(u, (flips[:, 0], flips[:, 1]), np.int64(1) << flips[:, 2])
     return np.where(u >= 1 << (width - 1), u - (1 << width), u).astype(values.dtype)

@@ -26,8 +26,8 @@ Widths, from the profile:
   times an 8-bit magnitude [cassidy2013]).
 - t = bit_length(threshold_max): 18 bits for TrueNorth [cassidy2013] (the profile marks the
   width unverified).
-- p = bit_length(max(threshold_max, floor_max, |reset_min|, reset_max)) + 1: a sign bit above the
-  widest potential the neuron can be set to (assumption; 19 bits for TrueNorth).
+- p = the profile's ``potential_bits``: the signed membrane-potential register the simulator
+  saturates at (20 bits for TrueNorth, an assumption the profile labels).
 - x = bit_length(axons_per_core − 1), c = bit_length(grid_cols − 1), y = bit_length(grid_rows − 1):
   an absolute destination address (8 + 6 + 6 = 20 bits for TrueNorth's 256 axons on a 64 × 64 grid
   [merolla2014; akopyan2015]). A simplification (assumption): the destination delay and the exact
@@ -84,13 +84,11 @@ class CoreMemory:
         axons = profile.axons_per_core if axons is None else int(axons)
         neurons = profile.neurons_per_core if neurons is None else int(neurons)
         typed = profile.typed_weights if typed is None else bool(typed)
-        widest = max(profile.threshold_max, profile.floor_max, -profile.reset_min,
-                     profile.reset_max)
         return cls(axons=axons, neurons=neurons,
                    weight_rows=profile.axon_types if typed else axons,
                    magnitude_bits=int(profile.weight_max).bit_length(),
                    threshold_bits=int(profile.threshold_max).bit_length(),
-                   potential_bits=int(widest).bit_length() + 1,
+                   potential_bits=profile.potential_bits,
                    routing_axon_bits=int(profile.axons_per_core - 1).bit_length(),
                    routing_column_bits=int(profile.grid_cols - 1).bit_length(),
                    routing_row_bits=int(profile.grid_rows - 1).bit_length())

@@ -1,6 +1,5 @@
 """``neurosim bench``: a benchmark and its yardstick side by side (simulator, bounds, mission)."""
 from neurosim import bench
-from neurosim.bounds.command import bench_bounds
 from neurosim.cli.common import add_json_flag
 
 
@@ -11,12 +10,13 @@ def add_arguments(sub):
     p.add_argument("--batch", type=int, default=None, help="inputs per batch (default: 64 and 1)")
     p.add_argument("--ticks", type=int, default=None, help="ticks per input")
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
+    p.add_argument("--peer", choices=["sanafe"], default=None,
+                   help="bench sim: the same networks in a peer simulator, spike for spike "
+                        "(pip install \"neurosim[peer]\")")
     add_json_flag(p)
 
 
 def run(args):
     """The benchmark's measurements; the --json object."""
-    if args.what == "bounds":
-        return bench_bounds(quick=args.quick, verbose=not args.json)
     return bench.run(args.what, batch=args.batch, ticks=args.ticks, quick=args.quick,
-                     verbose=not args.json)
+                     verbose=not args.json, peer=args.peer)

@@ -9,7 +9,6 @@ directory in the one results format (:mod:`.results`: names and reader; :mod:`.w
 
 Modules (imports flow down this list):
 
-* :mod:`.bench`      — ``neurosim bench mission``;
 * :mod:`.runner`     — :func:`run_mission`: results directory, lock, resume, interrupts;
 * :mod:`.executors`  — local process pool and Dask, with their robustness code;
 * :mod:`.work`       — the work estimate and its limits (``--force``);

@@ -20,7 +20,7 @@ Upsets (single-event upsets) per physical core and memory class k
     ``scrub_after_saa``). Classes and positions are the core's memory map,
     :class:`neurosim.chip.memory.CoreMemory`: ``sram`` (crossbar, sign-magnitude weights,
     thresholds), ``potential`` (two's complement) and ``routing`` (axon, column, row); for
-    TrueNorth 18-bit thresholds, 19-bit potentials, 20-bit routes. An upset lives from its time
+    TrueNorth 18-bit thresholds, 20-bit potentials, 20-bit routes. An upset lives from its time
     until the next scrub (every ``scrub_period_days`` P, at times φ + n·P, n = 0, 1, …, with the
     phase φ drawn uniformly in [0, P) per run from the run's generator, after every other draw; a
     checkpoint at a scrub time is evaluated before the scrub). The random phase keeps the

@@ -1,9 +1,5 @@
-"""The bounds benchmark behind ``neurosim bench bounds`` (the ``neurosim bound`` command is in
-:mod:`neurosim.cli.bound`).
-
-Kept apart from the library (:mod:`neurosim.bounds.theory`, ``observed``, ``chip``, ``report``):
-nothing in the library imports it.
-"""
+"""``neurosim bench bounds``: what the bounds cost where it matters (the ``neurosim bound``
+command is in :mod:`neurosim.cli.bound`)."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +7,7 @@ import time
 
 import numpy as np
 
-from neurosim import data, resources, simulate
+from neurosim import data, resources
 from neurosim.bounds.chip import chip_model
 from neurosim.bounds.observed import omega
 from neurosim.bounds.theory import NetworkConstants, erf, unit_bounds
@@ -20,6 +16,7 @@ from neurosim.chip.profile import get_profile
 from neurosim.chip.synthetic import full_chip_program
 from neurosim.compiler import compile as compile_mlp
 from neurosim.mlp import MLP, Layer
+from neurosim.sim import simulate
 
 
 def bench_bounds(quick=False, verbose=True) -> dict:
