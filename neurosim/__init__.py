@@ -9,7 +9,7 @@ tier or the tiers below, and the packages of one tier import each other without 
 
     api, cli, bench
       → mission, bounds, power, report
-      → compiler, sim, radiation, train, interchange, nir_io, onnx_io
+      → compiler, sim, radiation, train, interchange
       → chip, mlp, data
       → errors, fileio, resources, references, sniff
 """

@@ -4,11 +4,11 @@
 never by its name:
 
     zip (``PK\\x03\\x04``)          neurosim's MLP ``.npz`` (a compiled program is refused by name)
-    HDF5 (``\\x89HDF\\r\\n\\x1a\\n``)  a NIR graph (:mod:`neurosim.nir_io`, ``dt`` applies)
-    ONNX protobuf                  an ONNX MLP (:mod:`neurosim.onnx_io`)
+    HDF5 (``\\x89HDF\\r\\n\\x1a\\n``)  a NIR graph (:mod:`neurosim.compiler.nir_io`, ``dt`` applies)
+    ONNX protobuf                  an ONNX MLP (:mod:`neurosim.compiler.onnx_io`)
 
 ``export_nir(source, out)`` writes a NIR file from a model (any of the above, exported as the
-rate-scaled IF network of :func:`neurosim.nir_io.to_graph`) or from a compiled program
+rate-scaled IF network of :func:`neurosim.compiler.nir_io.to_graph`) or from a compiled program
 ``.npz`` (its ``meta["model"]["path"]`` is recompiled with the recorded options: the NIR export of
 a program needs the compiler's logical stages, which a program file does not store).
 """
@@ -36,10 +36,10 @@ def load_network(path, dt=None) -> MLP:
                                  f"{MODEL_FILES}")
         return MLP.load(path)
     if fmt == "hdf5":
-        from neurosim.nir_io import read_nir  # nir and h5py load only for NIR files
+        from neurosim.compiler.nir_io import read_nir  # nir and h5py load only for NIR files
         return read_nir(path, dt=dt)
     if fmt == "onnx":
-        from neurosim.onnx_io import read_onnx  # onnx loads only for ONNX files
+        from neurosim.compiler.onnx_io import read_onnx  # onnx loads only for ONNX files
         return read_onnx(path)
     raise InputFileError(f"{path}: {describe_format(path, fmt)}, expected {MODEL_FILES}")
 
@@ -78,7 +78,7 @@ def export_nir(source, out, uniform_threshold=False, calibration=None, dt=None):
     the rate scales of a model (None: the model's provenance dataset). Returns a summary dict."""
     import nir  # optional interchange dependency, imported only when NIR is used
     from neurosim.compiler.nir import to_nir
-    from neurosim.nir_io import to_graph
+    from neurosim.compiler.nir_io import to_graph
     check_output_file(out, "--nir")
     source = existing_file(source, f"{MODEL_FILES}, or a compiled program .npz")
     if sniff(source) == "zip" and file_kind(source) == "program":

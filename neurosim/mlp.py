@@ -8,7 +8,7 @@ linear output layer:
     a_l = φ(z_l)                    l = 1..L (hidden)
     logits = a_L W_{L+1} + b_{L+1}  (output layer: linear)
 
-Hidden activations φ with steepness K (the constants the bounds of REFERENCES.md §4 use):
+Hidden activations φ with steepness K (the constants the bounds of [elmhamdi2017fep] and [elmhamdi2017erf] use):
 
     relu          φ(z) = max(0, K z)                Lipschitz K,    sup C = ∞
     clipped_relu  φ(z) = min(max(0, K z), 1)        Lipschitz K,    sup C = 1

@@ -65,7 +65,7 @@ REFERENCES = {
                     "injection: Quantified error and confidence\", DATE 2009.",
     "wilson1927": "E. B. Wilson, \"Probable inference, the law of succession, and statistical "
                   "inference\", J. Am. Stat. Assoc. 22(158):209-212, 1927 (score interval).",
-    # ---- radiation physics: environment models, transport, device response (issue 15)
+    # ---- radiation physics: environment models, transport, device response
     "pstar": "M. J. Berger, J. S. Coursey, M. A. Zucker and J. Chang, \"ESTAR, PSTAR, and ASTAR: "
              "Computer programs for calculating stopping-power and range tables\", NIST (ICRU "
              "Report 49 data), https://physics.nist.gov/PhysRefData/Star/Text/PSTAR.html.",

@@ -16,7 +16,7 @@ from neurosim.compiler.nir import compile_nir, to_nir
 from neurosim.compiler.normalise import rate_forward
 from neurosim.errors import DoesNotFitError
 from neurosim.mlp import MLP, Layer
-from neurosim.nir_io import from_graph, to_graph
+from neurosim.compiler.nir_io import from_graph, to_graph
 from neurosim.sim import simulate
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,7 +26,7 @@ from neurosim.compiler import compile as compile_mlp
 from neurosim.data import read_idx
 from neurosim.errors import NeurosimError
 from neurosim.mlp import MLP, Layer
-from neurosim.nir_io import read_nir, to_graph
+from neurosim.compiler.nir_io import read_nir, to_graph
 
 FUZZ = settings(derandomize=True, max_examples=50, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow])

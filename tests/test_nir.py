@@ -16,7 +16,7 @@ from neurosim.compiler import compile as compile_mlp
 from neurosim.compiler.nir import compile_imported, to_nir
 from neurosim.errors import InputFileError
 from neurosim.mlp import MLP, Layer
-from neurosim.nir_io import DEFAULT_DT, from_graph, read_nir, to_graph, write_nir
+from neurosim.compiler.nir_io import DEFAULT_DT, from_graph, read_nir, to_graph, write_nir
 from neurosim.sim import simulate
 from shipped import dense, digits  # noqa: F401  (fixtures)
 from neurosim.train import Options, run

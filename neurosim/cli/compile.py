@@ -14,7 +14,7 @@ from neurosim.data import DATASETS
 from neurosim.errors import NeurosimError, ValidationError, check_number
 from neurosim.fileio import check_output_file
 from neurosim.mlp import MLP
-from neurosim.nir_io import read_graph
+from neurosim.compiler.nir_io import read_graph
 from neurosim.sim import simulate
 from neurosim.sniff import sniff
 

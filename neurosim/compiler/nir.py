@@ -9,9 +9,9 @@ v/α then follows the same trajectory. The chip resets by subtraction (V ← V �
 V_0 = ⌊v_init·α⌋; the graph metadata says so (``neurosim_reset``). A stage whose inputs come from
 two stages (a layer with both direct and relayed neurons feeding the next) gets one Affine per
 source, both into its IF (NIR sums a node's inputs); the first carries the bias. Otherwise the
-graph is a chain, readable by :func:`neurosim.nir_io.from_graph` as a clipped_relu MLP.
+graph is a chain, readable by :func:`neurosim.compiler.nir_io.from_graph` as a clipped_relu MLP.
 
-Import (``compile_nir``, ``compile_imported``): :func:`neurosim.nir_io.from_graph` reads the SNN
+Import (``compile_nir``, ``compile_imported``): :func:`neurosim.compiler.nir_io.from_graph` reads the SNN
 graph as a clipped_relu MLP in rate code, which is then compiled; if the graph ends in a spiking
 node, the output layer keeps its rates clip(z, 0, 1) (output shift 0, scale 1) instead of the
 logit normalisation.
@@ -20,7 +20,7 @@ import numpy as np
 
 from neurosim.compiler import compile as compile_mlp
 from neurosim.compiler.partition import main_neurons
-from neurosim.nir_io import RESET_SEMANTICS, from_graph
+from neurosim.compiler.nir_io import RESET_SEMANTICS, from_graph
 
 UNIFORM_NOTE = "weights and leak divided by each neuron's alpha; threshold 1"
 

@@ -34,7 +34,7 @@ MEASUREMENTS_CSV = os.path.join(os.path.dirname(__file__), "truenorth_measuremen
 REFERENCE_V = 0.8                 # Akopyan et al. 2015 Fig. 17: the supply of the firing-rate sweep
 CHIP_CORES = 4096                 # 64 × 64 cores (Merolla et al. 2014)
 CHIP_NEURONS = 4096 * 256         # 2^20 neurons
-HELD_OUT_TOLERANCE = 0.10         # issue 16: the held-out point within 10 %
+HELD_OUT_TOLERANCE = 0.10         # the held-out published point must be met within 10 %
 ROLES = ("fit", "held_out", "check", "unused")
 
 

@@ -5,7 +5,7 @@ A profile's constants are stated at its reference supply V₀; at a supply V::
     static  P_s(V) = P_s(V₀) · (V / V₀)^1      leakage current taken independent of V: P = V · I_leak
     dynamic E(V)   = E(V₀)   · (V / V₀)^2      switched capacitance: E = C · V²
 
-Both exponents are the textbook CMOS forms asked for by issue 16 — an **assumption**, not fitted:
+Both exponents are the textbook CMOS forms — an **assumption**, not fitted:
 the published TrueNorth points span only 0.75–0.80 V at known activity, too narrow to fit an
 exponent. Real leakage falls faster than V at low supply (drain-induced barrier lowering): the
 published 42 mW at 0.70 V (Akopyan et al. 2015, secondary) sits ~34 % below the V¹ line (reported
