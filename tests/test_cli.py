@@ -22,8 +22,8 @@ from neurosim.mlp import MLP
 from test_bounds_structure import _imports  # the ast import scanner, shared
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-PIPELINE_ORDER = ["train", "info", "compile", "run", "power", "bound", "mission", "report",
-                  "compare", "bench"]
+PIPELINE_ORDER = ["train", "info", "compile", "run", "export", "power", "bound", "mission",
+                  "report", "compare", "bench"]
 
 
 def test_version_through_python_m():
@@ -162,7 +162,8 @@ def test_no_library_module_imports_the_cli():
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"a = 1\n", "is a text file (TOML?), expected an MLP .npz or a compiled ChipProgram .npz"),
+    (b"a = 1\n", "is a text file (TOML?), expected an MLP model (.npz), a NIR graph (HDF5) or an "
+                  "ONNX model, or a compiled ChipProgram .npz"),
     (b"PK\x03\x04garbage", "not a readable .npz (a broken zip archive)"),
     (b"", "is empty (0 bytes)"),
 ])
