@@ -249,6 +249,10 @@ def test_an_onnx_model_is_read_by_info_compile_and_bound(tmp_path, capsys):
     path.write_bytes(torch_style(MLP.load(DIGITS_MODEL)).SerializeToString())
     info = _json_of(capsys, ["info", str(path)])
     assert info["sizes"] == [64, 64, 64, 10] and info["activation"] == "relu"
+    assert cli.main(["info", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"{path}: sizes 64-64-64-10, relu")
+    assert text.endswith("provenance: imported from ONNX\n")
     res = _compile_and_run(capsys, path, tmp_path / "p.npz", extra=["--calibration", "digits"])
     assert abs(res["mlp_accuracy"] - DIGITS_FLOAT_ACCURACY) <= 0.005
     assert res["mlp_accuracy"] - 0.03 <= res["accuracy"] <= res["mlp_accuracy"] + 0.01

@@ -107,6 +107,8 @@ def _print_info(path, mlp, layers):
         print(f"{i:5d} {st['n_in']:5d} {st['n_out']:6d} {st['nonzero']:8d} "
               f"{st['density']:8.4f} {st['max_fan_in']:11d}  {st['max_abs_w']:.4f}    "
               f"{st['mean_abs_w']:.4f}")
+    if "imported_from" in mlp.provenance:
+        print(f"provenance: imported from {mlp.provenance['imported_from']}")
     acc = mlp.provenance.get("test_accuracy")
     if acc is not None:  # provenance is free-form JSON: show what is there, as it is
         shown = f"{acc:.4f}" if isinstance(acc, (int, float)) else repr(acc)
