@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_info
 import neurosim
 
 HEADER_PACKAGES = ("numpy", "scipy", "brian2", "matplotlib", "nir", "h5py", "dask", "hypothesis",
-                   "threadpoolctl", "Cython")
+                   "threadpoolctl", "Cython", "onnx", "onnxruntime", "sgp4", "aep8")
 
 
 def package_versions(names=HEADER_PACKAGES):

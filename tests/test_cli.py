@@ -22,8 +22,8 @@ from neurosim.mlp import MLP
 from test_bounds_structure import _imports  # the ast import scanner, shared
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-PIPELINE_ORDER = ["train", "info", "compile", "run", "power", "bound", "mission", "report",
-                  "compare", "bench"]
+PIPELINE_ORDER = ["train", "info", "compile", "run", "export", "power", "bound", "mission",
+                  "report", "compare", "bench"]
 
 
 def test_version_through_python_m():
@@ -162,7 +162,8 @@ def test_no_library_module_imports_the_cli():
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"a = 1\n", "is a text file (TOML?), expected an MLP .npz or a compiled ChipProgram .npz"),
+    (b"a = 1\n", "is a text file (TOML?), expected an MLP model (.npz), a NIR graph (HDF5) or an "
+                  "ONNX model, or a compiled ChipProgram .npz"),
     (b"PK\x03\x04garbage", "not a readable .npz (a broken zip archive)"),
     (b"", "is empty (0 bytes)"),
 ])
@@ -180,3 +181,135 @@ def test_bound_tells_a_model_from_a_program(tmp_path):
         cli.bound.load_model_or_program(str(neither))
     net = cli.bound.load_model_or_program(str(ROOT / "models" / "digits_dense.npz"))
     assert isinstance(net, MLP) and net.sizes[0] == 64
+
+
+# ----------------------------------------------------------------- bring your own network and data
+DIGITS_MODEL = ROOT / "models" / "digits_dense.npz"
+DIGITS_FLOAT_ACCURACY = 0.9711  # models/digits_dense.npz on the digits test split (its provenance)
+
+
+def _json_of(capsys, argv):
+    """Run ``neurosim ARGV --json`` through main(); its exit code must be 0; the JSON object."""
+    assert cli.main(argv + ["--json"]) == 0, capsys.readouterr().err
+    return json.loads(capsys.readouterr().out)
+
+
+def _compile_and_run(capsys, model, program, dataset="digits", extra=()):
+    """``compile MODEL -o PROGRAM`` then ``run PROGRAM --dataset DATASET``: the run's JSON."""
+    _json_of(capsys, ["compile", str(model), "-o", str(program), *extra])
+    return _json_of(capsys, ["run", str(program), "--dataset", str(dataset)])
+
+
+def test_export_writes_the_digits_model_as_nir_that_reads_back_and_runs(tmp_path, capsys):
+    """export → nir.read (rate-scaled IF network, thresholds 1, the model's layer shapes) →
+    info and compile of the .nir by content (named .h5) → run near the float accuracy."""
+    nir = pytest.importorskip("nir")
+    out = tmp_path / "digits.h5"
+    assert cli.main(["export", str(DIGITS_MODEL), "--nir", str(out)]) == 0
+    assert capsys.readouterr().out == (f"{out}: model {DIGITS_MODEL} as NIR, 7 nodes\n")
+    graph = nir.read(out)
+    kinds = {name: type(node).__name__ for name, node in graph.nodes.items()}
+    assert sorted(kinds.values()) == ["Affine", "Affine", "Affine", "IF", "IF", "Input", "Output"]
+    assert [graph.nodes[f"layer{i}"].weight.shape for i in range(3)] == [(64, 64), (64, 64),
+                                                                       (10, 64)]
+    assert all(np.all(graph.nodes[n].v_threshold == 1) for n in ("spike0", "spike1"))
+    info = _json_of(capsys, ["info", str(out)])
+    assert info["sizes"] == [64, 64, 64, 10] and info["params"] == 8832
+    res = _compile_and_run(capsys, out, tmp_path / "p.npz")
+    assert 0.94 <= res["accuracy"] <= 0.99 and res["samples"] == 450
+    assert abs(res["mlp_accuracy"] - DIGITS_FLOAT_ACCURACY) <= 0.01
+
+
+def test_export_of_a_program_with_uniform_thresholds(tmp_path, capsys):
+    nir = pytest.importorskip("nir")
+    program, out = tmp_path / "p.npz", tmp_path / "p.nir"
+    _json_of(capsys, ["compile", str(DIGITS_MODEL), "-o", str(program)])
+    summary = _json_of(capsys, ["export", str(program), "--nir", str(out), "--uniform-threshold"])
+    assert summary["kind"] == "program" and summary["uniform_threshold"] is True
+    thresholds = [node.v_threshold for node in nir.read(out).nodes.values()
+                  if type(node).__name__ == "IF"]
+    assert len(thresholds) >= 2 and all(np.all(t == 1) for t in thresholds)
+
+
+def test_export_refuses_a_missing_output_directory_before_working(tmp_path, capsys):
+    out = tmp_path / "missing" / "x.nir"
+    assert cli.main(["export", str(DIGITS_MODEL), "--nir", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"neurosim export: error: --nir {out}") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_onnx_model_is_read_by_info_compile_and_bound(tmp_path, capsys):
+    """A torch.onnx-style Linear/ReLU stack of the digits model, named .bin: info gives its
+    shapes, compile (with --calibration digits) and run keep the float accuracy within the
+    conversion loss, and bound reads it too."""
+    pytest.importorskip("onnxruntime")
+    from test_onnx import torch_style  # the torch.onnx builder; imported here: needs onnx
+    path = tmp_path / "model.bin"
+    path.write_bytes(torch_style(MLP.load(DIGITS_MODEL)).SerializeToString())
+    info = _json_of(capsys, ["info", str(path)])
+    assert info["sizes"] == [64, 64, 64, 10] and info["activation"] == "relu"
+    assert cli.main(["info", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"{path}: sizes 64-64-64-10, relu")
+    assert text.endswith("provenance: imported from ONNX\n")
+    res = _compile_and_run(capsys, path, tmp_path / "p.npz", extra=["--calibration", "digits"])
+    assert abs(res["mlp_accuracy"] - DIGITS_FLOAT_ACCURACY) <= 0.005
+    assert res["mlp_accuracy"] - 0.03 <= res["accuracy"] <= res["mlp_accuracy"] + 0.01
+    out = _json_of(capsys, ["bound", str(path), "--fail-prob", "0.05", "--samples", "5",
+                            "--dataset", "digits"])
+    assert out["sizes"] == [64, 64, 64, 10] and out["n_inputs"] == 450
+
+
+def _digits_as_raw_npz(path):
+    """The digits split written as the user would: raw pixel counts 0..16 as int64 images
+    (n, 8, 8); neurosim flattens them and scales by the training min/max (0, 16), i.e. by 1/16
+    like its own digits."""
+    from neurosim import data
+    x_train, y_train, x_test, y_test = data.load("digits")
+    raw = {"x_train": np.rint(x_train * 16).astype(np.int64).reshape(-1, 8, 8),
+           "x_test": np.rint(x_test * 16).astype(np.int64).reshape(-1, 8, 8),
+           "y_train": y_train, "y_test": y_test}
+    assert raw["x_train"].min() == 0 and raw["x_train"].max() == 16
+    np.savez(path, **raw)
+    return path
+
+
+def test_a_dataset_given_as_a_path_works_in_train_compile_run_and_bound(tmp_path, capsys):
+    """--dataset PATH.npz: train records the path, compile calibrates on it, run and bound
+    evaluate on it; the same inputs as the built-in digits give the same accuracy."""
+    dataset = str(_digits_as_raw_npz(tmp_path / "mine.npz"))
+    model = tmp_path / "m.npz"
+    summary = _json_of(capsys, ["train", "--dataset", dataset, "--hidden", "32", "--method",
+                                "dense", "--epochs", "10", "-o", str(model)])
+    assert 0.85 <= summary["test_accuracy"] <= 1.0
+    assert MLP.load(model).provenance["dataset"] == dataset
+    mine = _compile_and_run(capsys, DIGITS_MODEL, tmp_path / "p.npz", dataset=dataset)
+    builtin = _json_of(capsys, ["run", str(tmp_path / "p.npz"), "--dataset", "digits"])
+    assert abs(mine["accuracy"] - builtin["accuracy"]) <= 1 / 450
+    assert abs(mine["mlp_accuracy"] - DIGITS_FLOAT_ACCURACY) <= 0.005
+    own = _compile_and_run(capsys, model, tmp_path / "own.npz", dataset=dataset)
+    assert own["accuracy"] >= summary["test_accuracy"] - 0.05
+    out = _json_of(capsys, ["bound", str(model), "--fail-prob", "0.05", "--samples", "5"])
+    assert out["dataset"] == dataset and out["n_inputs"] == 450
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "PROGRAM", "--dataset", "DATASET"],
+    ["train", "--dataset", "DATASET", "--hidden", "4", "--method", "dense", "-o", "OUT"],
+    ["bound", str(DIGITS_MODEL), "--fail-prob", "0.1", "--dataset", "DATASET"],
+    ["compile", str(DIGITS_MODEL), "--calibration", "DATASET", "-o", "OUT"],
+])
+def test_an_unknown_dataset_or_missing_path_is_refused_in_one_line(tmp_path, capsys, argv):
+    missing = tmp_path / "nope.npz"
+    flag = "--calibration" if "--calibration" in argv else "--dataset"
+    program = tmp_path / "p.npz"
+    if "PROGRAM" in argv:
+        _json_of(capsys, ["compile", str(DIGITS_MODEL), "-o", str(program)])
+    argv = [{"DATASET": str(missing), "PROGRAM": str(program),
+             "OUT": str(tmp_path / "o.npz")}.get(a, a) for a in argv]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{flag} " in err and f"'{missing}'" in err and err.count("\n") == 1, err
+    assert "or the path of a .npz file or a directory with train.csv and test.csv" in err
+    assert not (tmp_path / "o.npz").exists()

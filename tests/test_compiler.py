@@ -320,7 +320,7 @@ def test_commands_refuse_a_bad_output_before_working(tmp_path, capsys, monkeypat
     (["compile", "M", "-o", "OUT", "--bits", "9"], r"--bits is 9; expected a number in \[2, 4\]"),
     (["compile", "M", "-o", "OUT", "--percentile", "0"], r"--percentile is 0.0; expected a number in \(0, 100\]"),
     (["compile", "M", "-o", "OUT", "--percentile", "nan"], r"--percentile is nan; expected"),
-    (["compile", "M", "-o", "OUT", "--calibration", "cifar"], r"--calibration 'cifar': unknown dataset, expected one of digits"),
+    (["compile", "M", "-o", "OUT", "--calibration", "cifar"], r"--calibration 'cifar': unknown, expected one of digits"),
     (["compile", "M", "-o", "OUT", "--blocked", "3"], r"--blocked is '3'; expected ROW,COL;ROW,COL"),
     (["compile", "M", "-o", "OUT", "--blocked", "1,2,3"], r"--blocked is '1,2,3'; expected ROW,COL"),
     (["power", "P", "--limit", "-3"], r"--limit is -3; expected"),

@@ -437,3 +437,25 @@ def test_export_nir_checks_the_output_before_working(tmp_path, dense):
                                               r"exist"):
         export_nir(model, tmp_path / "missing" / "x.nir")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+def test_cli_compiles_a_nir_graph_by_content_and_refuses_a_bad_threshold(tmp_path, capsys):
+    """A NIR file is recognised as HDF5 whatever its name; a threshold ≤ 0 exits 2 in one line
+    naming the file, node and field, and writes nothing."""
+    from neurosim.cli import main
+    graph = tmp_path / "graph.h5"
+    nir.write(graph, _if_graph([1.0, 1.0]))
+    out = tmp_path / "p.npz"
+    assert main(["compile", str(graph), "--chip", "ideal", "-o", str(out)]) == 0
+    program = ChipProgram.load(out)
+    assert (program.n_inputs, program.n_outputs) == (2, 2)
+    out.unlink()
+    capsys.readouterr()
+    nir.write(graph, _if_graph([1.0, -1.0]))
+    for command in (["compile", str(graph), "-o", str(out)], ["info", str(graph)],
+                    ["export", str(graph), "--nir", str(tmp_path / "x.nir")]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert err == (f"neurosim {command[0]}: error: {graph}: node 'spk' field 'v_threshold' "
+                       f"is -1 (neuron 1), expected > 0\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.h5"]

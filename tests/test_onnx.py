@@ -10,7 +10,7 @@ from neurosim.compiler import compile as compile_mlp
 from neurosim.errors import InputFileError
 from neurosim.interchange import load_network
 from neurosim.mlp import MLP
-from neurosim.onnx_io import from_onnx, read_onnx
+from neurosim.compiler.onnx_io import from_onnx, read_onnx
 from neurosim.sim import simulate
 from shipped import dense, digits  # noqa: F401  (fixtures)
 from neurosim.sniff import sniff

@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from neurosim import __version__
-from neurosim.cli import bench, bound, compile, mission, power, report, train
+from neurosim.cli import bench, bound, compile, export, mission, power, report, train
 from neurosim.cli.common import error_message, print_json
 from neurosim.errors import NeurosimError
 
@@ -24,6 +24,7 @@ COMMANDS = {
     "info": (train.add_info, train.info_command),
     "compile": (compile.add_compile, compile.compile_command),
     "run": (compile.add_run, compile.run_command),
+    "export": (export.add_arguments, export.run),
     "power": (power.add_arguments, power.run),
     "bound": (bound.add_arguments, bound.run),
     "mission": (mission.add_arguments, mission.run),
@@ -32,7 +33,8 @@ COMMANDS = {
     "bench": (bench.add_arguments, bench.run),
 }
 
-PIPELINE = ("dataset → train → MLP → compile → chip program → run (simulate) → power; "
+PIPELINE = ("dataset → train → MLP (or an imported NIR / ONNX model) → compile → chip program → "
+            "run (simulate) → export (NIR) → power; "
             "bound (robustness bounds); mission (radiation over years) → report, compare")
 
 

@@ -8,13 +8,14 @@ import numpy as np
 from neurosim.bounds.report import report
 from neurosim.bounds.studies import STUDIES, input_grid, run as run_study
 from neurosim.chip.program import ChipProgram
-from neurosim.cli.common import add_json_flag, evaluation_set
+from neurosim.cli.common import DATASET_HELP, add_json_flag, evaluation_set
 from neurosim.errors import InputFileError, ValidationError
+from neurosim.interchange import MODEL_FILES, load_network
 from neurosim.mlp import MLP
 from neurosim.sniff import describe_format, existing_file, file_kind, sniff
 
 MAX_GRID_POINTS = 100_000   # --inputs grid:K refuses K^n above this (memory of the evaluations)
-EXPECTED = "an MLP .npz or a compiled ChipProgram .npz"
+EXPECTED = f"{MODEL_FILES}, or a compiled ChipProgram .npz"
 
 
 def add_arguments(sub):
@@ -27,7 +28,8 @@ def add_arguments(sub):
                     "on output rates; MLP units crash with all their copies). With --study, "
                     "reproduce one of the papers' studies (plots + CSV).")
     p.add_argument("model", nargs="?", metavar="MODEL_OR_PROGRAM",
-                   help="MLP .npz or compiled ChipProgram .npz (not needed with --study)")
+                   help="MLP .npz, NIR graph, ONNX model (read by content) or compiled "
+                        "ChipProgram .npz (not needed with --study)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--fail-prob", type=float, default=None, metavar="P",
                    help="crash probability of each hidden neuron, in [0, 1]")
@@ -37,8 +39,8 @@ def add_arguments(sub):
                    help="only hidden layer L fails (1 = first hidden layer)")
     p.add_argument("--samples", type=int, default=200, help="Monte Carlo crash samples (200)")
     p.add_argument("--dataset", default=None,
-                   help="evaluation inputs (test split); default: the model's provenance "
-                        "dataset, else digits (always digits for a program)")
+                   help=f"evaluation inputs (test split): {DATASET_HELP}; default: the model's "
+                        f"provenance dataset, else digits (always digits for a program)")
     p.add_argument("--inputs", default=None, metavar="grid:K|FILE.npy",
                    help="evaluation inputs instead of --dataset: grid:K is K points per input "
                         "dimension on [0, 1]^n (at most 100,000 points in all), FILE.npy an "
@@ -61,8 +63,7 @@ def run(args):
         return run_study(args.study, out_dir=args.out, quick=args.quick, seed=args.seed,
                          verbose=verbose)
     if args.model is None:
-        raise ValidationError("MODEL: missing, expected an MLP .npz or a compiled ChipProgram "
-                              ".npz (or --study NAME)")
+        raise ValidationError(f"MODEL_OR_PROGRAM: missing, expected {EXPECTED} (or --study NAME)")
     if args.fail_prob is None and args.failures is None:
         raise ValidationError("give one of --fail-prob P and --failures F1,F2,...")
     if args.inputs is not None and args.dataset is not None:
@@ -139,16 +140,19 @@ def _grid(spec, n_in):
 
 
 def load_model_or_program(path):
-    """The MLP or ChipProgram at ``path``, told apart by the names of its arrays
-    (:func:`neurosim.sniff.file_kind`); one line for a file that is neither."""
-    kind = file_kind(existing_file(path, EXPECTED))
+    """The MLP or ChipProgram at ``path``: a NIR graph or ONNX model by its content
+    (:func:`neurosim.interchange.load_network`), an ``.npz`` by the names of its arrays
+    (:func:`neurosim.sniff.file_kind`); one line for a file that is none of these."""
+    fmt = sniff(existing_file(path, EXPECTED))
+    if fmt in ("hdf5", "onnx"):
+        return load_network(path)
+    if fmt != "zip":
+        raise InputFileError(f"{path}: {describe_format(path, fmt)}, expected {EXPECTED}")
+    kind = file_kind(path)
     if kind == "program":
         return ChipProgram.load(path)
     if kind == "model":
         return MLP.load(path)
-    fmt = sniff(path)
-    if fmt != "zip":
-        raise InputFileError(f"{path}: {describe_format(path, fmt)}, expected {EXPECTED}")
     if not zipfile.is_zipfile(path):
         raise InputFileError(f"{path}: not a readable .npz (a broken zip archive), expected "
                              f"{EXPECTED}")

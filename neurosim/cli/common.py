@@ -1,5 +1,6 @@
 """What every command shares: the ``--json`` flag, printing the result, the evaluation set of a
-model or program, and the translation of library errors into the flags the user typed."""
+model or program (a built-in dataset or the user's own, by path), and the translation of library errors into
+the flags the user typed."""
 import json
 import os
 import sys
@@ -7,12 +8,22 @@ import sys
 import numpy as np
 
 from neurosim import data
-from neurosim.errors import InputFileError, ValidationError
+from neurosim.errors import ValidationError
+
+DATASET_HELP = "digits, mnist, fashion-mnist, synthetic, or a .npz / CSV directory path"
 
 
 def add_json_flag(parser):
     """``--json``: print one JSON object (the command's result) instead of text."""
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+
+def add_dt_flag(parser):
+    """``--dt SECONDS``: the time step under which a NIR graph's leaky neurons are read
+    (:func:`neurosim.compiler.nir_io.resolve_dt`; ignored for other model files)."""
+    parser.add_argument("--dt", type=float, default=None, metavar="SECONDS",
+                        help="time step of a NIR graph's LIF/CubaLIF neurons (default: implied "
+                             "by the file, else 0.001)")
 
 
 def print_json(result):
@@ -47,23 +58,19 @@ def error_message(exc, parser):
 
 
 # ------------------------------------------------------------------ evaluation inputs
-def recorded_dataset(path, name, recorded_as, flag):
-    """``name``, the dataset a model or program file records, when neurosim knows it; else one
-    line naming the file, the value (``recorded_as`` says where it came from) and ``flag``."""
-    if name not in data.DATASETS:
-        raise InputFileError(f"{path}: {recorded_as} {name!r}, not one of "
-                             f"{', '.join(data.DATASETS)}; expected {flag} DATASET")
-    return name
-
-
 def evaluation_set(path, n_inputs, dataset=None, recorded=None, recorded_as="provenance dataset is",
                    data_dir=None, limit=None, hint=""):
     """(x, y, name): the test split (its first ``limit`` items) on which the model or program at
-    ``path`` with ``n_inputs`` inputs is evaluated. The dataset is ``dataset`` (the flag), else
-    ``recorded`` (the one the file records, see :func:`recorded_dataset`), else digits; one of
-    another width is refused in one line (``hint`` ends it: what to give instead)."""
-    name = dataset or (recorded_dataset(path, recorded, recorded_as, "--dataset") if recorded
-                       else "digits")
+    ``path`` with ``n_inputs`` inputs is evaluated. The dataset is ``dataset`` (the flag: a
+    built-in name or a path, :func:`neurosim.data.check_dataset`), else ``recorded`` (the one the
+    file records, :func:`neurosim.data.recorded_dataset`), else digits; one of another width is
+    refused in one line (``hint`` ends it: what to give instead)."""
+    if dataset:
+        name = data.check_dataset(dataset, "--dataset")
+    elif recorded:
+        name = data.recorded_dataset(path, recorded, recorded_as, "--dataset")
+    else:
+        name = "digits"
     _, _, x, y = data.load(name, data_dir=data_dir)
     if limit is not None:
         x, y = x[:limit], y[:limit]

@@ -1,38 +1,34 @@
-"""``neurosim compile`` (an MLP or NIR graph onto the chip) and ``neurosim run`` (a compiled
-program on a dataset's test inputs)."""
+"""``neurosim compile`` (an MLP .npz, NIR graph or ONNX model onto the chip) and ``neurosim run``
+(a compiled program on a dataset's test inputs)."""
 import os
 import time
 
 import numpy as np
 
-from neurosim import compiler
-from neurosim.chip.profile import get_profile
+from neurosim import data
 from neurosim.chip.program import ChipProgram
-from neurosim.cli.common import add_json_flag, evaluation_set, recorded_dataset
-from neurosim.compiler.nir import compile_nir
-from neurosim.data import DATASETS
+from neurosim.cli.common import DATASET_HELP, add_dt_flag, add_json_flag, evaluation_set
 from neurosim.errors import NeurosimError, ValidationError, check_number
 from neurosim.fileio import check_output_file
-from neurosim.mlp import MLP
-from neurosim.compiler.nir_io import read_graph
+from neurosim.interchange import compile_network, load_network
 from neurosim.sim import simulate
-from neurosim.sniff import sniff
 
 
 def add_compile(sub):
     p = sub.add_parser(
-        "compile", help="compile a trained MLP (or NIR graph) into a placed chip program",
+        "compile", help="compile a trained MLP, NIR graph or ONNX model into a placed chip program",
         description="Normalise, quantise, encode weights on axon types, split into cores (fan-out "
                     "copies, relay pairs for wide fan-in), place on the grid; print the report.")
-    p.add_argument("model", help="MLP .npz (from neurosim train) or NIR graph (.nir)")
+    p.add_argument("model", help="MLP .npz, NIR graph or ONNX model (read by content)")
     p.add_argument("--chip", default="truenorth", choices=["truenorth", "ideal"],
                    help="chip profile (default truenorth)")
     p.add_argument("--weight-encoding", default="bitplane", choices=["trinary", "bitplane"],
                    help="weights on typed axons (ignored by ideal: one weight per synapse)")
     p.add_argument("--bits", type=int, default=4, help="bitplane bits, 2..4 (default 4)")
     p.add_argument("--calibration", default=None, metavar="DATASET",
-                   help="dataset whose training inputs calibrate the scales (default: the "
-                        "model's dataset)")
+                   help=f"dataset whose training inputs calibrate the scales ({DATASET_HELP}; "
+                        f"default: the model's dataset, for an imported model without one 1,000 "
+                        f"uniform random inputs)")
     p.add_argument("--percentile", type=float, default=99.9,
                    help="activation percentile that maps to rate 1 (default 99.9)")
     p.add_argument("--blocked", default=None, metavar="R,C;R,C",
@@ -40,40 +36,31 @@ def add_compile(sub):
     p.add_argument("--no-relays", action="store_true",
                    help="refuse fan-in beyond one core instead of splitting into relay pairs")
     p.add_argument("--seed", type=int, default=0, help="seed of calibration sampling and placement")
+    add_dt_flag(p)
     p.add_argument("-o", "--output", required=True, help="program .npz to write")
     add_json_flag(p)
 
 
 def compile_command(args):
-    """Compile args.model (.npz MLP or NIR graph) and save the program to -o; the compile report
-    is the --json object."""
+    """Compile args.model (an MLP .npz, NIR graph or ONNX model, told apart by content) and save
+    the program to -o; the compile report is the --json object."""
     check_output_file(args.output, "-o")
     check_number(args.bits, "--bits", 2, 4)
     check_number(args.percentile, "--percentile", 0, 100, low_open=True)
     check_number(args.seed, "--seed", 0)
-    if args.calibration is not None and args.calibration not in DATASETS:
-        raise ValidationError(f"--calibration {args.calibration!r}: unknown dataset, expected "
-                              f"one of {', '.join(DATASETS)}")
-    profile = get_profile(args.chip)
+    check_number(args.dt, "--dt", 0, low_open=True)
+    calibration = args.calibration and data.check_dataset(args.calibration, "--calibration")
     options = dict(weight_encoding=args.weight_encoding, bits=args.bits,
                    blocked=parse_blocked(args.blocked), seed=args.seed,
                    relays=not args.no_relays, percentile=args.percentile)
     start = time.perf_counter()
-    if _is_nir(args.model):
-        calibration = (compiler.calibration_inputs(None, args.calibration) if args.calibration
-                       else None)
-        compiled = compile_nir(read_graph(args.model), profile, calibration, where=args.model,
-                               **options)
-        mlp_meta = {}
-    else:
-        mlp = MLP.load(args.model)
-        dataset = args.calibration or recorded_dataset(
-            args.model, mlp.provenance.get("dataset"), "provenance dataset is", "--calibration")
-        compiled = compiler.compile(mlp, profile, calibration=dataset, **options)
-        mlp_meta = {"path": os.path.abspath(args.model), "dataset": dataset}
+    compiled, model_meta = compile_network(args.model, args.chip, calibration=calibration,
+                                             dt=args.dt, **options)
+    if args.dt is not None:  # run reads the model back with the same time step
+        model_meta["dt"] = args.dt
     seconds = time.perf_counter() - start
     program = compiled.program
-    program = program.replace(meta=dict(program.meta, model=mlp_meta))
+    program = program.replace(meta=dict(program.meta, model=model_meta))
     program.save(args.output)
     report = dict(compiled.report, seconds=seconds, output=args.output)
     if not args.json:
@@ -100,19 +87,12 @@ def parse_blocked(text):
     return cores
 
 
-def _is_nir(path):
-    """A NIR graph: an HDF5 file, or (when it cannot be read) a name ending in ``.nir``."""
-    if os.path.isfile(path):
-        return sniff(path) == "hdf5" or (path.endswith(".nir") and sniff(path) != "zip")
-    return path.endswith(".nir")
-
-
 def add_run(sub):
     p = sub.add_parser("run", help="run a compiled program on a dataset's test inputs",
                        description="Simulate a chip program (spiking or rate mode) and report "
                                    "accuracy and activity.")
     p.add_argument("program", help="program .npz from neurosim compile")
-    p.add_argument("--dataset", required=True, help="digits, mnist, fashion-mnist or synthetic")
+    p.add_argument("--dataset", required=True, help=DATASET_HELP)
     p.add_argument("--data-dir", default=None, help="directory of IDX files (mnist, fashion-mnist)")
     p.add_argument("--mode", default="spiking", choices=["spiking", "rate"])
     p.add_argument("--ticks", type=int, default=64, help="ticks per input (default 64)")
@@ -156,10 +136,10 @@ def run_command(args):
 def _mlp_accuracy(program, x, y):
     """The accuracy of the float MLP the program was compiled from, or None when its file is gone
     or is no longer that model."""
-    model = program.meta.get("model", {}).get("path")
-    if not model or not os.path.isfile(model):
+    model = program.meta.get("model", {})
+    if not model.get("path") or not os.path.isfile(model["path"]):
         return None
     try:
-        return MLP.load(model).accuracy(x, y)
+        return load_network(model["path"], model.get("dt")).accuracy(x, y)
     except NeurosimError:  # the file there now is not the model compiled: no reference
         return None

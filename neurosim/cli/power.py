@@ -2,7 +2,7 @@
 calibration against published TrueNorth measurements."""
 from neurosim import power
 from neurosim.chip.program import ChipProgram
-from neurosim.cli.common import add_json_flag, evaluation_set
+from neurosim.cli.common import DATASET_HELP, add_json_flag, evaluation_set
 from neurosim.errors import ValidationError, check_number
 from neurosim.sim import simulate
 
@@ -19,7 +19,8 @@ def add_arguments(sub):
     p.add_argument("--calibration", action="store_true",
                    help="run the full-chip calibration workload instead of PROGRAM")
     p.add_argument("--dataset", default=None,
-                   help="test inputs that drive the program (default: the program's dataset)")
+                   help=f"test inputs that drive the program: {DATASET_HELP} (default: the "
+                        f"program's dataset)")
     p.add_argument("--data-dir", default=None, help="directory of IDX files (mnist, fashion-mnist)")
     p.add_argument("--limit", type=int, default=None, help="first N test inputs only")
     p.add_argument("--inference-rate", type=float, default=None, metavar="HZ",

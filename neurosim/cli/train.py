@@ -1,9 +1,9 @@
 """``neurosim train`` (an MLP from a dataset or a recipe) and ``neurosim info`` (its statistics)."""
 from neurosim import train
-from neurosim.cli.common import add_json_flag
-from neurosim.errors import ValidationError
+from neurosim.cli.common import DATASET_HELP, add_dt_flag, add_json_flag
+from neurosim.errors import ValidationError, check_number
 from neurosim.fileio import check_output_file
-from neurosim.mlp import MLP
+from neurosim.interchange import load_network
 
 # flags that override a recipe's value (argparse dest = the train.Options field)
 OPTION_FLAGS = ("density", "max_fan_in", "epochs", "batch_size", "seed")
@@ -16,7 +16,7 @@ def add_train(sub):
                     "--method (and options), or --recipe FILE.toml (see models/*.toml), which "
                     "reproduces a shipped model bit for bit.")
     p.add_argument("--recipe", help="TOML recipe (dataset, method, hidden and options)")
-    p.add_argument("--dataset", help="digits, mnist, fashion-mnist or synthetic")
+    p.add_argument("--dataset", help=DATASET_HELP)
     p.add_argument("--hidden", help="hidden layer sizes, e.g. 128,64 (NeST: the seed sizes)")
     p.add_argument("--method", help="dense, sparse-momentum or nest")
     p.add_argument("--density", type=float, help="sparse momentum: fraction of weights kept")
@@ -80,13 +80,17 @@ def add_info(sub):
     p = sub.add_parser("info", help="print a model's per-layer statistics",
                        description="Per layer: inputs, outputs, nonzero weights, density, largest "
                                    "fan-in, max and mean |w|; plus activation and provenance.")
-    p.add_argument("model", help="model .npz (written by neurosim train)")
+    p.add_argument("model", help="MLP .npz (from neurosim train), NIR graph or ONNX model (read "
+                                 "by content)")
+    add_dt_flag(p)
     add_json_flag(p)
 
 
 def info_command(args):
-    """A model's sizes, activation, per-layer statistics and provenance."""
-    mlp = MLP.load(args.model)
+    """A model's sizes, activation, per-layer statistics and provenance (an imported NIR or ONNX
+    network as the MLP neurosim reads it)."""
+    check_number(args.dt, "--dt", 0, low_open=True)
+    mlp = load_network(args.model, args.dt)
     result = {"sizes": mlp.sizes, "activation": mlp.activation, "steepness": mlp.steepness,
               "lipschitz": mlp.lipschitz, "params": mlp.n_params, "neurons": mlp.n_hidden,
               "layers": mlp.layer_stats(), "provenance": mlp.provenance}
@@ -103,6 +107,8 @@ def _print_info(path, mlp, layers):
         print(f"{i:5d} {st['n_in']:5d} {st['n_out']:6d} {st['nonzero']:8d} "
               f"{st['density']:8.4f} {st['max_fan_in']:11d}  {st['max_abs_w']:.4f}    "
               f"{st['mean_abs_w']:.4f}")
+    if "imported_from" in mlp.provenance:
+        print(f"provenance: imported from {mlp.provenance['imported_from']}")
     acc = mlp.provenance.get("test_accuracy")
     if acc is not None:  # provenance is free-form JSON: show what is there, as it is
         shown = f"{acc:.4f}" if isinstance(acc, (int, float)) else repr(acc)

@@ -144,11 +144,17 @@ def load_recipe(path):
 
 
 def check_method_dataset(method, dataset, where=None):
-    """A known training method and dataset (``where``: the recipe file, or None: arguments)."""
+    """A known training method and dataset, built-in or a path (``where``: the recipe file, or
+    None: arguments)."""
     if method not in METHODS:
         raise bad_value(where, "method", method, f"one of {', '.join(METHODS)}")
-    if dataset not in datasets.DATASETS:
-        raise bad_value(where, "dataset", dataset, f"one of {', '.join(datasets.DATASETS)}")
+    if not isinstance(dataset, str):
+        raise bad_value(where, "dataset", dataset, "a dataset name or path")
+    subject = "argument 'dataset' is" if where is None else f"{where}: field 'dataset' is"
+    try:
+        datasets.check_dataset(dataset, subject)
+    except ValidationError as exc:  # the same line, with the parameter the CLI names as a flag
+        raise ValidationError(str(exc), param="dataset" if where is None else None) from None
 
 
 def train(method, x_train, y_train, hidden, options: Options, n_classes=None, progress=False):
