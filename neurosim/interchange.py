@@ -65,8 +65,10 @@ def compile_network(path, profile="truenorth", calibration=None, dt=None, **opti
         compiled = compile_mlp(mlp, profile,
                                calibration=dataset if calibration is None else calibration,
                                **options)
-    return compiled, {"path": os.path.abspath(path), "dataset": dataset,
-                      "format": sniff(path)}
+    meta = {"path": os.path.abspath(path), "dataset": dataset, "format": sniff(path)}
+    if dt is not None:                  # a NIR model is read back with the same time step
+        meta["dt"] = dt
+    return compiled, meta
 
 
 def export_nir(source, out, uniform_threshold=False, calibration=None, dt=None):
@@ -106,7 +108,7 @@ def _recompile(program_path):
                              f"model file it was compiled from (export the model instead)")
     report = program.meta.get("compiler", {})
     try:
-        compiled = compile_mlp(load_network(path), report.get("profile", "truenorth"),
+        compiled = compile_mlp(load_network(path, model.get("dt")), report.get("profile", "truenorth"),
                                weight_encoding=report.get("weight_encoding", "bitplane"),
                                calibration=dataset)
     except ValidationError as exc:

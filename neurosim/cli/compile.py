@@ -56,8 +56,6 @@ def compile_command(args):
     start = time.perf_counter()
     compiled, model_meta = compile_network(args.model, args.chip, calibration=calibration,
                                              dt=args.dt, **options)
-    if args.dt is not None:  # run reads the model back with the same time step
-        model_meta["dt"] = args.dt
     seconds = time.perf_counter() - start
     program = compiled.program
     program = program.replace(meta=dict(program.meta, model=model_meta))
