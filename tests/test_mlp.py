@@ -224,7 +224,7 @@ def test_save_leaves_no_temporary_file_when_the_write_fails(tmp_path):
 def test_a_missing_shipped_file_names_the_key_and_every_place_looked(tmp_path):
     from neurosim import resources
     with pytest.raises(InputFileError, match=r"^\[run\] model = 'nope.npz': no such file; looked "
-                                             r"in nope.npz, \S+/scen/nope.npz, \S+/nope.npz$"):
+                                             r"in \S+/scen/nope.npz, nope.npz, \S+/nope.npz$"):
         resources.find("nope.npz", "models", "[run] model", near=[str(tmp_path / "scen")])
     found = resources.find("models/digits_dense.npz", "models", "--model")
     assert MLP.load(found).sizes[0] == 64
