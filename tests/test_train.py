@@ -5,8 +5,8 @@ import pytest
 
 from neurosim import cli
 from neurosim.mlp import MLP
-from neurosim.errors import InputFileError
-from neurosim.train import Options, common, load_recipe, nest, sparse_momentum
+from neurosim.errors import InputFileError, ValidationError
+from neurosim.train import Options, common, load_recipe, nest, sparse_momentum, study
 from neurosim.train import train as train_method
 from neurosim.train.common import Optimizer, Params, capped_top_k, init_params, loss_and_grads
 
@@ -408,3 +408,66 @@ def test_cli_bad_recipes(tmp_path, capsys, text, message):
 def test_cli_info_missing_file(tmp_path, capsys):
     rc, _, err = run_cli(["info", str(tmp_path / "none.npz")], capsys)
     assert rc == 2 and "none.npz: no such file" in err
+
+
+def fake_runs(monkeypatch, accuracy):
+    """study.run_one replaced by records of test accuracy ``accuracy[(density, seed)]``;
+    returns the list of (density, seed) it was called with."""
+    calls = []
+
+    def run_one(dataset, hidden, density, seed, epochs, data_dir):
+        calls.append((density, seed))
+        return {"dataset": dataset, "hidden": list(hidden), "epochs": epochs, "density": density,
+                "seed": seed, "method": "x", "test_accuracy": accuracy[density, seed],
+                "validation_accuracy": 0.5, "params": int(1000 * density), "seconds": 1.0}
+    monkeypatch.setattr(study, "run_one", run_one)
+    return calls
+
+
+def test_density_study_table_gaps_and_published_figures(tmp_path, monkeypatch):
+    acc = {(1.0, 0): 0.90, (1.0, 1): 0.92, (0.05, 0): 0.89, (0.05, 1): 0.90}
+    calls = fake_runs(monkeypatch, acc)
+    out = tmp_path / "s"
+    res = study.density_study("digits", densities=(0.05,), seeds=(0, 1), out_dir=out, epochs=2)
+    assert calls == [(1.0, 0), (1.0, 1), (0.05, 0), (0.05, 1)]
+    dense, sparse = res["rows"]
+    assert dense["density"] == 1.0 and dense["test_accuracy_mean"] == pytest.approx(91.0)
+    assert sparse["gap_to_dense"] == pytest.approx(1.5)  # 91.0 − 89.5
+    assert sparse["test_accuracy_per_seed"] == "89.00 90.00"
+    assert sparse["published_accuracy"] == 98.53
+    assert sparse["published_gap_to_dense"] == pytest.approx(0.16)
+    assert {p.name for p in out.iterdir()} == {"runs.json", "density.csv", "density.json",
+                                               "density.png"}
+    assert (out / "density.csv").read_text().splitlines()[2].startswith("0.05,2,89.5")
+    # a second call with one more seed trains only the missing runs
+    acc.update({(1.0, 2): 0.91, (0.05, 2): 0.88})
+    res = study.density_study("digits", densities=(0.05,), seeds=(0, 1, 2), out_dir=out,
+                              epochs=2)
+    assert calls[4:] == [(1.0, 2), (0.05, 2)] and res["rows"][1]["seeds"] == 3
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"densities": (0.05, 1.5)}, "--densities: [0.05, 1.5], expected values in (0, 1)"),
+    ({"seeds": (-1,)}, "--seeds: [-1], expected integers ≥ 0"),
+    ({"epochs": 0}, "--epochs: 0, expected an integer ≥ 1")])
+def test_density_study_bad_arguments_before_any_work(tmp_path, monkeypatch, kwargs, message):
+    calls = fake_runs(monkeypatch, {})
+    with pytest.raises(ValidationError) as err:
+        study.density_study("digits", out_dir=tmp_path / "s", **kwargs)
+    assert str(err.value) == message and calls == [] and not (tmp_path / "s").exists()
+
+
+def test_density_study_refuses_an_output_path_that_is_a_file(tmp_path, monkeypatch):
+    calls = fake_runs(monkeypatch, {})
+    (tmp_path / "f").write_text("")
+    with pytest.raises(ValidationError, match="--out .*: is a file, expected a directory"):
+        study.density_study("digits", out_dir=tmp_path / "f")
+    assert calls == []
+
+
+def test_density_study_run_trains_under_the_published_protocol():
+    dense = study.run_one("digits", (16,), 1.0, 0, 2, None)
+    sparse = study.run_one("digits", (16,), 0.2, 0, 2, None)
+    assert dense["method"] == "dense" and dense["params"] == 64 * 16 + 16 * 10
+    assert sparse["method"] == "sparse-momentum" and sparse["params"] <= 205 + 32
+    assert sparse["params"] > 0.15 * (64 * 16 + 16 * 10)
