@@ -168,17 +168,20 @@ class Optimizer:
         return self.m[l]
 
     def step(self, p: Params, gW, gb, lr):
+        """One update of every weight and bias; sgd uses ``gW``/``gb`` as scratch (overwrites)."""
         self._buffers(p)
         self.t += 1
         params, grads = p.W + p.b, gW + gb
         mu, wd = self.momentum, self.weight_decay
         if self.kind == "sgd":
-            for w, g, v in zip(params, grads, self.m):
+            for w, g, v in zip(params, grads, self.m):  # in place: g is this step's own array
                 if wd:
-                    g = g + wd * w
+                    g += wd * w
                 v *= mu
                 v += g
-                w -= lr * (g + mu * v)
+                g += mu * v
+                g *= lr
+                w -= g
         else:
             b1, b2 = mu, self.beta2
             c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
