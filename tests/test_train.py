@@ -457,6 +457,14 @@ def test_density_study_bad_arguments_before_any_work(tmp_path, monkeypatch, kwar
     assert str(err.value) == message and calls == [] and not (tmp_path / "s").exists()
 
 
+def test_study_list_flags():
+    assert study.parse_list("0, 1,2", "--seeds", int) == [0, 1, 2]
+    assert study.parse_list("0.01,0.1", "--densities", float) == [0.01, 0.1]
+    with pytest.raises(ValidationError, match="^--seeds: '1,x', expected comma-separated numbers "
+                                              "such as 0,1,2$"):
+        study.parse_list("1,x", "--seeds", int)
+
+
 def test_density_study_refuses_an_output_path_that_is_a_file(tmp_path, monkeypatch):
     calls = fake_runs(monkeypatch, {})
     (tmp_path / "f").write_text("")

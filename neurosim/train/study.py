@@ -38,6 +38,19 @@ PUBLISHED_SOURCE = ("Dettmers & Zettlemoyer 2019 (arXiv 1907.04840), MNIST LeNet
                     "TimDettmers/sparse_learning results/MNIST_sparse_summary.csv")
 
 
+def parse_list(text, flag, kind):
+    """'0,1,2' → [0, 1, 2] (``kind`` int or float); one-line error naming ``flag``."""
+    try:
+        values = [kind(t) for t in str(text).split(",") if t.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        example = "0,1,2" if kind is int else "0.01,0.05"
+        raise ValidationError(f"{flag}: {text!r}, expected comma-separated numbers such as "
+                              f"{example}")
+    return values
+
+
 def check_study_arguments(densities, seeds, epochs):
     """One-line errors for densities outside (0, 1), negative seeds, epochs < 1."""
     if not densities or any(not 0 < d < 1 for d in densities):
