@@ -74,7 +74,8 @@ def run_one(dataset, hidden, density, seed, epochs, data_dir):
             "density": float(density), "seed": int(seed), "method": method,
             "test_accuracy": summary["test_accuracy"],
             "validation_accuracy": mlp.provenance["validation_accuracy"],
-            "params": summary["params"], "seconds": summary["seconds"]}
+            "params": summary["params"], "seconds": summary["seconds"],
+            "cpu_seconds": summary["cpu_seconds"]}
 
 
 def load_runs(path, dataset, hidden, epochs):
@@ -97,6 +98,7 @@ def summarise(runs, densities):
         acc = [100 * r["test_accuracy"] for r in sorted(runs, key=lambda r: r["seed"])
                if r["density"] == d]
         secs = [r["seconds"] for r in runs if r["density"] == d]
+        cpu = [r.get("cpu_seconds", float("nan")) for r in runs if r["density"] == d]
         published = PUBLISHED.get(d, (float("nan"), float("nan")))
         rows.append({
             "density": d, "seeds": len(acc),
@@ -106,6 +108,7 @@ def summarise(runs, densities):
             "gap_to_dense": dense_mean - float(np.mean(acc)) if acc else float("nan"),
             "params": int(np.mean([r["params"] for r in runs if r["density"] == d])) if acc else 0,
             "seconds_mean": float(np.mean(secs)) if secs else float("nan"),
+            "cpu_seconds_mean": float(np.mean(cpu)) if cpu else float("nan"),
             "published_accuracy": published[0], "published_se": published[1],
             "published_gap_to_dense": PUBLISHED[1.0][0] - published[0]})
     return rows
