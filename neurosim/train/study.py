@@ -172,6 +172,13 @@ def density_study(dataset="fashion-mnist", densities=DENSITIES, seeds=SEEDS,
                 log(f"density {r['density']:g} seed {r['seed']}: test "
                     f"{100 * r['test_accuracy']:.2f} %, {r['params']} weights, "
                     f"{r['seconds']:.0f} s")
+    files = write_report(out_dir, runs, densities, dataset, hidden, epochs)
+    return {"rows": summarise(runs, densities), "runs": runs, "files": [runs_path, *files]}
+
+
+def write_report(out_dir, runs, densities, dataset, hidden, epochs):
+    """Write ``density.csv``, ``density.json`` and ``density.png`` for the records ``runs``
+    (every run done, or some: a density without runs gets an empty row); returns the paths."""
     rows = summarise(runs, densities)
     files = {name: os.path.join(out_dir, name)
              for name in ("density.csv", "density.json", "density.png")}
@@ -180,4 +187,4 @@ def density_study(dataset="fashion-mnist", densities=DENSITIES, seeds=SEEDS,
         {"dataset": dataset, "hidden": list(hidden), "epochs": epochs, "published": PUBLISHED_SOURCE,
          "rows": rows, "runs": runs}, indent=1))
     write_plot(files["density.png"], rows, dataset)
-    return {"rows": rows, "runs": runs, "files": [runs_path, *files.values()]}
+    return list(files.values())
