@@ -111,7 +111,8 @@ def summarise(runs, densities):
             "cpu_seconds_mean": float(np.mean(cpu)) if cpu else float("nan"),
             "published_accuracy": published[0], "published_se": published[1],
             "published_gap_to_dense": PUBLISHED[1.0][0] - published[0]})
-    return rows
+    return [{k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}
+            for row in rows]
 
 
 def table_csv(rows):
