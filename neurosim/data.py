@@ -16,6 +16,21 @@
     MLP n_in-h-n_classes (ReLU, weights N(0, 1/fan_in)); the teacher's output biases are set to
     minus the mean logit over the drawn inputs, so classes are roughly balanced.
 
+Your own data (``name`` is a path to an existing file or directory):
+
+``data.npz``
+    arrays ``x_train`` (n, ...), ``y_train`` (n,), ``x_test`` (m, ...), ``y_test`` (m,); inputs are
+    flattened to (n, features). No pickles.
+a directory with ``train.csv`` and ``test.csv``
+    one sample per line: the integer label first, then the features, comma-separated; a first line
+    that is not numbers (a header) is skipped.
+
+Scaling rule (:func:`scale_inputs`), the same for both: unsigned 8-bit integers are divided by 255;
+values already in [0, 1] are kept; anything else is mapped by the training set's overall minimum
+and maximum, x' = (x − min)/(max − min), and test values are clipped to [0, 1]. Labels are integers
+0..C−1 (C ≥ 2 classes, the training labels naming every class up to the largest); test labels must
+be classes of the training set.
+
 IDX format (LeCun et al.): bytes 0-1 zero, byte 2 the type code (0x08 = unsigned byte), byte 3
 the number of dimensions d, then d big-endian uint32 sizes, then the data in C order.
 """
@@ -29,6 +44,7 @@ import zlib
 import numpy as np
 
 from neurosim.errors import InputFileError, ValidationError
+from neurosim.sniff import first_nonfinite, read_arrays
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "synthetic")
 TEST_FRACTION = 0.25
@@ -39,8 +55,35 @@ IDX_FILES = {"train_images": ("train-images", "idx3-ubyte", 3),
              "test_labels": ("t10k-labels", "idx1-ubyte", 1)}
 
 
+def is_user_dataset(name):
+    """True if ``name`` names the user's own data (an existing path), not a built-in dataset."""
+    return name not in DATASETS and os.path.exists(os.fspath(name))
+
+
+def check_dataset(name, flag="--dataset"):
+    """Refuse, in one line naming ``flag``, a name that is neither built-in nor an existing
+    path."""
+    if name in DATASETS or is_user_dataset(name):
+        return name
+    raise ValidationError(f"{flag} {name!r}: unknown, expected one of {', '.join(DATASETS)} or "
+                          f"the path of a .npz file or a directory with train.csv and test.csv")
+
+
+def recorded_dataset(path, name, recorded_as, flag):
+    """``name``, the dataset a model or program file records, when it is usable (built-in, or an
+    existing path); else one line naming the file, the value (``recorded_as`` says where it came
+    from, e.g. "provenance dataset is") and the ``flag`` that would give one."""
+    if isinstance(name, str) and (name in DATASETS or is_user_dataset(name)):
+        return name
+    raise InputFileError(f"{path}: {recorded_as} {name!r}, not one of {', '.join(DATASETS)}; "
+                         f"expected {flag} DATASET")
+
+
 def load(name, data_dir=None, seed=0):
-    """Load dataset ``name`` (one of ``DATASETS``); see the module docstring."""
+    """Load dataset ``name`` (one of ``DATASETS``, or the path of your own data); see the module
+    docstring."""
+    if is_user_dataset(name):
+        return load_user(name)
     if name == "digits":
         return _digits(seed)
     if name in ("mnist", "fashion-mnist"):
@@ -48,6 +91,120 @@ def load(name, data_dir=None, seed=0):
     if name == "synthetic":
         return synthetic(seed=seed)
     raise ValidationError(f"dataset {name!r}: unknown, expected one of {', '.join(DATASETS)}")
+
+
+def load_user(path):
+    """Your own dataset from a ``.npz`` file or a directory of CSVs (module docstring)."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        parts = [_read_csv(os.path.join(path, f"{split}.csv")) for split in ("train", "test")]
+        arrays = {"x_train": parts[0][0], "y_train": parts[0][1], "x_test": parts[1][0],
+                  "y_test": parts[1][1]}
+    else:
+        arrays = _read_dataset_npz(path)
+    x_train, x_test = scale_inputs(arrays["x_train"], arrays["x_test"], path)
+    y_train, y_test = check_labels(arrays["y_train"], arrays["y_test"], len(x_train), len(x_test),
+                                   path)
+    return x_train, y_train, x_test, y_test
+
+
+def _read_dataset_npz(path):
+    arrays = read_arrays(path, "a dataset .npz (x_train, y_train, x_test, y_test)")
+    for key in ("x_train", "y_train", "x_test", "y_test"):
+        if key not in arrays:
+            raise InputFileError(f"{path}: field '{key}' missing, expected x_train, y_train, "
+                                 f"x_test and y_test")
+        if arrays[key].dtype.kind not in "biuf":
+            raise InputFileError(f"{path}: field '{key}' has dtype {arrays[key].dtype}, "
+                                 f"expected numbers")
+    return arrays
+
+
+def _read_csv(path):
+    """(x, y) of one CSV file: label first, then features; an optional header line."""
+    if not os.path.isfile(path):
+        raise InputFileError(f"{path}: no such file, expected a CSV of label,feature,... lines")
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = [line for line in f.read().splitlines() if line.strip()]
+    if lines and not _numeric(lines[0]):
+        lines = lines[1:]
+    rows = []
+    for i, line in enumerate(lines):
+        try:
+            rows.append([float(v) for v in line.split(",")])
+        except ValueError:
+            raise InputFileError(f"{path}: line {i + 1}: {line[:40]!r} is not numbers, expected "
+                                 f"label,feature,...") from None
+        if len(rows[-1]) != len(rows[0]):
+            raise InputFileError(f"{path}: line {i + 1} has {len(rows[-1])} columns, expected "
+                                 f"{len(rows[0])} like the first")
+    if not rows or len(rows[0]) < 2:
+        raise InputFileError(f"{path}: no rows of label,feature,..., expected at least one")
+    table = np.array(rows)
+    return table[:, 1:], table[:, 0]
+
+
+def _numeric(line):
+    try:
+        [float(v) for v in line.split(",")]
+        return True
+    except ValueError:
+        return False
+
+
+def scale_inputs(x_train, x_test, where):
+    """(x_train, x_test) as float32 (n, features) in [0, 1] (module docstring's rule)."""
+    x_train = np.asarray(x_train)
+    x_test = np.asarray(x_test)
+    for name, x in (("x_train", x_train), ("x_test", x_test)):
+        if x.ndim < 2 or len(x) == 0 or x[0].size == 0:
+            raise InputFileError(f"{where}: {name} has shape {x.shape}, expected (samples, "
+                                 f"features) with at least one of each")
+        bad = first_nonfinite(x.astype(np.float64))
+        if bad is not None:
+            raise InputFileError(f"{where}: {name} is {_item(x[bad])} at index {bad}, expected "
+                                 f"finite numbers")
+    x_train, x_test = x_train.reshape(len(x_train), -1), x_test.reshape(len(x_test), -1)
+    if x_train.shape[1] != x_test.shape[1]:
+        raise InputFileError(f"{where}: x_test has {x_test.shape[1]} features, expected "
+                             f"{x_train.shape[1]} like x_train")
+    if x_train.dtype == np.uint8:
+        return (x_train / np.float32(255)).astype(np.float32), \
+            (x_test / np.float32(255)).astype(np.float32)
+    lo, hi = float(x_train.min()), float(x_train.max())
+    if lo >= 0 and hi <= 1:
+        return x_train.astype(np.float32), np.clip(x_test, 0, 1).astype(np.float32)
+    span = hi - lo if hi > lo else 1.0
+    return ((x_train - lo) / span).astype(np.float32), \
+        np.clip((x_test - lo) / span, 0, 1).astype(np.float32)
+
+
+def check_labels(y_train, y_test, n_train, n_test, where):
+    """Integer labels 0..C−1 (C ≥ 2), one per sample; test labels among the training classes."""
+    out = []
+    for name, y, n in (("y_train", y_train, n_train), ("y_test", y_test, n_test)):
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != n:
+            raise InputFileError(f"{where}: {name} has shape {y.shape}, expected ({n},), one "
+                                 f"label per sample")
+        if y.dtype.kind not in "biuf" or np.any(y != np.round(y)) or np.any(y < 0):
+            j = int(np.argmax((y != np.round(y)) | (y < 0))) if y.dtype.kind in "biuf" else 0
+            raise InputFileError(f"{where}: {name} is {_item(y[j])} at index {j}, expected integer "
+                                 f"class labels 0, 1, ...")
+        out.append(y.astype(np.int64))
+    classes = int(out[0].max()) + 1
+    if classes < 2:
+        raise InputFileError(f"{where}: y_train has only class 0, expected at least 2 classes")
+    if out[1].max() >= classes:
+        j = int(np.argmax(out[1] >= classes))
+        raise InputFileError(f"{where}: y_test is {out[1][j]} at index {j}, expected a class of "
+                             f"y_train (0..{classes - 1})")
+    return out[0], out[1]
+
+
+def _item(value):
+    """A label for a message: its plain Python value (``1.5``, not ``np.float64(1.5)``)."""
+    return repr(value.item()) if hasattr(value, "item") else repr(value)
 
 
 def _digits(seed):
@@ -98,9 +255,9 @@ def _find(directory, stem, kind):
 def _idx_dataset(name, data_dir):
     dirs = _search_dirs(name, data_dir)
     if not dirs:
-        raise InputFileError(f"dataset {name!r}: no data directory, expected --data-dir DIR or "
-                             f"$NEUROSIM_DATA pointing at the IDX files "
-                             f"(train-images-idx3-ubyte[.gz], ...)")
+        raise InputFileError(f"dataset {name!r}: no data directory, expected argument 'data_dir' "
+                             f"or $NEUROSIM_DATA pointing at the IDX files "
+                             f"(train-images-idx3-ubyte[.gz], ...)", param="data_dir")
     found = None
     for d in dirs:
         if _find(d, "train-images", "idx3-ubyte"):

@@ -3,14 +3,35 @@
 Every message is one line that names *where* (file, field, core/neuron) the bad value is, *what*
 the value was and *what was expected*. The CLI turns any ``NeurosimError`` into that line on
 stderr and exit code 2, with no traceback.
+
+A bad function argument is named as the library knows it, ``argument 'fail_prob'``, and the error
+carries ``param="fail_prob"``; a front end that calls it something else shows
+:meth:`NeurosimError.renamed` (the CLI passes its flags: ``--fail-prob``).
 """
 import math
+import re
+
+_ARGUMENT = re.compile(r"argument '(\w+)'")
 
 
 class NeurosimError(Exception):
-    """Base class: a user-facing problem with an input (file, argument, model, program)."""
+    """Base class: a user-facing problem with an input (file, argument, model, program).
+
+    ``param``: the library parameter the message is about (e.g. ``"fail_prob"``), or None when it
+    is about a file or anything else a caller cannot rename."""
 
     exit_code = 2
+
+    def __init__(self, message="", param=None):
+        super().__init__(message)
+        self.param = param
+
+    def renamed(self, names):
+        """The message with every ``argument 'NAME'`` whose NAME is a key of ``names`` replaced
+        by ``names[NAME]``; unchanged when the error names no parameter (``param`` is None)."""
+        if self.param is None:
+            return str(self)
+        return _ARGUMENT.sub(lambda m: names.get(m.group(1), m.group(0)), str(self))
 
 
 class InputFileError(NeurosimError):

@@ -1,25 +1,48 @@
-"""Import and export of MLPs as NIR graphs (Pedersen et al., Nat. Commun. 2024; the ``nir`` package).
+"""Import and export of MLPs as NIR graphs (Pedersen et al., Nat. Commun. 2024; ``nir`` package).
 
-Export (``write_nir``): a chain ``input → layer0 (Affine) → spike0 (IF) → layer1 → … → layerL
-(Affine) → output``. NIR's Affine computes y = W x + b with W of shape (out, in): the transpose of
-the MLP's (in, out) weights. Each hidden layer's IF has r = 1, v_threshold = 1/K, v_reset = 0;
-the output layer has no neuron node (its Affine output is the logits). The connectivity mask rides
-along as Affine metadata ``mask`` (out, in). The graph metadata records ``neurosim_activation``,
-``neurosim_steepness``, ``neurosim_provenance`` (JSON) and ``neurosim_reset``:
+Import (``from_graph``, ``read_nir``) — the NIR standard's equations, read in rate code
+------------------------------------------------------------------------------------------
+Accepted: Input [→ Flatten] → (Affine|Linear [→ Scale] → IF|LIF|CubaLIF)* → Affine|Linear
+[→ IF|LIF|CubaLIF] → Output, a Scale also before an Affine. Any other node is refused naming it
+(convolutions, pooling, delays, subgraphs), and so is a graph with a cycle ("recurrent"). Order
+comes from the edges only (``nir.read`` returns nodes in alphabetical order).
 
-    reset by subtraction, v ← v − v_threshold (TrueNorth reset mode 1), under which an IF neuron
-    driven by a constant input z fires at rate clip(r·z / v_threshold, 0, 1) per step — the
-    MLP's clipped_relu with K = r/v_threshold. NIR's own IF semantics reset to v_reset instead;
-    a NIR consumer that resets to v_reset = 0 fires at a lower rate for suprathreshold input.
+A spiking node after an Affine output z gets, per forward-Euler step of length dt, the potential
+change Δv = g·z + c and fires when v crosses v_threshold θ; the chip (reset by subtraction) fires
+at rate clip((g·z + c)/θ, 0, 1) per tick, so the MLP layer is W·g/θ, (b·g + c)/θ with
+clipped_relu K = 1:
 
-Import (``read_nir``): walk the edges from the Input node (``nir.read`` returns nodes in
-alphabetical order, so order comes from edges only). Accepted chain: Affine or Linear nodes, each
-optionally followed by an IF, LIF or CubaLIF node, then Output. If the graph carries
-``neurosim_activation`` the recorded MLP is restored exactly. Otherwise the spiking nodes are read in
-rate code as clipped_relu (K = 1) with each neuron's gain r/v_threshold folded into its incoming
-weights and bias (exact for IF with reset by subtraction; for LIF/CubaLIF the leak is ignored — an
-approximation); a spiking node after the last Affine has only its gain folded (the logits are the
-output neurons' scaled input currents). Masks: the ``mask`` metadata if present, else W ≠ 0.
+    IF       dv/dt = R I                        g = r,                c = 0   (exact)
+    LIF      τ dv/dt = (v_leak − v) + R I       g = r·dt/τ,           c = dt/τ·(v_leak − θ/2)
+    CubaLIF  τ_syn dI/dt = −I + w_in S; LIF     g = w_in·r·dt/τ_mem,  c = dt/τ_mem·(v_leak − θ/2)
+
+* Leak (LIF, CubaLIF): the chip's leak is a constant added every tick, NIR's is proportional to v.
+  Under reset by subtraction v saw-tooths between 0 and θ, mean θ/2, so −dt/τ·v is replaced by its
+  mean −dt/τ·θ/2 (the "mean-potential" approximation; Rueckauer et al. 2017 treat the leak-free
+  case). The neglected part, dt/τ·(v − θ/2), moves the rate by at most ±dt/(2τ) spikes per step;
+  each import records that number per node in ``provenance["nir_import"]["notes"]``. dt/τ ≥ 1
+  (a step that overshoots the equilibrium) is refused.
+* Synaptic filter (CubaLIF): for constant input rates the current settles at I = w_in·z (unit DC
+  gain), so the rate map is exact in steady state; the transient (time constant τ_syn) is dropped.
+* v_leak ≠ 0 enters c (a neuron with v_leak > θ fires on its own: c > 0 keeps that).
+* v_reset: NIR resets to v_reset, snnTorch and sinabs subtract θ (NIR 1.0 has no field for the
+  mode); the chip subtracts (TrueNorth reset mode 1). v_reset = 0 is read as either; v_reset ≠ 0
+  is refused.
+* dt: ``dt`` argument (the CLI's ``--dt``); if None, τ/r when every leaky node has the same τ/r ≠ τ
+  (snnTorch writes r = τ/dt, so that its per-step gain r·dt/τ is 1), else ``DEFAULT_DT`` = 1 ms
+  (Norse's default step, and the TrueNorth tick).
+
+Export (``to_graph``, ``write_nir``) — a rate-scaled IF network others can simulate
+-------------------------------------------------------------------------------------
+Each hidden layer l becomes Affine(Ŵ_l, b̂_l) → IF(r = 1, v_threshold = 1, v_reset = 0) with the
+per-layer scales λ_l of :mod:`neurosim.compiler.normalise` (Ŵ_l = K W_l λ_{l−1}/λ_l,
+b̂_l = K b_l/λ_l, λ_l the 99.9th percentile of layer l's activations on calibration data): an IF
+neuron with reset by subtraction then fires at rate a_l/λ_l. The output layer is Affine(W λ_L, b)
+→ Output: the prediction is the argmax of that Affine's output summed over time. Thresholds are
+uniform (1), as snnTorch-style importers expect. Graph metadata: ``neurosim_reset`` (the reset
+assumed), ``neurosim_readout``, and, for an exact read back by neurosim, ``neurosim_activation``,
+``neurosim_steepness``, ``neurosim_scales`` (λ_1..λ_L, JSON) and ``neurosim_provenance`` (JSON). The
+connectivity mask rides along as Affine metadata ``mask`` (out, in).
 """
 from __future__ import annotations
 
@@ -28,60 +51,119 @@ import os
 
 import numpy as np
 
+from neurosim.compiler import calibration_inputs
+from neurosim.compiler.normalise import normalise
 from neurosim.errors import InputFileError, ValidationError
 from neurosim.fileio import atomic_write
 from neurosim.mlp import MLP, Layer
 from neurosim.sniff import describe_format, existing_file, first_nonfinite, sniff
 
+DEFAULT_DT = 1e-3  # s; Norse's default integration step and the TrueNorth tick (1 ms)
 RESET_SEMANTICS = ("subtract: v <- v - v_threshold on a spike (TrueNorth reset mode 1); "
-                   "rate = clip(r * z / v_threshold, 0, 1) per step. NIR's IF resets to "
-                   "v_reset instead; neurosim ignores v_reset.")
+                   "rate = clip(r * z / v_threshold, 0, 1) per step.")
+READOUT = "prediction = argmax over the output node of the last Affine's output summed over time"
 SPIKING = ("IF", "LIF", "CubaLIF")
+AFFINE = ("Affine", "Linear")
+_REFUSED = {"Conv1d": "a convolution", "Conv2d": "a convolution", "SumPool2d": "pooling",
+            "AvgPool2d": "pooling", "Delay": "a delay", "NIRGraph": "a subgraph",
+            "LI": "a non-spiking leaky integrator", "I": "a non-spiking integrator",
+            "Threshold": "a threshold without integration", "CubaLI": "a non-spiking integrator"}
 
 
-def to_graph(mlp: MLP):
-    """The NIR graph of ``mlp`` (module docstring)."""
+# ----------------------------------------------------------------------------------- export
+def to_graph(mlp: MLP, calibration=None, percentile=99.9):
+    """The rate-scaled IF graph of ``mlp`` (module docstring). ``calibration``: inputs (array)
+    or a dataset name; None uses the model's provenance dataset."""
     import nir  # optional interchange dependency, imported only when NIR is used
+    scaled, scales = _rate_scaled_layers(mlp, calibration, percentile)
     nodes = {"input": nir.Input({"input": np.array([mlp.sizes[0]])})}
     edges, prev = [], "input"
-    last = len(mlp.layers) - 1
-    for i, layer in enumerate(mlp.layers):
+    for i, (layer, (w, b)) in enumerate(zip(mlp.layers, scaled)):
         name = f"layer{i}"
-        nodes[name] = nir.Affine(layer.weight.T.copy(), layer.bias.copy(),
+        nodes[name] = nir.Affine(w.T.astype(np.float32), b.astype(np.float32),
                                  metadata={"mask": layer.mask.T.copy()})
         edges.append((prev, name))
         prev = name
-        if i < last:
+        if i < len(mlp.layers) - 1:
             n = layer.n_out
-            spike = f"spike{i}"
-            nodes[spike] = nir.IF(r=np.ones(n, dtype=np.float32),
-                                  v_threshold=np.full(n, 1 / mlp.steepness, dtype=np.float32),
-                                  v_reset=np.zeros(n, dtype=np.float32))
-            edges.append((prev, spike))
-            prev = spike
+            nodes[f"spike{i}"] = nir.IF(r=np.ones(n, np.float32),
+                                        v_threshold=np.ones(n, np.float32),
+                                        v_reset=np.zeros(n, np.float32))
+            edges.append((prev, f"spike{i}"))
+            prev = f"spike{i}"
     nodes["output"] = nir.Output({"output": np.array([mlp.sizes[-1]])})
     edges.append((prev, "output"))
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata={
         "neurosim_activation": mlp.activation, "neurosim_steepness": float(mlp.steepness),
+        "neurosim_scales": json.dumps(scales),
         "neurosim_provenance": json.dumps(mlp.provenance, sort_keys=True),
-        "neurosim_reset": RESET_SEMANTICS})
+        "neurosim_reset": RESET_SEMANTICS, "neurosim_readout": READOUT})
 
 
-def write_nir(mlp: MLP, path) -> None:
-    """Write ``mlp`` as a NIR file, via a temporary name renamed when complete."""
+def _rate_scaled_layers(mlp, calibration, percentile):
+    """[(Ŵ_l, b̂_l)] in (in, out) layout and the hidden scales [λ_1..λ_L] (module docstring)."""
+    if mlp.activation == "sigmoid":
+        raise ValidationError("MLP field 'activation' is 'sigmoid', expected relu or clipped_relu "
+                              "(a sigmoid has no integrate-and-fire rate equivalent)")
+    hidden = normalise(mlp, calibration_inputs(mlp, calibration), percentile)[:-1]
+    scales = [float(h.scale) for h in hidden]
+    last = scales[-1] if scales else 1.0
+    out = mlp.layers[-1]
+    return ([(h.weight, h.bias) for h in hidden]
+            + [(out.weight.astype(np.float64) * last, out.bias.astype(np.float64))], scales)
+
+
+def write_nir(mlp: MLP, path, calibration=None, percentile=99.9) -> None:
+    """Write ``mlp`` as a NIR file (:func:`to_graph`), via a temporary name renamed when
+    complete."""
     import nir  # optional interchange dependency, imported only when NIR is used
+    graph = to_graph(mlp, calibration, percentile)
     with atomic_write(path, "wb", suffix=".nir") as (_, tmp):
-        nir.write(tmp, to_graph(mlp))
+        nir.write(tmp, graph)
+
+
+# ----------------------------------------------------------------------------------- import
+def _kind(node):
+    return type(node).__name__
+
+
+def refuse_recurrence(graph, where):
+    """Refuse a graph with a cycle, naming a node on it: the chip's network is feed-forward."""
+    succ = {}
+    for a, b in graph.edges:
+        succ.setdefault(a, []).append(b)
+    state = {}
+
+    def visit(node, path):
+        state[node] = "open"
+        for nxt in succ.get(node, []):
+            if state.get(nxt) == "open":
+                loop = path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt]
+                raise InputFileError(f"{where}: node '{nxt}' is recurrent (cycle "
+                                     f"{' -> '.join(loop)}), expected a feed-forward chain")
+            if nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = "done"
+
+    for start in sorted(succ):
+        if start not in state:
+            visit(start, [start])
 
 
 def _chain(graph, where):
+    """The node names from the Input's successor up to (not including) the Output, in order."""
+    refuse_recurrence(graph, where)
+    for name, node in graph.nodes.items():
+        if _kind(node) in _REFUSED:
+            raise InputFileError(f"{where}: node '{name}' is {_kind(node)} ({_REFUSED[_kind(node)]}"
+                                 f"), expected an MLP of Affine/Linear and IF/LIF/CubaLIF nodes")
     succ = {}
     for a, b in graph.edges:
         if a in succ:
             raise InputFileError(f"{where}: node '{a}' has several successors, expected a chain "
                                  f"(feed-forward MLP)")
         succ[a] = b
-    starts = [n for n, node in graph.nodes.items() if type(node).__name__ == "Input"]
+    starts = [n for n, node in graph.nodes.items() if _kind(node) == "Input"]
     if len(starts) != 1:
         raise InputFileError(f"{where}: {len(starts)} Input nodes, expected 1")
     unknown = sorted({n for edge in graph.edges for n in edge} - set(graph.nodes))
@@ -89,9 +171,7 @@ def _chain(graph, where):
         raise InputFileError(f"{where}: an edge names node '{unknown[0]}', which the graph "
                              f"does not have")
     order, node = [], succ.get(starts[0])
-    while node is not None and type(graph.nodes[node]).__name__ != "Output":
-        if node in order:
-            raise InputFileError(f"{where}: cycle at node '{node}', expected a chain")
+    while node is not None and _kind(graph.nodes[node]) != "Output":
         order.append(node)
         node = succ.get(node)
     if node is None:
@@ -100,48 +180,217 @@ def _chain(graph, where):
     return order
 
 
-def from_graph(graph, where="NIR graph") -> MLP:
-    """An MLP from a NIR graph (module docstring)."""
-    meta = dict(graph.metadata or {})
-    recorded = "neurosim_activation" in meta
-    layers, i = [], 0
+def ends_spiking(graph, where="NIR graph"):
+    """True if the node before the Output is a spiking neuron (its rates are the outputs)."""
     order = _chain(graph, where)
-    while i < len(order):
-        name, node = order[i], graph.nodes[order[i]]
-        kind = type(node).__name__
-        if kind not in ("Affine", "Linear"):
-            raise InputFileError(f"{where}: node '{name}' is {kind}, expected Affine or Linear "
-                                 f"(optionally followed by {', '.join(SPIKING)})")
-        w = _node_array(node, "weight", name, where).astype(np.float32)
+    return bool(order) and _kind(graph.nodes[order[-1]]) in SPIKING
+
+
+class _Builder:
+    """Layers of the MLP being read: an open Affine (w, b in (in, out) layout) waits for its
+    neuron; Scale nodes before an Affine wait in ``in_scale``."""
+
+    def __init__(self, where):
+        self.where, self.layers, self.open = where, [], None
+        self.in_scale, self.in_scale_node = None, None
+
+    def affine(self, name, node):
+        if self.open is not None:
+            raise InputFileError(f"{self.where}: node '{name}' follows '{self.open[0]}' with no "
+                                 f"neuron between, expected IF, LIF or CubaLIF")
+        w = _node_array(node, "weight", name, self.where)
         if w.ndim != 2:
-            raise InputFileError(f"{where}: node '{name}' weight shape {w.shape}, expected 2-D")
-        b = (_node_array(node, "bias", name, where).astype(np.float32) if kind == "Affine"
-             else np.zeros(w.shape[0], dtype=np.float32))
-        mask = node.metadata.get("mask") if node.metadata else None
-        mask = np.asarray(mask, dtype=bool).T if mask is not None else (w != 0).T
-        w, b = w.T.copy(), b.copy()
-        i += 1
-        if i < len(order) and type(graph.nodes[order[i]]).__name__ in SPIKING:
-            gain = _spiking_gain(graph.nodes[order[i]], order[i], b.shape, where)
-            if not recorded:
-                w = (w * gain).astype(np.float32)
-                b = (b * gain).astype(np.float32)
-            i += 1
+            raise InputFileError(f"{self.where}: node '{name}' weight shape {w.shape}, "
+                                 f"expected 2-D")
+        b = (_node_array(node, "bias", name, self.where) if _kind(node) == "Affine"
+             else np.zeros(w.shape[0]))
+        mask = (node.metadata or {}).get("mask")
+        mask = np.asarray(mask, dtype=bool) if mask is not None else (w != 0)
+        if self.in_scale is not None:
+            w = w * _broadcast(self.in_scale, (w.shape[1],), name, "scale", self.where)
+            self.in_scale = None
+        self.open = (name, w.T.copy(), np.broadcast_to(b, (w.shape[0],)).copy(), mask.T.copy())
+
+    def scale(self, name, node):
+        s = _node_array(node, "scale", name, self.where)
+        if self.open is None:
+            self.in_scale = s if self.in_scale is None else self.in_scale * s
+            self.in_scale_node = name
+            return
+        oname, w, b, mask = self.open
+        s = _broadcast(s, b.shape, name, "scale", self.where)
+        self.open = (oname, w * s, b * s, mask)
+
+    def neuron(self, gain, drive, theta):
+        name, w, b, mask = self.open
+        self.close(w * (gain / theta), (b * gain + drive) / theta, mask, name)
+
+    def close(self, w, b, mask, name):
         try:
-            layers.append(Layer(w, b, mask))
-        except Exception as exc:
-            raise InputFileError(f"{where}: node '{name}': {exc}") from None
-    if not layers:
+            self.layers.append(Layer(w.astype(np.float32), b.astype(np.float32), mask))
+        except ValidationError as exc:
+            raise InputFileError(f"{self.where}: node '{name}': {exc}") from None
+        self.open = None
+
+
+def from_graph(graph, where="NIR graph", dt=None) -> MLP:
+    """An MLP from a NIR graph (module docstring); ``dt`` in seconds (None: implied or 1 ms)."""
+    meta = dict(graph.metadata or {})
+    if "neurosim_activation" in meta:
+        return _recorded(graph, meta, where)
+    order = _chain(graph, where)
+    dt, dt_source = resolve_dt(graph, order, dt, where)
+    build, notes = _Builder(where), []
+    for i, name in enumerate(order):
+        node, kind = graph.nodes[name], _kind(graph.nodes[name])
+        if kind == "Flatten" and not build.layers and build.open is None:
+            continue
+        if kind in AFFINE:
+            build.affine(name, node)
+        elif kind == "Scale":
+            build.scale(name, node)
+        elif kind in SPIKING and build.open is not None:
+            gain, drive, theta, note = neuron_rate_map(node, name, build.open[2].shape, dt, where)
+            notes += note
+            build.neuron(gain, drive, theta)
+        else:
+            where_ok = "; Flatten only before the first Affine" if kind == "Flatten" else ""
+            raise InputFileError(f"{where}: node '{name}' is {kind}"
+                                 f"{' here' if kind in SPIKING + ('Flatten',) else ''}, expected "
+                                 f"Affine or Linear (optionally followed by {', '.join(SPIKING)})"
+                                 f"{where_ok}")
+    if build.in_scale is not None:
+        raise InputFileError(f"{where}: node '{build.in_scale_node}' is a Scale with no Affine "
+                             f"after it, expected Scale before or after an Affine")
+    if build.open is not None:
+        name, w, b, mask = build.open
+        build.close(w, b, mask, name)
+    if not build.layers:
         raise InputFileError(f"{where}: no Affine/Linear node, expected at least one")
+    _check_io_shapes(graph, build.layers, where)
     try:
-        if recorded:
-            provenance = json.loads(str(meta.get("neurosim_provenance", "{}")))
-            return MLP(layers, str(meta["neurosim_activation"]),
-                       float(meta.get("neurosim_steepness", 1.0)), provenance)
-        return MLP(layers, "clipped_relu", 1.0, {"imported_from": "NIR",
-                                                 "reset_assumed": RESET_SEMANTICS})
-    except (ValueError, TypeError, ValidationError) as exc:  # JSONDecodeError is a ValueError
+        return MLP(build.layers, "clipped_relu", 1.0, {
+            "imported_from": "NIR", "reset_assumed": RESET_SEMANTICS,
+            "nir_import": {"dt": dt, "dt_source": dt_source, "notes": notes,
+                           "output": "spiking rates" if ends_spiking(graph, where) else "logits"}})
+    except ValidationError as exc:
         raise InputFileError(f"{where}: {exc}") from None
+
+
+def _recorded(graph, meta, where):
+    """The MLP neurosim wrote (its activation, steepness and scales undo the rate scaling)."""
+    order = [n for n in _chain(graph, where) if _kind(graph.nodes[n]) in AFFINE]
+    try:
+        scales = json.loads(str(meta.get("neurosim_scales", "null")))
+        provenance = json.loads(str(meta.get("neurosim_provenance", "{}")))
+        steepness = float(meta.get("neurosim_steepness", 1.0))
+        prev, layers = 1.0, []
+        for i, name in enumerate(order):
+            node = graph.nodes[name]
+            w = _node_array(node, "weight", name, where).T
+            b = _node_array(node, "bias", name, where)
+            mask = (node.metadata or {}).get("mask")
+            mask = np.asarray(mask, dtype=bool).T if mask is not None else w != 0
+            if scales is not None:  # written by to_graph: undo Ŵ = K W λ_{l-1}/λ_l
+                hidden = i < len(order) - 1
+                scale = scales[i] if hidden else 1.0
+                k = steepness if hidden else 1.0
+                w, b = w * scale / (k * prev), b * scale / k
+                prev = scale
+            layers.append(Layer(w.astype(np.float32), b.astype(np.float32), mask))
+        return MLP(layers, str(meta["neurosim_activation"]), steepness, provenance)
+    except (ValueError, TypeError, IndexError, ValidationError) as exc:  # incl. JSONDecodeError
+        raise InputFileError(f"{where}: {exc}") from None
+
+
+def resolve_dt(graph, order, dt, where):
+    """(dt in seconds, where it came from): the argument; else τ/r shared by every leaky node
+    when r ≠ 1 (snnTorch's r = τ/dt); else ``DEFAULT_DT``."""
+    if dt is not None:
+        if not (np.isfinite(dt) and dt > 0):
+            raise ValidationError(f"--dt is {dt}; expected a time step in seconds > 0")
+        return float(dt), "given"
+    implied = []
+    for name in order:
+        node = graph.nodes[name]
+        if _kind(node) in ("LIF", "CubaLIF"):
+            tau = _node_array(node, "tau" if _kind(node) == "LIF" else "tau_mem", name, where)
+            r = _node_array(node, "r", name, where)
+            if np.any(r == 1) or np.any(r <= 0):
+                return DEFAULT_DT, "default"
+            implied.append(np.ravel(tau / r))
+    if implied:
+        values = np.concatenate(implied)
+        if np.allclose(values, values[0], rtol=1e-4):
+            return float(values[0]), "implied by r = tau/dt (snnTorch)"
+    return DEFAULT_DT, "default"
+
+
+def neuron_rate_map(node, name, shape, dt, where):
+    """(g, c, θ, notes): the rate map Δv = g·z + c per step, threshold θ, of a spiking node
+    (module docstring), each an array of ``shape``."""
+    kind = _kind(node)
+
+    def field(f):
+        return _broadcast(_node_array(node, f, name, where), shape, name, f, where)
+
+    theta = field("v_threshold")
+    _positive(theta, name, "v_threshold", where)
+    reset = field("v_reset") if getattr(node, "v_reset", None) is not None else np.zeros(shape)
+    if np.any(reset != 0):
+        j = int(np.argmax(reset != 0))
+        raise InputFileError(f"{where}: node '{name}' field 'v_reset' is {reset[j]:g} (neuron "
+                             f"{j}), expected 0 (the chip resets by subtracting the threshold)")
+    r = field("r")
+    if kind == "IF":
+        return r, np.zeros(shape), theta, []
+    tau = field("tau" if kind == "LIF" else "tau_mem")
+    _positive(tau, name, "tau" if kind == "LIF" else "tau_mem", where)
+    k = dt / tau
+    if np.any(k >= 1):
+        j = int(np.argmax(k >= 1))
+        raise InputFileError(f"{where}: node '{name}' has dt/tau = {k[j]:.3g} (neuron {j}; dt = "
+                             f"{dt:g} s), expected < 1: pass a smaller --dt")
+    gain = r * k
+    notes = [f"node '{name}': leak dt/tau up to {k.max():.3g} per step, mapped to a constant leak "
+             f"(mean potential theta/2); rate error up to {k.max() / 2:.3g} spikes/step"]
+    if kind == "CubaLIF":
+        tau_syn = field("tau_syn")
+        _positive(tau_syn, name, "tau_syn", where)
+        gain = gain * field("w_in")
+        notes.append(f"node '{name}': synaptic filter tau_syn = {tau_syn.max():.3g} s "
+                     f"({tau_syn.max() / dt:.3g} steps) replaced by its steady state I = w_in z "
+                     f"(exact for constant rates)")
+    drive = k * (field("v_leak") - theta / 2)
+    return gain, drive, theta, notes
+
+
+def _check_io_shapes(graph, layers, where):
+    """The Input (and Output, if typed) sizes agree with the first and last layers."""
+    ends = (("Input", "input", layers[0].n_in), ("Output", "output", layers[-1].n_out))
+    for kind, port, n in ends:
+        node_name, node = next((k, v) for k, v in graph.nodes.items() if _kind(v) == kind)
+        shape = np.asarray((getattr(node, f"{port}_type", None) or {}).get(port, []))
+        if shape.size and shape.dtype.kind in "iu" and (shape > 0).all() \
+                and int(np.prod(shape)) != n:
+            raise InputFileError(f"{where}: node '{node_name}' has shape {shape.tolist()} "
+                                 f"({int(np.prod(shape))} values), expected {n} to match the "
+                                 f"{'first' if kind == 'Input' else 'last'} layer")
+
+
+def _positive(values, name, field, where):
+    if np.any(values <= 0):
+        j = int(np.argmax(values <= 0))
+        raise InputFileError(f"{where}: node '{name}' field '{field}' is {values[j]:g} "
+                             f"(neuron {j}), expected > 0")
+
+
+def _broadcast(value, shape, name, field, where):
+    try:
+        return np.broadcast_to(value, shape).astype(np.float64)
+    except ValueError:
+        raise InputFileError(f"{where}: node '{name}' field '{field}' has shape "
+                             f"{np.shape(value)}, expected {shape}") from None
 
 
 def _node_array(node, field, name, where):
@@ -159,22 +408,6 @@ def _node_array(node, field, name, where):
         raise InputFileError(f"{where}: node '{name}' field '{field}' is {value[idx]} at index "
                              f"{idx}, expected finite numbers")
     return value
-
-
-def _spiking_gain(node, name, shape, where):
-    """The rate-code gain r / v_threshold of a spiking node, per neuron (``shape``); a threshold
-    must be > 0 (a neuron with threshold ≤ 0 fires every step whatever its input)."""
-    r, threshold = (_node_array(node, field, name, where) for field in ("r", "v_threshold"))
-    try:
-        r, threshold = np.broadcast_to(r, shape), np.broadcast_to(threshold, shape)
-    except ValueError:
-        raise InputFileError(f"{where}: node '{name}' fields 'r'/'v_threshold' have shapes "
-                             f"{np.shape(r)}/{np.shape(threshold)}, expected {shape}") from None
-    if (threshold <= 0).any():
-        j = int(np.argmax(threshold <= 0))
-        raise InputFileError(f"{where}: node '{name}' field 'v_threshold' is {threshold[j]:g} "
-                             f"(neuron {j}), expected > 0")
-    return r / threshold
 
 
 def read_graph(path):
@@ -195,6 +428,6 @@ def read_graph(path):
     return graph
 
 
-def read_nir(path) -> MLP:
+def read_nir(path, dt=None) -> MLP:
     """Read a NIR file as an MLP; unreadable files and unsupported graphs are InputFileErrors."""
-    return from_graph(read_graph(path), where=os.fspath(path))
+    return from_graph(read_graph(path), where=os.fspath(path), dt=dt)

@@ -65,6 +65,77 @@ REFERENCES = {
                     "injection: Quantified error and confidence\", DATE 2009.",
     "wilson1927": "E. B. Wilson, \"Probable inference, the law of succession, and statistical "
                   "inference\", J. Am. Stat. Assoc. 22(158):209-212, 1927 (score interval).",
+    # ---- radiation physics: environment models, transport, device response (issue 15)
+    "pstar": "M. J. Berger, J. S. Coursey, M. A. Zucker and J. Chang, \"ESTAR, PSTAR, and ASTAR: "
+             "Computer programs for calculating stopping-power and range tables\", NIST (ICRU "
+             "Report 49 data), https://physics.nist.gov/PhysRefData/Star/Text/PSTAR.html.",
+    "barkas1963": "W. H. Barkas, \"Nuclear Research Emulsions\", Academic Press, 1963 "
+                  "(effective charge Z(1 - exp(-125 beta Z^-2/3))).",
+    "vallado2006": "D. A. Vallado, P. Crawford, R. Hujsak and T. S. Kelso, \"Revisiting "
+                   "Spacetrack Report #3\", AIAA 2006-6753 (SGP4; the sgp4 package).",
+    "sawyer1976": "D. M. Sawyer and J. I. Vette, \"AP-8 trapped proton environment for solar "
+                  "maximum and solar minimum\", NSSDC/WDC-A-R&S 76-06, NASA GSFC, 1976.",
+    "vette1991": "J. I. Vette, \"The AE-8 trapped electron model environment\", NSSDC/WDC-A-R&S "
+                 "91-24, NASA GSFC, 1991.",
+    "irbem": "S. Bourdarie, D. Boscher et al., IRBEM library (AE8/AP8 and geomagnetic "
+             "coordinates), https://prbem.github.io/IRBEM/ (wrapped by the aep8 package).",
+    "heirtzler2002": "J. R. Heirtzler, \"The future of the South Atlantic anomaly and "
+                     "implications for radiation damage in space\", J. Atmos. Sol.-Terr. Phys. "
+                     "64:1701-1708, 2002.",
+    "usoskin2005": "I. G. Usoskin, K. Alanko-Huotari, G. A. Kovaltsov and K. Mursula, "
+                   "\"Heliospheric modulation of cosmic rays: Monthly reconstruction for "
+                   "1951-2004\", J. Geophys. Res. 110:A12108, 2005 (proton LIS).",
+    "usoskin2011": "I. G. Usoskin, G. A. Bazilevskaya and G. A. Kovaltsov, \"Solar modulation "
+                   "parameter for cosmic rays since 1936 reconstructed from ground-based neutron "
+                   "monitors and ionization chambers\", J. Geophys. Res. 116:A02104, 2011.",
+    "gleeson1968": "L. J. Gleeson and W. I. Axford, \"Solar modulation of galactic cosmic "
+                   "rays\", Astrophys. J. 154:1011-1026, 1968 (force-field approximation).",
+    "smart2005": "D. F. Smart and M. A. Shea, \"A review of geomagnetic cutoff rigidities for "
+                 "earth-orbiting spacecraft\", Adv. Space Res. 36:2012-2020, 2005.",
+    "feynman1993": "J. Feynman, G. Spitale, J. Wang and S. Gabriel, \"Interplanetary proton "
+                   "fluence model: JPL 1991\", J. Geophys. Res. 98(A8):13281-13294, 1993.",
+    "engelmann1990": "J. J. Engelmann et al., \"Charge composition and energy spectra of "
+                     "cosmic-ray nuclei for elements from Be to Ni. Results from HEAO-3-C2\", "
+                     "Astron. Astrophys. 233:96-111, 1990.",
+    "simpson1983": "J. A. Simpson, \"Elemental and isotopic composition of the galactic cosmic "
+                   "rays\", Annu. Rev. Nucl. Part. Sci. 33:323-382, 1983.",
+    "petersen1992": "E. L. Petersen, J. C. Pickel, J. H. Adams and E. C. Smith, \"Rate "
+                    "prediction for single event effects - a critique\", IEEE Trans. Nucl. Sci. "
+                    "39(6):1577-1599, 1992 (Weibull fits, IRPP, figure of merit).",
+    "petersen2011": "E. L. Petersen, \"Single Event Effects in Aerospace\", Wiley-IEEE Press, "
+                    "2011.",
+    "pickel1980": "J. C. Pickel and J. T. Blandford, \"Cosmic-ray-induced errors in MOS "
+                  "devices\", IEEE Trans. Nucl. Sci. 27(2):1006-1015, 1980 (RPP method).",
+    "stapor1990": "W. J. Stapor, J. P. Meyers, J. B. Langworthy and E. L. Petersen, \"Two "
+                  "parameter Bendel model calculations for predicting proton induced upset\", "
+                  "IEEE Trans. Nucl. Sci. 37(6):1966-1973, 1990.",
+    "gao2022": "S. Gao et al., \"Heavy ion-induced MCUs in 28 nm SRAM-based FPGAs: Upset "
+               "proportions, classifications, and pattern shapes\", Nucl. Sci. Tech. 33:161, "
+               "2022.",
+
+    "loveless2025spenvis": "T. D. Loveless, SPENVIS 4.6.13 output files of the course "
+                           "'ME Radiation Effects and Reliability' (Indiana University, ENGR-E-399/"
+                           "599), HW 2 solutions, 2025, github.com/tdloveless/me-radfx: "
+                           "HW/HW_02_Solutions/polar_leo_spenvis_tri.txt (825 km, 98.8 deg) and "
+                           "spenvis_tri.txt (530 km, 53 deg); AP-8 MIN orbit-averaged omnidirectional "
+                           "integral proton flux, 30-day orbit from 1 Jan 2026.",
+    "obrien2022": "T. P. O'Brien, \"Using Continuous Slowing Down Approximation and the Right "
+                  "Parallel Piped Model to Estimate Single Event Effects Rates\", Aerospace Report "
+                  "ATR-2022-00960, The Aerospace Corporation, 2022 (approved for public release), "
+                  "Table 1 and the CREME96 runs of S. Davis shipped with it (github.com/PRBEM/"
+                  "IRBEM-extras, csda_rpp/data/q800a90i100.PUP, q800a90i100Z2.HUP: 800 km 90 deg, "
+                  "100 mil Al sphere, solar quiet 1977, AP8MIN).",
+    "koga2019": "R. Koga, S. C. Davis and D. J. Mabry, \"Radiation Effects Testing of Selected "
+                "Voltage Regulator Microcircuits with Heavy Ions and Protons\", IEEE Radiation "
+                "Effects Data Workshop 2019 (LM7912 Weibull curves).",
+    "davis2020": "S. C. Davis et al., \"The Aerospace Corporation's Compendium of Recent Radiation "
+                 "Effect Results\", IEEE Radiation Effects Data Workshop 2020 (ATMEGA1280).",
+    "tylka1997": "A. J. Tylka et al., \"CREME96: A Revision of the Cosmic Ray Effects on "
+                 "Micro-Electronics Code\", IEEE Trans. Nucl. Sci. 44(6):2150-2160, 1997.",
+    "aguilar2021": "M. Aguilar et al. (AMS Collaboration), \"The Alpha Magnetic Spectrometer (AMS) "
+                   "on the International Space Station: Part II - Results from the first seven "
+                   "years\", Phys. Rep. 894:1-116, 2021 (p/He and He/O flux ratios vs rigidity; "
+                   "tables as served by the ASI SSDC cosmic-ray database).",
 }
 
 

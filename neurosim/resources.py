@@ -32,12 +32,12 @@ def resolve(path, kind):
 
 
 def search_path(path, kind, near=()):
-    """Where a file named ``path`` is looked for, in order: ``path`` itself (relative to the
-    current directory), ``path`` relative to each directory in ``near`` (e.g. the scenario's
-    directory and its parent), and the shipped file of that name."""
-    places = [path]
-    if not os.path.isabs(path):
-        places += [os.path.join(d, path) for d in near]
+    """Where a file named ``path`` is looked for, in order: ``path`` relative to each directory
+    in ``near`` (e.g. the scenario's directory and its parent, so that a scenario's paths mean
+    the same from any working directory), ``path`` itself (absolute, or relative to the current
+    directory), and the shipped file of that name."""
+    places = [] if os.path.isabs(path) else [os.path.join(d, path) for d in near]
+    places.append(path)
     places.append(os.path.join(shipped_dir(kind), os.path.basename(path)))
     return places
 

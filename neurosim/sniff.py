@@ -36,8 +36,8 @@ _READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, M
 
 
 def sniff(path):
-    """The format of ``path`` from its first bytes: "zip", "hdf5", "gzip", "text", "empty" or
-    "binary"; text is UTF-8 without NUL bytes in the first 4 KiB."""
+    """The format of ``path`` from its first bytes: "zip", "hdf5", "gzip", "onnx", "text",
+    "empty" or "binary"; text is UTF-8 without NUL bytes in the first 4 KiB."""
     with open(path, "rb") as f:
         head = f.read(4096)
     if not head:
@@ -48,12 +48,55 @@ def sniff(path):
         return "hdf5"
     if head.startswith(GZIP_MAGIC):
         return "gzip"
+    if looks_like_onnx(head):
+        return "onnx"
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 3:  # not just a multi-byte character cut at the 4 KiB edge
             return "binary"
     return "binary" if b"\x00" in head else "text"
+
+
+# ONNX ModelProto (onnx/onnx.proto3): field number → protobuf wire type (0 varint, 2 bytes)
+_ONNX_FIELDS = {1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2}
+
+
+def _varint(data, pos):
+    """(value, next position) of the protobuf varint at ``pos``, or (None, pos) if cut off."""
+    value, shift = 0, 0
+    while pos < len(data) and shift < 64:
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        pos, shift = pos + 1, shift + 7
+        if not byte & 0x80:
+            return value, pos
+    return None, pos
+
+
+def looks_like_onnx(head):
+    """True if ``head`` parses as the start of an ONNX ModelProto: it opens with field 1
+    (ir_version, a varint 1..100) and every following field, up to the end of ``head`` or the
+    graph (field 7), has a ModelProto field number and wire type."""
+    pos, seen = 0, []
+    while pos < len(head):
+        key, pos = _varint(head, pos)
+        if key is None:
+            break
+        field, wire = key >> 3, key & 7
+        if _ONNX_FIELDS.get(field) != wire or (not seen and field != 1):
+            return False
+        value, pos = _varint(head, pos)
+        if value is None:
+            break
+        if field == 1 and not 1 <= value <= 100:
+            return False
+        seen.append(field)
+        if field == 7:
+            break
+        if wire == 2:
+            pos += value
+    return len(seen) >= 2 or (seen == [1] and pos >= len(head))
 
 
 def describe_format(path, fmt):
@@ -65,7 +108,8 @@ def describe_format(path, fmt):
                  " (JSON?)" if head.lstrip().startswith(("{", "[")) else "")
         return f"is a text file{guess}"
     return {"empty": "is empty (0 bytes)", "hdf5": "is an HDF5 file (a NIR graph?)",
-            "gzip": "is a gzip file", "binary": "is not a zip archive (unknown binary format)",
+            "gzip": "is a gzip file", "onnx": "is an ONNX model",
+            "binary": "is not a zip archive (unknown binary format)",
             "zip": "is a zip archive"}[fmt]
 
 
@@ -99,10 +143,10 @@ def file_kind(path):
         return None
 
 
-def read_npz(path, expected):
-    """Every array of the ``.npz`` at ``path``, which must be neurosim's ``expected`` kind
-    ("model" or "program"); pickled (object) arrays are refused, never loaded."""
-    want = _EXPECTED[expected]
+def read_arrays(path, want, expected=None):
+    """Every array of the ``.npz`` at ``path``; ``want`` says what was expected (for messages)
+    and ``expected`` ("model" or "program"), if given, refuses neurosim's other kind by name.
+    Pickled (object) arrays are refused, never loaded."""
     path = existing_file(path, want)
     fmt = sniff(path)
     if fmt != "zip":
@@ -114,9 +158,15 @@ def read_npz(path, expected):
                              f"expected {want}") from None
     with npz:
         kind = npz_kind(npz.files)
-        if kind is not None and kind != expected:
+        if expected is not None and kind is not None and kind != expected:
             raise InputFileError(f"{path}: this is {KIND_NAMES[kind]}, expected {want}")
         return {name: _member(npz, name, path, want) for name in npz.files}
+
+
+def read_npz(path, expected):
+    """Every array of the ``.npz`` at ``path``, which must be neurosim's ``expected`` kind
+    ("model" or "program"); pickled (object) arrays are refused, never loaded."""
+    return read_arrays(path, _EXPECTED[expected], expected)
 
 
 def _member(npz, name, path, want):

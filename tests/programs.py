@@ -2,6 +2,7 @@
 import numpy as np
 
 from neurosim.chip import FaultState, empty_program
+from neurosim.chip.memory import CoreMemory
 
 
 def random_program(rng, profile="truenorth", max_cores=5, max_axons=24, max_neurons=24,
@@ -57,18 +58,19 @@ def _grid_positions(rng, C, rows=64, cols=64):
 
 def random_faults(rng, program, scale=3):
     """A random FaultState touching every kind of fault, each at 0..``scale`` places. Bits span
-    what FaultState supports (weights: magnitude and sign; thresholds and potentials: bits 0-30;
-    routing: bits 0-19); half the threshold and potential flips stay in the low bits, where they
-    change a neuron's behaviour without silencing it."""
+    the program's memory map (:class:`neurosim.chip.memory.CoreMemory`: weight magnitude and
+    sign, every threshold, potential and routing bit); half the threshold and potential flips stay
+    in the low bits, where they change a neuron's behaviour without silencing it."""
     C, A, N = program.crossbar.shape
-    rows = 4 if program.synapse_weights is None else A
-    mag_bits = 8 if program.synapse_weights is None else 15
+    rows = program.profile.axon_types if program.synapse_weights is None else A
+    top = CoreMemory.of_program(program).field_limits()
+    top["potential"] = min(top["potential"], 30)   # int32 kernel: see test_sim's overflow note
 
     def n():
         return int(rng.integers(0, scale + 1))
 
-    def register_bits(k):
-        return rng.integers(0, 6 if rng.random() < 0.5 else 31, k)
+    def register_bits(k, field):
+        return rng.integers(0, 6 if rng.random() < 0.5 else top[field] + 1, k)
 
     return FaultState(
         dead_neurons=np.stack([rng.integers(0, C, k := n()), rng.integers(0, N, k)], axis=1),
@@ -76,11 +78,12 @@ def random_faults(rng, program, scale=3):
         stuck_synapses=np.stack([rng.integers(0, C, k := n()), rng.integers(0, A, k),
                                  rng.integers(0, N, k), rng.integers(0, 2, k)], axis=1),
         weight_flips=np.stack([rng.integers(0, C, k := n()), rng.integers(0, rows, k),
-                               rng.integers(0, N, k), rng.integers(0, mag_bits + 1, k)], axis=1),
+                               rng.integers(0, N, k), rng.integers(0, top["weight"] + 1, k)],
+                              axis=1),
         threshold_flips=np.stack([rng.integers(0, C, k := n()), rng.integers(0, N, k),
-                                  register_bits(k)], axis=1),
+                                  register_bits(k, "threshold")], axis=1),
         potential_flips=np.stack([rng.integers(0, C, k := n()), rng.integers(0, N, k),
-                                  register_bits(k)], axis=1),
+                                  register_bits(k, "potential")], axis=1),
         routing_flips=np.stack([rng.integers(0, C, k := n()), rng.integers(0, N, k),
-                                rng.integers(0, 20, k)], axis=1),
+                                rng.integers(0, top["routing"] + 1, k)], axis=1),
     )

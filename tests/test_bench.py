@@ -1,6 +1,8 @@
 """`neurosim bench sim --quick --json` runs end to end and every backend agrees with the kernel."""
 import json
 
+import pytest
+
 from neurosim import cli
 
 KEYS = ("core_events_per_s", "reference_events_per_s", "brian2_events_per_s",
@@ -26,3 +28,10 @@ def test_bench_sim_quick_json(capsys):
 def test_bench_rejects_bad_batch(capsys):
     assert cli.main(["bench", "sim", "--quick", "--batch", "0"]) == 2
     assert "batch" in capsys.readouterr().err
+
+
+def test_bench_refuses_an_unknown_peer_naming_the_flag(capsys):
+    from neurosim import bench
+    from neurosim.errors import ValidationError
+    with pytest.raises(ValidationError, match="--peer is 'nest'"):
+        bench.run("sim", quick=True, verbose=False, peer="nest")

@@ -395,7 +395,7 @@ def test_program_unit_weights_are_the_normalised_layers(compiled_digits):
     c = bounds.program_constants(compiled.program)
     assert c.sizes == (64, 64, 64, 10) and (c.K, c.C) == (1.0, 1.0)
     from neurosim.mission import chip_constants
-    from neurosim.radiation.fast_rate import FastRate
+    from neurosim.sim.incremental import FastRate
     prog = compiled.program
     assert chip_constants(prog, FastRate(prog, np.zeros((1, 64))))[0] == c
 
@@ -417,7 +417,7 @@ def test_program_crash_evaluation_equals_simulate(compiled_digits):
     # One crash draw: the fast evaluator used by the Monte Carlo equals simulate(mode="rate").
     from neurosim import data, simulate
     from neurosim.chip.faults import FaultState
-    from neurosim.radiation.fast_rate import FastRate
+    from neurosim.sim.incremental import FastRate
     _, compiled, _, _ = compiled_digits
     prog = compiled.program
     x = data.load("digits")[2][:40]
@@ -470,7 +470,7 @@ def test_cli_bound_program(compiled_digits, capsys, tmp_path):
                       ([str(path), "--fail-prob", "0.1", "--layer", "3"], "--layer"),
                       ([str(path), "--fail-prob", "0.1", "--dataset", "synthetic"], "inputs"),
                       ([str(neither), "--fail-prob", "0.1"], "neither an MLP"),
-                      ([str(garbage), "--fail-prob", "0.1"], "not a readable .npz")):
+                      ([str(garbage), "--fail-prob", "0.1"], "is a text file")):
         assert cli.main(["bound"] + args) == 2, args
         err = capsys.readouterr().err
         assert msg in err and len(err.strip().splitlines()) == 1, err

@@ -8,6 +8,7 @@ import pytest
 
 from neurosim import _core
 from neurosim.chip.program import empty_program
+from neurosim.errors import ValidationError
 from neurosim.sim import simulate
 from neurosim.sim import brian2_backend
 from neurosim.sim.encoding import encode
@@ -193,3 +194,9 @@ def test_reset_and_floor_modes_hand_computed():
     np.testing.assert_array_equal(got["counts"], [[1, 1, 2]])
     want = _core.run_spiking(prog, raster, record=True)
     assert_same(want, got)
+
+
+def test_brian2_refuses_the_stochastic_neuron_naming_the_field():
+    prog = empty_program("truenorth", 1, 1, 1, enabled=[[True]], stochastic_leak=[[True]])
+    with pytest.raises(ValidationError, match="'stochastic_leak'.*deterministic"):
+        brian2_backend.run_spiking(prog, np.zeros((2, 1, 0), np.uint8))

@@ -221,3 +221,57 @@ def test_program_without_meta_json_still_loads(tmp_path):
     del data["meta_json"]
     np.savez(tmp_path / "old.npz", **data)
     assert ChipProgram.load(tmp_path / "old.npz").meta == {}
+
+
+def test_bit_limits_come_from_the_memory_map():
+    prog = small()                                   # truenorth: α 18 bits, V 19, routes 20
+    apply(prog, FaultState(threshold_flips=[[0, 0, 17]], potential_flips=[[0, 0, 18]],
+                           routing_flips=[[0, 0, 19]], weight_flips=[[0, 0, 0, 8]]))
+    for kind, row, hi in (("threshold_flips", [0, 0, 18], 17), ("potential_flips", [0, 0, 19], 18),
+                          ("routing_flips", [0, 0, 20], 19), ("weight_flips", [0, 0, 0, 9], 8)):
+        with pytest.raises(ValidationError, match=rf"fault '{kind}' \(entry 0\) has bit "
+                                                  rf"{row[-1]}; expected 0..{hi}"):
+            apply(prog, FaultState(**{kind: [row]}))
+
+
+def test_dead_mask_marks_dead_neurons_and_every_neuron_of_a_dead_core():
+    fs = FaultState(dead_neurons=[[0, 1], [2, 3]], dead_cores=[1])
+    mask = fs.dead_mask((3, 4))
+    expect = np.zeros((3, 4), bool)
+    expect[0, 1] = expect[2, 3] = True
+    expect[1] = True
+    assert np.array_equal(mask, expect)
+    used = np.ones((3, 4), bool)
+    used[1, :2] = used[2, 3] = False
+    assert np.argwhere(fs.dead_mask((3, 4), used)).tolist() == [[0, 1], [1, 2], [1, 3]]
+    assert not FaultState().dead_mask((2, 2)).any()
+
+
+def test_lost_synapses_are_stuck_at_zero_where_a_synapse_was():
+    crossbar = np.zeros((2, 3, 2), bool)
+    crossbar[0, 1, 0] = crossbar[1, 2, 1] = True
+    fs = FaultState(stuck_synapses=[[0, 1, 0, 0],     # lost: the synapse existed
+                                    [0, 0, 0, 0],     # stuck at 0 where there was none
+                                    [1, 2, 1, 1],     # stuck at 1: kept
+                                    [1, 0, 1, 1]])    # stuck at 1: a new synapse, not a loss
+    assert fs.lost_synapses(crossbar).tolist() == [[0, 1, 0, 0]]
+    assert FaultState().lost_synapses(crossbar).shape == (0, 4)
+
+
+def test_crash_only_allows_dead_units_and_potential_flips_only():
+    assert FaultState().crash_only
+    assert FaultState(dead_neurons=[[0, 1]], dead_cores=[2], potential_flips=[[0, 0, 3]]).crash_only
+    for kind, row in (("stuck_synapses", [0, 0, 0, 1]), ("weight_flips", [0, 0, 0, 1]),
+                      ("threshold_flips", [0, 0, 1]), ("routing_flips", [0, 0, 1])):
+        assert not FaultState(dead_neurons=[[0, 1]], **{kind: [row]}).crash_only, kind
+
+
+def test_potential_flips_are_twos_complement_at_the_register_width():
+    prog = small()                                   # truenorth: 19-bit potentials
+    v0 = prog.initial_potential.copy()
+    v0[0, 0], v0[0, 1] = 5, -3
+    prog = prog.replace(initial_potential=v0)
+    out = apply(prog, FaultState(potential_flips=[[0, 0, 18], [0, 1, 18], [0, 1, 0]]))
+    assert out.initial_potential[0, 0] == 5 - 2 ** 18       # sign bit set: negative
+    assert out.initial_potential[0, 1] == 2 ** 18 - 3 - 1   # -3 -> sign cleared, then bit 0
+    assert np.array_equal(prog.initial_potential, v0)       # the pristine program is untouched

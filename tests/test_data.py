@@ -154,3 +154,79 @@ def test_huge_declared_sizes_do_not_overflow(tmp_path):
     p.write_bytes(bytes([0, 0, 8, 3]) + struct.pack(">3I", *[2**32 - 1] * 3) + bytes(8))
     with pytest.raises(InputFileError, match=r"24 bytes, expected 79228162458924105385300197391"):
         data.read_idx(str(p), 3)
+
+
+# ------------------------------------------------------------------ your own data
+def test_user_npz_uint8_is_divided_by_255_and_flattened(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (6, 2, 3)).astype(np.uint8)
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=np.array([0, 1, 2, 0, 1, 2]),
+             x_test=x[:2], y_test=np.array([2, 0]))
+    xtr, ytr, xte, yte = data.load(str(tmp_path / "d.npz"))
+    assert xtr.shape == (6, 6) and xtr.dtype == np.float32 and ytr.dtype == np.int64
+    np.testing.assert_allclose(xtr, x.reshape(6, 6) / 255.0, rtol=1e-6)
+    assert yte.tolist() == [2, 0]
+
+
+def test_user_npz_other_ranges_are_min_max_scaled_by_the_training_set(tmp_path):
+    x_train = np.array([[-2.0, 0.0], [2.0, 6.0]])
+    x_test = np.array([[0.0, 10.0]])  # 10 is above the training max: clipped to 1
+    np.savez(tmp_path / "d.npz", x_train=x_train, y_train=[0, 1], x_test=x_test, y_test=[1])
+    xtr, _, xte, _ = data.load(tmp_path / "d.npz")
+    np.testing.assert_allclose(xtr, [[0.0, 0.25], [0.5, 1.0]])  # (x + 2) / 8
+    np.testing.assert_allclose(xte, [[0.25, 1.0]])
+
+
+def test_user_csv_directory_with_a_header(tmp_path):
+    (tmp_path / "train.csv").write_text("label,a,b\n1,0.5,0.25\n0,0,1\n")
+    (tmp_path / "test.csv").write_text("0,1,0\n")
+    xtr, ytr, xte, yte = data.load(str(tmp_path))
+    np.testing.assert_allclose(xtr, [[0.5, 0.25], [0.0, 1.0]])
+    assert ytr.tolist() == [1, 0] and yte.tolist() == [0] and xte.shape == (1, 2)
+
+
+@pytest.mark.parametrize("arrays, message", [
+    (dict(x_train=np.zeros((3, 2)), y_train=[0, 1], x_test=np.zeros((1, 2)), y_test=[0]),
+     r"y_train has shape \(2,\), expected \(3,\), one label per sample"),
+    (dict(x_train=np.zeros((2, 2)), y_train=[0, 1.5], x_test=np.zeros((1, 2)), y_test=[0]),
+     r"y_train is 1.5 at index 1, expected integer class labels"),
+    (dict(x_train=np.zeros((2, 2)), y_train=[0, 1], x_test=np.zeros((1, 3)), y_test=[0]),
+     r"x_test has 3 features, expected 2 like x_train"),
+    (dict(x_train=np.zeros((2, 2)), y_train=[0, 1], x_test=np.zeros((1, 2)), y_test=[4]),
+     r"y_test is 4 at index 0, expected a class of y_train \(0..1\)"),
+    (dict(x_train=np.zeros((2, 2)), y_train=[0, 0], x_test=np.zeros((1, 2)), y_test=[0]),
+     r"y_train has only class 0, expected at least 2 classes"),
+    (dict(x_train=np.array([[0, np.nan]]), y_train=[0], x_test=np.zeros((1, 2)), y_test=[0]),
+     r"x_train is nan at index \(0, 1\), expected finite numbers"),
+    (dict(x_train=np.zeros((2, 2)), y_train=[0, 1], x_test=np.zeros((1, 2))),
+     r"field 'y_test' missing, expected x_train, y_train, x_test and y_test"),
+])
+def test_user_npz_problems_are_one_line_naming_the_array(tmp_path, arrays, message):
+    np.savez(tmp_path / "d.npz", **arrays)
+    with pytest.raises(InputFileError, match=message) as err:
+        data.load(str(tmp_path / "d.npz"))
+    assert "\n" not in str(err.value) and "d.npz" in str(err.value)
+
+
+def test_user_csv_problems_name_the_file_and_line(tmp_path):
+    (tmp_path / "train.csv").write_text("1,0.5\n0,0.2,0.3\n")
+    (tmp_path / "test.csv").write_text("0,1\n")
+    with pytest.raises(InputFileError, match=r"train.csv: line 2 has 3 columns, expected 2"):
+        data.load(str(tmp_path))
+    (tmp_path / "train.csv").unlink()
+    with pytest.raises(InputFileError, match=r"train.csv: no such file, expected a CSV"):
+        data.load(str(tmp_path))
+
+
+def test_check_dataset_accepts_names_and_paths_and_names_the_flag(tmp_path):
+    assert data.check_dataset("digits") == "digits"
+    assert data.check_dataset(str(tmp_path)) == str(tmp_path)
+    with pytest.raises(ValidationError, match=r"--calibration 'nope': unknown, expected one of "
+                                              r"digits.* or the path of a .npz file"):
+        data.check_dataset("nope", "--calibration")
+    assert data.recorded_dataset("m.npz", str(tmp_path), "provenance dataset is", "--x") \
+        == str(tmp_path)
+    with pytest.raises(InputFileError, match=r"m.npz: provenance dataset is 5, not one of digits, "
+                                             r"mnist, fashion-mnist, synthetic; expected --x "
+                                             r"DATASET"):
+        data.recorded_dataset("m.npz", 5, "provenance dataset is", "--x")

@@ -1,8 +1,10 @@
 """Missions: the fast evaluator equals simulate(mode="rate"); results identical across executors and
 worker counts; resume after a kill; a small seeded mission's summary values."""
 import json
+import math
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -13,8 +15,8 @@ import pytest
 from neurosim import mission
 from neurosim.chip.faults import FaultState
 from neurosim.errors import ValidationError
-from neurosim.radiation import fast_rate
-from neurosim.radiation import scenario as scn
+from neurosim.sim import incremental
+from neurosim.mission import scenario as scn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -106,7 +108,7 @@ def test_fast_evaluator_equals_simulate_rate(small):
     from neurosim.sim import simulate
     model = mission.prepare(small)
     prog, x = model.program, model.x[:60]
-    ev = fast_rate.FastRate(prog, x, 64)
+    ev = incremental.FastRate(prog, x, 64)
     rng = np.random.default_rng(5)
     used = np.argwhere(prog.enabled)
     C, A, N = prog.crossbar.shape
@@ -314,8 +316,8 @@ def test_cli_table_model_and_chip_overrides(tmp_path, capsys, small):
     """--model and --chip replace [run] model and profile; the terminal table carries the
     report's headline numbers and the report's path."""
     from neurosim.cli import main
-    from neurosim.report.html import headline, pct
-    from neurosim.report.results import MissionResults
+    from neurosim.mission import MissionResults, headline
+    from neurosim.report.fmt import pct
     out = str(tmp_path / "nest")
     rc = main(["mission", small.path, "--runs", "1", "--out", out, "--workers", "1",
                "--model", os.path.join(ROOT, "models", "digits_nest.npz"), "--chip", "ideal"])
@@ -325,12 +327,74 @@ def test_cli_table_model_and_chip_overrides(tmp_path, capsys, small):
         s = json.load(f)
     assert s["model"].endswith("digits_nest.npz") and s["chip"] == "ideal"
     h = headline(MissionResults(out))
-    for label in ("final accuracy p5 / p50 / p95", "reliability", "dead neurons", "power",
-                  "Erf safe", "report"):
+    for label in ("final accuracy p5 / p50 / p95", "final reliability", "dead neurons", "power",
+                  "bounds", "report"):
         assert label in text, label
+    # the reliability carries its Wilson interval; the bounds line is the comparison's sentence
+    lo, hi = h["reliability_final_ci95"]
+    assert f"95 % CI {100 * lo:.1f}–{100 * hi:.1f} %" in text
+    assert h["bounds_headline"] in text and "yes" not in text
     assert (f"{pct(h['final_accuracy_p05'])} / {pct(h['final_accuracy_p50'])} / "
             f"{pct(h['final_accuracy_p95'])}") in text
     assert os.path.join(os.path.abspath(out), "report.html") in text
     assert main(["mission", small.path, "--out", str(tmp_path / "x"), "--model",
                  str(tmp_path / "nope.npz")]) == 2
     assert "--model" in capsys.readouterr().err
+
+
+CRASH_ONLY = (SMALL.replace("rate_scale = 30.0", "rate_scale = 0.0")
+              .replace("rate_per_core_day = 2e-3", "rate_per_core_day = 0.0")
+              .replace("stuck_rate_per_bit_year = 1e-5", "stuck_rate_per_bit_year = 0.0")
+              .replace("dose_rate_rad_per_year = 3000.0", "dose_rate_rad_per_year = 2000.0")
+              .replace("spare_cores = 1", "spare_cores = 0")
+              .replace('name = "small"', 'name = "crash-only"'))
+
+
+def test_crash_only_mission_bound_table_matches_an_independent_computation(tmp_path):
+    """Only dead neurons and cores (no upsets, stuck bits or latch-ups): every checkpoint is
+    crash-only, and summary['bounds'] (bins of identical dead counts per level: n, mean observed,
+    95 % CI, Erf, held, vacuous) equals a plain-Python recomputation from runs.npz."""
+    p = tmp_path / "crash.toml"
+    p.write_text(CRASH_ONLY)
+    out = str(tmp_path / "out")
+    s = mission.run_mission(scn.load(str(p)), out_dir=out, workers=1, progress=False)
+    runs = _runs(out)
+    counts = runs["dead_per_level"]                        # (R, K, L)
+    R, K, L = counts.shape
+    # the level counts and the MLP-layer counts are two independent tallies of the same deaths
+    np.testing.assert_array_equal(counts.sum(axis=2), runs["dead_neurons"].sum(axis=2))
+    np.testing.assert_array_equal(counts.sum(axis=2), runs["core_dead_neurons"].sum(axis=2))
+    assert runs["crash_only"].all() and runs["upsets"].sum() == 0
+    bins = {}
+    for r in range(R):
+        for k in range(K):
+            key = tuple(int(c) for c in counts[r, k])
+            if sum(key):
+                bins.setdefault(key, []).append((float(runs["error_mean"][r, k]),
+                                                 float(runs["erf"][r, k])))
+    b = s["bounds"]
+    assert b["outside_model"] == 0 and b["checkpoints"] == sum(len(v) for v in bins.values())
+    assert b["no_dead"] == R * K - b["checkpoints"]
+    assert b["checkpoints"] > 10 and len(bins) > 3          # the dose kills within 2 years
+    assert any(not x["vacuous"] for x in b["bins"])         # and some bins are informative
+    assert sorted(tuple(x["dead_counts"]) for x in b["bins"]) == sorted(bins)
+    for row in b["bins"]:
+        members = bins[tuple(row["dead_counts"])]
+        errs = [e for e, _ in members]
+        mean = math.fsum(errs) / len(errs)
+        assert row["n"] == len(errs)
+        assert row["observed_mean"] == pytest.approx(mean, rel=1e-9, abs=1e-12)
+        assert all(e_rf == pytest.approx(row["erf"], rel=1e-12) for _, e_rf in members)
+        if len(errs) > 1:
+            half = 1.96 * statistics.stdev(errs) / math.sqrt(len(errs))
+            assert row["observed_ci95"] == pytest.approx([mean - half, mean + half], abs=1e-9)
+        else:
+            assert row["observed_ci95"] is None
+        assert row["held"] == (mean <= row["erf"]) and row["vacuous"] == (row["erf"] >= 1.0)
+    informative = [x for x in b["bins"] if not x["vacuous"]]
+    if informative:
+        held = sum(x["held"] for x in informative) / len(informative)
+        assert b["erf_held_bins"] == pytest.approx(held)
+    with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+        assert json.load(f)["bounds"]["headline"] == b["headline"]
+    assert "yes" not in b["headline"]

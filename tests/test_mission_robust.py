@@ -20,9 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from neurosim import mission
+from neurosim.mission import executors, runner
 from neurosim.cli import main
 from neurosim.errors import NeurosimError
-from neurosim.radiation import scenario as scn
+from neurosim.mission import scenario as scn
 from test_mission import ROOT, SMALL, _runs, _same
 
 RUNS = 8
@@ -198,7 +199,7 @@ def test_workers_that_keep_dying_stop_with_the_resume_command(tiny, tmp_path, mo
     def broken(model, todo, workers, on_done):
         calls.append(len(todo))
         raise mission.WorkersDied("worker processes died 3 times")
-    monkeypatch.setattr(mission, "_execute_local", broken)
+    monkeypatch.setattr(runner, "_execute_local", broken)
     out = tmp_path / "out"
     assert main(["mission", tiny, "--out", str(out), "--workers", "1", "--json"]) == 1
     err = capsys.readouterr().err
@@ -413,7 +414,7 @@ def test_provenance_records_the_start_of_the_run(tiny, tmp_path, monkeypatch):
     def slow_prepare(*a, **kw):
         time.sleep(2.5)
         return prepare(*a, **kw)
-    monkeypatch.setattr(mission, "prepare", slow_prepare)
+    monkeypatch.setattr(runner, "prepare", slow_prepare)
     before = time.time()
     summary = mission.run_mission(scn.load(tiny), out_dir=str(tmp_path / "o"), workers=1,
                                   progress=False)
@@ -532,6 +533,6 @@ def test_named_malformed_scenarios(tmp_path, old, new):
 def test_long_runs_are_batched_one_by_one_so_progress_moves():
     """Automatic batching caps the checkpoint evaluations per task: a 91k-checkpoint mission goes
     one run per task (the bar moves every run); a monthly 10-year one keeps 25 runs per task."""
-    assert mission._auto_per_task(1000, 2, 91_312) == 1
-    assert mission._auto_per_task(1000, 2, 120) == 25
-    assert mission._auto_per_task(6, 2, 24) == 1
+    assert executors._auto_per_task(1000, 2, 91_312) == 1
+    assert executors._auto_per_task(1000, 2, 120) == 25
+    assert executors._auto_per_task(6, 2, 24) == 1

@@ -470,20 +470,21 @@ def test_mission_power_does_not_fall_as_the_chip_ages():
 
 
 def test_run_cli_supply_voltage(tmp_path):
-    """power.run_cli reads ``supply_v`` (the ``--supply-v`` flag cli.py is to add): static power
-    scales with V, and a supply outside the profile's range is refused."""
+    """The power command reads ``supply_v`` (the ``--supply-v`` flag): static power scales with
+    V, and a supply outside the profile's range is refused."""
     import argparse
+    from neurosim.cli import power as power_cli
     prog = tmp_path / "p.npz"
     small_program().save(str(prog))
     args = dict(program=str(prog), calibration=False, dataset="digits", data_dir=None, limit=4,
                 inference_rate=None, ticks=8, mode="spiking", profile=None, budget_mw=None,
                 json=True)
-    ref = power.run_cli(argparse.Namespace(**args, supply_v=None))
-    high = power.run_cli(argparse.Namespace(**args, supply_v=1.0))
+    ref = power_cli.run(argparse.Namespace(**args, supply_v=None))
+    high = power_cli.run(argparse.Namespace(**args, supply_v=1.0))
     assert ref["supply_v"] == 0.8 and high["supply_v"] == 1.0
     assert high["static_mw"] == pytest.approx(ref["static_mw"] * 1.25)
     assert high["dynamic_mw"] == pytest.approx(ref["dynamic_mw"] * 1.5625)
     with pytest.raises(ValidationError, match="supply voltage is 1.3 V; expected 0.7-1.05 V"):
-        power.run_cli(argparse.Namespace(**args, supply_v=1.3))
+        power_cli.run(argparse.Namespace(**args, supply_v=1.3))
     with pytest.raises(ValidationError, match="--supply-v is -1"):
-        power.run_cli(argparse.Namespace(**args, supply_v=-1.0))
+        power_cli.run(argparse.Namespace(**args, supply_v=-1.0))

@@ -6,10 +6,15 @@ import os
 import numpy as np
 import pytest
 
+from neurosim.chip.faults import apply
+from neurosim.chip.memory import THRESHOLD, WEIGHT, CoreMemory
+from neurosim.chip.profile import TRUENORTH
 from neurosim.errors import InputFileError
-from neurosim.radiation import scenario as scn
+from neurosim.mission import scenario as scn
 from neurosim.radiation import timeline as tlm
 from neurosim.radiation.environments import PRESETS
+
+from programs import random_program
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCEN = os.path.join(ROOT, "scenarios")
@@ -168,7 +173,7 @@ def _layout(C=2, A=32, N=16, used_n=12, used_a=24):
     xb = np.random.default_rng(0).random((C, A, N)) < 0.3
     hidden = np.ones(C, bool)
     hidden[-1] = False
-    return tlm.ChipLayout(C=C, A=A, N=N, weight_rows=4, weight_bits=9, used_neurons=used,
+    return tlm.ChipLayout(C=C, memory=CoreMemory.from_profile(TRUENORTH, A, N), used_neurons=used,
                           used_axons=ua, hidden_cores=hidden, crossbar=xb,
                           core_xy=np.array([[0, c] for c in range(C)], np.int32),
                           spare_xy=np.array([[1, c] for c in range(8)], np.int32))
@@ -346,3 +351,60 @@ def test_scrub_phase_keeps_checkpoints_from_aliasing(tmp_path):
     # deterministic for a seed: the phase comes from the run's generator
     again = _live_upsets_monthly(v, 5)
     assert np.array_equal(again, live[:5])
+
+
+def test_sampled_upsets_land_in_the_fields_of_the_memory_map(tmp_path):
+    v = _values(tmp_path, "\n[upsets]\nrate_scale = 1e5\n\n[mitigation]\nsecded = false\n")
+    prog = random_program(np.random.default_rng(4), "truenorth", max_cores=3, max_axons=40,
+                          max_neurons=40)
+    lay = tlm.ChipLayout.from_program(prog)
+    fs = tlm.sample(v, lay, np.array([30.0]), np.random.default_rng(0)).faults[0]
+    # every kind is hit, up to the top bit of its field, and apply accepts every coordinate
+    assert fs.weight_flips[:, 3].max() == 8 and fs.threshold_flips[:, 2].max() == 17
+    assert fs.potential_flips[:, 2].max() == 18 and fs.routing_flips[:, 2].max() == 19
+    assert np.all(fs.weight_flips[:, 1] < 4) and fs.stuck_synapses.size
+    apply(prog, fs)
+    # only used neurons, and crossbar bits only on driven axons
+    assert lay.used_neurons[fs.threshold_flips[:, 0], fs.threshold_flips[:, 1]].all()
+    s = fs.stuck_synapses
+    assert lay.used_axons[s[:, 0], s[:, 1]].all() and lay.used_neurons[s[:, 0], s[:, 2]].all()
+    # an upset crossbar bit reads as the flipped pristine bit
+    assert np.all(s[:, 3] == 1 - prog.crossbar[s[:, 0], s[:, 1], s[:, 2]])
+
+
+def test_tmr_vote_by_hand():
+    lay = _layout()                                  # core 0 hidden (3 replicas), core 1 output
+    slot_core = np.array([0, 0, 0, 1])
+    host_slot = np.arange(4)                         # physical core p hosts slot p
+    death = np.full((4, lay.N), np.inf)
+    death[[0, 1], 1] = 1.0                           # neuron 1 dead in two replicas: dead
+    death[2, 2] = 1.0                                # neuron 2 dead in one replica: masked
+    death[3, 0] = 1.0                                # the output core has one copy: dead
+    mem = lay.memory
+    _, th = mem.encode([THRESHOLD, THRESHOLD], [3, 3], [5, 7])
+    _, w = mem.encode([WEIGHT], [4], [2], row=[1])
+    empty = np.zeros(0, np.int64)
+    flips = {0: (np.array([0, 1, 2]), np.concatenate([th, w])), 1: (empty, empty),
+             2: (empty, empty)}
+    fs, n_dead, mult = tlm._logical_state(lay, slot_core, host_slot, death, 5.0, flips, empty,
+                                          empty, np.zeros(0, bool))
+    assert fs.dead_neurons.tolist() == [[0, 1], [1, 0]]
+    # neuron 3's threshold is hit in replicas 0 and 1 (different bits): the union shows
+    assert fs.threshold_flips.tolist() == [[0, 3, 5], [0, 3, 7]]
+    assert fs.weight_flips.size == 0                 # one replica only: outvoted
+    assert n_dead == 0 and mult.tolist() == [3, 1]
+    # replica 2 gone: a fault in one more replica is a fault in two of three, and the neuron
+    # carries the union (dead in replica 2, a weight flip in replica 1)
+    host_slot = np.array([0, 1, -1, 3])
+    flips[0] = (np.array([1]), w)
+    fs, n_dead, mult = tlm._logical_state(lay, slot_core, host_slot, death, 5.0, flips, empty,
+                                          empty, np.zeros(0, bool))
+    assert mult.tolist() == [2, 1] and n_dead == 0
+    assert fs.weight_flips.tolist() == [[0, 1, 4, 2]]
+    assert fs.dead_neurons.tolist() == [[0, 1], [0, 4], [1, 0]]
+    # two replicas gone: the logical core is dead
+    fs, n_dead, mult = tlm._logical_state(lay, slot_core, np.array([0, -1, -1, 3]), death, 5.0,
+                                          {k: (empty, empty) for k in range(3)}, empty, empty,
+                                          np.zeros(0, bool))
+    assert n_dead == 1 and fs.dead_cores.ravel().tolist() == [0]
+    assert fs.dead_neurons.tolist() == [[1, 0]]

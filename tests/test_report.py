@@ -18,7 +18,8 @@ import pytest
 
 from neurosim.report import html as report_html
 from neurosim.report.compare import write_compare
-from neurosim.report.results import MissionResults
+from neurosim.errors import ValidationError
+from neurosim.mission.results import MissionResults
 
 CHROMIUM = "/usr/bin/chromium"
 HEADINGS = [title for _, title in report_html.SECTIONS]
@@ -244,11 +245,12 @@ def test_report_has_every_section_with_figures(tmp_path):
     s = json.load(open(os.path.join(d, "summary.json")))
     assert f"{100 * s['final_accuracy_p50']:.1f} %" in top
     assert f"{100 * s['reliability_final']:.1f} %" in top
-    assert "Erf safe" in top and ">no<" in top          # 2 checkpoints violate in the fake data
+    # older results without the like-with-like comparison: the count, never a bare yes/no
+    assert "Erf vs observed" in top and ">yes<" not in top and ">no<" not in top
     assert "mean observed error &gt; Erf at 2 checkpoints" in top
     assert "digits_dense.npz" in secs["overview"] and "trinary" in secs["overview"]
     h = report_html.headline(MissionResults(d))
-    assert h["erf_violated_checkpoints"] == 2 and h["erf_safe"] is False
+    assert h["erf_violated_checkpoints"] == 2 and h["bounds_headline"] is None
     assert h["final_accuracy_p50"] == pytest.approx(s["final_accuracy_p50"])
 
 
@@ -381,7 +383,8 @@ def test_report_of_a_real_mission(real_mission, capsys):
     top = text[:text.index('<section id="overview">')]
     assert f"{100 * s['final_accuracy_p50']:.1f} %" in top
     assert f"{100 * s['reliability_final']:.1f} %" in top
-    assert ("Erf safe" in top) and h["erf_safe"] in (True, False)
+    assert h["bounds_headline"] == s["bounds"]["headline"]
+    assert "Erf informative" in top and report_html.e(h["bounds_headline"]) in top
     # the times, checkpoints and the compile summary come from the runner's files
     assert len(res.times()) == s["checkpoints"] == 12
     assert res.compile_report()["cores"] == len(res.program_info["core_xy"])
@@ -420,7 +423,7 @@ def test_report_of_a_real_mission_rebuilds_identically(real_mission, tmp_path, c
     assert result["sections"] == [sid for sid, _ in report_html.SECTIONS]
     s = json.load(open(os.path.join(out, "summary.json")))
     assert result["final_accuracy_p50"] == pytest.approx(s["final_accuracy_p50"])
-    assert result["erf_safe"] == report_html.headline(MissionResults(out))["erf_safe"]
+    assert result["bounds_headline"] == report_html.headline(MissionResults(out))["bounds_headline"]
     assert "accuracy" not in result["not_recorded"]
 
 
@@ -631,3 +634,45 @@ def test_compare_out_refused_before_any_work(tmp_path, capsys):
     # a compare that fails on its input leaves no output directory behind
     assert main(["compare", a, str(tmp_path / "missing"), "--out", str(tmp_path / "c")]) == 2
     assert not (tmp_path / "c").exists()
+
+
+def test_results_one_row_per_run_and_checkpoint(tmp_path):
+    """MissionResults' long table (what to_dataframe wraps): run-major rows, each value the runs.npz
+    entry of its (run, checkpoint); to_dataframe needs pandas and says so when it is missing."""
+    d = fake_results(str(tmp_path / "m"), runs=3, checkpoints=4)
+    res = MissionResults(d)
+    cols = res._long_columns()
+    runs = np.load(os.path.join(d, "runs.npz"))
+    assert list(cols["run"]) == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
+    assert list(cols["checkpoint"]) == [0, 1, 2, 3] * 3
+    row = 6                                          # run 1, checkpoint 2
+    assert cols["accuracy"][row] == runs["accuracy"][1, 2]
+    assert cols["error_mean"][row] == runs["error_mean"][1, 2]
+    assert cols["time_days"][row] == runs["time_days"][2]
+    assert cols["dead_neurons_layer1"][row] == runs["dead_neurons"][1, 2, 1]
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(ValidationError, match="pip install pandas"):
+            res.to_dataframe()
+    else:
+        df = res.to_dataframe()
+        assert len(df) == 12 and df["accuracy"].iloc[row] == runs["accuracy"][1, 2]
+
+
+def test_report_bounds_section_shows_the_comparison_of_the_summary(real_mission):
+    """Section 4 carries summary['bounds']: its sentence, one table row per bin (at most
+    MAX_BIN_ROWS) with n, mean observed and Erf of that bin, and the tightness regime."""
+    out, report = real_mission
+    b = json.load(open(os.path.join(out, "summary.json")))["bounds"]
+    sec = sections_of(open(report, encoding="utf-8").read())["bounds"]
+    assert report_html.e(b["headline"]) in sec and "yes" not in b["headline"]
+    rows = re.findall(r"<tr>(<td.*?)</tr>", sec)
+    assert len(rows) == min(len(b["bins"]), report_html.MAX_BIN_ROWS) > 0
+    for row, bin_ in zip(rows, b["bins"]):
+        cells = re.findall(r'<td class="num">(.*?)</td>', row)
+        assert cells[0] == " / ".join(str(c) for c in bin_["dead_counts"])
+        assert cells[1] == str(bin_["n"])
+        assert cells[4] == report_html.num(bin_["erf"])
+        assert cells[7] == ("yes" if bin_["vacuous"] else "no")
+    assert f"{b['outside_model']:,} with upsets" in sec and "Tightness:" in sec

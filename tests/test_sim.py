@@ -258,6 +258,20 @@ def test_core_results_do_not_depend_on_thread_count():
         assert np.array_equal(one[key], two[key]), key
 
 
+def test_one_input_sweep_does_not_depend_on_thread_count():
+    # batch 1 takes the per-thread sweep over ranges of cores (each thread routes into its own
+    # range): 1, 2 and 3 threads give the same records, and the same as the reference
+    rng = np.random.default_rng(8)
+    for _ in range(5):
+        prog = random_program(rng, max_cores=12, max_axons=24, max_neurons=24)
+        raster = (rng.random((25, 1, prog.n_inputs)) < 0.5).astype(np.uint8)
+        runs = [_core.run_spiking(prog, raster, record=True, num_threads=n) for n in (1, 2, 3)]
+        ref = simulate_reference(prog, raster)
+        for out in runs:
+            for key in ref:
+                assert np.array_equal(out[key], ref[key]), key
+
+
 # ------------------------------------------------------------------ rate mode
 def test_spiking_converges_to_rate_mode():
     rng = np.random.default_rng(11)
@@ -333,3 +347,151 @@ def test_rate_mode_caps_an_axon_fed_by_two_sources():
     spiking = simulate(prog, np.zeros((1, 0)), ticks=1000).rates[0, 0]
     assert rate == pytest.approx(0.5)
     assert spiking == pytest.approx(0.5, abs=0.002)
+
+
+# ------------------------------------------------------------------ the rest of TrueNorth's neuron
+def draw_ticks(ticks, q, core_seed=0, neuron=0):
+    """ρ(c, t, j, q) of one neuron for t < ticks, by the formula of neurosim.sim.reference
+    written out again here (so a kernel and a reference that agreed on a wrong draw would fail)."""
+    def fmix(h):
+        h ^= h >> 16
+        h = (h * 0x85EBCA6B) & 0xFFFFFFFF
+        h ^= h >> 13
+        h = (h * 0xC2B2AE35) & 0xFFFFFFFF
+        return h ^ (h >> 16)
+    return [fmix((fmix(core_seed ^ fmix(t + 1)) + 4096 * q + neuron) & 0xFFFFFFFF)
+            for t in range(ticks)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stochastic_leak_fires_when_the_draw_is_at_most_the_leak(backend):
+    # λ = 63 stochastic, α = 1, reset to 0: V gains 1 exactly when ρ mod 256 ≤ 63 (p = 64/256)
+    prog = one_neuron(1, 63, stochastic_leak=[[True]])
+    expected = [t for t, r in enumerate(draw_ticks(2000, 1)) if (r & 255) <= 63]
+    got = spike_ticks(prog, 2000, backend)
+    assert got == expected
+    assert abs(len(got) / 2000 - 0.25) < 0.03
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stochastic_synapse_passes_sgn_w_with_probability_w_plus_1_over_256(backend):
+    # an input every tick on an axon of weight +127, stochastic: +1 when ρ mod 256 ≤ 127
+    prog = one_neuron(1, 0, type_weights=(127, 0, 0, 0), axon_types=(0,),
+                      stochastic_synapse=np.array([True, False, False, False]).reshape(1, 4, 1))
+    expected = [t for t, r in enumerate(draw_ticks(1000, 2 + 0)) if (r & 255) <= 127]
+    got = spike_ticks(prog, 1000, backend, raster=always(1000, 1))
+    assert got == expected
+    assert abs(len(got) / 1000 - 0.5) < 0.05
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stochastic_threshold_adds_masked_draw(backend):
+    # λ = 1, α = 1, TM = 2, reset to 0: fires when V ≥ 1 + (ρ & 3), η uniform in 0..3, so the
+    # mean interval is about 2.5 ticks instead of 1
+    prog = one_neuron(1, 1, threshold_mask_bits=[[2]])
+    expected, v = [], 0
+    for t, r in enumerate(draw_ticks(800, 0)):
+        v += 1
+        if v >= 1 + (r & 3):
+            expected.append(t)
+            v = 0
+    got = spike_ticks(prog, 800, backend)
+    assert got == expected
+    assert 2.0 < 800 / len(got) < 3.0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_each_core_has_its_own_seeded_sequence(backend):
+    prog = one_neuron(1, 63, stochastic_leak=[[True]], prng_seed=[12345])
+    expected = [t for t, r in enumerate(draw_ticks(500, 1, core_seed=12345)) if (r & 255) <= 63]
+    assert spike_ticks(prog, 500, backend) == expected
+    assert expected != [t for t, r in enumerate(draw_ticks(500, 1)) if (r & 255) <= 63]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_leak_reversal_leaks_away_from_zero_for_positive_leak(backend):
+    # ε = 1, λ = +1: from V0 = −3 the potential moves away from 0 (−4, −5, …): never fires; with
+    # ε = 0 it climbs to α = 1 on the 4th tick; at V0 = 0, sgn(0) = 0 holds it at 0
+    kw = dict(floor=100)
+    assert spike_ticks(one_neuron(1, 1, v0=-3, leak_reversal=[[True]], **kw), 20, backend) == []
+    assert spike_ticks(one_neuron(1, 1, v0=-3, **kw), 5, backend) == [3, 4]
+    assert spike_ticks(one_neuron(1, 1, v0=0, leak_reversal=[[True]], **kw), 20, backend) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_leak_reversal_leaks_towards_zero_for_negative_leak(backend):
+    # ε = 1, λ = −1, V0 = −4: −3, −2, −1, 0, 0 …; one input of +1 at tick 6 then fires (α = 1).
+    # Without ε the potential keeps falling to the floor −β = −100 and the input cannot lift it.
+    raster = np.zeros((8, 1, 1), np.uint8)
+    raster[6] = 1
+    kw = dict(v0=-4, floor=100, type_weights=(2, 0, 0, 0), axon_types=(0,))
+    assert spike_ticks(one_neuron(1, -1, leak_reversal=[[True]], **kw), 8, backend,
+                       raster=raster) == [6]
+    assert spike_ticks(one_neuron(1, -1, **kw), 8, backend, raster=raster) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_potential_saturates_at_the_hardware_width(backend):
+    # truenorth: 20-bit V. A flipped bit 25 puts 2^25 in V0; reset by subtraction of α = 262,143
+    # would fire 128 ticks in a row; saturated at 2^19 − 1 = 524,287 it fires twice (→ 262,144 → 1)
+    prog = one_neuron(2 ** 18 - 1, 0, v0=2 ** 25, reset_mode=1)
+    assert spike_ticks(prog, 10, backend) == [0, 1]
+
+
+def with_random_extensions(rng, prog):
+    """``prog`` with random stochastic synapse, leak and threshold modes, leak reversal and
+    seeds, each on a random fraction of neurons."""
+    C, _, N = prog.crossbar.shape
+    T = prog.weights.shape[1]
+    return prog.replace(
+        stochastic_synapse=rng.random((C, T, N)) < rng.uniform(0, 0.6),
+        stochastic_leak=rng.random((C, N)) < rng.uniform(0, 0.6),
+        leak_reversal=rng.random((C, N)) < rng.uniform(0, 0.6),
+        threshold_mask_bits=np.where(rng.random((C, N)) < 0.5, rng.integers(0, 5, (C, N)), 0),
+        prng_seed=rng.integers(0, 2 ** 32, C, dtype=np.uint64),
+        leak=np.where(rng.random((C, N)) < 0.3, rng.integers(-255, 256, (C, N)), prog.leak))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_core_equals_reference_with_the_whole_truenorth_neuron(seed):
+    rng = np.random.default_rng(700 + seed)
+    fired_extra = 0
+    for case in range(50):
+        profile = ("truenorth", "ideal")[case % 2]
+        prog = with_random_extensions(rng, random_program(rng, profile, max_cores=4,
+                                                          max_axons=16, max_neurons=16))
+        raster = (rng.random((int(rng.integers(1, 40)), 2, prog.n_inputs)) < 0.5).astype(np.uint8)
+        core = _core.run_spiking(prog, raster, record=True, num_threads=1)
+        two = _core.run_spiking(prog, raster, record=True, num_threads=2)
+        ref = simulate_reference(prog, raster)
+        for key in ref:
+            assert np.array_equal(core[key], ref[key]), f"seed {seed}, case {case}: {key}"
+            assert np.array_equal(core[key], two[key]), f"seed {seed}, case {case}: {key}"
+        fired_extra += int(core["record"].any(axis=(0, 1))[prog.stochastic_leak].sum())
+    assert fired_extra > 0   # the stochastic neurons did fire
+
+
+def simulate_reference(prog, raster):
+    from neurosim.sim import reference
+    return reference.run_spiking(prog, raster, record=True)
+
+
+def test_programs_without_extensions_save_as_version_1_and_with_them_as_version_2(tmp_path):
+    plain = one_neuron(10, 1)
+    plain.save(tmp_path / "plain.npz")
+    with np.load(tmp_path / "plain.npz") as f:
+        assert int(f["format_version"]) == 1 and "stochastic_leak" not in f
+    extended = one_neuron(10, 1, stochastic_leak=[[True]], prng_seed=[7])
+    extended.save(tmp_path / "extended.npz")
+    with np.load(tmp_path / "extended.npz") as f:
+        assert int(f["format_version"]) == 2
+        assert sorted(k for k in f if k in ("stochastic_leak", "prng_seed", "leak_reversal")) == [
+            "prng_seed", "stochastic_leak"]
+    back = type(extended).load(tmp_path / "extended.npz")
+    assert back.stochastic_leak.tolist() == [[True]] and back.prng_seed.tolist() == [7]
+    assert type(plain).load(tmp_path / "plain.npz").prng_seed.tolist() == [0]
+
+
+def test_threshold_mask_bits_out_of_range_is_refused_naming_the_field():
+    with pytest.raises(Exception, match="threshold_mask_bits.*core 0, neuron 0.*31"):
+        one_neuron(10, 1, threshold_mask_bits=[[31]])

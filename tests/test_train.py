@@ -356,15 +356,15 @@ def test_cli_train_and_info(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["--dataset", "digits", "--hidden", "16,x", "--method", "dense"], "--hidden: '16,x'"),
-    (["--dataset", "digits", "--hidden", "16", "--method", "adamw"], "'method' is 'adamw'"),
-    (["--dataset", "cifar", "--hidden", "16", "--method", "dense"], "'dataset' is 'cifar'"),
+    (["--dataset", "digits", "--hidden", "16", "--method", "adamw"], "--method is 'adamw'"),
+    (["--dataset", "cifar", "--hidden", "16", "--method", "dense"], "--dataset is 'cifar'"),
     (["--dataset", "digits", "--method", "dense"], "--hidden: missing"),
     (["--dataset", "digits", "--hidden", "16", "--method", "dense", "--epochs", "0"],
-     "'epochs' is 0, expected ≥ 1"),
+     "--epochs is 0, expected ≥ 1"),
     (["--dataset", "digits", "--hidden", "16", "--method", "sparse-momentum", "--density", "2"],
-     "'density' is 2.0"),
+     "--density is 2.0"),
     (["--dataset", "digits", "--hidden", "16", "--method", "dense", "--batch-size", "0"],
-     "'batch_size' is 0, expected ≥ 1"),
+     "--batch-size is 0, expected ≥ 1"),
 ])
 def test_cli_bad_arguments(tmp_path, capsys, argv, message):
     rc, out, err = run_cli(["train", *argv, "-o", str(tmp_path / "m.npz")], capsys)

@@ -90,7 +90,8 @@ def _check(model, dead_counts, error_mean, crash_only, error_max):
     G = len(model.level_sizes)
     if counts.ndim != 2 or counts.shape[1] != G:
         raise ValidationError(f"argument 'dead_counts': shape {counts.shape}, expected (n, {G}) "
-                              f"(one count per level: {', '.join(model.level_names)})")
+                              f"(one count per level: {', '.join(model.level_names)})",
+                              param="dead_counts")
     n = counts.shape[0]
     arrays = []
     for name, value in (("error_mean", error_mean), ("crash_only", crash_only),
@@ -101,7 +102,7 @@ def _check(model, dead_counts, error_mean, crash_only, error_max):
         a = np.asarray(value)
         if a.shape != (n,):
             raise ValidationError(f"argument '{name}': shape {a.shape}, expected ({n},) (one per "
-                                  f"row of dead_counts)")
+                                  f"row of dead_counts)", param=name)
         arrays.append(a.astype(bool) if name == "crash_only" else a.astype(np.float64))
     return (counts, *arrays)
 

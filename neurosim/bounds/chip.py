@@ -197,7 +197,7 @@ def program_monte_carlo_error(program, fail_prob_per_layer, inputs, samples, rng
     L = len(hidden)
     samples = int(samples)
     if samples < 1:
-        raise ValidationError(f"argument 'samples': {samples}, expected ≥ 1")
+        raise ValidationError(f"argument 'samples': {samples}, expected ≥ 1", param="samples")
     x = check_program_inputs(program, inputs)
     if failures_per_layer is not None:
         f = _per_layer(failures_per_layer, L, "failures_per_layer", 0, hi_list=hidden).astype(int)
@@ -225,7 +225,7 @@ def check_program_inputs(program, inputs) -> np.ndarray:
     x = np.asarray(inputs, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != program.n_inputs or len(x) == 0:
         raise ValidationError(f"argument 'inputs': shape {x.shape}, expected (n_inputs ≥ 1, "
-                              f"{program.n_inputs})")
+                              f"{program.n_inputs})", param="inputs")
     return x
 
 
@@ -286,12 +286,14 @@ class ChipBoundModel:
         v = np.asarray(value, dtype=np.float64)
         if v.ndim == 0 or v.shape[-1] != len(self.level_sizes):
             raise ValidationError(f"argument '{name}': shape {v.shape}, expected one value per "
-                                  f"level ({len(self.level_sizes)}: {', '.join(self.level_names)})")
+                                  f"level ({len(self.level_sizes)}: {', '.join(self.level_names)})",
+                                  param=name)
         bad = ~((v >= 0) & (v <= top))
         if bad.any():
             g = int(np.nonzero(bad)[-1][0])
             raise ValidationError(f"argument '{name}': {self.level_names[g]} value "
-                                  f"{v[..., g].ravel()[0]:g}, expected a number in [0, {top[g]:g}]")
+                                  f"{v[..., g].ravel()[0]:g}, expected a number in [0, {top[g]:g}]",
+                                  param=name)
         return v
 
 

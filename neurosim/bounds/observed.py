@@ -47,7 +47,7 @@ def _as_inputs(mlp, inputs):
         x = x[None, :]
     if x.ndim != 2 or x.shape[1] != mlp.sizes[0] or x.shape[0] == 0:
         raise ValidationError(f"argument 'inputs': shape {x.shape}, expected (n_inputs ≥ 1, "
-                              f"{mlp.sizes[0]})")
+                              f"{mlp.sizes[0]})", param="inputs")
     return x
 
 
@@ -90,7 +90,8 @@ def _run_from(mlp, wb, a, start, keep=None):
 def _check_layer(mlp, layer):
     L = len(mlp.layers) - 1
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= L:
-        raise ValidationError(f"argument 'layer': {layer!r}, expected a hidden layer 1..{L}")
+        raise ValidationError(f"argument 'layer': {layer!r}, expected a hidden layer 1..{L}",
+                              param="layer")
     return int(layer)
 
 
@@ -126,7 +127,7 @@ def omega(mlp, layer, crashes, inputs, *, max_subsets=DEFAULT_MAX_SUBSETS) -> Om
     if isinstance(crashes, bool) or not isinstance(crashes, (int, np.integer)) \
             or not 0 <= crashes <= n:
         raise ValidationError(f"argument 'crashes': {crashes!r}, expected an integer in [0, {n}] "
-                              f"(width of layer {layer})")
+                              f"(width of layer {layer})", param="crashes")
     crashes = int(crashes)
     count = math.comb(n, crashes)
     if count > max_subsets:
@@ -216,13 +217,14 @@ def monte_carlo_error(mlp, fail_prob_per_layer, inputs, samples, rng, *,
     hidden = mlp.sizes[1:-1]
     samples = int(samples)
     if samples < 1:
-        raise ValidationError(f"argument 'samples': {samples}, expected ≥ 1")
+        raise ValidationError(f"argument 'samples': {samples}, expected ≥ 1", param="samples")
     if not isinstance(rng, np.random.Generator):
-        raise ValidationError("argument 'rng': expected a numpy.random.Generator")
+        raise ValidationError("argument 'rng': expected a numpy.random.Generator", param="rng")
     if failures_per_layer is not None:
         f = _per_layer(failures_per_layer, L, "failures_per_layer", 0, hi_list=hidden)
         if np.any(f != np.round(f)):
-            raise ValidationError(f"argument 'failures_per_layer': {f.tolist()}, expected integers")
+            raise ValidationError(f"argument 'failures_per_layer': {f.tolist()}, expected integers",
+                                  param="failures_per_layer")
         f = f.astype(int)
         active = [l for l in range(1, L + 1) if f[l - 1] > 0]
     else:

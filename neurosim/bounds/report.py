@@ -42,7 +42,7 @@ def report(net, inputs, *, fail_prob=None, failures=None, layer=None, samples=20
     if is_program:
         if C is not None:
             raise ValidationError("argument 'C': not used for a compiled program (rates in "
-                                  "[0, 1]: C = 1)")
+                                  "[0, 1]: C = 1)", param="C")
         consts, C_source = program_constants(net), CHIP_C_SOURCE
         x = check_program_inputs(net, inputs)
     else:
@@ -109,7 +109,8 @@ def _check_layer_number(layer, L):
     if layer is None:
         return None
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= L:
-        raise ValidationError(f"argument 'layer': {layer!r}, expected a hidden layer 1..{L}")
+        raise ValidationError(f"argument 'layer': {layer!r}, expected a hidden layer 1..{L}",
+                              param="layer")
     return int(layer)
 
 
@@ -130,7 +131,7 @@ def _fail_probabilities(fail_prob, layer, L):
     fail_prob = float(fail_prob)
     if not 0.0 <= fail_prob <= 1.0:
         raise ValidationError(f"argument 'fail_prob': {fail_prob:g}, expected a probability in "
-                              f"[0, 1]")
+                              f"[0, 1]", param="fail_prob")
     if layer is None:
         return np.full(L, fail_prob)
     return np.where(np.arange(1, L + 1) == layer, fail_prob, 0.0)
@@ -141,14 +142,14 @@ def _failure_counts(failures, layer, hidden):
     vals = list(failures)
     if layer is not None:
         if len(vals) != 1:
-            raise ValidationError(f"argument 'failures': {len(vals)} counts with layer {layer}, "
-                                  f"expected 1")
+            raise ValidationError(f"argument 'failures': {len(vals)} counts with argument 'layer' "
+                                  f"{layer}, expected 1", param="failures")
         vals = [vals[0] if l == layer else 0 for l in range(1, L + 1)]
     if len(vals) != L:
         raise ValidationError(f"argument 'failures': {len(vals)} counts, expected one per hidden "
-                              f"layer ({L}: widths {','.join(map(str, hidden))})")
+                              f"layer ({L}: widths {','.join(map(str, hidden))})", param="failures")
     for l, (v, n) in enumerate(zip(vals, hidden), start=1):
         if int(v) != v or not 0 <= v <= n:
             raise ValidationError(f"argument 'failures': layer {l} count {v}, expected an integer "
-                                  f"in [0, {n}] (the layer's width)")
+                                  f"in [0, {n}] (the layer's width)", param="failures")
     return np.asarray(vals, dtype=np.float64)

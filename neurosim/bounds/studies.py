@@ -403,7 +403,8 @@ def run(study, out_dir=None, quick=False, seed=0, verbose=True) -> dict:
     result = {}
     for name in names:
         if name not in _FUNCS:
-            raise ValidationError(f"argument 'study': {name!r}, expected one of {', '.join(STUDIES)}, all")
+            raise ValidationError(f"argument 'study': {name!r}, expected one of {', '.join(STUDIES)}, all",
+                                  param="study")
         d = out_dir or f"bound_study_{name}"
         check_output_dir(d, "out_dir")
         t0 = time.perf_counter()

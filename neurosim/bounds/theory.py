@@ -156,12 +156,12 @@ def _per_layer(value, L, name, lo, hi_list=None, hi=None):
         arr = np.full(L, float(arr))
     if arr.ndim != 1 or arr.shape[0] != L:
         raise ValidationError(f"argument '{name}': {arr.shape[0] if arr.ndim == 1 else arr.shape} "
-                              f"values, expected one per hidden layer ({L})")
+                              f"values, expected one per hidden layer ({L})", param=name)
     for l, v in enumerate(arr, start=1):
         top = hi_list[l - 1] if hi_list is not None else hi
         if not np.isfinite(v) or v < lo or v > top:
             raise ValidationError(f"argument '{name}': layer {l} value {v:g}, "
-                                  f"expected a number in [{lo}, {top}]")
+                                  f"expected a number in [{lo}, {top}]", param=name)
     return arr
 
 
@@ -197,7 +197,7 @@ def erf(mlp, fail_prob_per_layer, *, use="mean", C=None, K=None) -> float:
     """
     c = _constants(mlp, C, K)
     if use not in ("mean", "max"):
-        raise ValidationError(f"argument 'use': {use!r}, expected 'mean' or 'max'")
+        raise ValidationError(f"argument 'use': {use!r}, expected 'mean' or 'max'", param="use")
     p = _per_layer(fail_prob_per_layer, c.depth, "fail_prob_per_layer", 0.0, hi=1.0)
     w = c.mean_abs_w if use == "mean" else c.max_abs_w
     f = [pl * n for pl, n in zip(p, c.hidden_sizes)]

@@ -17,11 +17,19 @@ weight_flips      (core, row, neuron, bit)                  bit of a weight's si
 threshold_flips   (core, neuron, bit)                       bit of α flipped (a result of 0 becomes 1)
 potential_flips   (core, neuron, bit)                       bit of the membrane potential flipped (two's
                                                             complement) at the start of evaluation
-routing_flips     (core, neuron, bit)                       bit of the destination flipped: bits 0-7 the
-                                                            axon, 8-13 the grid column, 14-19 the grid
-                                                            row; a destination that is not a used core
-                                                            and axon drops the neuron's spikes
+routing_flips     (core, neuron, bit)                       bit of the destination flipped: the axon
+                                                            bits, then the grid column, then the grid
+                                                            row (TrueNorth: 0-7, 8-13, 14-19); a
+                                                            destination that is not a used core and
+                                                            axon drops the neuron's spikes
 ================  ========================================  ==========================================
+
+Bit widths (the largest ``bit`` of each kind) come from the core's memory map,
+:class:`neurosim.chip.memory.CoreMemory`, which the radiation sampler uses too.
+
+Queries other modules ask of a state: :meth:`FaultState.dead_mask` (which neurons are dead),
+:meth:`FaultState.lost_synapses` (stuck-at-0 bits that remove a synapse) and
+:attr:`FaultState.crash_only` (only the faults the bounds model).
 
 ``apply`` never mutates the pristine program: it returns a new ChipProgram that shares every array
 it did not need to change (copy-on-write), so a checkpoint with few faults costs little.
@@ -30,12 +38,11 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from neurosim.chip.memory import CoreMemory
 from neurosim.errors import ValidationError
 
 _WIDTHS = {"dead_neurons": 2, "dead_cores": 1, "stuck_synapses": 4, "weight_flips": 4,
            "threshold_flips": 3, "potential_flips": 3, "routing_flips": 3}
-ROUTING_AXON_BITS = 8
-ROUTING_COORD_BITS = 6
 
 
 def _rows(value, width):
@@ -79,8 +86,31 @@ class FaultState:
     def empty(self):
         return not any(self.counts().values())
 
+    def dead_mask(self, shape, used=None):
+        """(C, N) bool: neurons listed dead or on a dead core, and'ed with ``used`` (C, N) when
+        given (e.g. the neurons that belong to a layer)."""
+        mask = np.zeros(shape, bool)
+        mask[self.dead_neurons[:, 0], self.dead_neurons[:, 1]] = True
+        mask[self.dead_cores[:, 0]] = True
+        return mask if used is None else mask & used
 
-def _check_coords(name, rows, limits, program):
+    def lost_synapses(self, crossbar):
+        """The ``stuck_synapses`` rows (core, axon, neuron, value) that remove a synapse: stuck
+        at 0 where the pristine ``crossbar`` (C, A, N) has a 1."""
+        s = self.stuck_synapses
+        return s[(s[:, 3] == 0) & crossbar[s[:, 0], s[:, 1], s[:, 2]]]
+
+    @property
+    def crash_only(self):
+        """True when the faults are crashes only: dead neurons and cores, the fault model of the
+        bounds [elmhamdi2017fep]. Potential flips are allowed too: they change only the membrane
+        potential an evaluation starts from, which rate mode does not read. Stuck synapses and
+        weight, threshold or routing flips make it False."""
+        return not (self.stuck_synapses.size or self.weight_flips.size
+                    or self.threshold_flips.size or self.routing_flips.size)
+
+
+def _check_coords(name, rows, limits):
     for col, (label, hi) in enumerate(limits):
         if rows.size and (rows[:, col].min() < 0 or rows[:, col].max() > hi):
             bad = int(np.argmax((rows[:, col] < 0) | (rows[:, col] > hi)))
@@ -94,28 +124,24 @@ def apply(program, faults):
         return program
     C, A, N = program.crossbar.shape
     typed = program.synapse_weights is None
-    magnitude_bits = int(np.log2(program.profile.weight_max + 1))
-    rows_w = program.profile.axon_types if typed else A
+    memory = CoreMemory.of_program(program)
+    bits = memory.field_limits()
     checks = {
         "dead_neurons": [("core", C - 1), ("neuron", N - 1)],
         "dead_cores": [("core", C - 1)],
         "stuck_synapses": [("core", C - 1), ("axon", A - 1), ("neuron", N - 1), ("value", 1)],
-        "weight_flips": [("core", C - 1), ("row", rows_w - 1), ("neuron", N - 1),
-                         ("bit", magnitude_bits)],
-        "threshold_flips": [("core", C - 1), ("neuron", N - 1), ("bit", 30)],
-        "potential_flips": [("core", C - 1), ("neuron", N - 1), ("bit", 30)],
-        "routing_flips": [("core", C - 1), ("neuron", N - 1),
-                          ("bit", ROUTING_AXON_BITS + 2 * ROUTING_COORD_BITS - 1)],
+        "weight_flips": [("core", C - 1), ("row", memory.weight_rows - 1), ("neuron", N - 1),
+                         ("bit", bits["weight"])],
+        "threshold_flips": [("core", C - 1), ("neuron", N - 1), ("bit", bits["threshold"])],
+        "potential_flips": [("core", C - 1), ("neuron", N - 1), ("bit", bits["potential"])],
+        "routing_flips": [("core", C - 1), ("neuron", N - 1), ("bit", bits["routing"])],
     }
     for name, limits in checks.items():
-        _check_coords(name, getattr(faults, name), limits, program)
+        _check_coords(name, getattr(faults, name), limits)
 
     changes = {}
     if faults.dead_neurons.size or faults.dead_cores.size:
-        enabled = program.enabled.copy()
-        enabled[faults.dead_neurons[:, 0], faults.dead_neurons[:, 1]] = False
-        enabled[faults.dead_cores[:, 0]] = False
-        changes["enabled"] = enabled
+        changes["enabled"] = program.enabled & ~faults.dead_mask(program.enabled.shape)
     if faults.stuck_synapses.size:
         crossbar = program.crossbar.copy()
         s = faults.stuck_synapses
@@ -124,7 +150,7 @@ def apply(program, faults):
     if faults.weight_flips.size:
         field = "weights" if typed else "synapse_weights"
         changes[field] = _flip_sign_magnitude(getattr(program, field), faults.weight_flips,
-                                              magnitude_bits, program.profile.weight_max)
+                                              memory.magnitude_bits, program.profile.weight_max)
     if faults.threshold_flips.size:
         threshold = program.threshold.copy()
         f = faults.threshold_flips
@@ -132,13 +158,21 @@ def apply(program, faults):
         threshold = np.clip(threshold, 1, program.profile.threshold_max).astype(np.int32)
         changes["threshold"] = threshold
     if faults.potential_flips.size:
-        v = program.initial_potential.copy()
-        f = faults.potential_flips
-        np.bitwise_xor.at(v, (f[:, 0], f[:, 1]), (1 << f[:, 2]).astype(np.int32))
-        changes["initial_potential"] = v
+        changes["initial_potential"] = _flip_twos_complement(
+            program.initial_potential, faults.potential_flips, memory.potential_bits)
     if faults.routing_flips.size:
         changes.update(_flip_routing(program, faults.routing_flips))
     return program.replace(**changes)
+
+
+def _flip_twos_complement(values, flips, width):
+    """Flip bits of ``width``-bit two's-complement registers (rows (core, neuron, bit)).
+
+    A value v is held as u = v mod 2^width; after the flips, u ≥ 2^(width−1) reads back as
+    u − 2^width, so flipping the top (sign) bit of a 19-bit potential V = 5 gives 5 − 2^18."""
+    u = values.astype(np.int64) & ((1 << width) - 1)
+    np.bitwise_xor.at(u, (flips[:, 0], flips[:, 1]), np.int64(1) << flips[:, 2])
+    return np.where(u >= 1 << (width - 1), u - (1 << width), u).astype(values.dtype)
 
 
 def _flip_sign_magnitude(weights, flips, magnitude_bits, weight_max):
@@ -161,7 +195,8 @@ def _flip_sign_magnitude(weights, flips, magnitude_bits, weight_max):
 def _flip_routing(program, flips):
     """Flip destination bits; a destination that is no used core/axon drops the spikes."""
     profile = program.profile
-    C, A, _ = program.crossbar.shape
+    A = program.crossbar.shape[1]
+    memory = CoreMemory.of_program(program)
     dest_core = program.dest_core.copy()
     dest_axon = program.dest_axon.copy()
     pos_to_core = {(int(r), int(c)): i for i, (r, c) in enumerate(program.core_xy)}
@@ -171,12 +206,7 @@ def _flip_routing(program, flips):
             continue  # no route to corrupt (output or unused neuron)
         row, col = (int(x) for x in program.core_xy[dest_core[c, n]])
         axon = int(dest_axon[c, n])
-        if bit < ROUTING_AXON_BITS:
-            axon ^= 1 << bit
-        elif bit < ROUTING_AXON_BITS + ROUTING_COORD_BITS:
-            col ^= 1 << (bit - ROUTING_AXON_BITS)
-        else:
-            row ^= 1 << (bit - ROUTING_AXON_BITS - ROUTING_COORD_BITS)
+        axon, col, row = (int(x) for x in memory.flip_destination(axon, col, row, bit))
         target = pos_to_core.get((row, col))
         if target is None or axon >= A or row >= profile.grid_rows or col >= profile.grid_cols:
             dest_core[c, n] = -1

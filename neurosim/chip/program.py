@@ -26,12 +26,24 @@ input_index            (M,)            int32    external input feeding entry m
 input_core/input_axon  (M,)            int32    where entry m's spikes arrive (same tick)
 output_core/neuron     (K,)            int32    the neuron read out for output class k
 neuron_group           (C, N)          int16    layer (or group) of each neuron, −1: unused
+stochastic_synapse     (C, T, N)       bool     b_j[type]: sgn(s) with probability (|s|+1)/256
+stochastic_leak        (C, N)          bool     c_j: sgn(λ) with probability (|λ|+1)/256
+leak_reversal          (C, N)          bool     ε_j: the leak is multiplied by sgn(V) (towards 0
+                                                for λ < 0, away from 0 for λ > 0)
+threshold_mask_bits    (C, N)          uint8    TM_j: threshold α + η, η = ρ & (2^TM − 1), 0..30
+prng_seed              (C,)            uint32   seed of each core's random draws
 =====================  ==============  =======  ==================================================
+
+The last five fields are the rest of the TrueNorth neuron (Cassidy et al., IJCNN 2013; draws as
+defined in :mod:`neurosim.sim.reference`). They are optional: absent, they take the deterministic
+defaults (all False, TM 0, seed = core index), which is the neuron of format version 1.
 
 Several sources may drive one (core, axon) — a routing upset can make it so: in spiking mode
 their spikes are ORed (one spike per tick), in rate mode their rates add, capped at 1. The file
 format (``save``/``load``) is an ``.npz`` of exactly these arrays plus ``format_version``,
-``profile`` and ``n_inputs``, ``meta_json``; no pickle.
+``profile`` and ``n_inputs``, ``meta_json``; no pickle. The five neuron extensions are written only
+when they differ from their defaults, and then with format version 2; version 1 files (and
+version 2 files without them) load with the defaults.
 """
 import json
 import os
@@ -44,7 +56,9 @@ from neurosim.errors import InputFileError, ValidationError
 from neurosim.fileio import save_npz
 from neurosim.sniff import first_nonfinite, json_object, read_npz, scalar
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+PLAIN_VERSION = 1  # written when the neuron extensions are at their defaults
 
 # name -> (dtype, shape spec); shape letters: C cores, A axons, N neurons, T types, M, K
 _ARRAY_FIELDS = {
@@ -71,6 +85,15 @@ _ARRAY_FIELDS = {
     "neuron_group": (np.int16, "CN"),
 }
 _OPTIONAL_FIELDS = {"synapse_weights": (np.int32, "CAN")}
+# the rest of the TrueNorth neuron (format version 2): name -> (dtype, shape spec)
+_NEURON_EXTENSIONS = {
+    "stochastic_synapse": (np.bool_, "CTN"),
+    "stochastic_leak": (np.bool_, "CN"),
+    "leak_reversal": (np.bool_, "CN"),
+    "threshold_mask_bits": (np.uint8, "CN"),
+    "prng_seed": (np.uint32, "C"),
+}
+MAX_THRESHOLD_MASK_BITS = 30  # α + η stays below 2^31 for every profile's α ≤ 2^30
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,6 +124,11 @@ class ChipProgram:
     output_neuron: np.ndarray
     neuron_group: np.ndarray
     synapse_weights: np.ndarray = None
+    stochastic_synapse: np.ndarray = None
+    stochastic_leak: np.ndarray = None
+    leak_reversal: np.ndarray = None
+    threshold_mask_bits: np.ndarray = None
+    prng_seed: np.ndarray = None
     meta: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -167,6 +195,13 @@ class ChipProgram:
             return xbar * self.synapse_weights[core]
         return xbar * self.weights[core][self.axon_type[core]]
 
+    def neuron_extensions_used(self):
+        """Names of the neuron extension fields (stochastic modes, leak reversal, threshold mask,
+        seed) that differ from their defaults, in declaration order."""
+        return [name for name in _NEURON_EXTENSIONS
+                if not np.array_equal(getattr(self, name),
+                                      _extension_default(name, getattr(self, name).shape))]
+
     def memory_bytes(self):
         """Bytes held by the program's arrays."""
         return sum(getattr(self, f.name).nbytes for f in fields(self)
@@ -178,7 +213,10 @@ class ChipProgram:
         arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
         if self.synapse_weights is not None:
             arrays["synapse_weights"] = self.synapse_weights
-        save_npz(path, compressed=True, format_version=np.int32(FORMAT_VERSION),
+        extensions = self.neuron_extensions_used()
+        arrays.update({name: getattr(self, name) for name in extensions})
+        version = FORMAT_VERSION if extensions else PLAIN_VERSION
+        save_npz(path, compressed=True, format_version=np.int32(version),
                  profile=np.str_(self.profile.name), n_inputs=np.int64(self.n_inputs),
                  meta_json=np.str_(json.dumps(self.meta, sort_keys=True)), **arrays)
 
@@ -192,9 +230,10 @@ class ChipProgram:
             if key not in contents:
                 raise InputFileError(f"{path}: field '{key}' is missing (not a neurosim program?)")
         version = scalar(contents, path, "format_version", "int")
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise InputFileError(f"{path}: field 'format_version' is {version}; "
-                                 f"this neurosim reads version {FORMAT_VERSION}")
+                                 f"this neurosim reads version "
+                                 f"{' or '.join(map(str, READABLE_VERSIONS))}")
         header = {"profile": scalar(contents, path, "profile", "str"),
                   "n_inputs": scalar(contents, path, "n_inputs", "int"),
                   "meta": (_model_meta(json_object(contents, path, "meta_json"), path)
@@ -204,7 +243,10 @@ class ChipProgram:
         missing = [k for k in _ARRAY_FIELDS if k not in contents]
         if missing:
             raise InputFileError(f"{path}: field '{missing[0]}' is missing")
-        unknown = sorted(set(contents) - set(_ARRAY_FIELDS) - set(_OPTIONAL_FIELDS))
+        known = set(_ARRAY_FIELDS) | set(_OPTIONAL_FIELDS)
+        if version >= 2:
+            known |= set(_NEURON_EXTENSIONS)
+        unknown = sorted(set(contents) - known)
         if unknown:
             raise InputFileError(f"{path}: field '{unknown[0]}' is not a ChipProgram field")
         try:
@@ -321,6 +363,7 @@ def validate(prog):
                  "a reset value")
     _check_range("reset_mode", arrays["reset_mode"], 0, 2, "a reset mode")
     _check_range("floor_mode", arrays["floor_mode"], 0, 1, "a floor mode")
+    _validate_extensions(prog, dims)
     has_dest = arrays["dest_core"] >= 0
     _check_range("dest_core", arrays["dest_core"], -1, C - 1, "a used core index or -1")
     _check_range("dest_axon", np.where(has_dest, arrays["dest_axon"], 0), 0, A - 1, "an axon")
@@ -351,6 +394,27 @@ def validate(prog):
         raise ValidationError(f"fields 'output_core'/'output_neuron' (entry {dup}) read out "
                               "a neuron that another output class already reads; expected one "
                               "distinct neuron per class")
+
+
+def _extension_default(name, shape):
+    """The default of a neuron extension field: the deterministic neuron, seed = core index."""
+    if name == "prng_seed":
+        return np.arange(shape[0], dtype=np.uint32)
+    return np.zeros(shape, _NEURON_EXTENSIONS[name][0])
+
+
+def _validate_extensions(prog, dims):
+    """Fill absent neuron extensions with their defaults; check dtypes, shapes and ranges."""
+    for name, (dtype, spec) in _NEURON_EXTENSIONS.items():
+        want = tuple(dims[s] for s in spec)
+        if getattr(prog, name) is None:
+            object.__setattr__(prog, name, _extension_default(name, want))
+        value = _coerce(prog, name, dtype)
+        if value.shape != want:
+            raise ValidationError(f"field '{name}' has shape {value.shape}; expected "
+                                  f"{want} ({', '.join(spec)})")
+    _check_range("threshold_mask_bits", prog.threshold_mask_bits, 0, MAX_THRESHOLD_MASK_BITS,
+                 "a number of threshold mask bits")
 
 
 def empty_program(profile, n_cores, n_axons=None, n_neurons=None, n_inputs=0, n_outputs=0,

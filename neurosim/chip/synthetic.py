@@ -86,3 +86,37 @@ def full_chip_program(profile="truenorth", rate_hz=20.0, synapses_per_neuron=128
         meta={"workload": "full_chip", "rate_hz": rate_hz,
               "synapses_per_neuron": synapses_per_neuron,
               "mean_hops_per_spike": float(hops.mean()), "period_ticks": period})
+
+
+def mixed_program(n_cores, seed=0, profile="truenorth", synapse_density=0.25):
+    """A self-driven network of ``n_cores`` fully used cores with mixed parameters: every reset
+    mode (0, 1, 2) and floor mode (0, 1), random leaks, thresholds, floors, reset values, initial
+    potentials and typed weights; each neuron routed with delay 1 to its own axon (a random
+    permutation of the chip's axons: no two neurons share one); no external input. The SANA-FE
+    side-by-side benchmark's network (neurons are driven by their leaks and initial potentials,
+    so activity does not depend on an input encoder).
+
+    Ranges (assumptions, chosen so that neurons of every mode fire): weights −8..8, leak −2..3,
+    α 8..63, β 0..31, R −8..8, V0 −16..31; crossbar density ``synapse_density``.
+    """
+    profile = get_profile(profile)
+    rng = np.random.Generator(np.random.PCG64(seed))
+    C, A, N, T = n_cores, profile.axons_per_core, profile.neurons_per_core, profile.axon_types
+    if N > A:
+        raise ValueError("mixed_program needs at least as many axons as neurons per core")
+    flat = np.arange(C)
+    target = rng.permutation(C * A)[:C * N].reshape(C, N)
+    return ChipProgram(
+        profile=profile, n_inputs=0, crossbar=rng.random((C, A, N)) < synapse_density,
+        axon_type=rng.integers(0, T, (C, A)), weights=rng.integers(-8, 9, (C, T, N)),
+        leak=rng.integers(-2, 4, (C, N)), threshold=rng.integers(8, 64, (C, N)),
+        floor=rng.integers(0, 32, (C, N)), reset_mode=rng.integers(0, 3, (C, N)),
+        reset_value=rng.integers(-8, 9, (C, N)), floor_mode=rng.integers(0, 2, (C, N)),
+        initial_potential=rng.integers(-16, 32, (C, N)), enabled=np.ones((C, N), bool),
+        dest_core=target // A, dest_axon=target % A,
+        dest_delay=np.ones((C, N), np.uint8),
+        core_xy=np.stack([flat // profile.grid_cols, flat % profile.grid_cols], axis=1),
+        input_index=np.zeros(0, np.int32), input_core=np.zeros(0, np.int32),
+        input_axon=np.zeros(0, np.int32), output_core=np.zeros(0, np.int32),
+        output_neuron=np.zeros(0, np.int32), neuron_group=np.zeros((C, N), np.int16),
+        meta={"workload": "mixed", "seed": seed, "synapse_density": synapse_density})

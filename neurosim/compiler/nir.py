@@ -2,76 +2,97 @@
 
 Export (``to_nir``): one Affine + IF pair per stage of logical neurons (fan-out copies are
 identical and omitted): Affine weight (n_stage, n_source) = the integer synaptic weights g·q,
-bias = the integer leak, IF with r = 1, v_threshold = α, v_reset = 0. The chip resets by
-subtraction (V ← V − α) and starts at V_0 = ⌊v_init·α⌋; the graph metadata says so
-(``neurosim_reset``), as NIR's IF would reset to v_reset. A stage whose inputs come from two
-stages (a layer with both direct and relayed neurons feeding the next) gets one Affine per source,
-both into its IF (NIR sums a node's inputs); the first carries the bias. Otherwise the graph is a
-chain, readable by :func:`neurosim.nir_io.from_graph` as a clipped_relu MLP with gain 1/α.
+bias = the integer leak, IF with r = 1, v_threshold = α, v_reset = 0. With
+``uniform_threshold=True`` every neuron's weights and leak are divided by its α and the threshold
+is 1 (snnTorch-style importers want one threshold): exact under reset by subtraction, since
+v/α then follows the same trajectory. The chip resets by subtraction (V ← V − α) and starts at
+V_0 = ⌊v_init·α⌋; the graph metadata says so (``neurosim_reset``). A stage whose inputs come from
+two stages (a layer with both direct and relayed neurons feeding the next) gets one Affine per
+source, both into its IF (NIR sums a node's inputs); the first carries the bias. Otherwise the
+graph is a chain, readable by :func:`neurosim.nir_io.from_graph` as a clipped_relu MLP.
 
-Import (``compile_nir``): :func:`neurosim.nir_io.from_graph` reads the SNN graph as a clipped_relu
-MLP (gain r/v_threshold folded into the weights, exact for IF with reset by subtraction), which
-is then compiled; if the graph ends in a spiking node, the output layer keeps its rates
-clip(z, 0, 1) (output shift 0, scale 1) instead of the logit normalisation.
+Import (``compile_nir``, ``compile_imported``): :func:`neurosim.nir_io.from_graph` reads the SNN
+graph as a clipped_relu MLP in rate code, which is then compiled; if the graph ends in a spiking
+node, the output layer keeps its rates clip(z, 0, 1) (output shift 0, scale 1) instead of the
+logit normalisation.
 """
 import numpy as np
 
+from neurosim.compiler import compile as compile_mlp
 from neurosim.compiler.partition import main_neurons
-from neurosim.nir_io import RESET_SEMANTICS, SPIKING, _chain, from_graph
+from neurosim.nir_io import RESET_SEMANTICS, from_graph
+
+UNIFORM_NOTE = "weights and leak divided by each neuron's alpha; threshold 1"
 
 
-def to_nir(compiled):
+def _stage_sources(stages, s, n_in):
+    """{source node name: (column of each source unit, width)} feeding stage ``s``."""
+    st = stages[s]
+    if st.source == "relay":
+        return {f"spike{s - 1}": (np.arange(stages[s - 1].n), stages[s - 1].n)}
+    if st.source == "input":
+        return {"input": (np.arange(n_in), n_in)}
+    main = main_neurons(stages, st.layer - 1)
+    weights = {}
+    for ps in np.unique(main[:, 0]):
+        col = np.full(len(main), -1)
+        col[main[:, 0] == ps] = main[main[:, 0] == ps, 1]
+        weights[f"spike{ps}"] = (col, stages[ps].n)
+    return weights
+
+
+def to_nir(compiled, uniform_threshold=False):
     """The NIR graph of ``compiled`` (module docstring)."""
-    import nir
+    import nir  # optional interchange dependency, imported only when NIR is used
     stages = compiled.stages
     n_in = compiled.program.n_inputs
     nodes = {"input": nir.Input({"input": np.array([n_in])})}
     edges = []
     for s, st in enumerate(stages):
-        weights = {}
-        if st.source == "relay":
-            weights[f"spike{s - 1}"] = (np.arange(stages[s - 1].n), stages[s - 1].n)
-        elif st.source == "input":
-            weights["input"] = (np.arange(n_in), n_in)
-        else:
-            main = main_neurons(stages, st.layer - 1)
-            for ps in np.unique(main[:, 0]):
-                col = np.full(len(main), -1)
-                col[main[:, 0] == ps] = main[main[:, 0] == ps, 1]
-                weights[f"spike{ps}"] = (col, stages[ps].n)
+        weights = _stage_sources(stages, s, n_in)
         rows = np.repeat(np.arange(st.n), np.diff(st.indptr))
         eff = np.repeat(st.g, np.diff(st.indptr)) * st.q
+        per_neuron = st.alpha.astype(np.float64) if uniform_threshold else np.ones(st.n)
         for i, (src_node, (col_of_source, width)) in enumerate(weights.items()):
-            w = np.zeros((st.n, width), np.float32)
+            w = np.zeros((st.n, width), np.float64)
             src_cols = col_of_source[st.src]
             keep = src_cols >= 0
             np.add.at(w, (rows[keep], src_cols[keep]), eff[keep])
             name = f"stage{s}" if len(weights) == 1 else f"stage{s}_from_{src_node}"
-            bias = st.leak.astype(np.float32) if i == 0 else np.zeros(st.n, np.float32)
-            nodes[name] = nir.Affine(w, bias, metadata={"layer": st.layer, "kind": st.kind})
+            bias = st.leak.astype(np.float64) if i == 0 else np.zeros(st.n)
+            nodes[name] = nir.Affine((w / per_neuron[:, None]).astype(np.float32),
+                                     (bias / per_neuron).astype(np.float32),
+                                     metadata={"layer": st.layer, "kind": st.kind})
             edges += [(src_node, name), (name, f"spike{s}")]
+        threshold = np.ones(st.n) if uniform_threshold else st.alpha
         nodes[f"spike{s}"] = nir.IF(r=np.ones(st.n, np.float32),
-                                    v_threshold=st.alpha.astype(np.float32),
+                                    v_threshold=threshold.astype(np.float32),
                                     v_reset=np.zeros(st.n, np.float32))
     n_out = compiled.program.n_outputs
     nodes["output"] = nir.Output({"output": np.array([n_out])})
     edges.append((f"spike{len(stages) - 1}", "output"))
-    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={
-        "neurosim_reset": RESET_SEMANTICS, "neurosim_profile": compiled.report["profile"],
-        "neurosim_initial_potential": "floor(v_init * v_threshold), v_init = 0.5 by default"})
+    meta = {"neurosim_reset": RESET_SEMANTICS, "neurosim_profile": compiled.report["profile"],
+            "neurosim_initial_potential": "floor(v_init * alpha), v_init = 0.5 by default"
+                                          + (" (divided by alpha)" if uniform_threshold else "")}
+    if uniform_threshold:
+        meta["neurosim_uniform_threshold"] = UNIFORM_NOTE
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta)
 
 
-def compile_nir(graph, profile="truenorth", calibration=None, where="NIR graph", **options):
-    """Compile a NIR SNN graph (module docstring). Without calibration data, 1,000 inputs drawn
-    uniformly from [0, 1] (seeded) calibrate the relay scales. ``where`` (the file) prefixes
-    error messages."""
-    from neurosim.compiler import compile as compile_mlp
-    mlp = from_graph(graph, where)
-    if calibration is None:
+def compile_imported(mlp, profile="truenorth", calibration=None, **options):
+    """Compile an MLP read from NIR or ONNX. Without calibration data, 1,000 inputs drawn
+    uniformly from [0, 1] (seeded by ``options["seed"]``) calibrate the scales; a graph that
+    ends in spiking neurons (``provenance["nir_import"]["output"]``) keeps its output rates."""
+    if calibration is None and not mlp.provenance.get("dataset"):
         rng = np.random.default_rng(options.get("seed", 0))
         calibration = rng.random((1000, mlp.sizes[0]))
-    order = _chain(graph, where)
-    if type(graph.nodes[order[-1]]).__name__ in SPIKING:
+    if mlp.provenance.get("nir_import", {}).get("output") == "spiking rates":
         options.setdefault("output_shift", 0.0)
         options.setdefault("output_scale", 1.0)
     return compile_mlp(mlp, profile, calibration=calibration, **options)
+
+
+def compile_nir(graph, profile="truenorth", calibration=None, where="NIR graph", dt=None,
+                **options):
+    """Compile a NIR SNN graph (module docstring); ``where`` (the file) prefixes errors."""
+    return compile_imported(from_graph(graph, where, dt), profile, calibration, **options)

@@ -7,10 +7,10 @@
   built-in ``truenorth`` and ``loihi`` profiles, TOML profiles;
 - :mod:`~neurosim.power.model` — :func:`power` on ActivityCounters (whole-chip or gated static,
   voltage, dose), budgets, mission checkpoints, :func:`power_at_dose`, mission energy;
-- :mod:`~neurosim.power.calibration` — published points, fit and held-out error, and
-  ``neurosim power`` (:func:`run_cli`).
+- :mod:`~neurosim.power.calibration` — published points, fit and held-out error (the command
+  ``neurosim power`` is :mod:`neurosim.cli.power`).
 """
-from neurosim.power.calibration import calibration, published_points, run_cli
+from neurosim.power.calibration import calibration, published_points
 from neurosim.power.fit import TrueNorthFit, fit_errors, fit_truenorth, load_measurements
 from neurosim.power.model import (HOURS_PER_YEAR, LATCHUP_FACTOR, PowerReport, budget_check,
                                   checkpoint_power, checkpoint_power_mw, max_inference_rate_hz,
@@ -23,4 +23,4 @@ __all__ = ["HOURS_PER_YEAR", "LATCHUP_FACTOR", "LOIHI", "POWER_PROFILES", "Power
            "checkpoint_power", "checkpoint_power_mw", "fit_errors", "fit_truenorth",
            "get_power_profile", "load_measurements", "load_power_profile",
            "max_inference_rate_hz", "mission_energy_wh", "power", "power_at_dose",
-           "published_points", "run_cli", "truenorth_profile"]
+           "published_points", "truenorth_profile"]

@@ -1,4 +1,4 @@
-"""``neurosim power``: the calibration against published measurements, and the command itself.
+"""The calibration against published measurements (``neurosim power --calibration``).
 
 :func:`calibration` reports every published TrueNorth point (``truenorth_measurements.csv``)
 with the whole model's prediction at that operating point — built as activity counters of the
@@ -10,11 +10,11 @@ of the simulator's counters against the analytic ones, not another fit.
 """
 import numpy as np
 
-from neurosim.errors import InputFileError, ValidationError, check_number
+from neurosim.errors import ValidationError
 from neurosim.power.fit import (CHIP_CORES, CHIP_NEURONS, HELD_OUT_TOLERANCE, fit_errors,
                                 fit_truenorth)
-from neurosim.power.model import budget_check, power
-from neurosim.power.profile import get_power_profile, truenorth_profile
+from neurosim.power.model import power
+from neurosim.power.profile import truenorth_profile
 from neurosim.sim.counters import ActivityCounters
 
 HOPS_PER_SPIKE = 2 * (64 ** 2 - 1) / (3 * 64)   # uniform random destination on 64 × 64, x and y
@@ -104,104 +104,4 @@ def calibration(ticks=100, simulate_workload=True):
            "points": rows, "fit_error": fit_error, "held_out": held_out, "workload": None}
     if simulate_workload:
         out["workload"] = simulated_workload(profile, ticks=ticks)
-    return out
-
-
-def _print_calibration(out):
-    f = out["fit"]
-    print(f"truenorth fit at {f['reference_v']} V: {f['static_chip_mw']:.2f} mW whole-chip "
-          f"static + {f['synaptic_event_pj']:.3f} pJ per synaptic event (hops folded in)")
-    for r in out["points"]:
-        if r["role"] == "unused":
-            print(f"  {r['id']:<20} {r['published_mw']:>5g} mW  unused: {r['source']}")
-            continue
-        print(f"  {r['id']:<20} {r['supply_v']:.3f} V {r['rate_hz']:>6g} Hz  published "
-              f"{r['published_mw']:>5g} mW  model {r['predicted_mw']:6.2f} mW  "
-              f"{100 * r['error_rel']:+6.2f} %  [{r['role']}, {r['quality']}]")
-    e, h = out["fit_error"], out["held_out"]
-    print(f"  fit error: max {e['max_abs_error_mw']:.2f} mW ({100 * e['max_abs_error_rel']:.2f} "
-          f"%), rms {e['rms_error_mw']:.2f} mW over {e['points']} points; held out "
-          f"{h['id']}: {100 * h['error_rel']:+.2f} % (tolerance ±10 %)")
-    w = out["workload"]
-    if w:
-        print(f"  simulated 20 Hz workload ({w['ticks']} ticks, {w['cores_powered']} cores, "
-              f"{w['mean_rate_hz']:.1f} Hz, {w['synaptic_events_per_spike']:.0f} events/spike) "
-              f"at {w['supply_v']} V: {w['power_mw']:.1f} mW (published 72), "
-              f"{w['pj_per_synaptic_event']:.1f} pJ per synaptic event all-in (published 26)")
-
-
-def _load_program_inputs(args):
-    """(program, x, dataset) for ``neurosim power PROGRAM``."""
-    from neurosim import data
-    from neurosim.chip.program import ChipProgram
-    program = ChipProgram.load(args.program)
-    dataset = args.dataset or program.meta.get("model", {}).get("dataset") or "digits"
-    if not args.dataset and dataset not in data.DATASETS:
-        raise InputFileError(f"{args.program}: compiled for dataset {dataset!r}, not one of "
-                             f"{', '.join(data.DATASETS)}; expected --dataset DATASET")
-    _, _, x, _ = data.load(dataset, data_dir=args.data_dir)
-    if args.limit is not None:
-        x = x[:args.limit]
-    if x.shape[1] != program.n_inputs:
-        raise ValidationError(f"dataset '{dataset}' has {x.shape[1]} inputs; program "
-                              f"{args.program} expects {program.n_inputs}")
-    return program, x, dataset
-
-
-def _print_program(args, profile, dataset, x, ticks, report, out):
-    accounting = ("whole chip: every core leaks" if report.power_gating == "none"
-                  else "powered cores only")
-    supply = "" if report.supply_v is None else f", {report.supply_v:g} V"
-    print(f"{args.program} on {profile.name} ({dataset}, {x.shape[0]} inputs, {ticks} ticks, "
-          f"{args.mode}{supply}): {report.power_mw:.4g} mW at "
-          f"{report.inference_rate_hz:.4g} inferences/s ({report.static_mw:.4g} static + "
-          f"{report.dynamic_mw:.4g} dynamic), {report.energy_per_inference_uj:.4g} µJ per "
-          f"inference, {report.cores_powered} cores used; static power of {report.static_cores} "
-          f"cores (power_gating {report.power_gating}: {accounting})")
-    print("  " + ", ".join(f"{k} {v:.4g} mW" for k, v in report.breakdown.items()))
-    if args.budget_mw is not None:
-        verdict = "within" if out["within_budget"] else "OVER"
-        print(f"  budget {args.budget_mw:g} mW ({accounting}): {verdict}, margin "
-              f"{out['margin_mw']:.4g} mW; highest inference rate that fits "
-              f"{out['max_inference_rate_hz']:.4g} Hz")
-
-
-def run_cli(args):
-    """``neurosim power``: see cli._add_power (``--supply-v`` read when the parser has it)."""
-    from neurosim.sim import simulate
-    check_number(args.ticks, "--ticks", 1)
-    check_number(args.limit, "--limit", 1)
-    check_number(args.inference_rate, "--inference-rate", 0, low_open=True)
-    check_number(args.budget_mw, "--budget-mw", 0)
-    supply_v = getattr(args, "supply_v", None)
-    check_number(supply_v, "--supply-v", 0, low_open=True)
-    if args.calibration:
-        if args.program:
-            raise ValidationError("PROGRAM given with --calibration; expected one or the other")
-        if args.profile not in (None, "truenorth"):
-            raise ValidationError(f"--profile is {args.profile!r} with --calibration; expected "
-                                  f"truenorth (the only profile fitted to measurements)")
-        out = calibration(ticks=100 if args.ticks is None else args.ticks)
-        if not args.json:
-            _print_calibration(out)
-        return out
-    if not args.program:
-        raise ValidationError("PROGRAM is missing; expected a program .npz from neurosim "
-                              "compile (or --calibration)")
-    program, x, dataset = _load_program_inputs(args)
-    profile = get_power_profile(args.profile or program.profile.power_profile)
-    ticks = 64 if args.ticks is None else args.ticks
-    res = simulate(program, x, ticks=ticks, mode=args.mode)
-    options = dict(tick_ms=program.profile.tick_ms, supply_v=supply_v)
-    report = power(res.counters, profile, inference_rate_hz=args.inference_rate, **options)
-    realtime = power(res.counters, profile, **options)
-    out = report.to_dict()
-    out.update(dataset=dataset, inputs=int(x.shape[0]), ticks=ticks, mode=args.mode,
-               realtime_power_mw=realtime.power_mw,
-               max_inference_rate_hz=report.realtime_rate_hz, within_budget=None,
-               budget_mw=None, margin_mw=None)
-    if args.budget_mw is not None:
-        out.update(budget_check(report, args.budget_mw))
-    if not args.json:
-        _print_program(args, profile, dataset, x, ticks, report, out)
     return out

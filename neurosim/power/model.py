@@ -186,7 +186,8 @@ def budget_check(report, budget_mw):
     """Pass/fail of ``report`` against ``budget_mw``: within_budget, margin_mw (budget − power,
     negative when over), max_inference_rate_hz, and the static accounting the check used."""
     if not (budget_mw >= 0) or not math.isfinite(budget_mw):
-        raise ValidationError(f"--budget-mw is {budget_mw}; expected a finite number ≥ 0")
+        raise ValidationError(f"argument 'budget_mw' is {budget_mw}; expected a finite number "
+                              f"≥ 0", param="budget_mw")
     return {"budget_mw": float(budget_mw), "within_budget": bool(report.power_mw <= budget_mw),
             "margin_mw": float(budget_mw - report.power_mw),
             "max_inference_rate_hz": max_inference_rate_hz(report, budget_mw),

@@ -3,8 +3,8 @@
 Time is mission time in days; nothing here runs per tick or loops per bit (DESIGN.md "Mission
 time versus chip time"). One run draws, with its own ``numpy.random.Generator``:
 
-Solar particle events (JPL model, ECSS-E-ST-10-04C Annex I)
-    The 11-year cycle has ``active_years`` solar-active years; the run starts
+Solar particle events (JPL model [ecss-e-st-10-04c])
+    The 11-year cycle has ``active_years`` solar-active years ([spenvis]: 7 of 11); the run starts
     ``solar_cycle_phase_at_launch_years`` into an active phase. Events arrive as a Poisson process
     of rate ``events_per_active_year`` over active time only; each lasts ``event_duration_days``
     and multiplies every upset rate by M = 10^X, X ~ Normal(log10_multiplier_mean,
@@ -17,24 +17,25 @@ Upsets (single-event upsets) per physical core and memory class k
     times uniform in the segment, positions uniform over the class's bits (with SECDED over the
     data *and* check bits of every word). A share ``multi_bit_fraction`` of events also flips the
     adjacent bit of the same word; a share ``saa_share`` happens in SAA passes (dropped if
-    ``scrub_after_saa``). Classes: ``sram`` (crossbar A·N bits, weights rows·N·(m+1) bits
-    sign-magnitude, thresholds N·18 bits), ``potential`` (N·19 bits, two's complement), ``routing``
-    (N·20 bits: 8 axon, 6 column, 6 row). An upset lives from its time until the next scrub
-    (every ``scrub_period_days`` P, at times φ + n·P, n = 0, 1, …, with the phase φ drawn
-    uniformly in [0, P) per run from the run's generator, after every other draw; a checkpoint at
-    a scrub time is evaluated before the scrub). The random phase keeps the checkpoints from
-    aliasing with the scrub period: with φ = 0, 30-day scrubs read at 30.44-day checkpoints would
-    see the live upsets ramp for P²/|Δ| ≈ 5.7 years and reset, an artefact of the sampling, not
-    degradation; averaged over runs the live-upset curve is now flat. Results stay deterministic
-    for a given seed),
+    ``scrub_after_saa``). Classes and positions are the core's memory map,
+    :class:`neurosim.chip.memory.CoreMemory`: ``sram`` (crossbar, sign-magnitude weights,
+    thresholds), ``potential`` (two's complement) and ``routing`` (axon, column, row); for
+    TrueNorth 18-bit thresholds, 19-bit potentials, 20-bit routes. An upset lives from its time
+    until the next scrub (every ``scrub_period_days`` P, at times φ + n·P, n = 0, 1, …, with the
+    phase φ drawn uniformly in [0, P) per run from the run's generator, after every other draw; a
+    checkpoint at a scrub time is evaluated before the scrub). The random phase keeps the
+    checkpoints from aliasing with the scrub period: with φ = 0, 30-day scrubs read at 30.44-day
+    checkpoints would see the live upsets ramp for P²/|Δ| ≈ 5.7 years and reset, an artefact of
+    the sampling, not degradation; averaged over runs the live-upset curve is now flat. Results
+    stay deterministic for a given seed),
     the next power cycle of its core (recoverable latch-up) or a re-placement of its core. Two
     upsets of one bit cancel. SECDED corrects a word with exactly one flipped bit (data or check)
     when it is read; a word with two or more stays corrupted (detected, not corrected).
 
 Permanent faults (accumulate, never heal)
     TID: the dose is D(t) = Ḋ · t. Each neuron (and each core's shared logic) draws a failure
-    dose D_f ~ LogNormal(ln(median), σ) and dies at t = D_f / Ḋ (REFERENCES.md §3: "each unit draws
-    a failure dose; it dies when accumulated dose passes it"). Constant-hazard failures add
+    dose D_f ~ LogNormal(ln(median), σ) and dies at t = D_f / Ḋ (assumption: a unit dies when the
+    accumulated dose passes the failure dose it drew; failure doses vary part to part). Constant-hazard failures add
     exponential times t ~ Exp(rate); a neuron dies at the earlier of the two.
     Stuck crossbar bits: N ~ Poisson(rate · A·N · T) per physical core, times uniform, positions
     uniform, stuck at 1 with probability ``stuck_at_one_fraction``.
@@ -63,12 +64,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurosim.chip.faults import FaultState
+from neurosim.chip.memory import (CROSSBAR, POTENTIAL, ROUTING, SRAM, THRESHOLD, WEIGHT,
+                                  CoreMemory)
 
 DAYS_PER_YEAR = 365.25
-THRESHOLD_BITS = 18
-POTENTIAL_BITS = 19
-ROUTING_BITS = 20
-CLASSES = ("sram", "potential", "routing")
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,10 +75,7 @@ class ChipLayout:
     """What the sampler needs to know about the compiled program."""
 
     C: int
-    A: int
-    N: int
-    weight_rows: int          # axon types (typed) or axons (one weight per synapse)
-    weight_bits: int          # magnitude bits + sign
+    memory: CoreMemory        # the bit layout of one core
     used_neurons: np.ndarray  # (C, N) bool
     used_axons: np.ndarray    # (C, A) bool: axons some input or neuron drives
     hidden_cores: np.ndarray  # (C,) bool: cores holding no output neuron
@@ -89,9 +85,8 @@ class ChipLayout:
 
     @classmethod
     def from_program(cls, program, max_spares=64):
-        C, A, N = program.crossbar.shape
-        typed = program.synapse_weights is None
-        used_axons = np.zeros((C, A), bool)
+        C = program.n_cores
+        used_axons = np.zeros(program.crossbar.shape[:2], bool)
         used_axons[program.input_core, program.input_axon] = True
         routed = (program.dest_core >= 0) & program.enabled
         used_axons[program.dest_core[routed], program.dest_axon[routed]] = True
@@ -103,19 +98,23 @@ class ChipLayout:
         free = [(r, c) for r in range(prof.grid_rows) for c in range(prof.grid_cols)
                 if (r, c) not in taken]
         free.sort(key=lambda rc: (abs(rc[0] - centre[0]) + abs(rc[1] - centre[1]), rc))
-        return cls(C=C, A=A, N=N,
-                   weight_rows=prof.axon_types if typed else A,
-                   weight_bits=int(np.log2(prof.weight_max + 1)) + 1,
+        return cls(C=C, memory=CoreMemory.of_program(program),
                    used_neurons=program.enabled.copy(), used_axons=used_axons,
                    hidden_cores=~out_cores, crossbar=program.crossbar,
                    core_xy=program.core_xy.copy(),
                    spare_xy=np.array(free[:max_spares], np.int32).reshape(-1, 2))
 
+    @property
+    def A(self):
+        return self.memory.axons
+
+    @property
+    def N(self):
+        return self.memory.neurons
+
     def data_bits(self):
         """Data bits per core of each class (sram, potential, routing)."""
-        sram = self.A * self.N + self.weight_rows * self.N * self.weight_bits + \
-            self.N * THRESHOLD_BITS
-        return np.array([sram, self.N * POTENTIAL_BITS, self.N * ROUTING_BITS], np.int64)
+        return self.memory.data_bits()
 
 
 @dataclass
@@ -325,8 +324,8 @@ def sample(values, layout, times_days, rng):
         stuck_now = (st_time <= t) & (host_slot[st_core] >= 0)
         if tmr:
             state, dead_logical, multiplicity = _logical_state(
-                layout, slot_core, slot_rep, host_slot, death, t, flips,
-                st_core[stuck_now], st_pos[stuck_now], st_val[stuck_now], tmr)
+                layout, slot_core, host_slot, death, t, flips,
+                st_core[stuck_now], st_pos[stuck_now], st_val[stuck_now])
         else:
             state, dead_logical, multiplicity = _simple_state(
                 layout, host_slot, death, t, flips, st_core[stuck_now], st_pos[stuck_now],
@@ -359,77 +358,82 @@ def last_scrub_before(t, period, phase):
     return phase + (np.ceil((t - phase) / period) - 1) * period
 
 
-_EMPTY = {w: np.zeros((0, w), np.int64) for w in (1, 2, 3, 4)}
-
-
 def _simple_state(layout, host_slot, death, t, flips, st_core, st_pos, st_val, cache):
     """:func:`_logical_state` without TMR (slot = logical core), the permanent part cached."""
-    C, A, N = layout.C, layout.A, layout.N
-    used, used_ax = layout.used_neurons, layout.used_axons
+    C = layout.C
+    logical = np.arange(C)
     hosted = np.nonzero(host_slot >= 0)[0]
     dmask = death[hosted] <= t
     key = (host_slot.tobytes(), int(dmask.sum()), int(st_core.size))
     if cache.get("key") != key:
         lc = host_slot[hosted]
-        dead_cores = np.setdiff1d(np.arange(C), lc)
         pi, j = np.nonzero(dmask)
         c = lc[pi]
-        ok = used[c, j]
-        dead_neurons = np.stack([c[ok], j[ok]], 1) if ok.any() else _EMPTY[2]
-        if st_core.size:
-            sc = host_slot[st_core]
-            sa, sj = st_pos // N, st_pos % N
-            ok = used[sc, sj] & used_ax[sc, sa]
-            perm = np.stack([sc[ok], sa[ok], sj[ok], st_val[ok].astype(np.int64)], 1)
-        else:
-            perm = _EMPTY[4]
-        cache.update(key=key, dead_cores=dead_cores, dead_neurons=_canon(dead_neurons, 2),
-                     perm=perm, mult=np.bincount(lc, minlength=C).astype(np.int16))
-    cr, pr = flips[0]
-    xb_n = A * N
-    wbits = layout.weight_bits
-    wsz = layout.weight_rows * N * wbits
-    up_rows = wf = th = _EMPTY[4]
-    th = _EMPTY[3]
-    if cr.size:
-        c = host_slot[cr]
-        is_xb = pr < xb_n
-        if is_xb.any():
-            cx, px = c[is_xb], pr[is_xb]
-            a, j = px // N, px % N
-            ok = used[cx, j] & used_ax[cx, a]
-            if ok.any():
-                up_rows = np.stack([cx[ok], a[ok], j[ok],
-                                    1 - layout.crossbar[cx[ok], a[ok], j[ok]].astype(np.int64)], 1)
-        is_w = (pr >= xb_n) & (pr < xb_n + wsz)
-        if is_w.any():
-            cw, wp = c[is_w], pr[is_w] - xb_n
-            row, rem = wp // (N * wbits), wp % (N * wbits)
-            j, bit = rem // wbits, rem % wbits
-            ok = used[cw, j]
-            wf = np.stack([cw[ok], row[ok], j[ok], bit[ok]], 1)
-        is_th = pr >= xb_n + wsz
-        if is_th.any():
-            ct, tp = c[is_th], pr[is_th] - xb_n - wsz
-            j, bit = tp // THRESHOLD_BITS, tp % THRESHOLD_BITS
-            ok = used[ct, j]
-            th = np.stack([ct[ok], j[ok], bit[ok]], 1)
-    other = []
-    for cls, width in ((1, POTENTIAL_BITS), (2, ROUTING_BITS)):
-        cq, pq = flips[cls]
-        if cq.size:
-            c = host_slot[cq]
-            j, bit = pq // width, pq % width
-            ok = used[c, j]
-            other.append(np.stack([c[ok], j[ok], bit[ok]], 1))
-        else:
-            other.append(_EMPTY[3])
-    perm = cache["perm"]
-    stuck = _merge_stuck(up_rows, perm) if (up_rows.size or perm.size) else _EMPTY[4]
-    fs = FaultState(dead_neurons=cache["dead_neurons"], dead_cores=cache["dead_cores"],
-                    stuck_synapses=stuck, weight_flips=_canon(wf, 4), threshold_flips=_canon(th, 3),
-                    potential_flips=_canon(other[0], 3), routing_flips=_canon(other[1], 3))
+        ok = layout.used_neurons[c, j]
+        stuck = _stuck_entries(layout, st_core, st_pos, st_val, host_slot, logical)
+        cache.update(key=key, dead_cores=np.setdiff1d(logical, lc),
+                     dead_neurons=_canon(np.stack([c[ok], j[ok]], 1), 2),
+                     perm=np.stack(stuck, 1), mult=np.bincount(lc, minlength=C).astype(np.int16))
+    upsets = _upset_entries(layout, flips, host_slot, logical)
+    fs = _assemble(layout, logical, cache["dead_neurons"], cache["dead_cores"], cache["perm"],
+                   upsets, _keep_all)
     return fs, int(cache["dead_cores"].size), cache["mult"]
+
+
+def _keep_all(slot, neuron):
+    return np.ones(slot.size, bool)
+
+
+def _stuck_entries(layout, st_core, st_pos, st_val, host_slot, slot_core):
+    """Permanent stuck crossbar bits in force, in time order: (slot, axon, neuron, value) of those
+    that touch a used neuron and a used axon (``slot_core`` maps a slot to its logical core)."""
+    slot = host_slot[st_core]
+    bits = layout.memory.decode(SRAM, st_pos)       # stuck positions are crossbar cells
+    c = slot_core[slot]
+    ok = layout.used_neurons[c, bits.neuron] & layout.used_axons[c, bits.row]
+    return slot[ok], bits.row[ok], bits.neuron[ok], st_val[ok].astype(np.int64)
+
+
+def _upset_entries(layout, flips, host_slot, slot_core):
+    """Flipped bits in force, decoded by the core's memory map: {field: (slot, row, neuron,
+    bit)}, keeping those that touch a used neuron (and, for a crossbar bit, a used axon)."""
+    decoded = [(host_slot[core], layout.memory.decode(cls, pos))
+               for cls, (core, pos) in flips.items() if core.size]
+    if not decoded:
+        return _NO_UPSETS
+    slot = np.concatenate([d[0] for d in decoded])
+    field, row, neuron, bit = (np.concatenate([d[1][i] for d in decoded]) for i in range(4))
+    c = slot_core[slot]
+    ok = layout.used_neurons[c, neuron] & ((field != CROSSBAR) | layout.used_axons[c, row])
+    return {f: tuple(x[ok & (field == f)] for x in (slot, row, neuron, bit))
+            for f in (CROSSBAR, WEIGHT, THRESHOLD, POTENTIAL, ROUTING)}
+
+
+_NO_UPSETS = {f: (np.zeros(0, np.int64),) * 4
+              for f in (CROSSBAR, WEIGHT, THRESHOLD, POTENTIAL, ROUTING)}
+
+
+def _assemble(layout, slot_core, dead_neurons, dead_cores, permanent, upsets, vote):
+    """The FaultState from dead units, permanent stuck rows and the upsets whose (slot, neuron)
+    passes ``vote``; an upset crossbar bit reads as stuck at the flipped pristine value."""
+    def rows(entry, cols):
+        if entry[0].size == 0:
+            return np.zeros((0, 1 + len(cols)), np.int64)
+        v = vote(entry[0], entry[2])
+        return np.stack([slot_core[entry[0][v]]] + [entry[i][v] for i in cols], 1)
+
+    xb = rows(upsets[CROSSBAR], (1, 2))
+    if xb.size or permanent.size:
+        flipped = 1 - layout.crossbar[xb[:, 0], xb[:, 1], xb[:, 2]].astype(np.int64)
+        stuck = _merge_stuck(np.column_stack([xb, flipped]), permanent)
+    else:
+        stuck = permanent
+    return FaultState(
+        dead_neurons=dead_neurons, dead_cores=dead_cores, stuck_synapses=stuck,
+        weight_flips=_canon(rows(upsets[WEIGHT], (1, 2, 3)), 4),
+        threshold_flips=_canon(rows(upsets[THRESHOLD], (2, 3)), 3),
+        potential_flips=_canon(rows(upsets[POTENTIAL], (2, 3)), 3),
+        routing_flips=_canon(rows(upsets[ROUTING], (2, 3)), 3))
 
 
 def _fractions(lu):
@@ -499,7 +503,7 @@ def _flipped_bits(core, cls, pos, mbu, positions, word_data, word_bits, data_bit
     core, cls = cc // 3, cc % 3
     if secded:
         wkey = cc * (positions.max() + 1) + pos // word_bits
-        uw, inv, wcnt = np.unique(wkey, return_inverse=True, return_counts=True)
+        _, inv, wcnt = np.unique(wkey, return_inverse=True, return_counts=True)
         keep = wcnt[inv] >= 2
         core, cls, pos = core[keep], cls[keep], pos[keep]
         in_word = pos % word_bits
@@ -513,156 +517,58 @@ def _flipped_bits(core, cls, pos, mbu, positions, word_data, word_bits, data_bit
     return {k: (core[cls == k], pos[cls == k]) for k in range(3)}, n_flipped
 
 
-def _logical_state(layout, slot_core, slot_rep, host_slot, death, t, flips, st_core, st_pos,
-                   st_val, tmr):
-    """The FaultState of the logical program at time t, dead logical cores, multiplicity."""
-    C, A, N = layout.C, layout.A, layout.N
-    P = host_slot.size
-    n_slots = slot_core.size
+def _logical_state(layout, slot_core, host_slot, death, t, flips, st_core, st_pos, st_val):
+    """The FaultState of the logical program at time t under TMR, dead logical cores,
+    multiplicity. A neuron's fault shows when at least two of its replicas are faulty (or its
+    core has one copy); it then carries the union of its replicas' faults."""
+    C, N = layout.C, layout.N
+    used = layout.used_neurons
     hosted = host_slot >= 0
-    # slot -> physical host (−1: none)
-    host_of_slot = np.full(n_slots, -1)
+    host_of_slot = np.full(slot_core.size, -1)
     host_of_slot[host_slot[hosted]] = np.nonzero(hosted)[0]
-    lc = lambda p: slot_core[host_slot[p]]   # logical core of a hosted physical core
-    rows = {}   # kind -> list of (slot, ...) arrays
-    # dead cores / neurons per slot
     dead_slots = np.nonzero(host_of_slot < 0)[0]
     hp = np.nonzero(hosted)[0]
     dn_p, dn_j = np.nonzero(death[hp] <= t)
     dn_slot = host_slot[hp[dn_p]]
-    used = layout.used_neurons
     keep = used[slot_core[dn_slot], dn_j]
-    rows["dead"] = (dn_slot[keep], dn_j[keep])
-    # stuck bits (permanent) in logical coordinates
-    s_slot = host_slot[st_core]
-    s_a, s_j = st_pos // N, st_pos % N
-    # upsets
-    cr, pr = flips[0]
-    sram_slot = host_slot[cr] if cr.size else cr
-    xb_n = A * N
-    wsz = layout.weight_rows * N * layout.weight_bits
-    is_xb = pr < xb_n
-    is_w = (pr >= xb_n) & (pr < xb_n + wsz)
-    is_th = pr >= xb_n + wsz
-    u_slot, u_a, u_j = sram_slot[is_xb], pr[is_xb] // N, pr[is_xb] % N
-    wp = pr[is_w] - xb_n
-    w_slot = sram_slot[is_w]
-    w_row, rem = wp // (N * layout.weight_bits), wp % (N * layout.weight_bits)
-    w_j, w_bit = rem // layout.weight_bits, rem % layout.weight_bits
-    tp = pr[is_th] - xb_n - wsz
-    th_slot, th_j, th_bit = sram_slot[is_th], tp // THRESHOLD_BITS, tp % THRESHOLD_BITS
-    cp, pp = flips[1]
-    po_slot, po_j, po_bit = (host_slot[cp] if cp.size else cp), pp // POTENTIAL_BITS, \
-        pp % POTENTIAL_BITS
-    cq, pq = flips[2]
-    ro_slot, ro_j, ro_bit = (host_slot[cq] if cq.size else cq), pq // ROUTING_BITS, \
-        pq % ROUTING_BITS
+    dead = (dn_slot[keep], dn_j[keep])
+    stuck = _stuck_entries(layout, st_core, st_pos, st_val, host_slot, slot_core)
+    upsets = _upset_entries(layout, flips, host_slot, slot_core)
+    # faulty (slot, neuron) pairs: dead neurons, faults of every kind, every used neuron of a
+    # dead slot; a logical neuron is bad when faulty in ≥ 2 replicas or its core has one copy
+    keys = [np.stack([dead[0], dead[1]], 1), np.stack([stuck[0], stuck[2]], 1)]
+    keys += [np.stack([e[0], e[2]], 1) for e in upsets.values()]
+    for s in dead_slots:
+        js = np.nonzero(used[slot_core[s]])[0]
+        keys.append(np.stack([np.full(js.size, s), js], 1))
+    pairs = np.unique(np.concatenate(keys), axis=0)
+    ul, cnt = np.unique(slot_core[pairs[:, 0]] * N + pairs[:, 1], return_counts=True)
+    total = np.bincount(slot_core, minlength=C)
+    bad = ul[(cnt >= 2) | (total[ul // N] <= 1)]
 
-    def lcore(slot):
-        return slot_core[slot]
+    def vote(slot, j):
+        return np.isin(slot_core[slot] * N + j, bad)
 
-    # relevance: used neurons (and used axons for crossbar bits)
-    def rel(slot, j, a=None):
-        c = lcore(slot)
-        ok = used[c, j]
-        if a is not None:
-            ok &= layout.used_axons[c, a]
-        return ok
-
-    entries = {
-        "stuck": (s_slot, s_a, s_j, st_val.astype(np.int64)),
-        "xb": (u_slot, u_a, u_j, None),
-        "w": (w_slot, w_row, w_j, w_bit),
-        "th": (th_slot, th_j, th_bit),
-        "po": (po_slot, po_j, po_bit),
-        "ro": (ro_slot, ro_j, ro_bit),
-    }
-    filt = {
-        "stuck": rel(s_slot, s_j, s_a), "xb": rel(u_slot, u_j, u_a), "w": rel(w_slot, w_j),
-        "th": rel(th_slot, th_j), "po": rel(po_slot, po_j), "ro": rel(ro_slot, ro_j),
-    }
-    entries = {k: tuple(None if x is None else x[filt[k]] for x in v) for k, v in entries.items()}
-    # the neuron each entry touches, per slot, for TMR voting
-    neuron_of = {"dead": rows["dead"][1], "stuck": entries["stuck"][2], "xb": entries["xb"][2],
-                 "w": entries["w"][2], "th": entries["th"][1], "po": entries["po"][1],
-                 "ro": entries["ro"][1]}
-    slot_of = {"dead": rows["dead"][0], **{k: entries[k][0] for k in entries}}
-    # dead slots: every used neuron of the core
-    ds_c = slot_core[dead_slots]
-    multiplicity = np.bincount(slot_core, minlength=C) - np.bincount(ds_c, minlength=C)
-    if tmr:
-        # faulty (logical core, neuron) per replica; keep neurons faulty in ≥ 2 replicas
-        keys = []
-        for k in neuron_of:
-            keys.append(np.stack([slot_of[k], neuron_of[k]], 1))
-        for s in dead_slots:
-            js = np.nonzero(used[slot_core[s]])[0]
-            keys.append(np.stack([np.full(js.size, s), js], 1))
-        allk = np.concatenate(keys) if keys else np.zeros((0, 2), np.int64)
-        allk = np.unique(allk, axis=0)
-        lk = slot_core[allk[:, 0]] * N + allk[:, 1]
-        ul, cnt = np.unique(lk, return_counts=True)
-        multi_rep = np.bincount(slot_core, minlength=C) > 1
-        bad = set(ul[(cnt >= 2) | ~multi_rep[ul // N]].tolist())
-
-        def vote(slot, j):
-            c = slot_core[slot]
-            if slot.size == 0:
-                return np.zeros(0, bool)
-            return np.isin(c * N + j, np.fromiter(bad, np.int64, len(bad)))
-    else:
-        def vote(slot, j):
-            return np.ones(slot.size, bool)
-
-    def L(slot):
-        return slot_core[slot]
-
-    dead_core_list = []
-    dead_neuron_rows = []
-    if tmr:
-        # a logical core is dead when fewer than 2 (of 3) replicas live, or its single copy died
-        total = np.bincount(slot_core, minlength=C)
-        need = np.where(total > 1, 2, 1)
-        dead_core_list = np.nonzero(multiplicity < need)[0]
-        for s in dead_slots:
-            c = slot_core[s]
-            if c in dead_core_list:
-                continue
-            js = np.nonzero(used[c])[0]
-            v = vote(np.full(js.size, s), js)
-            dead_neuron_rows.append(np.stack([np.full(v.sum(), c), js[v]], 1))
-    else:
-        dead_core_list = np.unique(ds_c)
-    ds, dj = rows["dead"]
-    v = vote(ds, dj)
-    dead_neuron_rows.append(np.stack([L(ds[v]), dj[v]], 1))
-    dead_neurons = _canon(np.concatenate(dead_neuron_rows) if dead_neuron_rows else None, 2)
-    dcs = set(np.asarray(dead_core_list).tolist())
-    if dead_neurons.size and dcs:
-        dead_neurons = dead_neurons[~np.isin(dead_neurons[:, 0], list(dcs))]
-
-    def build(k, cols):
-        e = entries[k]
-        v = vote(e[0], neuron_of[k])
-        return np.stack([L(e[0][v])] + [x[v] for x in cols(e)], 1) if v.size else None
-
-    stuck_perm = build("stuck", lambda e: [e[1], e[2], e[3]])
-    xb = entries["xb"]
-    vx = vote(xb[0], xb[2])
-    c_x = L(xb[0][vx])
-    up_rows = np.stack([c_x, xb[1][vx], xb[2][vx],
-                        1 - layout.crossbar[c_x, xb[1][vx], xb[2][vx]].astype(np.int64)], 1)
-    stuck = _merge_stuck(up_rows, stuck_perm)
-    fs = FaultState(
-        dead_neurons=dead_neurons,
-        dead_cores=np.sort(np.array(sorted(dcs), np.int64)),
-        stuck_synapses=stuck,
-        weight_flips=_canon(build("w", lambda e: [e[1], e[2], e[3]]), 4),
-        threshold_flips=_canon(build("th", lambda e: [e[1], e[2]]), 3),
-        potential_flips=_canon(build("po", lambda e: [e[1], e[2]]), 3),
-        routing_flips=_canon(build("ro", lambda e: [e[1], e[2]]), 3),
-    )
-    return fs, len(dcs), multiplicity
+    # a logical core is dead when fewer than 2 (of 3) replicas live, or its single copy died
+    multiplicity = total - np.bincount(slot_core[dead_slots], minlength=C)
+    dead_cores = np.nonzero(multiplicity < np.where(total > 1, 2, 1))[0]
+    dead_rows = []
+    for s in dead_slots:
+        c = slot_core[s]
+        if c in dead_cores:
+            continue
+        js = np.nonzero(used[c])[0]
+        v = vote(np.full(js.size, s), js)
+        dead_rows.append(np.stack([np.full(v.sum(), c), js[v]], 1))
+    v = vote(*dead)
+    dead_rows.append(np.stack([slot_core[dead[0][v]], dead[1][v]], 1))
+    dead_neurons = _canon(np.concatenate(dead_rows), 2)
+    dead_neurons = dead_neurons[~np.isin(dead_neurons[:, 0], dead_cores)]
+    v = vote(stuck[0], stuck[2])
+    permanent = np.stack([slot_core[stuck[0][v]]] + [x[v] for x in stuck[1:]], 1)
+    fs = _assemble(layout, slot_core, dead_neurons, dead_cores.astype(np.int64), permanent,
+                   upsets, vote)
+    return fs, int(dead_cores.size), multiplicity
 
 
 def _canon(rows, width):

@@ -23,14 +23,19 @@ from __future__ import annotations
 import json
 import os
 
+import matplotlib
 import numpy as np
 
 from neurosim.errors import ValidationError
 from neurosim.fileio import check_output_dir, write_text
+from neurosim.mission.headline import headline, power_series, share_ci95
+from neurosim.mission.results import MissionResults
 from neurosim.report import plots
 from neurosim.report.fmt import ci_range, num, pct, power_unit
-from neurosim.report.html import CSS, _ci, _missing, e, headline
-from neurosim.report.results import MissionResults
+from neurosim.report.html import _missing, e
+from neurosim.report.plots import (BLUE, GREEN, GREY, ORANGE, PURPLE, RED, SKY, STYLE, YELLOW,
+                                   _fig, _title, wilson_band)
+from neurosim.report.style import CSS
 
 DEFAULT_OUT = "neurosim-compare"
 CSS_CI = ".ci { font-size: 11px; color: var(--mute); }"
@@ -59,12 +64,12 @@ def mission_row(res):
     """The comparison numbers of one mission (JSON-ready)."""
     h = headline(res)
     comp = res.compile_report() or {}
-    cores = res.s("cores", "cores_used") or comp.get("cores")
+    cores = res.s("cores") or comp.get("cores")
     if cores is None and "core_xy" in res.program_info:
         cores = len(res.program_info["core_xy"])
-    _, p_mid, _ = plots.power_series(res)
+    _, p_mid, _ = power_series(res)
     mean_power = float(np.nanmean(p_mid)) if p_mid is not None and len(p_mid) else None
-    rel = res.get("reliability", "mission_reliability")
+    rel = res.get("reliability")
     t = res.times()
     reliable_years = rel_mean = None
     if rel is not None and len(rel):
@@ -76,7 +81,7 @@ def mission_row(res):
         "results": res.path,
         "years_reliable": reliable_years, "runs": h["runs"],
         "reliability_mission_average": rel_mean,
-        "reliability_mission_average_ci95": _ci(rel_mean, h["runs"]),
+        "reliability_mission_average_ci95": share_ci95(rel_mean, h["runs"]),
         "scenario": str(res.name),
         "cores": int(cores) if cores is not None else None,
         "neurons": comp.get("neurons"),
@@ -88,7 +93,7 @@ def mission_row(res):
         "reliability_final": h["reliability_final"],
         "reliability_final_ci95": h["reliability_final_ci95"],
         "dead_neurons_final_mean": h["dead_neurons_final_mean"],
-        "erf_safe": h["erf_safe"],
+        "erf_informative": h["erf_informative"],
     }
 
 
@@ -129,8 +134,6 @@ def _cell(row, key, kind, power_k):
     if kind == "pct_ci":
         ci = ci_range(*(row.get(f"{key}_ci95") or (None, None)))
         return e(pct(v)) + (f'<br><span class="ci">{e(ci)}</span>' if ci else "")
-    if kind == "bool":
-        return "yes" if v else "no"
     if kind == "int":
         return str(int(v))
     if kind == "power":
@@ -138,7 +141,7 @@ def _cell(row, key, kind, power_k):
     return e(num(v))
 
 
-def _power_scale(rows):
+def power_scale(rows):
     """(factor, unit) of the table's power columns: the report's rule on the largest value."""
     powers = [r["power_mw"] for r in rows if r.get("power_mw") is not None]
     return power_unit(max(powers) if powers else None)
@@ -147,12 +150,12 @@ def _power_scale(rows):
 def render(results, rows):
     missions = []
     for res, row in zip(results, rows):
-        t, rel, acc = plots.launch_series(res)
+        t, rel, acc = launch_series(res)
         missions.append(dict(row, times=t, reliability_series=rel, accuracy_p50=acc))
-    fig = plots.compare_figure(missions)
+    fig = compare_figure(missions)
     scen = sorted({r["scenario"] for r in rows})
     same = len(scen) == 1
-    power_k, unit = _power_scale(rows)
+    power_k, unit = power_scale(rows)
     cols = [("label", "mission", None), ("cores", "cores", "int"), ("neurons", "neurons", "int"),
             ("power_mw", f"mean power ({unit})", "power"),
             ("energy_per_inference_uj", "µJ / inference", "num"),
@@ -161,7 +164,7 @@ def render(results, rows):
             ("reliability_mission_average", "mission-average reliability (95 % CI)", "pct_ci"),
             ("reliability_final", "final reliability (95 % CI)", "pct_ci"),
             ("years_reliable", "years ≥ 90 % reliable", "num"),
-            ("dead_neurons_final_mean", "dead neurons", "num"), ("erf_safe", "Erf safe", "bool")]
+            ("dead_neurons_final_mean", "dead neurons", "num"), ("erf_informative", "Erf informative", "pct")]
     head = "".join(f'<th class="{"" if k == "label" else "num"}">{e(t)}</th>' for k, t, _ in cols)
     body = ""
     for r in rows:
@@ -222,19 +225,91 @@ def write_compare(dirs, out=None, out_name="--out"):
     return path, rows
 
 
-def run_cli(args):
-    path, rows = write_compare(args.results, args.out)
-    if not args.json:
-        k, unit = _power_scale(rows)
-        w = max(len(r["label"]) for r in rows)
-        print(f"{'mission':<{w}}  cores  power {unit:<2}  final accuracy p50  "
-              f"mission-average reliability  final reliability")
-        for r in rows:
-            power = num(r["power_mw"] * k) if r["power_mw"] is not None else "–"
-            print(f"{r['label']:<{w}}  {r['cores'] if r['cores'] is not None else '–':>5}  "
-                  f"{power:>8}  {pct(r['final_accuracy_p50']):>18}  "
-                  f"{pct(r['reliability_mission_average']):>27}  "
-                  f"{pct(r['reliability_final']):>17}")
-        print(f"compare: {path}")
-    return {"html": path, "json": os.path.join(os.path.dirname(path), "compare.json"),
-            "missions": rows}
+# ------------------------------------------------------------------------------- figure
+def compare_figure(missions):
+    """Cores and power against mission-average reliability (one point per mission, with its
+    Wilson 95 % interval), plus the share of runs meeting the requirement (Wilson band) and the
+    median accuracy of each mission over time. ``missions`` is a list of dicts with keys label,
+    cores, power_mw, runs, reliability_mission_average (share of runs meeting the requirement,
+    averaged over the checkpoints), reliability_mission_average_ci95, times, reliability_series,
+    accuracy_p50 (series start at launch)."""
+    colours = [BLUE, ORANGE, GREEN, RED, PURPLE, SKY, YELLOW, GREY]
+    powers = [m["power_mw"] for m in missions if m.get("power_mw") is not None]
+    k_power, unit = power_unit(max(powers) if powers else None)
+    with matplotlib.rc_context(STYLE):
+        fig, axes = _fig(size=(8.8, 6.2), ncols=2, nrows=2)
+        for (ax, key, label, k) in ((axes[0, 0], "cores", "cores used", 1.0),
+                                    (axes[0, 1], "power_mw", f"mean power ({unit})", k_power)):
+            _reliability_scatter(ax, missions, key, k, colours)
+            ax.set_xlabel(label)
+            if key == "cores":
+                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+            _title(ax, f"{label.split(' (')[0]} against mission-average reliability", 4.2)
+        for (ax, key, label) in ((axes[1, 0], "reliability_series",
+                                  "runs meeting the requirement"),
+                                 (axes[1, 1], "accuracy_p50", "median accuracy")):
+            for i, m in enumerate(missions):
+                t, v = m.get("times"), m.get(key)
+                if t is None or v is None:
+                    continue
+                colour = colours[i % len(colours)]
+                ax.plot(t, v, color=colour, lw=1.8, label=m["label"])
+                if key == "reliability_series":
+                    lo, hi = wilson_band(v, m.get("runs"))
+                    if lo is not None:
+                        ax.fill_between(t, lo, hi, color=colour, alpha=0.12, lw=0)
+            ax.set_xlabel("mission time (years)")
+            ax.set_ylabel(label)
+            ax.set_xlim(left=0)
+            ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
+            _title(ax, f"{label} over time"
+                   + (" (band: Wilson 95 %)" if key == "reliability_series" else ""), 4.2)
+        axes[1, 1].legend(loc="lower left")
+    return fig
+
+
+def _reliability_scatter(ax, missions, key, k, colours):
+    """One point per mission at (``key`` × ``k``, mission-average reliability) with its Wilson
+    95 % interval as a vertical error bar; labels of points at nearly the same place stacked."""
+    pts = [(i, m[key] * k, m["reliability_mission_average"]) for i, m in enumerate(missions)
+           if m.get(key) is not None and m.get("reliability_mission_average") is not None]
+    xs = [x for _, x, _ in pts]
+    span = (max(xs) - min(xs)) if xs else 0
+    placed = []
+    for i, x, y in pts:
+        colour = colours[i % len(colours)]
+        ci = missions[i].get("reliability_mission_average_ci95")
+        if ci and None not in ci:
+            ax.errorbar([x], [y], yerr=[[y - ci[0]], [ci[1] - y]], color=colour, lw=1.2,
+                        capsize=3, zorder=2)
+        ax.scatter([x], [y], s=70, color=colour, zorder=3, edgecolor="white", linewidth=1.2)
+        n = sum(1 for px, py in placed if abs(px - x) <= 0.04 * max(span, 1e-12)
+                and abs(py - y) < 0.05)
+        placed.append((x, y))
+        ax.annotate(missions[i]["label"], (x, y), xytext=(7, 3 - 12 * n),
+                    textcoords="offset points", fontsize=8.5, va="center")
+    ax.set_ylabel("mission-average reliability")
+    ax.set_ylim(-0.04, 1.08)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
+    if xs and span == 0:
+        ax.set_xlim(xs[0] * 0.5 if xs[0] > 0 else -1, xs[0] * 1.5 if xs[0] > 0 else 1)
+    else:
+        ax.margins(x=0.3)
+    ax.set_xlim(left=max(0.0, ax.get_xlim()[0]))
+
+
+def launch_series(res):
+    """(times, reliability, median accuracy) of a mission, starting at launch when the fault-free
+    accuracy is known."""
+    t = res.times()
+    rel = res.get("reliability")
+    _, acc, _ = res.percentile_series("accuracy")
+    base, req = res.baseline_accuracy(), res.requirement()
+    if base is not None and t is not None and len(t) and t[0] > 0:
+        t2 = np.concatenate([[0.0], t])
+        if rel is not None:
+            rel = np.concatenate([[1.0 if req is None or base >= req else 0.0], rel])
+        if acc is not None:
+            acc = np.concatenate([[base], acc])
+        t = t2
+    return t, rel, acc

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-Z95 = 1.959963984540054     # the standard normal's 97.5 % quantile: a two-sided 95 % interval
+from neurosim.mission.headline import wilson_interval  # re-exported: the report's formatting
+
 MAX_TEXT_CHARS = 2000       # free text (a description) shown in the report, at most
 
 
@@ -53,25 +54,6 @@ def power_text(mw):
         return "–"
     k, unit = power_unit(mw)
     return f"{num(float(mw) * k)} {unit}"
-
-
-def wilson_interval(share, n, z=Z95):
-    """The Wilson score interval (lo, hi) of a binomial proportion: ``share`` of ``n`` Bernoulli
-    trials (Monte Carlo runs meeting the requirement).
-
-    With p̂ = share: centre (p̂ + z²/2n)/(1 + z²/n), half-width
-    z/(1 + z²/n)·√(p̂(1 − p̂)/n + z²/4n²) (Wilson 1927, JASA 22:209; Agresti & Coull 1998,
-    Am. Stat. 52:119 recommend it over the normal interval for small n and shares near 0 or 1).
-    For a share averaged over checkpoints, each run contributes the fraction of checkpoints it
-    meets, whose variance is at most p(1 − p): the interval is then conservative.
-    (None, None) when ``share`` or ``n`` is missing."""
-    if not finite(share) or not n or int(n) < 1:
-        return None, None
-    p, n = min(1.0, max(0.0, float(share))), int(n)
-    d = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / d
-    half = z / d * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def ci_range(lo, hi, digits=1):

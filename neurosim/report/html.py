@@ -4,11 +4,13 @@ no network) built from a results directory alone, byte for byte the same on ever
 Sections (their ``id`` and heading are fixed; tests and users link to them):
 
 0. headline numbers — final accuracy p5/p50/p95, final reliability (95 % CI), dead neurons, power,
-   energy per inference, "Erf safe";
+   energy per inference, how often Erf was informative and held;
 1. ``overview``    — scenario, orbit, duration, chip, model, cores used, compile summary;
 2. ``accuracy``    — accuracy over mission time: median, 5–95 % band, requirement line;
 3. ``reliability`` — share of runs meeting the requirement over time, Wilson 95 % band;
-4. ``bounds``      — Erf and Fep against the observed error (log scale), violations in red;
+4. ``bounds``      — Erf and Fep against the observed error (log scale), the like-with-like table
+   (crash-only checkpoints binned by dead counts per level) and Erf/observed against the dead
+   fraction;
 5. ``faults``      — faults over time by kind;
 6. ``power``       — power over time, its breakdown, energy per inference, budget line;
 7. ``cores``       — the core grid as heat maps of accumulated damage and spike traffic;
@@ -19,16 +21,17 @@ A piece the results do not record is shown as a grey "not recorded" box naming w
 from __future__ import annotations
 
 import html
-import math
 import os
 
 import numpy as np
 
 from neurosim.fileio import check_output_file, write_text
-from neurosim.report import plots
+from neurosim.mission.headline import headline, inference_rate_hz
+from neurosim.mission.results import MissionResults
+from neurosim.report import core_grid, plots
 from neurosim.report.fmt import (ci_text, clip_text, finite, num, pct, plural,
                                  power_text, wilson_interval)
-from neurosim.report.results import MissionResults
+from neurosim.report.style import CSS
 
 SECTIONS = [
     ("overview", "1. Mission overview"),
@@ -40,57 +43,6 @@ SECTIONS = [
     ("cores", "7. The core grid"),
     ("provenance", "8. Provenance"),
 ]
-
-CSS = """
-:root { --ink:#1f2328; --mute:#656d76; --line:#e3e6ea; --bg:#f6f7f9; --card:#ffffff;
-        --good:#0a7d4f; --bad:#c0392b; --warn:#b7791f; --accent:#0072B2; }
-* { box-sizing: border-box; }
-body { margin:0; background:var(--bg); color:var(--ink);
-       font: 15px/1.5 -apple-system, "Segoe UI", "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
-main { max-width: 980px; margin: 0 auto; padding: 28px 24px 60px; }
-header h1 { font-size: 26px; margin: 0 0 4px; letter-spacing: -0.01em; }
-header p.sub { margin: 0 0 18px; color: var(--mute); }
-nav { margin: 0 0 20px; font-size: 13px; color: var(--mute); display: flex; flex-wrap: wrap;
-      gap: 4px 14px; }
-nav a { color: var(--accent); text-decoration: none; white-space: nowrap; }
-.cards { display:grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px;
-         margin-bottom: 26px; }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
-        padding: 12px 14px; }
-.card .label { font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: var(--mute); }
-.card .value { font-size: 26px; font-weight: 650; margin-top: 2px; font-variant-numeric: tabular-nums; }
-.card .detail { font-size: 12.5px; color: var(--mute); margin-top: 2px; }
-.card.good { border-top: 4px solid var(--good); } .card.good .value { color: var(--good); }
-.card.bad { border-top: 4px solid var(--bad); } .card.bad .value { color: var(--bad); }
-.card.neutral { border-top: 4px solid var(--accent); }
-section { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
-          padding: 18px 22px 20px; margin-bottom: 18px; }
-section h2 { font-size: 18px; margin: 0 0 6px; }
-section p.lead { margin: 0 0 12px; color: #3b4148; }
-figure { margin: 8px 0 0; }
-figure img { display:block; width: 100%; height: auto; margin: 0 auto; }
-figcaption { font-size: 12.5px; color: var(--mute); margin-top: 4px; }
-.missing { border: 1px dashed #c4c9cf; border-radius: 8px; background: #fafbfc; color: var(--mute);
-           padding: 18px; text-align: center; font-size: 13.5px; margin-top: 8px; }
-.grid2 { display:grid; grid-template-columns: 1fr 1fr; gap: 8px 28px; }
-@media (max-width: 720px) { .grid2 { grid-template-columns: 1fr; } }
-table { border-collapse: collapse; width: 100%; font-size: 13.5px; }
-th, td { text-align: left; padding: 5px 8px 5px 0; border-bottom: 1px solid var(--line);
-         vertical-align: top; }
-th { color: var(--mute); font-weight: 500; width: 45%; }
-table.data th { width: auto; }
-table.data td, table.data th { padding-right: 14px; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-h3 { font-size: 14px; margin: 10px 0 4px; color: #3b4148; }
-code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
-pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; padding: 10px;
-      overflow-x: auto; max-height: 420px; }
-details summary { cursor: pointer; color: var(--accent); margin-top: 10px; }
-.pill { display:inline-block; padding: 0 8px; border-radius: 10px; font-size: 12.5px;
-        font-weight: 600; }
-.pill.good { background:#e3f4ec; color: var(--good); } .pill.bad { background:#fbe9e7; color: var(--bad); }
-footer { color: var(--mute); font-size: 12px; text-align: center; margin-top: 24px; }
-"""
 
 e = html.escape
 
@@ -130,98 +82,7 @@ def _figure(fig, caption=None, fmt="svg"):
     return f'<figure><img src="{uri}" alt="{alt}"{style}>{cap}</figure>'
 
 
-def _last(a):
-    if a is None or not len(a):
-        return None
-    return float(a[-1])
-
-
-def _first(a):
-    if a is None or not len(a):
-        return None
-    return float(a[0])
-
-
 # ------------------------------------------------------------------------------- headline
-def headline(res):
-    """The headline numbers as a dict (also the ``--json`` output of ``neurosim report``)."""
-    lo, mid, hi = res.percentile_series("accuracy")
-    acc = {"p05": res.s("final_accuracy_p05", "final_accuracy_p5"),
-           "p50": res.s("final_accuracy_p50"),
-           "p95": res.s("final_accuracy_p95")}
-    for k, a in (("p05", lo), ("p50", mid), ("p95", hi)):
-        if acc[k] is None:
-            acc[k] = _last(a)
-    rel = res.s("reliability_final", "final_reliability")
-    if rel is None:
-        rel = _last(res.get("reliability", "mission_reliability"))
-    runs = res.n_runs()
-    dead = res.s("dead_neurons_final_mean", "final_dead_neurons_mean")
-    if dead is None:
-        dead = _last(res.get("dead_neurons_mean", "dead_neurons"))
-    _, p_mid, _ = plots.power_series(res)
-    p_start = res.s("power_mw_initial", "power_initial_mw", "initial_power_mw", "power.initial_mw")
-    p_end = res.s("power_mw_final", "power_mw_final_mean", "power_final_mw", "final_power_mw",
-                  "power.final_mw")
-    p_start = _first(p_mid) if p_start is None else p_start
-    p_end = _last(p_mid) if p_end is None else p_end
-    energy = res.s("energy_per_inference_uj", "energy_per_inference_uj_initial",
-                   "power.energy_per_inference_uj")
-    energy_derived = False
-    if energy is None:
-        energy = _first(res.get("energy_per_inference_uj", "energy_per_inference_uj_mean",
-                                "energy_per_inference_uj_p50"))
-    rate = inference_rate_hz(res)
-    if energy is None and finite(p_start) and rate:
-        energy = float(p_start) / rate * 1e3          # mW / Hz = mJ per inference → µJ
-        energy_derived = True
-    mission_wh = res.s("mission_energy_wh", "mission_energy_wh_mean", "energy_wh",
-                       "power.mission_energy_wh")
-    # "Erf safe": at every checkpoint the observed output error, averaged over runs, is at most
-    # Erf averaged over runs (Erf estimates an expectation, so the mean is what it speaks about)
-    erf = res.get("erf", "erf_mean")
-    obs = res.get("observed_error_mean", "error_mean", "error_mean_mean")
-    violated = None
-    if erf is not None and obs is not None and np.isfinite(erf).any():
-        violated = int(plots.erf_violations(erf, obs).sum())
-    pairs = res.s("bound_violations")
-    return {
-        "scenario": res.name,
-        "final_accuracy_p05": acc["p05"], "final_accuracy_p50": acc["p50"],
-        "final_accuracy_p95": acc["p95"], "baseline_accuracy": res.baseline_accuracy(),
-        "reliability_final": rel, "reliability_final_ci95": _ci(rel, runs), "runs": runs,
-        "dead_neurons_final_mean": dead,
-        "power_mw_initial": p_start, "power_mw_final": p_end,
-        "energy_per_inference_uj": energy, "energy_per_inference_derived": energy_derived,
-        "inference_rate_hz": rate, "mission_energy_wh": mission_wh,
-        "erf_violated_checkpoints": violated,
-        "erf_safe": None if violated is None else violated == 0,
-        "bound_violations_run_checkpoints": pairs if isinstance(pairs, int) else None,
-        "bound_violations_crash_only": res.s("bound_violations_crash_only"),
-        "requirement": res.requirement(), "budget_mw": res.budget_mw(),
-    }
-
-
-def _ci(share, runs):
-    """[lo, hi] of the Wilson 95 % interval of a share of ``runs`` runs (JSON-ready), or None."""
-    lo, hi = wilson_interval(share, runs)
-    return None if lo is None else [lo, hi]
-
-
-def inference_rate_hz(res):
-    """The inference rate the power figures are for: [run] inference_rate_hz, or real time
-    (one input every `ticks` ticks of 1 ms) when it is 0 or absent; None if unknown."""
-    v = res.s("inference_rate_hz", "power.inference_rate_hz")
-    if v is None:
-        v = res.sc("run.inference_rate_hz")
-    if v:
-        return float(v)
-    ticks = res.s("ticks") or res.sc("run.ticks")
-    if ticks:
-        return 1000.0 / float(ticks)
-    return None
-
-
 def _cards(h):
     cards = []
     req = h["requirement"]
@@ -251,21 +112,30 @@ def _cards(h):
         cls = "good" if max(float(p0 or 0), float(p1)) <= budget else "bad"
         detail += f"; budget {power_text(budget)}"
     cards.append(("chip power, end", power_text(p1), detail, cls))
-    safe = h["erf_safe"]
-    if safe is None:
-        cards.append(("Erf safe", "–", "bounds not recorded", "neutral"))
-    else:
-        v = h["erf_violated_checkpoints"]
-        cards.append(("Erf safe", "yes" if safe else "no",
-                      "mean observed error ≤ Erf at every checkpoint" if safe else
-                      f"mean observed error > Erf at {v} checkpoint{'s' if v != 1 else ''}",
-                      "good" if safe else "bad"))
+    cards.append(_bounds_card(h))
     out = []
     for label, value, detail, cls in cards:
         out.append(f'<div class="card {cls}"><div class="label">{e(label)}</div>'
                    f'<div class="value">{e(value)}</div>'
                    f'<div class="detail">{e(detail)}</div></div>')
     return '<div class="cards">' + "".join(out) + "</div>"
+
+
+def _bounds_card(h):
+    """(label, value, detail, class) of the bounds card: the bound comparison's sentence (how
+    often Erf was informative and held), never a bare yes."""
+    if h["bounds_headline"] is not None:
+        share = h["erf_informative"]
+        held = h["erf_held_bins"]
+        cls = "neutral" if held is None else ("good" if held >= 0.9 else "bad")
+        return ("Erf informative", pct(share, 0) if share is not None else "–",
+                h["bounds_headline"], cls)
+    v = h["erf_violated_checkpoints"]
+    if v is None:
+        return ("Erf vs observed", "–", "bounds not recorded", "neutral")
+    return ("Erf vs observed", f"{v} > Erf",
+            f"mean observed error > Erf at {v} checkpoint{'s' if v != 1 else ''} (all faults "
+            "mixed; the like-with-like comparison is not recorded in these results)", "neutral")
 
 
 # ------------------------------------------------------------------------------- sections
@@ -277,18 +147,16 @@ def _section(sid, body, lead=None):
 
 def _overview(res):
     sc = res.sc
-    env = sc("environment.preset", "environment.name", "environment.orbit")
-    orbit = res.s("orbit", "environment.preset") or env or (
+    orbit = sc("environment.preset") or (
         "custom" if isinstance(res.scenario.get("environment"), dict) else None)
     desc = sc("environment.description")
     if orbit is not None and desc:
         orbit = f"{orbit} — {clip_text(desc)}"
-    shielding = sc("environment.shielding_mm_al", "environment.shielding_mm",
-                   "environment.shielding")
+    shielding = sc("environment.shielding_mm_al")
     runs = res.s("runs")
     if runs is None:
         a = res.run_array("accuracy")
-        runs = a.shape[0] if a is not None else sc("run.runs", "run.monte_carlo_runs")
+        runs = a.shape[0] if a is not None else sc("run.runs")
     times = res.times()
     n_ck = res.s("checkpoints")
     if n_ck is None and times is not None:
@@ -300,20 +168,19 @@ def _overview(res):
         ("duration", f"{num(res.duration_years())} years" if res.duration_years() else "–"),
         ("checkpoints", e(_value(n_ck)) if n_ck is not None else "–"),
         ("checkpoint interval", _interval(sc)),
-        ("solar-cycle phase at launch", _opt(sc("mission.solar_cycle_phase_at_launch_years",
-                                                "mission.solar_phase"), " years into the cycle")),
+        ("solar-cycle phase at launch", _opt(sc("mission.solar_cycle_phase_at_launch_years"),
+                                             " years into the cycle")),
         ("accuracy requirement", pct(res.requirement(), 1) if res.requirement() is not None
          else "not recorded"),
         ("Monte Carlo runs", e(_value(runs)) if runs is not None else "–"),
         ("evaluation", _opt(sc("run.mode"), " mode" + (
-            f", {sc('run.eval_inputs', 'run.eval_size')} inputs"
-            if sc("run.eval_inputs", "run.eval_size") else "") + (
+            f", {sc('run.eval_inputs')} inputs" if sc("run.eval_inputs") else "") + (
             f", {sc('run.ticks')} ticks" if sc("run.mode") == "spiking" and sc("run.ticks")
             else ""))),
     ]
     model, chip = res.model(), res.chip()
     comp = res.compile_report() or {}
-    cores = res.s("cores", "cores_used") or comp.get("cores")
+    cores = res.s("cores") or comp.get("cores")
     if cores is None and "core_xy" in res.program_info:
         cores = len(res.program_info["core_xy"])
     grid = res.program_info.get("grid_shape")
@@ -383,8 +250,7 @@ def _opt(v, suffix=""):
 def _interval(sc):
     days = sc("mission.checkpoint_interval_days")
     if days is None:
-        v = sc("mission.checkpoint_interval", "mission.checkpoint_interval_months")
-        return _opt(v)
+        return None
     days = float(days)
     named = {round(365.25 / 12, 3): "monthly", 7.0: "weekly", 1.0: "daily",
              round(365.25, 3): "yearly", round(365.25 / 4, 3): "quarterly"}
@@ -413,7 +279,7 @@ def _accuracy(res, h):
 
 
 def _reliability(res, h):
-    rel = res.get("reliability", "mission_reliability")
+    rel = res.get("reliability")
     lead = None
     if rel is not None and len(rel):
         req = res.requirement()
@@ -434,37 +300,71 @@ def _reliability(res, h):
 
 
 def _bounds(res, h):
+    """Section 4: Erf and Fep against the observed error over time; the like-with-like comparison
+    (crash-only checkpoints binned by dead counts per level: n, mean observed, 95 % CI, Erf,
+    ratio, held, vacuous) and Erf/observed against the dead fraction."""
     lead = None
-    if h["erf_safe"] is not None:
-        pill = ('<span class="pill good">Erf safe</span>' if h["erf_safe"] else
-                '<span class="pill bad">Erf violated</span>')
+    comparison = res.s("bounds")
+    if isinstance(comparison, dict):
+        lead = (f"<b>{e(comparison['headline'])}.</b> Erf estimates the expected output error of "
+                "random crash sets with a given number of dead chip neurons per level; it is "
+                "compared with the mean observed error of the run-checkpoints whose only faults "
+                "are dead neurons or cores, grouped by their dead counts per level. Fep bounds "
+                "the error of every such set. A bound at or above 1 (the largest possible rate "
+                "error) is vacuous.")
+    elif h["erf_violated_checkpoints"] is not None:
         v = h["erf_violated_checkpoints"]
-        lead = (f"{pill} Averaged over runs, the observed output error "
-                + ("stays at or below the Erf estimate at every checkpoint." if h["erf_safe"] else
-                   f"exceeds the Erf estimate at {v} checkpoint{'s' if v != 1 else ''} (red): "
-                   "Erf is an average-case estimate, not a guarantee.")
-                + " Fep is the worst-case bound; both come from the network's constants and "
-                "each layer's dead fraction at that checkpoint, and speak about crashed neurons "
-                "only (upsets and stuck bits are outside their model).")
-        erf = res.get("erf", "erf_mean")
-        obs = res.get("observed_error_mean", "error_mean")
-        zero = int((np.isfinite(erf) & (erf == 0) & np.isfinite(obs) & (obs > 0)).sum())
-        if zero:
-            lead += (f" At {zero} checkpoint{'s' if zero != 1 else ''} with no dead neuron "
-                     "(Erf = 0, open circles) the error comes from upsets and stuck bits alone; "
-                     "those are not counted.")
-        pairs, crash = h["bound_violations_run_checkpoints"], h["bound_violations_crash_only"]
-        if pairs is not None:
-            runs, n_ck = res.s("runs"), res.n_checkpoints()
-            total = f" of {runs * n_ck:,}" if runs and n_ck else ""
-            lead += (f" Run by run, the observed mean error exceeds that run's Erf at "
-                     f"<b>{pairs:,}</b>{total} (run, checkpoint) pairs"
-                     + (f", {crash:,} of them with crash faults only." if crash is not None
-                        else "."))
-    return _fig_section("bounds", plots.bounds_figure(res),
-                        "Erf, Fep and observed error per checkpoint (checkpoints.csv erf, fep, "
-                        "observed_error_mean, observed_error_max)", lead,
-                        "Log scale; zero values (no fault yet) are not drawn.")
+        lead = (f"Averaged over runs, the observed output error exceeds the Erf estimate at {v} "
+                f"checkpoint{'s' if v != 1 else ''} (red), all faults mixed: these results do "
+                "not record the like-with-like comparison (crash-only checkpoints by dead "
+                "counts).")
+    fig = plots.bounds_figure(res)
+    body = (_figure(fig, "Log scale; zero values (no fault yet) are not drawn. Below, when "
+                    "recorded: Erf / observed mean error of each bin against its dead "
+                    "fraction.") if fig is not None else
+            _missing("Erf, Fep and observed error per checkpoint (checkpoints.csv erf_mean, "
+                     "fep_mean, observed_error_mean, observed_error_max)"))
+    if isinstance(comparison, dict):
+        body += f"<p>{e(_tight_caption(comparison))}</p>" + _bounds_table(comparison)
+    return _section("bounds", body, lead)
+
+
+MAX_BIN_ROWS = 40     # rows of the per-bin table shown; the rest are counted (summary.json has all)
+
+
+def _bounds_table(comparison):
+    """The per-bin table of the bound comparison and the checkpoints outside the model."""
+    levels = ", ".join(comparison.get("levels", []))
+    rows = []
+    for b in comparison["bins"][:MAX_BIN_ROWS]:
+        ci = b["observed_ci95"]
+        rows.append("<tr>" + "".join(f'<td class="num">{v}</td>' for v in (
+            e(" / ".join(str(c) for c in b["dead_counts"])), b["n"], num(b["observed_mean"]),
+            f"{num(ci[0])} – {num(ci[1])}" if ci else "–", num(b["erf"]),
+            num(b["ratio"]) if b["ratio"] is not None else "–",
+            "yes" if b["held"] else "no", "yes" if b["vacuous"] else "no")) + "</tr>")
+    head = "".join(f'<th class="num">{t}</th>' for t in (
+        "dead per level", "n", "mean observed", "95 % CI", "Erf", "Erf / observed", "held",
+        "vacuous"))
+    more = len(comparison["bins"]) - MAX_BIN_ROWS
+    note = (f"<p>{comparison['checkpoints']:,} crash-only run-checkpoints with dead neurons "
+            f"(levels: {e(levels)}); {comparison['outside_model']:,} with upsets, stuck bits "
+            f"or routing faults are outside the bounds' model and not in the table; "
+            f"{comparison['no_dead']:,} had no fault at all."
+            + (f" {more:,} more bins are in summary.json (bounds.bins)." if more > 0 else "")
+            + "</p>")
+    table = (f'<table class="data"><tr>{head}</tr>{"".join(rows)}</table>' if rows else "")
+    return "<h3>Erf against the observed error, like with like</h3>" + note + table
+
+
+def _tight_caption(comparison):
+    """The regime where Erf is within 10× of the observed error (the tightness figure's text)."""
+    t = comparison["tight"]
+    if not t["bins"]:
+        return f"Tightness: no bin where Erf held within {t['ratio']:g}× of the observed error."
+    return (f"Tightness: Erf held within {t['ratio']:g}× of the observed error in {t['bins']} "
+            f"bins, at dead fractions {num(t['dead_fraction_min'])} – "
+            f"{num(t['dead_fraction_max'])} of the chip neurons.")
 
 
 def _faults(res, h):
@@ -510,8 +410,8 @@ def _power(res, h):
 
 
 def _cores(res, h):
-    fig = plots.core_grid_figure(res)
-    xy, damage, traffic, _ = plots.core_maps(res)
+    fig = core_grid.core_grid_figure(res)
+    xy, damage, traffic, _ = core_grid.core_maps(res)
     missing = [n for n, v in (("core positions (core_xy)", xy),
                               ("per-core damage (core_dead_neurons)", damage),
                               ("per-core spike traffic (core_spikes)", traffic)) if v is None]
@@ -576,7 +476,7 @@ def _provenance(res):
             rows.append((label, f"<code>{e(str(prov.get(key) or ''))}</code>"
                          + (f"<br>SHA-256 <code>{e(str(prov[hkey]))}</code>"
                             if prov.get(hkey) else "")))
-    cmd = prov.get("command_line", prov.get("command", res.s("command_line", "command", "argv")))
+    cmd = prov.get("command_line", prov.get("command", res.s("command_line")))
     if isinstance(cmd, list):
         cmd = " ".join(str(c) for c in cmd)
     rows.append(("command line", f"<code>{e(str(cmd))}</code>" if cmd else "not recorded"))
@@ -651,10 +551,10 @@ def write_report(results_dir, out=None, out_name="--out"):
     Deterministic: the same results give the same bytes (no build timestamp; SVG figures with a
     fixed hash salt and no date).
     """
-    return _build(results_dir, out, out_name)[0]
+    return build_report(results_dir, out, out_name)[0]
 
 
-def _build(results_dir, out, out_name):
+def build_report(results_dir, out, out_name):
     """Check the output path (the one given before reading anything, the default once the
     results directory is known to exist), render and write; return (path, results)."""
     if out is not None:
@@ -670,31 +570,17 @@ def missing_pieces(res):
     """Names of the optional pieces the results do not record (for ``--json`` and the tests)."""
     checks = [
         ("accuracy", res.percentile_series("accuracy")[1]),
-        ("reliability", res.get("reliability", "mission_reliability")),
-        ("erf", res.get("erf", "erf_mean")),
-        ("fep", res.get("fep", "fep_mean")),
-        ("observed_error_mean", res.get("observed_error_mean", "error_mean")),
+        ("reliability", res.get("reliability")),
+        ("erf", res.get("erf_mean")),
+        ("fep", res.get("fep_mean")),
+        ("observed_error_mean", res.get("observed_error_mean")),
         ("fault counts", plots.fault_series(res) or None),
         ("power_mw", plots.power_series(res)[1]),
         ("power breakdown", plots.power_components(res) or None),
         ("energy per inference", headline(res)["energy_per_inference_uj"]),
     ]
-    xy, damage, traffic, _ = plots.core_maps(res)
+    xy, damage, traffic, _ = core_grid.core_maps(res)
     checks += [("core_xy", xy), ("per-core damage", damage), ("per-core spikes", traffic),
                ("compile summary", res.compile_report()),
                ("provenance", res.s("provenance")), ("resolved scenario", res.scenario_text)]
     return [name for name, v in checks if v is None]
-
-
-def run_cli(args):
-    """``neurosim report RESULTS_DIR [--out FILE] [--json]``."""
-    path, res = _build(args.results, args.out, "--out")
-    h = headline(res)
-    h = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in h.items()}
-    result = {"report": path, "sections": [sid for sid, _ in SECTIONS],
-              "not_recorded": missing_pieces(res), **h}
-    if not args.json:
-        print(f"report: {path}")
-        if result["not_recorded"]:
-            print("not recorded in the results: " + ", ".join(result["not_recorded"]))
-    return result

@@ -1,6 +1,6 @@
 """The report's figures: matplotlib (Agg, no pyplot state), returned as embeddable data URIs.
 
-Every function takes a :class:`~neurosim.report.results.MissionResults` and returns a
+Every function takes a :class:`~neurosim.mission.results.MissionResults` and returns a
 ``matplotlib.figure.Figure``, or ``None`` when the results do not record what the figure needs (the
 page then shows a "not recorded" placeholder). :func:`to_data_uri` renders a figure as SVG (text
 kept as text, fixed hash salt, no date) so that the same results always give the same bytes.
@@ -16,10 +16,11 @@ import numpy as np
 import matplotlib
 import matplotlib.ticker
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
-from neurosim.report.fmt import power_unit, wilson_interval
+from neurosim.mission.headline import erf_violations, power_series, wilson_interval
+from neurosim.mission.results import POWER_COMPONENTS
+from neurosim.report.fmt import power_unit
 
 # palette (colour-blind safe: Okabe–Ito)
 BLUE, ORANGE, GREEN, RED, PURPLE, SKY, YELLOW, GREY = (
@@ -177,7 +178,7 @@ def wilson_band(share, runs):
 def reliability_figure(res):
     """The share of runs meeting the requirement at each checkpoint, with its Wilson 95 % band."""
     t = res.times()
-    rel = res.get("reliability", "mission_reliability", "reliability_mean")
+    rel = res.get("reliability")
     if not _ok(t, rel):
         return None
     lo, hi = wilson_band(rel, res.n_runs())
@@ -200,24 +201,25 @@ def reliability_figure(res):
 
 
 # ---------------------------------------------------------------------------- 4 bounds
-def erf_violations(erf, obs):
-    """Checkpoints where the observed mean error exceeds Erf, among those where Erf > 0. Where
-    Erf = 0 no neuron is dead: any error there comes from upsets or stuck bits, which are outside
-    the bound's model, so it is shown apart and not counted."""
-    erf, obs = np.asarray(erf, float), np.asarray(obs, float)
-    ok = np.isfinite(erf) & np.isfinite(obs) & (erf > 0)
-    return ok & (obs > erf)
 def bounds_figure(res):
+    """Erf, Fep and the observed error per checkpoint (log scale); below it, when the results
+    hold the like-with-like comparison (summary ``bounds``), Erf/observed per bin against the
+    dead fraction (:func:`_tightness_axes`). None when nothing is recorded."""
     t = res.times()
-    erf = res.get("erf", "erf_mean", "erf_p50")
-    fep = res.get("fep", "fep_mean", "fep_p50")
-    obs = res.get("observed_error_mean", "error_mean", "observed_mean")
-    obs_max = res.get("observed_error_max", "error_max", "observed_max")
+    erf = res.get("erf_mean")
+    fep = res.get("fep_mean")
+    obs = res.get("observed_error_mean")
+    obs_max = res.get("observed_error_max")
     if t is None or not any(_ok(a) for a in (erf, fep, obs)):
         return None
+    comparison = res.s("bounds")
+    ratio_bins = _ratio_bins(comparison)
     with matplotlib.rc_context(STYLE):
-        fig, ax = _fig(size=(8.6, 3.5))
-        ax = ax[0, 0]
+        fig, axes = _fig(size=(8.6, 6.8) if ratio_bins else (8.6, 3.5), nrows=2 if ratio_bins
+                         else 1)
+        ax = axes[0, 0]
+        if ratio_bins:
+            _tightness_axes(axes[1, 0], ratio_bins, comparison["tight"]["ratio"])
         ax.set_yscale("log")
 
         def pos(a):
@@ -267,16 +269,43 @@ def bounds_figure(res):
     return fig
 
 
+def _ratio_bins(comparison):
+    """The bins of a bound comparison with an observed error (so a ratio Erf/observed)."""
+    if not isinstance(comparison, dict):
+        return []
+    return [b for b in comparison.get("bins", []) if b.get("ratio")]
+
+
+def _tightness_axes(ax, bins, tight):
+    """Erf / observed mean error of each bin against its dead fraction, log-log: above 1 Erf
+    held, inside the shaded band (1 to ``tight``×) it is tight; vacuous bins (Erf ≥ 1) hollow."""
+    x = np.array([b["dead_fraction"] for b in bins])
+    r = np.array([b["ratio"] for b in bins])
+    vac = np.array([b["vacuous"] for b in bins])
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.axhspan(1.0, tight, color=GREEN, alpha=0.12, lw=0,
+               label=f"Erf held within {tight:g}× of the observed error")
+    ax.axhline(1.0, color=INK, lw=0.8, ls=(0, (1, 3)))
+    if (~vac).any():
+        ax.scatter(x[~vac], r[~vac], s=24, color=ORANGE, zorder=5, label="bin, Erf < 1")
+    if vac.any():
+        ax.scatter(x[vac], r[vac], s=24, facecolor="white", edgecolor=ORANGE, zorder=5,
+                   label="bin, Erf ≥ 1 (vacuous)")
+    ax.set_xlabel("dead fraction of the chip neurons (crash-only checkpoints, by bin)")
+    ax.set_ylabel("Erf / observed mean error")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3)
+
+
 # ---------------------------------------------------------------------------- 5 faults
 FAULT_KINDS = [
-    # (label, colour, candidate checkpoint columns, runs.npz runs × checkpoints array)
-    ("dead neurons", RED, ("dead_neurons_mean", "dead_neurons_p50"), "dead_neurons"),
-    ("dead cores", PURPLE, ("dead_cores_mean", "dead_cores_p50"), "dead_cores"),
-    ("lost synapses", ORANGE, ("dead_synapses_mean", "stuck_synapses_mean", "stuck_bits_mean",
-                               "dead_synapses_p50"), "dead_synapses"),
-    ("live upsets", BLUE, ("live_upsets_mean", "live_upsets_p50"), "live_upsets"),
-    ("latched-up cores", GREY, ("latched_cores_mean", "latchups_mean"), "latched_cores"),
-    ("spare cores used", GREEN, ("spares_used_mean",), "spares_used"),
+    # (label, colour, checkpoints.csv column, runs.npz array: runs × checkpoints [× layers])
+    ("dead neurons", RED, "dead_neurons_mean", "dead_neurons"),
+    ("dead cores", PURPLE, "dead_cores_mean", "dead_cores"),
+    ("lost synapses", ORANGE, "dead_synapses_mean", "dead_synapses"),
+    ("live upsets", BLUE, "live_upsets_mean", "live_upsets"),
+    ("latched-up cores", GREY, "latched_cores_mean", "latched_cores"),
+    ("spare cores used", GREEN, "spares_used_mean", "spares_used"),
 ]
 
 
@@ -285,8 +314,8 @@ def fault_series(res):
     the checkpoint column, else the mean over runs of the runs.npz array (summed over layers when
     it has a layer axis). Kinds that stay zero are kept for the first four, dropped after."""
     out = []
-    for i, (label, colour, names, run_name) in enumerate(FAULT_KINDS):
-        v = res.get(*names)
+    for i, (label, colour, column, run_name) in enumerate(FAULT_KINDS):
+        v = res.get(column)
         if v is None and run_name in res.runs:
             a = np.asarray(res.runs[run_name], dtype=float)
             if a.ndim == 3:
@@ -337,51 +366,24 @@ def _fmt_count(x):
 
 
 # ---------------------------------------------------------------------------- 6 power
-POWER_COMPONENTS = ["leakage", "neuron_updates", "synaptic_events", "spikes", "hops", "latchup"]
 
 
 def power_components(res):
-    """{component: mW series} of the power breakdown (neurosim.power's components: leakage,
-    neuron_updates, synaptic_events, spikes, hops, latchup) from checkpoint columns such as
-    'power_leakage_mw', 'leakage_mw_mean' or 'breakdown_hops_mw' (mean preferred to p50);
-    else static/dynamic; else {}. Components that are zero throughout are left out."""
-    import re
-    out = {}
-    for comp in POWER_COMPONENTS:
-        key = comp.replace("_", "")
-        found = {}
-        for k, v in res.columns.items():
-            n = k.lower().replace("_", "")
-            if key in n and "mw" in n:
-                stat = re.search(r"(mean|p50|median|p0?5|p95)$", n)
-                found[stat.group(1) if stat else ""] = v
-        for stat in ("mean", "", "p50", "median"):
-            if stat in found:
-                out[comp] = found[stat]
-                break
-    if not out:
-        for part in ("static", "dynamic"):
-            v = res.get(f"{part}_mw", f"power_{part}_mw", f"{part}_mw_mean", f"{part}_mw_p50")
-            if v is not None:
-                out[part] = v
+    """{component: mW series} of the power breakdown (the checkpoint columns
+    ``power_{component}_mw_mean`` of :data:`~neurosim.mission.results.POWER_COMPONENTS`); {} when
+    not recorded. Components that are zero throughout are left out."""
+    out = {comp: res.get(f"power_{comp}_mw_mean") for comp in POWER_COMPONENTS}
+    out = {k: v for k, v in out.items() if v is not None}
     nonzero = {k: v for k, v in out.items() if np.any(np.abs(np.nan_to_num(v)) > 0)}
     return nonzero or out
-
-
-def power_series(res):
-    """(p5, p50, p95) of power in mW over the checkpoints (p5/p95 may be None)."""
-    lo, mid, hi = res.percentile_series("power_mw")
-    if mid is None:
-        mid = res.get("power_mw", "power_mw_mean", "power_mean_mw", "power")
-    return lo, mid, hi
 
 
 def power_breakdown(res):
     """(component names, mW at launch, mW at the end) — from the per-checkpoint component columns,
     else from summary.json dicts 'power_breakdown_initial' / 'power_breakdown_final' (component →
     mW); None if not recorded."""
-    first = res.s("power_breakdown_initial", "power.breakdown_initial", "breakdown_initial")
-    last = res.s("power_breakdown_final", "power_breakdown_final_mean", "power.breakdown_final")
+    first = res.s("power_breakdown_initial")
+    last = res.s("power_breakdown_final")
     if isinstance(first, dict) and first:
         names = [k for k in first if isinstance(first[k], (int, float))]
         f = np.array([float(first[k]) for k in names])
@@ -406,7 +408,7 @@ def power_figure(res):
     bars = power_breakdown(res)
     if not _ok(t, mid) and bars is None:
         return None
-    p0 = res.s("power_mw_initial", "power_initial_mw", "initial_power_mw")
+    p0 = res.s("power_mw_initial")
     t, lo, mid, hi = _launch(t, p0, lo, mid, hi)
     budget = res.budget_mw()
     panels = int(_ok(t, mid)) + int(bars is not None)
@@ -459,220 +461,3 @@ def power_figure(res):
             ax.grid(axis="y", visible=False)
             ax.set_title("breakdown", fontsize=9.5)
     return fig
-
-
-# ---------------------------------------------------------------------------- 7 core grid
-DAMAGE_CMAP = LinearSegmentedColormap.from_list("damage", ["#fff5eb", "#fdae6b", "#e6550d",
-                                                           "#7f2704"])
-LAYOUT_CMAP = LinearSegmentedColormap.from_list("layout", ["#dadaeb", "#9e9ac8", "#54278f"])
-TRAFFIC_CMAP = LinearSegmentedColormap.from_list("traffic", ["#f7fbff", "#9ecae1", "#3182bd",
-                                                             "#08306b"])
-
-
-def core_maps(res):
-    """(core_xy, damage per core, spikes per core, grid shape) from the results, each possibly
-    None. damage: mean over runs of accumulated damage (dead neurons, or a damage score) per used
-    core at the end of the mission; spikes: spikes per inference per core at launch."""
-    xy = None
-    for k in ("core_xy", "core_positions", "cores_xy"):
-        if k in res.runs:
-            xy = np.asarray(res.runs[k])
-            break
-    if xy is None:
-        v = res.s("core_xy", "program.core_xy", "compile.core_xy")
-        if v is not None:
-            xy = np.asarray(v)
-    if xy is None:
-        xy = res.program_info.get("core_xy")
-    damage = _per_core(res, ("core_damage", "core_dead_neurons", "dead_neurons_per_core",
-                             "core_faults"))
-    traffic = _per_core(res, ("core_spikes", "spikes_per_core", "core_traffic", "core_events"))
-    rows = res.s("chip.grid_rows", "profile.grid_rows", "grid_rows")
-    cols = res.s("chip.grid_cols", "profile.grid_cols", "grid_cols")
-    shape = (int(rows), int(cols)) if rows and cols else res.program_info.get("grid_shape")
-    return xy, damage, traffic, shape
-
-
-def _per_core(res, names):
-    for name in names:
-        for key in res.runs:
-            if key.lower() == name:
-                a = np.asarray(res.runs[key], dtype=float)
-                # runs × checkpoints × cores → mean over runs at the last checkpoint;
-                # runs × cores → mean over runs; cores → as is.
-                if a.ndim == 3:
-                    return a[:, -1, :].mean(axis=0)
-                if a.ndim == 2:
-                    return a.mean(axis=0)
-                if a.ndim == 1:
-                    return a
-        v = res.s(name, f"cores.{name}")
-        if v is not None:
-            return np.asarray(v, dtype=float)
-    return None
-
-
-MIN_WINDOW = 6
-
-
-def core_grid_figure(res):
-    xy, damage, traffic, shape = core_maps(res)
-    layout = res.program_info.get("neurons_per_core")
-    if xy is None or (damage is None and traffic is None and layout is None):
-        return None
-    xy = np.asarray(xy, dtype=int)
-    while xy.ndim > 2:          # per run (and checkpoint): the launch layout of the first run
-        xy = xy[0]
-    r0, c0 = (int(v) for v in xy.min(axis=0))
-    r1, c1 = (int(v) for v in xy.max(axis=0))
-    # crop to the used cores with a one-core margin, at least MIN_WINDOW cores a side so that a
-    # small mapping still reads as "a few cores on a grid"; clipped to the chip when known
-    rows, cols = shape if shape is not None else (None, None)
-
-    def window(lo, hi, size):
-        lo, hi = lo - 1, hi + 1
-        extra = MIN_WINDOW - (hi - lo + 1)
-        if extra > 0:
-            lo, hi = lo - extra // 2, hi + extra - extra // 2
-        if lo < 0:
-            lo, hi = 0, hi - lo
-        if size is not None and hi > size - 1:
-            lo, hi = max(0, lo - (hi - size + 1)), size - 1
-        return lo, hi
-
-    r0, r1 = window(r0, r1, rows)
-    c0, c1 = window(c0, c1, cols)
-    h, w = r1 - r0 + 1, c1 - c0 + 1
-    panels = [(damage, DAMAGE_CMAP, "accumulated damage", "dead neurons per core (mean of runs)"),
-              (traffic, TRAFFIC_CMAP, "spike traffic", "spikes per inference")]
-    if damage is None and traffic is None:     # neither recorded: show where the network sits
-        panels = [(layout, LAYOUT_CMAP, "layout (damage and traffic not recorded)",
-                   "enabled neurons per core")]
-    with matplotlib.rc_context(STYLE):
-        aspect = h / max(w, 1)
-        height = min(4.2, max(2.4, 3.3 * aspect + 0.9))
-        fig, axes = _fig(size=(8.6 if len(panels) == 2 else 4.6, height), ncols=len(panels))
-        for ax, (vals, cmap, title, unit) in zip(axes[0], panels):
-            ax.set_title(title, fontsize=9.5)
-            ax.grid(False)
-            if vals is None or len(vals) != len(xy):
-                ax.text(0.5, 0.5, "not recorded", transform=ax.transAxes, ha="center",
-                        va="center", color=GREY)
-                ax.set_axis_off()
-                continue
-            img = np.full((h, w), np.nan)
-            img[xy[:, 0] - r0, xy[:, 1] - c0] = vals
-            cm = cmap.with_extremes(bad="#f2f2f2")
-            vmax = float(np.nanmax(vals)) if np.nanmax(vals) > 0 else 1.0
-            im = ax.imshow(img, cmap=cm, vmin=0, vmax=vmax, interpolation="nearest",
-                           extent=(c0 - 0.5, c1 + 0.5, r1 + 0.5, r0 - 0.5))
-            ax.set_xlabel("core column")
-            ax.set_ylabel("core row")
-            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=6))
-            ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, nbins=6))
-            for s in ax.spines.values():
-                s.set_visible(False)
-            if len(xy) <= 400:     # outline each used core (a zero still reads as "used")
-                from matplotlib.collections import PatchCollection
-                from matplotlib.patches import Rectangle
-                ax.add_collection(PatchCollection(
-                    [Rectangle((c - 0.5, r - 0.5), 1, 1) for r, c in xy], facecolor="none",
-                    edgecolor="#888888", linewidth=0.6))
-            if len(xy) <= 48:      # few cores: write each value in its square
-                for (r, c), v in zip(xy, vals):
-                    ax.text(c, r, _fmt_count(v), ha="center", va="center", fontsize=8,
-                            color="white" if v > 0.6 * vmax else INK)
-            cb = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.02)
-            cb.set_label(unit, fontsize=8.5)
-            cb.outline.set_visible(False)
-    return fig
-
-
-# ---------------------------------------------------------------------------- compare
-def compare_figure(missions):
-    """Cores and power against mission-average reliability (one point per mission, with its
-    Wilson 95 % interval), plus the share of runs meeting the requirement (Wilson band) and the
-    median accuracy of each mission over time. ``missions`` is a list of dicts with keys label,
-    cores, power_mw, runs, reliability_mission_average (share of runs meeting the requirement,
-    averaged over the checkpoints), reliability_mission_average_ci95, times, reliability_series,
-    accuracy_p50 (series start at launch)."""
-    colours = [BLUE, ORANGE, GREEN, RED, PURPLE, SKY, YELLOW, GREY]
-    powers = [m["power_mw"] for m in missions if m.get("power_mw") is not None]
-    k_power, unit = power_unit(max(powers) if powers else None)
-    with matplotlib.rc_context(STYLE):
-        fig, axes = _fig(size=(8.8, 6.2), ncols=2, nrows=2)
-        for (ax, key, label, k) in ((axes[0, 0], "cores", "cores used", 1.0),
-                                    (axes[0, 1], "power_mw", f"mean power ({unit})", k_power)):
-            _reliability_scatter(ax, missions, key, k, colours)
-            ax.set_xlabel(label)
-            if key == "cores":
-                ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-            _title(ax, f"{label.split(' (')[0]} against mission-average reliability", 4.2)
-        for (ax, key, label) in ((axes[1, 0], "reliability_series",
-                                  "runs meeting the requirement"),
-                                 (axes[1, 1], "accuracy_p50", "median accuracy")):
-            for i, m in enumerate(missions):
-                t, v = m.get("times"), m.get(key)
-                if t is None or v is None:
-                    continue
-                colour = colours[i % len(colours)]
-                ax.plot(t, v, color=colour, lw=1.8, label=m["label"])
-                if key == "reliability_series":
-                    lo, hi = wilson_band(v, m.get("runs"))
-                    if lo is not None:
-                        ax.fill_between(t, lo, hi, color=colour, alpha=0.12, lw=0)
-            ax.set_xlabel("mission time (years)")
-            ax.set_ylabel(label)
-            ax.set_xlim(left=0)
-            ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
-            _title(ax, f"{label} over time"
-                   + (" (band: Wilson 95 %)" if key == "reliability_series" else ""), 4.2)
-        axes[1, 1].legend(loc="lower left")
-    return fig
-
-
-def _reliability_scatter(ax, missions, key, k, colours):
-    """One point per mission at (``key`` × ``k``, mission-average reliability) with its Wilson
-    95 % interval as a vertical error bar; labels of points at nearly the same place stacked."""
-    pts = [(i, m[key] * k, m["reliability_mission_average"]) for i, m in enumerate(missions)
-           if m.get(key) is not None and m.get("reliability_mission_average") is not None]
-    xs = [x for _, x, _ in pts]
-    span = (max(xs) - min(xs)) if xs else 0
-    placed = []
-    for i, x, y in pts:
-        colour = colours[i % len(colours)]
-        ci = missions[i].get("reliability_mission_average_ci95")
-        if ci and None not in ci:
-            ax.errorbar([x], [y], yerr=[[y - ci[0]], [ci[1] - y]], color=colour, lw=1.2,
-                        capsize=3, zorder=2)
-        ax.scatter([x], [y], s=70, color=colour, zorder=3, edgecolor="white", linewidth=1.2)
-        n = sum(1 for px, py in placed if abs(px - x) <= 0.04 * max(span, 1e-12)
-                and abs(py - y) < 0.05)
-        placed.append((x, y))
-        ax.annotate(missions[i]["label"], (x, y), xytext=(7, 3 - 12 * n),
-                    textcoords="offset points", fontsize=8.5, va="center")
-    ax.set_ylabel("mission-average reliability")
-    ax.set_ylim(-0.04, 1.08)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=None))
-    if xs and span == 0:
-        ax.set_xlim(xs[0] * 0.5 if xs[0] > 0 else -1, xs[0] * 1.5 if xs[0] > 0 else 1)
-    else:
-        ax.margins(x=0.3)
-    ax.set_xlim(left=max(0.0, ax.get_xlim()[0]))
-
-
-def launch_series(res):
-    """(times, reliability, median accuracy) of a mission, starting at launch when the fault-free
-    accuracy is known."""
-    t = res.times()
-    rel = res.get("reliability", "mission_reliability")
-    _, acc, _ = res.percentile_series("accuracy")
-    base, req = res.baseline_accuracy(), res.requirement()
-    if base is not None and t is not None and len(t) and t[0] > 0:
-        t2 = np.concatenate([[0.0], t])
-        if rel is not None:
-            rel = np.concatenate([[1.0 if req is None or base >= req else 0.0], rel])
-        if acc is not None:
-            acc = np.concatenate([[base], acc])
-        t = t2
-    return t, rel, acc

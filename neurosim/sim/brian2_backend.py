@@ -69,6 +69,8 @@ import time
 
 import numpy as np
 
+from neurosim.errors import ValidationError
+
 GAP = 15  # ticks between batch elements: the longest delay, so no spike crosses into the next
 
 
@@ -141,6 +143,10 @@ def run_spiking(program, raster, record=False, target="numpy", relay=None, build
     for cpp_standalone the C++ main loop time Brian2 reports) and, for the runtime targets,
     ``run_cpu_s`` (CPU time of the run), in seconds, and ``relay`` (the routing form used).
     """
+    used = [name for name in program.neuron_extensions_used() if name != "prng_seed"]
+    if used:
+        raise ValidationError(f"field '{used[0]}' is set; the brian2 backend models the "
+                              "deterministic neuron only (use backend 'core' or 'reference')")
     raster = np.asarray(raster)
     T, B, _ = raster.shape
     C, A, N = program.crossbar.shape

@@ -91,21 +91,21 @@ class Options:
     prune_balance: str = "uniform"   # per-layer connection pruning: uniform or by size
     final_epochs: int = 0            # retraining of the final pruned network (0 = none)
 
-    def validate(self, where="options"):
+    def validate(self, where=None):
+        """Check every option; a bad one names the field of the recipe file ``where`` or, without
+        a file, the argument (see :func:`bad_value`). Returns self."""
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
             if f.name == "max_fan_in":
                 if v is not None and (not isinstance(v, int) or v < 1):
-                    raise ValidationError(f"{where}: field 'max_fan_in' is {v!r}, "
-                                          f"expected a positive integer")
+                    raise bad_value(where, "max_fan_in", v, "a positive integer")
                 continue
             kind = type(f.default)
             if kind is float and isinstance(v, int) and not isinstance(v, bool):
                 v = float(v)
                 setattr(self, f.name, v)
             if not isinstance(v, kind) or isinstance(v, bool):
-                raise ValidationError(f"{where}: field '{f.name}' is {v!r}, "
-                                      f"expected {kind.__name__}")
+                raise bad_value(where, f.name, v, kind.__name__)
         checks = [("activation", self.activation in ("relu", "clipped_relu", "sigmoid"),
                    "relu, clipped_relu or sigmoid"),
                   ("optimizer", self.optimizer in ("sgd", "adam"), "sgd or adam"),
@@ -136,31 +136,25 @@ class Options:
                   ("seed", self.seed >= 0, "≥ 0")]
         for name, ok, expected in checks:
             if not ok:
-                raise ValidationError(f"{where}: field '{name}' is {getattr(self, name)!r}, "
-                                      f"expected {expected}")
+                raise bad_value(where, name, getattr(self, name), expected)
         return self
 
 
-def default_options(method, protocol=None, where="options", **fields):
+def default_options(method, protocol=None, where=None, **fields):
     """Options for ``method``: the settings of ``protocol`` (default ``DEFAULT_PROTOCOL[method]``,
-    else none), then ``fields`` over them; validated."""
+    else none), then ``fields`` over them; validated (``where`` as in :meth:`Options.validate`)."""
     protocol = DEFAULT_PROTOCOL.get(method, "none") if protocol is None else protocol
     if protocol not in PROTOCOLS:
-        raise ValidationError(f"{where}: field 'protocol' is {protocol!r}, expected one of "
-                              f"{', '.join(PROTOCOLS)}")
+        raise bad_value(where, "protocol", protocol, f"one of {', '.join(PROTOCOLS)}")
     return Options(**{**PROTOCOLS[protocol], **fields, "protocol": protocol}).validate(where)
 
 
-def parse_hidden(text, where="--hidden"):
-    """'128,64' → [128, 64]."""
-    try:
-        hidden = [int(t) for t in str(text).split(",") if t.strip()]
-    except ValueError:
-        hidden = []
-    if not hidden or min(hidden) < 1:
-        raise ValidationError(f"{where}: {text!r}, expected comma-separated positive integers "
-                              f"such as 128,64")
-    return hidden
+def bad_value(where, name, value, expected):
+    """The error for option ``name`` = ``value``: the field of the recipe file ``where``, or
+    (``where`` None) the argument, with ``param`` set so that the CLI names its flag."""
+    if where is None:
+        return ValidationError(f"argument '{name}' is {value!r}, expected {expected}", param=name)
+    return ValidationError(f"{where}: field '{name}' is {value!r}, expected {expected}")
 
 
 def load_recipe(path):
@@ -195,13 +189,12 @@ def load_recipe(path):
     return dataset, method, hidden, options
 
 
-def check_method_dataset(method, dataset, where):
+def check_method_dataset(method, dataset, where=None):
+    """A known training method and dataset (``where``: the recipe file, or None: arguments)."""
     if method not in METHODS:
-        raise ValidationError(f"{where}: field 'method' is {method!r}, expected one of "
-                              f"{', '.join(METHODS)}")
+        raise bad_value(where, "method", method, f"one of {', '.join(METHODS)}")
     if dataset not in datasets.DATASETS:
-        raise ValidationError(f"{where}: field 'dataset' is {dataset!r}, expected one of "
-                              f"{', '.join(datasets.DATASETS)}")
+        raise bad_value(where, "dataset", dataset, f"one of {', '.join(datasets.DATASETS)}")
 
 
 def train(method, x_train, y_train, hidden, options: Options, n_classes=None, progress=False):
@@ -222,7 +215,7 @@ def train(method, x_train, y_train, hidden, options: Options, n_classes=None, pr
 def run(dataset, method, hidden, options: Options, data_dir=None, progress=False,
         recipe=None):
     """Load the data, train, measure test accuracy; returns (MLP, summary dict)."""
-    check_method_dataset(method, dataset, where="arguments")
+    check_method_dataset(method, dataset)
     options.validate()
     x_train, y_train, x_test, y_test = datasets.load(dataset, data_dir=data_dir)
     n_classes = int(max(y_train.max(), y_test.max())) + 1

@@ -29,27 +29,19 @@ Brian2 on that measure. ``cpp_standalone`` has wall clock only (Brian2's own loo
   reported, not raised. Both are compared with ``core`` output for output (counts, first spikes,
   per-core spikes, events and hops).
 
-Workload 2 — the whole 4,096-core ``truenorth`` chip busy at 20 Hz mean rate, 128 synapses per
-neuron (:func:`neurosim.chip.synthetic.full_chip_program`), batch 1, run by ``core`` in a fresh
-child process: ticks/s, and memory as the child's peak resident set size (``VmHWM`` of
-/proc/self/status — not ``getrusage`` ``ru_maxrss``, which Linux carries over from the forking
-parent across exec: interpreter + numpy + the program's arrays + the kernel's buffers, the whole
-process, so an upper bound on what the simulation needs); the program's own arrays
-(``ChipProgram.memory_bytes``) and the kernel buffers (ring buffer B·16·C·A bytes, potentials
-4·B·C·N bytes) are reported too.
+Workload 2 — the whole 4,096-core ``truenorth`` chip busy at 20 Hz
+(:mod:`neurosim.bench.full_chip`): ticks/s with 1 thread and with every thread, the ratio to real
+time, and peak memory.
 
 ``quick=True`` shrinks everything (64 → 100 → 100 → 10, 20 ticks, batches 4 and 1, Brian2's numpy
 target, no cpp_standalone, an 8 × 8-core chip) for a smoke test.
 """
-import json
 import os
-import subprocess
-import sys
 import time
-from dataclasses import replace
 
 import numpy as np
 
+from neurosim.bench import full_chip
 from neurosim.chip.program import empty_program
 from neurosim.errors import ValidationError
 from neurosim.sim.encoding import encode
@@ -140,75 +132,6 @@ def _run_standalone(program, raster, timeout_s=1200):
     if status != "ok":
         return None, out
     return out, timing
-
-
-_FULL_CHIP_CHILD = """
-import json, resource, sys, time
-import numpy as np
-def rss_mb():
-    # VmHWM: peak resident set of this process image (reset by exec, unlike ru_maxrss, which
-    # Linux carries over from the forking parent); ru_maxrss where /proc is missing
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-from neurosim import _core
-from neurosim.chip import synthetic
-from neurosim.chip.profile import TRUENORTH
-from dataclasses import replace
-ticks, grid = int(sys.argv[1]), int(sys.argv[2])
-base = rss_mb()
-profile = TRUENORTH if grid == 64 else replace(TRUENORTH, name=f"truenorth-{grid}x{grid}",
-                                              grid_rows=grid, grid_cols=grid)
-hop = min(21, grid // 2)
-t0 = time.perf_counter()
-prog = synthetic.full_chip_program(profile, rate_hz=20.0, synapses_per_neuron=128,
-                                   hop_rows=hop, hop_cols=hop, seed=0)
-build_s = time.perf_counter() - t0
-after_build = rss_mb()
-try:  # reset VmHWM (Linux >= 4.0) so that the run's own peak can be told apart from the build's
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    hwm_reset = True
-except OSError:
-    hwm_reset = False
-raster = np.zeros((ticks, 1, 0), np.uint8)
-_core.run_spiking(prog, raster[:2])
-t0 = time.perf_counter()
-out = _core.run_spiking(prog, raster)
-run_s = time.perf_counter() - t0
-C, A, N = prog.crossbar.shape
-print(json.dumps({"ticks": ticks, "cores": C, "run_s": run_s, "build_s": build_s,
-                  "ticks_per_s": ticks / run_s, "run_peak_rss_mb": rss_mb() if hwm_reset else None,
-                  "peak_rss_mb": max(rss_mb(), after_build),
-                  "baseline_rss_mb": base, "after_build_rss_mb": after_build,
-                  "program_mb": prog.memory_bytes() / 2**20,
-                  "kernel_buffers_mb": (16 * C * A + 4 * C * N) / 2**20,
-                  "spikes": int(out["pair_spikes"].sum()),
-                  "synaptic_events": int(out["pair_events"].sum()),
-                  "mean_rate_hz": float(out["pair_spikes"].sum()) / (C * N * ticks) * 1000.0,
-                  "events_per_s": float(out["pair_events"].sum()) / run_s}))
-"""
-
-
-def _full_chip(ticks, grid):
-    """Run the full-chip workload in a fresh interpreter; dict of figures or {'error': ...}."""
-    pkg_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
-                                    else "")
-    # -P: do not put the working directory first on sys.path (a source checkout there has no
-    # compiled kernel); the package that is running comes from PYTHONPATH instead
-    proc = subprocess.run([sys.executable, "-P", "-c", _FULL_CHIP_CHILD, str(ticks), str(grid)],
-                          capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"error": f"full-chip run failed: {last}"}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def bench_sim(batch=None, ticks=None, quick=False, verbose=True):
@@ -307,18 +230,7 @@ def bench_sim(batch=None, ticks=None, quick=False, verbose=True):
         elif "brian2_standalone_error" in row:
             say(f"    brian2 cpp_standalone failed: {row['brian2_standalone_error']}")
 
-    grid = 8 if quick else 64
-    chip_ticks = 20 if quick else 200
-    chip = _full_chip(chip_ticks, grid)
-    if "error" in chip:
-        say(f"  full chip: {chip['error']}")
-    else:
-        say(f"  full chip ({chip['cores']} truenorth cores, {chip['mean_rate_hz']:.1f} Hz mean, "
-            f"batch 1, {chip_ticks} ticks): {chip['ticks_per_s']:.1f} ticks/s "
-            f"({chip['events_per_s']:.3g} ev/s); peak RSS {chip['peak_rss_mb']:.0f} MiB "
-            f"(while running: {chip['run_peak_rss_mb']:.0f} MiB) "
-            f"(program arrays {chip['program_mb']:.0f} MiB, kernel buffers "
-            f"{chip['kernel_buffers_mb']:.0f} MiB)")
+    chip = full_chip.measure(quick=quick, say=say)
 
     main = per_batch[str(batches[0])]
     result = {
@@ -337,6 +249,8 @@ def bench_sim(batch=None, ticks=None, quick=False, verbose=True):
         "brian2_standalone_events_per_s": main.get("brian2_standalone_events_per_s"),
         "agree": bool(agree), "per_batch": per_batch,
         "full_chip_ticks_per_s": chip.get("ticks_per_s"),
+        "full_chip_ticks_per_s_1thread": chip.get("ticks_per_s_1thread"),
+        "full_chip_real_time_ratio": chip.get("real_time_ratio"),
         "full_chip_memory_mb": chip.get("peak_rss_mb"),
         "full_chip_memory_measure": "peak RSS (VmHWM) of a fresh child process that builds "
                                     "and runs the chip (interpreter and numpy included); "
@@ -355,13 +269,3 @@ def bench_sim(batch=None, ticks=None, quick=False, verbose=True):
     result["targets_met"] = targets
     say(f"  targets met: {targets}; all backends agree: {agree}")
     return result
-
-
-def run(what, batch=None, ticks=None, quick=False, verbose=True):
-    """Entry point of ``neurosim bench WHAT``; returns the dict ``--json`` prints."""
-    if what == "sim":
-        return bench_sim(batch=batch, ticks=ticks, quick=quick, verbose=verbose)
-    if what == "mission":
-        from neurosim.mission import bench_mission
-        return bench_mission(quick=quick, verbose=verbose)
-    raise ValidationError(f"benchmark '{what}' is unknown; expected 'sim'")

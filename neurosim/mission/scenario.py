@@ -30,6 +30,8 @@ from neurosim import fileio
 from neurosim.errors import InputFileError
 from neurosim.radiation.environments import CREME_UNCERTAINTY, PRESETS, SOLAR_CYCLE
 
+DEFAULT_SCENARIO = "scenarios/leo_10y.toml"   # the main job: `neurosim mission` with no file
+
 REQ = object()       # required
 PRESET = object()    # required unless the environment preset gives it
 MONTH_DAYS = 365.25 / 12

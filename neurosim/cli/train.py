@@ -1,0 +1,110 @@
+"""``neurosim train`` (an MLP from a dataset or a recipe) and ``neurosim info`` (its statistics)."""
+from neurosim import train
+from neurosim.cli.common import add_json_flag
+from neurosim.errors import ValidationError
+from neurosim.fileio import check_output_file
+from neurosim.mlp import MLP
+
+# flags that override a recipe's value (argparse dest = the train.Options field)
+OPTION_FLAGS = ("density", "max_fan_in", "epochs", "batch_size", "seed")
+
+
+def add_train(sub):
+    p = sub.add_parser(
+        "train", help="train an MLP (dense, sparse momentum or NeST) and save it as .npz",
+        description="Train an MLP on a dataset and save it. Either give --dataset/--hidden/"
+                    "--method (and options), or --recipe FILE.toml (see models/*.toml), which "
+                    "reproduces a shipped model bit for bit.")
+    p.add_argument("--recipe", help="TOML recipe (dataset, method, hidden and options)")
+    p.add_argument("--dataset", help="digits, mnist, fashion-mnist or synthetic")
+    p.add_argument("--hidden", help="hidden layer sizes, e.g. 128,64 (NeST: the seed sizes)")
+    p.add_argument("--method", help="dense, sparse-momentum or nest")
+    p.add_argument("--density", type=float, help="sparse momentum: fraction of weights kept")
+    p.add_argument("--max-fan-in", type=int, help="no neuron gets more than N inputs")
+    p.add_argument("--epochs", type=int, help="training epochs")
+    p.add_argument("--batch-size", type=int,
+                   help="minibatch size (default 32; recipe key batch_size)")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--data-dir", help="directory of the IDX files (default $NEUROSIM_DATA)")
+    p.add_argument("-o", "--output", required=True, help="output model .npz")
+    add_json_flag(p)
+
+
+def train_command(args):
+    """Train (from the flags or --recipe), save to -o; the summary is the --json object."""
+    check_output_file(args.output, "-o")  # before training: a bad path costs a line, not a run
+    dataset, method, hidden, options = _what_to_train(args)
+    for name in OPTION_FLAGS:
+        if getattr(args, name) is not None:
+            setattr(options, name, getattr(args, name))
+    options.validate()
+    mlp, summary = train.run(dataset, method, hidden, options, data_dir=args.data_dir,
+                             progress=not args.json, recipe=args.recipe)
+    mlp.save(args.output)
+    summary["output"] = args.output
+    if not args.json:
+        print(f"{method} on {dataset}: sizes {'-'.join(map(str, summary['sizes']))}, "
+              f"test accuracy {summary['test_accuracy']:.4f}, {summary['params']} weights "
+              f"(density {summary['density']:.4f}, max fan-in {summary['max_fan_in']}), "
+              f"{summary['seconds']:.1f} s -> {args.output}")
+    return summary
+
+
+def _what_to_train(args):
+    """(dataset, method, hidden, Options) from --recipe, or from --dataset, --hidden, --method."""
+    required = ("dataset", "hidden", "method")
+    if args.recipe:
+        for flag in required:
+            if getattr(args, flag) is not None:
+                raise ValidationError(f"--{flag}: given with --recipe, expected one or the other")
+        return train.load_recipe(args.recipe)
+    for flag in required:
+        if getattr(args, flag) is None:
+            raise ValidationError(f"--{flag}: missing, expected it (or --recipe FILE)")
+    return args.dataset, args.method, parse_hidden(args.hidden), train.Options()
+
+
+def parse_hidden(text):
+    """'128,64' → [128, 64]."""
+    try:
+        hidden = [int(t) for t in str(text).split(",") if t.strip()]
+    except ValueError:
+        hidden = []
+    if not hidden or min(hidden) < 1:
+        raise ValidationError(f"--hidden: {text!r}, expected comma-separated positive integers "
+                              f"such as 128,64")
+    return hidden
+
+
+def add_info(sub):
+    p = sub.add_parser("info", help="print a model's per-layer statistics",
+                       description="Per layer: inputs, outputs, nonzero weights, density, largest "
+                                   "fan-in, max and mean |w|; plus activation and provenance.")
+    p.add_argument("model", help="model .npz (written by neurosim train)")
+    add_json_flag(p)
+
+
+def info_command(args):
+    """A model's sizes, activation, per-layer statistics and provenance."""
+    mlp = MLP.load(args.model)
+    result = {"sizes": mlp.sizes, "activation": mlp.activation, "steepness": mlp.steepness,
+              "lipschitz": mlp.lipschitz, "params": mlp.n_params, "neurons": mlp.n_hidden,
+              "layers": mlp.layer_stats(), "provenance": mlp.provenance}
+    if not args.json:
+        _print_info(args.model, mlp, result["layers"])
+    return result
+
+
+def _print_info(path, mlp, layers):
+    print(f"{path}: sizes {'-'.join(map(str, mlp.sizes))}, {mlp.activation} "
+          f"(K = {mlp.steepness:g}), {mlp.n_params} nonzero weights")
+    print("layer  n_in  n_out  nonzero  density  max_fan_in  max|w|    mean|w|")
+    for i, st in enumerate(layers):
+        print(f"{i:5d} {st['n_in']:5d} {st['n_out']:6d} {st['nonzero']:8d} "
+              f"{st['density']:8.4f} {st['max_fan_in']:11d}  {st['max_abs_w']:.4f}    "
+              f"{st['mean_abs_w']:.4f}")
+    acc = mlp.provenance.get("test_accuracy")
+    if acc is not None:  # provenance is free-form JSON: show what is there, as it is
+        shown = f"{acc:.4f}" if isinstance(acc, (int, float)) else repr(acc)
+        print(f"provenance: {mlp.provenance.get('method')} on {mlp.provenance.get('dataset')}"
+              f", test accuracy {shown}")

@@ -1,0 +1,178 @@
+"""Per-run work of a mission: draw a run's fault timeline and evaluate every checkpoint.
+
+Run r draws its fault timeline (:mod:`neurosim.radiation.timeline`) with the generator
+``default_rng(SeedSequence(seed).spawn(R)[r])`` — built directly as ``SeedSequence(seed,
+spawn_key=(r,))``, which is the same sequence — so results do not depend on the executor, the
+number of workers or the batching. At every checkpoint the FaultState in force is evaluated on the
+evaluation set (rate mode: :class:`~neurosim.sim.incremental.FastRate`; spiking mode:
+:func:`neurosim.sim.simulate`); a checkpoint whose FaultState (and core placement) equals the
+previous one reuses its result.
+
+Per checkpoint (:class:`CheckpointStats`): accuracy; output error against the fault-free chip per
+input, ω(x) = ‖F_fail(x) − F(x)‖∞ on output rates (mean and max over the inputs); dead neurons
+and lost synapses (crossbar bits 1 → 0) per MLP layer; dead chip neurons per level of the
+chip-level bound model (:func:`neurosim.bounds.chip_model`) and its ``erf`` and ``fep``; the
+MLP-unit view's ``erf_units`` and ``fep_units`` (:func:`neurosim.bounds.chip_bounds` with each
+hidden layer's dead fraction, for comparing with the MLP before compilation); crash-only (the only
+faults are dead neurons and cores); power (mW) from :func:`neurosim.power.checkpoint_power` on the
+faulty program's counters (TMR replicas counted, latched cores at the latch-up draw).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurosim import power as pw
+from neurosim.bounds import chip_bounds
+from neurosim.chip.faults import apply
+from neurosim.mission.results import POWER_COMPONENTS, empty_results
+from neurosim.radiation.timeline import DAYS_PER_YEAR, sample
+from neurosim.sim import simulate
+from neurosim.sim.incremental import FastResult
+
+_MODEL = None      # the MissionModel of this worker process (set by set_worker_model)
+
+
+def set_worker_model(model):
+    """Keep ``model`` for :func:`run_batch` calls without one (process-pool workers)."""
+    global _MODEL
+    _MODEL = model
+
+
+@dataclass
+class CheckpointStats:
+    """What one checkpoint evaluation records (one row of the runs.npz arrays)."""
+
+    accuracy: float
+    error_mean: float
+    error_max: float
+    dead_neurons: np.ndarray          # (G,) per MLP layer
+    dead_synapses: np.ndarray         # (G,) crossbar bits 1 → 0 per MLP layer
+    dead_per_level: np.ndarray        # (L,) dead chip neurons per bound-model level
+    erf: float                        # chip-level bound model (NaN without one)
+    fep: float
+    erf_units: float                  # MLP-unit view (NaN without one)
+    fep_units: float
+    power_mw: float
+    crash_only: bool
+    power_breakdown_mw: list          # one per POWER_COMPONENTS
+    core_dead_neurons: np.ndarray     # (C,)
+
+    def store(self, out, i, k):
+        """Write this checkpoint into row (run i, checkpoint k) of the result arrays ``out``."""
+        for name, value in vars(self).items():
+            out[name][i, k] = value
+
+
+def lost_synapses(model, fs):
+    """(G,) crossbar bits 1 → 0 (:meth:`FaultState.lost_synapses`) per MLP layer."""
+    lost = fs.lost_synapses(model.program.crossbar)
+    G = model.n_layers
+    return np.bincount(model.layer_of_neuron[lost[:, 0], lost[:, 2]], minlength=G)[:G] \
+        if lost.size else np.zeros(G, np.int64)
+
+
+def unit_bounds(model, mask):
+    """(erf_units, fep_units) of the MLP-unit view at each hidden layer's dead fraction."""
+    if not model.constants:
+        return np.nan, np.nan
+    n_hidden = len(model.hidden_level_sizes)
+    dl = np.bincount(model.level_of_neuron[mask], minlength=n_hidden + 1)
+    frac = dl[:n_hidden] / model.hidden_level_sizes
+    return chip_bounds(model.constants, np.minimum(frac, 1.0))
+
+
+def level_bounds(model, fs):
+    """(dead per level, erf, fep) of the chip-level bound model; zeros/NaN without one. The
+    bounds depend on the dead counts only, so each count vector is computed once per process
+    (``model.bounds_cache``: a run's counts repeat from checkpoint to checkpoint)."""
+    bm = model.bound_model
+    if bm is None:
+        return np.zeros(model.n_levels, np.int64), np.nan, np.nan
+    counts = bm.dead_counts(fs)
+    key = counts.tobytes()
+    if key not in model.bounds_cache:
+        erf, fep = bm.bounds(counts)
+        model.bounds_cache[key] = (float(erf), float(fep))
+    return (counts, *model.bounds_cache[key])
+
+
+def evaluate_checkpoint(model, fs, core_xy, multiplicity, latched):
+    """CheckpointStats of the FaultState ``fs`` (cores at ``core_xy`` if moved, else None)."""
+    ticks = model.values["run"]["ticks"]
+    if model.values["run"]["mode"] == "spiking":
+        res = _spiking(model, fs, core_xy)
+    else:
+        res = model.evaluator.evaluate(fs, core_xy)
+    o = res.out
+    err = np.abs(o - model.evaluator.base_out).max(axis=1)
+    mask = fs.dead_mask(model.layer_of_neuron.shape, model.layer_of_neuron >= 0)
+    G = model.n_layers
+    e_units, f_units = unit_bounds(model, mask)
+    per_level, e_rf, f_ep = level_bounds(model, fs)
+    counters = res.counters(ticks, len(model.x), multiplicity)
+    prep = pw.checkpoint_power(counters, model.power_profile, model.tick_ms,
+                               model.inference_rate_hz, int(latched))
+    return CheckpointStats(
+        accuracy=float(np.mean(np.argmax(o, axis=1) == model.y)), error_mean=float(err.mean()),
+        error_max=float(err.max()),
+        dead_neurons=np.bincount(model.layer_of_neuron[mask], minlength=G)[:G],
+        dead_synapses=lost_synapses(model, fs), dead_per_level=per_level, erf=e_rf, fep=f_ep,
+        erf_units=e_units, fep_units=f_units, power_mw=prep.power_mw, crash_only=fs.crash_only,
+        power_breakdown_mw=[prep.breakdown[c] for c in POWER_COMPONENTS],
+        core_dead_neurons=mask.sum(axis=1))
+
+
+def _unchanged(tl, k):
+    """Checkpoint k has the FaultState, placement, multiplicity and latch-ups of k − 1."""
+    return k > 0 and tl.faults[k] is tl.faults[k - 1] and np.array_equal(
+        tl.core_xy[k], tl.core_xy[k - 1]) and np.array_equal(
+        tl.core_multiplicity[k], tl.core_multiplicity[k - 1]) and \
+        tl.stats["latched_cores"][k] == tl.stats["latched_cores"][k - 1]
+
+
+def run_batch(start, stop, model=None):
+    """Runs start..stop−1 of the mission; returns a dict of arrays with leading axis = runs
+    (:func:`neurosim.mission.results.empty_results`)."""
+    model = model if model is not None else _MODEL
+    v = model.values
+    seed = v["run"]["seed"]
+    times = model.times_days
+    ev = model.evaluator
+    out = empty_results(stop - start, len(times), model.n_layers, model.program.n_cores,
+                        model.n_levels, start)
+    approx0 = ev.approximated
+    for i, r in enumerate(range(start, stop)):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r,)))
+        tl = sample(v, model.layout, times, rng)
+        out["solar_events"][i] = tl.solar_events
+        stats = None
+        for k in range(len(times)):
+            if stats is None or not _unchanged(tl, k):
+                moved = not np.array_equal(tl.core_xy[k], model.layout.core_xy)
+                stats = evaluate_checkpoint(model, tl.faults[k], tl.core_xy[k] if moved else None,
+                                            tl.core_multiplicity[k],
+                                            tl.stats["latched_cores"][k])
+                out["evaluated"][i, k] = True
+            stats.store(out, i, k)
+        for key in ("dead_cores", "live_upsets", "upsets", "spares_used", "latched_cores"):
+            out[key][i] = tl.stats[key]
+        t_years = np.concatenate([[0.0], times / DAYS_PER_YEAR])
+        p_series = np.concatenate([[model.base_power_mw], out["power_mw"][i].astype(np.float64)])
+        out["energy_wh"][i] = pw.mission_energy_wh(t_years, p_series)
+    out["approximated"] = np.array([ev.approximated - approx0])
+    return out
+
+
+def _spiking(model, fs, core_xy):
+    """FastResult of the spiking simulation of the faulty program (counters shared evenly over
+    the cores where the kernel reports totals only)."""
+    prog = apply(model.program, fs)
+    if core_xy is not None:
+        prog = prog.replace(core_xy=np.asarray(core_xy, np.int32))
+    r = simulate(prog, model.x, ticks=model.values["run"]["ticks"], mode="spiking")
+    c = r.counters
+    C = prog.n_cores
+    share = lambda total: np.full(C, total / C)
+    return FastResult(r.rates, c.core_spikes.astype(float), c.core_events.astype(float),
+                      share(c.hops), share(c.neuron_updates),
+                      prog.enabled.any(axis=1).astype(float), c.input_spikes)

@@ -1,0 +1,66 @@
+"""Figures of a scenario's environment (matplotlib ``Figure`` objects; the caller saves them).
+
+- :func:`ground_track_figure`: the ground track coloured by AP8 J(>10 MeV) (SAA visible);
+- :func:`proton_spectra_figure`: orbit-averaged trapped-proton spectra outside and behind the
+  shielding, and the GCR protons at the part;
+- :func:`let_spectrum_figure`: the integral LET spectrum at the part with the device's heavy-ion
+  Weibull curve on a second axis.
+"""
+import numpy as np
+from matplotlib.figure import Figure
+
+from .trapped import SAA_BOX
+
+
+def ground_track_figure(env):
+    """Ground track of ``env.track`` coloured by the AP8 proton flux above 10 MeV; the SAA box
+    is outlined. An interplanetary orbit gives an empty map with a note."""
+    fig = Figure(figsize=(8, 4))
+    ax = fig.add_subplot()
+    ax.set(xlim=(-180, 180), ylim=(-90, 90), xlabel="longitude (°)", ylabel="latitude (°)",
+           title=f"ground track and AP8-{env.solar.upper()} J(>10 MeV)")
+    if env.track is None:
+        ax.text(0, 0, "interplanetary: no ground track", ha="center")
+        return fig
+    flux = np.maximum(env.track_flux_above_10mev, 1e-3)
+    points = ax.scatter(env.track.lon_deg, env.track.lat_deg, c=np.log10(flux), s=2,
+                        cmap="viridis", vmin=-1, vmax=max(1.0, float(np.log10(flux.max()))))
+    fig.colorbar(points, ax=ax, label="log10 J(>10 MeV) (cm⁻² s⁻¹)")
+    (la0, la1), (lo0, lo1) = SAA_BOX["lat_deg"], SAA_BOX["lon_deg"]
+    ax.plot([lo0, lo1, lo1, lo0, lo0], [la0, la0, la1, la1, la0], "r--", lw=1, label="SAA box")
+    ax.legend(loc="lower left")
+    return fig
+
+
+def proton_spectra_figure(env):
+    """Differential proton spectra: trapped outside, trapped behind the shielding, GCR."""
+    fig = Figure(figsize=(6, 4))
+    ax = fig.add_subplot()
+    e = env.proton_energy_mev
+    for flux, label in ((env.trapped_proton, "trapped, outside"),
+                        (env.trapped_proton_shielded,
+                         f"trapped, behind {env.shielding_mm_al:g} mm Al")):
+        if np.any(flux > 0):
+            ax.loglog(e, np.where(flux > 0, flux, np.nan), label=label)
+    ax.loglog(env.gcr.energy_mev_n, env.gcr.proton_differential(), label="GCR protons at part")
+    ax.set(xlabel="proton energy (MeV)", ylabel="flux (cm⁻² s⁻¹ MeV⁻¹)",
+           title="proton spectra (orbit average)")
+    ax.legend()
+    return fig
+
+
+def let_spectrum_figure(env, weibull):
+    """Integral LET spectrum F(>L) at the part and the heavy-ion Weibull σ(L)."""
+    fig = Figure(figsize=(6, 4))
+    ax = fig.add_subplot()
+    f = env.let_integral
+    ax.loglog(env.let_grid, np.where(f > 0, f, np.nan), label="F(>LET) at part")
+    ax.set(xlabel="LET (MeV cm²/mg)", ylabel="integral flux (cm⁻² s⁻¹)",
+           title=f"GCR LET spectrum, solar {env.solar}")
+    twin = ax.twinx()
+    sigma = weibull(env.let_grid)
+    twin.loglog(env.let_grid, np.where(sigma > 0, sigma, np.nan), "r--", label="Weibull σ(LET)")
+    twin.set_ylabel("σ (cm² per bit)")
+    ax.legend(loc="lower left")
+    twin.legend(loc="upper right")
+    return fig

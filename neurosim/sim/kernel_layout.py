@@ -1,0 +1,94 @@
+"""The arrays the tick kernel (cext/tick.c) reads, derived from a ChipProgram.
+
+The kernel keeps the neuron state as a structure of int32 arrays with disabled neurons
+neutralised (so its neuron pass has no branches), the crossbar as bits (a 256-neuron row is four
+64-bit words, read as AVX-512 masks), and each neuron's way out as one int64.
+"""
+import numpy as np
+
+from neurosim.sim.reference import potential_range
+
+INT32_MIN, INT32_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
+
+__all__ = ["crossbar_bits", "extension_arrays", "neuron_arrays", "pack_bits", "potential_range",
+           "routing_arrays", "uniform_cores"]
+
+
+def neuron_arrays(program):
+    """The neuron pass's structure of arrays, (C, N) int32 each, disabled neurons neutralised:
+    leak (enabled ? λ : 0), thr (enabled ? α : INT32_MAX), floor_lo (enabled ? −β : INT32_MIN),
+    floor_to (floor mode 0 ? −β : −R), and the reset V ← (V & keep) + radd: keep = 0, radd = R
+    (mode 0); keep = −1, radd = −α (mode 1); keep = −1, radd = 0 (mode 2)."""
+    en = program.enabled
+    alpha, beta, R = program.threshold, program.floor, program.reset_value
+    mode = program.reset_mode
+    i32 = lambda x: np.ascontiguousarray(x, dtype=np.int32)
+    return {
+        "leak": i32(np.where(en, program.leak, 0)),
+        "thr": i32(np.where(en, alpha, INT32_MAX)),
+        "floor_lo": i32(np.where(en, -beta.astype(np.int64), INT32_MIN)),
+        "floor_to": i32(np.where(program.floor_mode == 0, -beta.astype(np.int64),
+                                 -R.astype(np.int64))),
+        "keep": i32(np.where(mode == 0, 0, -1)),
+        "radd": i32(np.select([mode == 0, mode == 1], [R, -alpha.astype(np.int64)], 0)),
+    }
+
+
+def extension_arrays(program):
+    """The rest of the TrueNorth neuron as masks for the kernel, and per core whether any is
+    set (cores without them take the plain pass)."""
+    en = program.enabled
+    tm = program.threshold_mask_bits.astype(np.uint64)
+    mask = lambda x: np.ascontiguousarray(np.where(x, -1, 0), dtype=np.int32)
+    stochastic_leak = program.stochastic_leak & en
+    reversal = program.leak_reversal & en
+    thr_mask = np.ascontiguousarray(np.where(en, (np.uint64(1) << tm) - np.uint64(1), 0),
+                                    dtype=np.uint32)
+    core_extra = (stochastic_leak.any(axis=1) | reversal.any(axis=1)
+                  | (thr_mask != 0).any(axis=1)).astype(np.uint8)
+    stoch_syn = np.ascontiguousarray(program.stochastic_synapse & en[:, None, :], dtype=np.uint8)
+    return {
+        "leak_rev": mask(reversal), "stoch_leak": mask(stochastic_leak), "thr_mask": thr_mask,
+        "eta_reset": mask(program.reset_mode == 1), "eta_floor": mask(program.floor_mode == 1),
+        "core_extra": core_extra, "stoch_syn": stoch_syn,
+        "core_stoch_syn": np.ascontiguousarray(stoch_syn.any(axis=2), dtype=np.uint8),
+        "seed": np.ascontiguousarray(program.prng_seed, dtype=np.uint32),
+    }
+
+
+def routing_arrays(program):
+    """Per neuron, one int64 for the spike's way out: hops << 32 | (dest core · A + axon) << 4 |
+    delay, hops = |Δrow| + |Δcol|; −1 without a destination. (C, N)."""
+    A = program.n_axons
+    dc = program.dest_core.astype(np.int64)
+    has = dc >= 0
+    target = (np.where(has, dc, 0) * A + program.dest_axon) << 4 | program.dest_delay
+    xy = program.core_xy.astype(np.int64)
+    hops = np.abs(xy[np.where(has, dc, 0)] - xy[:, None, :]).sum(axis=2)
+    return np.ascontiguousarray(np.where(has, hops << 32 | target, -1), dtype=np.int64)
+
+
+def pack_bits(flags):
+    """(..., N) bool → (..., ⌈N/64⌉) uint64, neuron n = bit n mod 64 of word n // 64."""
+    words = (flags.shape[-1] + 63) // 64
+    packed = np.zeros(flags.shape[:-1] + (words * 8,), np.uint8)
+    packed[..., :(flags.shape[-1] + 7) // 8] = np.packbits(flags, axis=-1, bitorder="little")
+    return packed.view(np.uint64)
+
+
+def crossbar_bits(program):
+    """The crossbar as bits (C, A, ⌈N/64⌉) uint64, kept in the program's cache (it is derived
+    from the crossbar alone, which a program never changes)."""
+    if "crossbar_bits" not in program._cache:
+        program._cache["crossbar_bits"] = np.ascontiguousarray(
+            np.concatenate([pack_bits(program.crossbar[c:c + 64])
+                            for c in range(0, program.n_cores, 64)]))
+    return program._cache["crossbar_bits"]
+
+
+def uniform_cores(neurons):
+    """(C,) uint8: 1 where all six neuron arrays are constant along the core."""
+    same = np.ones(next(iter(neurons.values())).shape[0], bool)
+    for value in neurons.values():
+        same &= (value == value[:, :1]).all(axis=1)
+    return same.astype(np.uint8)

@@ -1,0 +1,72 @@
+"""SANA-FE (the optional extra ``peer``) reproduces neurosim's spikes on random delay-1 programs
+with every reset and floor mode, and the mapping refuses what it cannot map, naming the field."""
+import numpy as np
+import pytest
+
+from neurosim.chip.synthetic import mixed_program
+from neurosim.errors import ValidationError
+
+sanafe = pytest.importorskip("sanafe", reason="SANA-FE is not installed (the optional extra "
+                                              "'peer': pip install \"neurosim[peer]\")")
+from neurosim.bench import sanafe_peer  # noqa: E402  (after the skip: it needs sanafe to run)
+
+
+def random_delay1_program(rng, n_cores):
+    """A mixed network with random sizes of parameters: every reset and floor mode, hard resets
+    below the floor included (the case the mapping folds into the reset value)."""
+    prog = mixed_program(n_cores, seed=int(rng.integers(0, 2 ** 31)),
+                         synapse_density=rng.uniform(0.05, 0.5))
+    C, N = prog.n_cores, prog.n_neurons
+    return prog.replace(
+        reset_value=rng.integers(-40, 20, (C, N)), floor=rng.integers(0, 20, (C, N)),
+        leak=rng.integers(-4, 5, (C, N)), enabled=rng.random((C, N)) < 0.95)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sanafe_agrees_spike_for_spike_on_random_delay1_programs(seed):
+    rng = np.random.default_rng(seed)
+    prog = random_delay1_program(rng, int(rng.integers(1, 5)))
+    chip, offsets = sanafe_peer.build(prog)
+    theirs, _ = sanafe_peer.run(chip, prog, offsets, 40)
+    ours, _ = sanafe_peer._neurosim(prog, 40, 1)
+    fired = ours.any(axis=0)
+    assert set(prog.reset_mode[fired].tolist()) == {0, 1, 2}        # every mode exercised
+    assert set(prog.floor_mode[prog.enabled].tolist()) == {0, 1}
+    hard_below = fired & (prog.reset_mode == 0) & (prog.reset_value < -prog.floor)
+    assert hard_below.any()                                          # the folded case too
+    assert ours.sum() > 1000
+    assert np.array_equal(ours, theirs)
+
+
+def test_sanafe_refuses_delays_above_one_naming_the_field():
+    prog = mixed_program(2, seed=1)
+    delay = prog.dest_delay.copy()
+    delay[1, 7] = 3
+    with pytest.raises(ValidationError, match=r"'dest_delay' \(core 1, neuron 7\) is 3.*delay"):
+        sanafe_peer.build(prog.replace(dest_delay=delay))
+
+
+def test_sanafe_refuses_two_sources_on_one_axon():
+    prog = mixed_program(2, seed=1)
+    core, axon = prog.dest_core.copy(), prog.dest_axon.copy()
+    core[0, 1], axon[0, 1] = core[0, 0], axon[0, 0]
+    with pytest.raises(ValidationError, match="dest_core'/'dest_axon'.*ORs"):
+        sanafe_peer.build(prog.replace(dest_core=core, dest_axon=axon))
+
+
+def test_sanafe_refuses_the_stochastic_neuron():
+    prog = mixed_program(1, seed=2)
+    with pytest.raises(ValidationError, match="'leak_reversal'"):
+        sanafe_peer.build(prog.replace(leak_reversal=np.ones(prog.enabled.shape, bool)))
+
+
+def test_bench_sim_peer_sanafe_quick_reports_agreement_and_ratios():
+    from neurosim import bench
+    out = bench.run("sim", quick=True, verbose=False, peer="sanafe")
+    assert out["agree"] is True
+    assert [row["cores"] for row in out["per_cores"]] == [4, 16]
+    for row in out["per_cores"]:
+        assert row["spikes"] > 0
+        assert row["ratio_1thread"] == pytest.approx(row["sanafe_s_1thread"]
+                                                     / row["neurosim_s_1thread"])
+
