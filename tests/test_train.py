@@ -5,7 +5,8 @@ import pytest
 
 from neurosim import cli
 from neurosim.mlp import MLP
-from neurosim.train import Options, common, nest, sparse_momentum
+from neurosim.errors import InputFileError, ValidationError
+from neurosim.train import Options, common, load_recipe, nest, sparse_momentum, study
 from neurosim.train import train as train_method
 from neurosim.train.common import Optimizer, Params, capped_top_k, init_params, loss_and_grads
 
@@ -172,14 +173,14 @@ def test_nest_prune_balance_spares_small_layers(balance, removed):
         assert np.abs(w[m]).min() >= np.abs(w[~m]).max()
 
 
-def run_stub_pruning(monkeypatch, sizes, **options):
-    """nest.train with fit replaced by a stub (validation accuracy 1 while ≥ 30 connections
-    remain, else 0) and neuron pruning off; returns (Params, number of fit calls)."""
+def run_stub_pruning(monkeypatch, sizes, accept_from=30, **options):
+    """nest.train with fit replaced by a stub (validation accuracy 1 while ≥ ``accept_from``
+    connections remain, else 0) and neuron pruning off; returns (Params, number of fit calls)."""
     calls = []
 
     def fake_fit(p, opt, data, o, rng, bar, epochs=None):
         calls.append(p.n_connections)
-        return p, float(p.n_connections >= 30)
+        return p, float(p.n_connections >= accept_from)
     monkeypatch.setattr(nest, "fit", fake_fit)
     monkeypatch.setattr(nest, "prune_neurons", lambda p, x, fraction: [])
     x = np.zeros((4, sizes[0]), np.float32)
@@ -225,6 +226,96 @@ def test_nest_pruning_stops_at_tolerance_refinement_and_size_target(
     p, _ = run_stub_pruning(monkeypatch, [10, 10], prune_refinements=refinements,
                             max_params=max_params)
     assert p.n_connections == expected
+
+
+def test_nest_size_target_is_met_even_when_pruning_is_rejected(monkeypatch):
+    # Every candidate below 100 connections is rejected: tolerance pruning stops at once, then the
+    # network is pruned to the target anyway (f = 60/100 of the one layer) and retrained once.
+    p, fits = run_stub_pruning(monkeypatch, [10, 10], accept_from=100, max_params=40)
+    assert p.n_connections == 40 and fits == 3
+    # without a target the rejected candidate is not kept
+    p, _ = run_stub_pruning(monkeypatch, [10, 10], accept_from=100)
+    assert p.n_connections == 100
+
+
+def test_prune_to_target_over_several_layers_ends_at_or_below_it():
+    p = init_params([10, 10, 3], "relu", 1.0, np.random.default_rng(9))
+    nest.prune_to_target(p, 47, nest.prune_shares(p, "size"))
+    assert 45 <= p.n_connections <= 47  # per-layer rounding may take up to one more per layer
+
+
+def test_step_learning_rate_is_per_minibatch_like_torch_steplr():
+    # StepLR(25000, 0.1) stepped before each minibatch: minibatch i (0-based) runs at
+    # 0.1·0.1^⌊(i + 1)/25000⌋, so the 25,000th minibatch (i = 24,999) is the first at 0.01.
+    rates = [common.learning_rate(0, 100, 0.1, "step", i) for i in (0, 24998, 24999, 49999)]
+    np.testing.assert_allclose(rates, [0.1, 0.1, 0.01, 0.001])
+
+
+def test_fit_counts_minibatches_across_epochs_for_the_step_schedule(monkeypatch):
+    used = []
+    monkeypatch.setattr(Optimizer, "step", lambda self, p, gW, gb, lr: used.append(lr))
+    rng = np.random.default_rng(10)
+    x, y = rng.random((30, 4)).astype(np.float32), rng.integers(0, 2, 30)
+    p = init_params([4, 2], "relu", 1.0, rng)
+    o = Options(optimizer="sgd", lr=1.0, lr_schedule="step", lr_step_iterations=4, lr_gamma=0.5,
+                batch_size=10, epochs=3)
+    common.fit(p, Optimizer("sgd"), (x, y, x, y), o, rng, common.progress_bar(None, "", False))
+    # 3 minibatches per epoch; the rate halves before minibatches 3 and 7 (0-based)
+    assert used == [1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25]
+
+
+@pytest.mark.parametrize("selection", ["best", "last"])
+def test_fit_returns_last_epoch_model_under_last_selection(selection):
+    rng = np.random.default_rng(11)
+    x, y = rng.random((40, 4)).astype(np.float32), rng.integers(0, 2, 40)
+    p = init_params([4, 3, 2], "relu", 1.0, rng)
+    o = Options(epochs=3, model_selection=selection)
+    kept, _ = common.fit(p, Optimizer("adam"), (x, y, x, y), o, rng,
+                         common.progress_bar(None, "", False))
+    assert (kept is p) == (selection == "last")
+
+
+def test_prune_rate_per_iteration_as_the_papers_cosine_decay():
+    # CosineAnnealingLR(T = E·batches, eta_min 0.005) read after epoch e: t/T = (e + 1)/E
+    rate = sparse_momentum.prune_rate
+    assert rate(99, 100, 0.5, 0.005, "iteration") == pytest.approx(0.005)
+    assert rate(49, 100, 0.5, 0.005, "iteration") == pytest.approx(0.2525)
+    assert rate(0, 100, 0.5, 0.005, "iteration") == pytest.approx(
+        0.005 + 0.495 * 0.5 * (1 + np.cos(np.pi / 100)))
+
+
+def test_published_prune_counts_spare_a_nearly_dense_layer():
+    # layer 0: 85 of 100 active (sparsity 0.15 < 0.2) and score 0.8 > 1/2 -> rate min(0.5, 0.15),
+    # ⌈0.15·85⌉ = 13; layer 1: 3 of 20 active, ⌈0.5·3⌉ = 2. Without the published rules:
+    # round(42.5) = 42 and round(1.5) = 2.
+    M0 = np.zeros((10, 10), bool)
+    M0.ravel()[:85] = True
+    M1 = np.zeros((10, 2), bool)
+    M1.ravel()[:3] = True
+    p = Params([M0.astype(np.float32), M1.astype(np.float32)], [np.zeros(10), np.zeros(2)],
+               [M0, M1])
+    assert sparse_momentum.layer_prune_counts(p, [0.8, 0.2], 0.5, True) == [13, 2]
+    assert sparse_momentum.layer_prune_counts(p, [0.8, 0.2], 0.5, False) == [42, 2]
+    # a nearly dense layer with a small score is pruned at the full rate
+    assert sparse_momentum.layer_prune_counts(p, [0.2, 0.8], 0.5, True) == [43, 2]
+
+
+def test_sparse_momentum_recipes_default_to_the_published_protocol(tmp_path):
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('dataset = "digits"\nmethod = "sparse-momentum"\nhidden = [8]\n'
+                      'lr = 0.05\n')
+    _, _, _, o = load_recipe(recipe)
+    assert (o.protocol, o.optimizer, o.momentum, o.weight_decay, o.batch_size, o.epochs) == (
+        "dettmers2019", "sgd", 0.9, 5e-4, 100, 100)
+    assert (o.lr_schedule, o.lr_step_iterations, o.lr_gamma) == ("step", 25000, 0.1)
+    assert (o.prune_rate, o.prune_rate_min, o.prune_schedule) == (0.5, 0.005, "iteration")
+    assert (o.val_fraction, o.model_selection, o.lr) == (0.1, "last", 0.05)  # recipe wins
+    recipe.write_text('dataset = "digits"\nmethod = "dense"\nhidden = [8]\n')
+    assert load_recipe(recipe)[3] == Options()  # other methods: no protocol
+    recipe.write_text('dataset = "digits"\nmethod = "dense"\nhidden = [8]\nprotocol = "x"\n')
+    with pytest.raises(InputFileError, match="field 'protocol' is 'x', expected one of none, "
+                                             "dettmers2019"):
+        load_recipe(recipe)
 
 
 def test_trainers_learn_and_respect_fan_in():
@@ -317,3 +408,74 @@ def test_cli_bad_recipes(tmp_path, capsys, text, message):
 def test_cli_info_missing_file(tmp_path, capsys):
     rc, _, err = run_cli(["info", str(tmp_path / "none.npz")], capsys)
     assert rc == 2 and "none.npz: no such file" in err
+
+
+def fake_runs(monkeypatch, accuracy):
+    """study.run_one replaced by records of test accuracy ``accuracy[(density, seed)]``;
+    returns the list of (density, seed) it was called with."""
+    calls = []
+
+    def run_one(dataset, hidden, density, seed, epochs, data_dir):
+        calls.append((density, seed))
+        return {"dataset": dataset, "hidden": list(hidden), "epochs": epochs, "density": density,
+                "seed": seed, "method": "x", "test_accuracy": accuracy[density, seed],
+                "validation_accuracy": 0.5, "params": int(1000 * density), "seconds": 1.0}
+    monkeypatch.setattr(study, "run_one", run_one)
+    return calls
+
+
+def test_density_study_table_gaps_and_published_figures(tmp_path, monkeypatch):
+    acc = {(1.0, 0): 0.90, (1.0, 1): 0.92, (0.05, 0): 0.89, (0.05, 1): 0.90}
+    calls = fake_runs(monkeypatch, acc)
+    out = tmp_path / "s"
+    res = study.density_study("digits", densities=(0.05,), seeds=(0, 1), out_dir=out, epochs=2)
+    assert calls == [(1.0, 0), (1.0, 1), (0.05, 0), (0.05, 1)]
+    dense, sparse = res["rows"]
+    assert dense["density"] == 1.0 and dense["test_accuracy_mean"] == pytest.approx(91.0)
+    assert sparse["gap_to_dense"] == pytest.approx(1.5)  # 91.0 − 89.5
+    assert sparse["test_accuracy_per_seed"] == "89.00 90.00"
+    assert sparse["published_accuracy"] == 98.53
+    assert sparse["published_gap_to_dense"] == pytest.approx(0.16)
+    assert {p.name for p in out.iterdir()} == {"runs.json", "density.csv", "density.json",
+                                               "density.png"}
+    assert (out / "density.csv").read_text().splitlines()[2].startswith("0.05,2,89.5")
+    # a second call with one more seed trains only the missing runs
+    acc.update({(1.0, 2): 0.91, (0.05, 2): 0.88})
+    res = study.density_study("digits", densities=(0.05,), seeds=(0, 1, 2), out_dir=out,
+                              epochs=2)
+    assert calls[4:] == [(1.0, 2), (0.05, 2)] and res["rows"][1]["seeds"] == 3
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"densities": (0.05, 1.5)}, "--densities: [0.05, 1.5], expected values in (0, 1)"),
+    ({"seeds": (-1,)}, "--seeds: [-1], expected integers ≥ 0"),
+    ({"epochs": 0}, "--epochs: 0, expected an integer ≥ 1")])
+def test_density_study_bad_arguments_before_any_work(tmp_path, monkeypatch, kwargs, message):
+    calls = fake_runs(monkeypatch, {})
+    with pytest.raises(ValidationError) as err:
+        study.density_study("digits", out_dir=tmp_path / "s", **kwargs)
+    assert str(err.value) == message and calls == [] and not (tmp_path / "s").exists()
+
+
+def test_study_list_flags():
+    assert study.parse_list("0, 1,2", "--seeds", int) == [0, 1, 2]
+    assert study.parse_list("0.01,0.1", "--densities", float) == [0.01, 0.1]
+    with pytest.raises(ValidationError, match="^--seeds: '1,x', expected comma-separated numbers "
+                                              "such as 0,1,2$"):
+        study.parse_list("1,x", "--seeds", int)
+
+
+def test_density_study_refuses_an_output_path_that_is_a_file(tmp_path, monkeypatch):
+    calls = fake_runs(monkeypatch, {})
+    (tmp_path / "f").write_text("")
+    with pytest.raises(ValidationError, match="--out .*: is a file, expected a directory"):
+        study.density_study("digits", out_dir=tmp_path / "f")
+    assert calls == []
+
+
+def test_density_study_run_trains_under_the_published_protocol():
+    dense = study.run_one("digits", (16,), 1.0, 0, 2, None)
+    sparse = study.run_one("digits", (16,), 0.2, 0, 2, None)
+    assert dense["method"] == "dense" and dense["params"] == 64 * 16 + 16 * 10
+    assert sparse["method"] == "sparse-momentum" and sparse["params"] <= 205 + 32
+    assert sparse["params"] > 0.15 * (64 * 16 + 16 * 10)

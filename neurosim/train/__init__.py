@@ -6,7 +6,10 @@ Methods: ``dense`` (``dense.py``), ``sparse-momentum`` (``sparse_momentum.py``),
 reproduces its model bit for bit on the same numpy/BLAS build.
 
 Recipe (TOML, one table): ``dataset``, ``method``, ``hidden`` (list of ints) and any of the
-options below; unknown keys and wrong types are errors.
+options below; unknown keys and wrong types are errors. ``protocol`` names a published training
+protocol (``PROTOCOLS``) whose settings apply to every field the recipe does not give; it defaults
+to ``DEFAULT_PROTOCOL[method]`` (sparse momentum: ``dettmers2019``), else ``none`` (the
+``Options`` defaults).
 """
 from __future__ import annotations
 
@@ -25,6 +28,25 @@ from neurosim.errors import InputFileError, ValidationError
 
 METHODS = ("dense", "sparse-momentum", "nest")
 
+# Published training protocols: a recipe's ``protocol`` sets these fields, and any field the recipe
+# gives overrides them.
+#   dettmers2019: Dettmers & Zettlemoyer 2019, "Sparse networks from scratch: faster training
+#   without losing performance", arXiv 1907.04840, §4 (MNIST: LeNet-300-100, 100 epochs, batch
+#   100, SGD with Nesterov momentum 0.9, lr 0.1 decayed ×0.1 every 25,000 minibatches, L2 5e-4,
+#   prune rate 0.5 with cosine decay, 10 % of the training set held out), checked against their
+#   code TimDettmers/sparse_learning @ e19ff16: mnist_cifar/main.py (argparse defaults; StepLR
+#   stepped every minibatch; the model after the last epoch is tested) and sparselearning/core.py
+#   (CosineDecay: eta_min 0.005, T_max = minibatches per epoch × epochs, stepped every minibatch).
+PROTOCOLS = {
+    "none": {},
+    "dettmers2019": {"optimizer": "sgd", "momentum": 0.9, "lr": 0.1, "weight_decay": 5e-4,
+                     "batch_size": 100, "epochs": 100, "lr_schedule": "step",
+                     "lr_step_iterations": 25000, "lr_gamma": 0.1, "prune_rate": 0.5,
+                     "prune_rate_min": 0.005, "prune_schedule": "iteration",
+                     "val_fraction": 0.1, "model_selection": "last"},
+}
+DEFAULT_PROTOCOL = {"sparse-momentum": "dettmers2019"}  # other methods: "none"
+
 
 @dataclass
 class Options:
@@ -38,14 +60,20 @@ class Options:
     lr: float = 0.002
     momentum: float = 0.9            # Nesterov μ (sgd) or β1 (adam)
     weight_decay: float = 0.0
-    lr_schedule: str = "cosine"
+    lr_schedule: str = "cosine"       # constant, cosine (over epochs) or step (over iterations)
+    lr_step_iterations: int = 25000  # step schedule: η ← γ·η every this many minibatches
+    lr_gamma: float = 0.1
     val_fraction: float = 0.1
+    model_selection: str = "best"    # best (lowest validation loss) or last epoch
     patience: int = 0                # early-stopping patience in epochs; 0 = off
     max_fan_in: Optional[int] = None
     seed: int = 0
+    protocol: str = "none"           # a published protocol whose settings were applied (PROTOCOLS)
     # sparse momentum
     density: float = 0.1
     prune_rate: float = 0.5
+    prune_rate_min: float = 0.0      # η_min of the cosine prune-rate decay
+    prune_schedule: str = "epoch"    # cosine over epochs from r0, or over iterations (dettmers2019)
     # nest
     seed_density: float = 0.1
     grow_rounds: int = 3
@@ -81,7 +109,16 @@ class Options:
         checks = [("activation", self.activation in ("relu", "clipped_relu", "sigmoid"),
                    "relu, clipped_relu or sigmoid"),
                   ("optimizer", self.optimizer in ("sgd", "adam"), "sgd or adam"),
-                  ("lr_schedule", self.lr_schedule in ("constant", "cosine"), "constant or cosine"),
+                  ("lr_schedule", self.lr_schedule in ("constant", "cosine", "step"),
+                   "constant, cosine or step"),
+                  ("lr_step_iterations", self.lr_step_iterations >= 1, "≥ 1"),
+                  ("lr_gamma", 0 < self.lr_gamma <= 1, "in (0, 1]"),
+                  ("model_selection", self.model_selection in ("best", "last"), "best or last"),
+                  ("protocol", self.protocol in PROTOCOLS, " or ".join(PROTOCOLS)),
+                  ("prune_rate_min", 0 <= self.prune_rate_min <= self.prune_rate,
+                   "in [0, prune_rate]"),
+                  ("prune_schedule", self.prune_schedule in ("epoch", "iteration"),
+                   "epoch or iteration"),
                   ("epochs", self.epochs >= 1, "≥ 1"), ("batch_size", self.batch_size >= 1, "≥ 1"),
                   ("lr", self.lr > 0, "> 0"), ("steepness", self.steepness > 0, "> 0"),
                   ("val_fraction", 0 < self.val_fraction < 1, "in (0, 1)"),
@@ -101,6 +138,15 @@ class Options:
             if not ok:
                 raise bad_value(where, name, getattr(self, name), expected)
         return self
+
+
+def default_options(method, protocol=None, where=None, **fields):
+    """Options for ``method``: the settings of ``protocol`` (default ``DEFAULT_PROTOCOL[method]``,
+    else none), then ``fields`` over them; validated (``where`` as in :meth:`Options.validate`)."""
+    protocol = DEFAULT_PROTOCOL.get(method, "none") if protocol is None else protocol
+    if protocol not in PROTOCOLS:
+        raise bad_value(where, "protocol", protocol, f"one of {', '.join(PROTOCOLS)}")
+    return Options(**{**PROTOCOLS[protocol], **fields, "protocol": protocol}).validate(where)
 
 
 def bad_value(where, name, value, expected):
@@ -136,8 +182,8 @@ def load_recipe(path):
             raise InputFileError(f"{path}: field '{key}' unknown, expected one of "
                                  f"dataset, method, hidden, {', '.join(sorted(known))}")
     try:
-        options = Options(**doc).validate(where=path)
         check_method_dataset(method, dataset, where=path)
+        options = default_options(method, doc.pop("protocol", None), where=path, **doc)
     except ValidationError as exc:
         raise InputFileError(str(exc)) from None
     return dataset, method, hidden, options
@@ -179,9 +225,9 @@ def run(dataset, method, hidden, options: Options, data_dir=None, progress=False
     options.validate()
     x_train, y_train, x_test, y_test = datasets.load(dataset, data_dir=data_dir)
     n_classes = int(max(y_train.max(), y_test.max())) + 1
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     params, val_acc = train(method, x_train, y_train, hidden, options, n_classes, progress)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     test_acc = params.accuracy(x_test, y_test)
     provenance = {"dataset": dataset, "method": method, "hidden": list(hidden),
                   "options": dataclasses.asdict(options), "seed": options.seed,
@@ -193,5 +239,6 @@ def run(dataset, method, hidden, options: Options, data_dir=None, progress=False
     summary = {"test_accuracy": test_acc, "params": mlp.n_params, "neurons": mlp.n_hidden,
                "density": mlp.n_params / n_weights,
                "max_fan_in": max(s["max_fan_in"] for s in stats), "seconds": seconds,
+               "cpu_seconds": cpu_seconds,
                "sizes": mlp.sizes, "method": method, "dataset": dataset}
     return mlp, summary

@@ -21,7 +21,8 @@ Optimisers (per-parameter buffers over all positions):
          with m̂ = m/(1−β1ᵗ), ŝ = s/(1−β2ᵗ)
 
 The "momentum" used by sparse momentum is v (sgd) or m (adam).
-Learning rate schedule over epochs e = 0..E−1: constant η0, or cosine η0·½(1 + cos(π e / E)).
+Learning rate schedule (``learning_rate``): constant η0, cosine η0·½(1 + cos(π e / E)) over epochs
+e = 0..E−1, or step η0·γ^⌊(i + 1)/S⌋ over minibatches i.
 """
 from __future__ import annotations
 
@@ -167,17 +168,20 @@ class Optimizer:
         return self.m[l]
 
     def step(self, p: Params, gW, gb, lr):
+        """One update of every weight and bias; sgd uses ``gW``/``gb`` as scratch (overwrites)."""
         self._buffers(p)
         self.t += 1
         params, grads = p.W + p.b, gW + gb
         mu, wd = self.momentum, self.weight_decay
         if self.kind == "sgd":
-            for w, g, v in zip(params, grads, self.m):
+            for w, g, v in zip(params, grads, self.m):  # in place: g is this step's own array
                 if wd:
-                    g = g + wd * w
+                    g += wd * w
                 v *= mu
                 v += g
-                w -= lr * (g + mu * v)
+                g += mu * v
+                g *= lr
+                w -= g
         else:
             b1, b2 = mu, self.beta2
             c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
@@ -192,10 +196,15 @@ class Optimizer:
         p.apply_masks()
 
 
-def learning_rate(epoch, epochs, lr0, schedule):
-    """η at epoch e: constant η0 or cosine η0·½(1 + cos(π e / E))."""
+def learning_rate(epoch, epochs, lr0, schedule, iteration=0, step_iterations=25000, gamma=0.1):
+    """η for minibatch ``iteration`` (0-based, counted over the whole run) of epoch e:
+
+    constant η0; cosine η0·½(1 + cos(π e / E)) (per epoch); step η0·γ^⌊(i + 1) / S⌋ (PyTorch's
+    StepLR(S, γ) stepped before every minibatch, as in Dettmers & Zettlemoyer's code)."""
     if schedule == "constant":
         return lr0
+    if schedule == "step":
+        return lr0 * gamma ** ((iteration + 1) // step_iterations)
     return lr0 * 0.5 * (1 + math.cos(math.pi * epoch / max(epochs, 1)))
 
 
@@ -288,15 +297,21 @@ def split_validation(x, y, fraction, rng):
 
 
 def run_epoch(p: Params, opt: Optimizer, x, y, batch_size, lr, rng):
-    """One pass over (x, y) in a random order; returns the mean minibatch loss."""
+    """One pass over (x, y) in a random order; ``lr`` is η, or η(i) of the minibatch index i
+    within the epoch. Returns the mean minibatch loss."""
+    rate = lr if callable(lr) else (lambda i: lr)
     perm = rng.permutation(len(y))
     total = 0.0
-    for i in range(0, len(y), batch_size):
+    for k, i in enumerate(range(0, len(y), batch_size)):
         idx = perm[i:i + batch_size]
         loss, gW, gb, _, _ = loss_and_grads(p, x[idx], y[idx])
-        opt.step(p, gW, gb, lr)
+        opt.step(p, gW, gb, rate(k))
         total += loss * len(idx)
     return total / max(len(y), 1)
+
+
+def batches_per_epoch(n, batch_size):
+    return -(-n // batch_size)
 
 
 def full_gradient(p: Params, x, y, batch=4096):
@@ -310,31 +325,38 @@ def full_gradient(p: Params, x, y, batch=4096):
 
 
 def fit(p: Params, opt: Optimizer, data, o, rng, bar, after_epoch=None, epochs=None):
-    """Minibatch training with early stopping on the validation set.
+    """Minibatch training, keeping the parameters of ``o.model_selection``.
 
     ``data`` = (x_fit, y_fit, x_val, y_val); ``o`` the options (epochs, batch_size, lr,
-    lr_schedule, patience). After each epoch the validation loss is measured and the parameters
-    with the lowest so far kept; training stops after ``o.patience`` epochs without improvement
-    (0 = never). ``after_epoch(e)`` runs after every epoch but the last (sparse momentum's
-    prune/regrow). Returns (best Params, best validation accuracy).
+    lr_schedule and its step, patience, model_selection). After each epoch the validation loss is
+    measured; with ``best`` the parameters with the lowest so far are kept and training stops
+    after ``o.patience`` epochs without improvement (0 = never); with ``last`` the parameters
+    after the last epoch are returned (Dettmers & Zettlemoyer's code tests that model).
+    ``after_epoch(e)`` runs after every epoch but the last (sparse momentum's prune/regrow).
+    Returns (kept Params, its validation accuracy).
     """
     x, y, xv, yv = data
     epochs = o.epochs if epochs is None else epochs
+    per_epoch = batches_per_epoch(len(y), o.batch_size)
     best, best_loss, best_acc, stale = p.copy(), np.inf, 0.0, 0
     for e in range(epochs):
-        lr = learning_rate(e, epochs, o.lr, o.lr_schedule)
+        def lr(k, e=e):
+            return learning_rate(e, epochs, o.lr, o.lr_schedule, e * per_epoch + k,
+                                 o.lr_step_iterations, o.lr_gamma)
         loss = run_epoch(p, opt, x, y, o.batch_size, lr, rng)
         val_loss = p.loss(xv, yv)
         bar.update()
         bar.set_postfix(loss=f"{loss:.4f}", val_loss=f"{val_loss:.4f}")
-        if val_loss < best_loss:
+        if o.model_selection == "best" and val_loss < best_loss:
             best, best_loss, best_acc, stale = p.copy(), val_loss, p.accuracy(xv, yv), 0
-        else:
+        elif o.model_selection == "best":
             stale += 1
             if o.patience and stale >= o.patience:
                 break
         if after_epoch is not None and e < epochs - 1:
             after_epoch(e)
+    if o.model_selection == "last":
+        return p, p.accuracy(xv, yv)
     return best, best_acc
 
 

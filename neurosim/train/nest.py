@@ -37,6 +37,11 @@ fraction and f0 = ``prune_fraction``:
     ``neuron_prune_fraction``·f/f0 of each hidden layer's neurons of least importance
     ā_j·Σ_m |W_jm|.
 
+If pruning ended (tolerance, rounds) above a size target ``max_params``, the network is then
+pruned to it anyway — connections only, smallest |w| per layer by the same shares — and retrained
+``retrain_epochs``: the target is met on every seed, at whatever accuracy that costs (reported by
+the validation accuracy, not hidden by a larger network).
+
 Finally, if ``final_epochs`` > 0, the last accepted network is retrained that many more epochs on
 its fixed mask (the epoch of lowest validation loss kept, as in every ``fit``).
 """
@@ -134,6 +139,18 @@ def remove_neurons(p, l, keep, mean_out):
     p.W[l + 1], p.M[l + 1] = p.W[l + 1][keep], p.M[l + 1][keep]
 
 
+def target_fraction(p, target, shares):
+    """The f with Σ_l f·s_l·n_l = n − target (n all connections, n_l those of layer l)."""
+    return (p.n_connections - target) / sum(s * m.sum() for s, m in zip(shares, p.M))
+
+
+def prune_to_target(p, target, shares):
+    """Prune connections (smallest |w| per layer, by ``shares``) until at most ``target`` remain;
+    every ``prune_connections`` call removes at least one, so this ends."""
+    while p.n_connections > target:
+        prune_connections(p, target_fraction(p, target, shares), shares)
+
+
 def prune_neurons(p, x, fraction):
     """Remove idle neurons, then the ``fraction`` least important per hidden layer (module
     docstring); returns the number removed per hidden layer."""
@@ -175,9 +192,7 @@ def train(data, sizes, o, rng, bar):
         n, shares = p.n_connections, prune_shares(p, o.prune_balance)
         if o.max_params and n <= o.max_params:
             break
-        f = step
-        if o.max_params:  # at most the f with Σ_l f·s_l·n_l = n − max_params
-            f = min(step, (n - o.max_params) / sum(s * m.sum() for s, m in zip(shares, p.M)))
+        f = min(step, target_fraction(p, o.max_params, shares)) if o.max_params else step
         cand = p.copy()
         prune_connections(cand, f, shares)
         prune_neurons(cand, x, o.neuron_prune_fraction * (f / o.prune_fraction))
@@ -189,6 +204,10 @@ def train(data, sizes, o, rng, bar):
             step, refinements = f / 2, refinements - 1
         else:
             break
+    if o.max_params and p.n_connections > o.max_params:
+        prune_to_target(p, o.max_params, prune_shares(p, o.prune_balance))
+        p, acc = fit(p, Optimizer(o.optimizer, o.momentum, o.weight_decay), data, o, rng, bar,
+                     epochs=o.retrain_epochs)
     if o.final_epochs:
         p, acc = fit(p, Optimizer(o.optimizer, o.momentum, o.weight_decay), data, o, rng, bar,
                      epochs=o.final_epochs)
