@@ -31,7 +31,7 @@ from neurosim.mlp import MLP
 from neurosim.power import checkpoint_power
 from neurosim.sim import simulate
 from neurosim.sniff import file_kind
-from neurosim.train import Options
+from neurosim.train import default_options
 from neurosim.train import run as _train_run
 
 __all__ = ["train", "compile", "simulate", "power", "bound", "run_mission", "load_results",
@@ -41,10 +41,11 @@ __all__ = ["train", "compile", "simulate", "power", "bound", "run_mission", "loa
 def train(dataset, method="dense", hidden=(64,), data_dir=None, progress=False, **options):
     """Train an MLP on ``dataset`` (a built-in name or a ``.npz``/CSV path) with ``method``
     (``dense``, ``sparse-momentum`` or ``nest``) and ``hidden`` layer sizes; ``options`` are
-    fields of :class:`neurosim.train.Options` (``epochs``, ``density``, ``seed``, …). Returns the
+    fields of :class:`neurosim.train.Options` (``epochs``, ``density``, ``seed``, …) over the
+    method's default protocol (sparse momentum: the published one, ``dettmers2019``). Returns the
     MLP; its ``provenance`` holds the test accuracy and every option used."""
-    mlp, _ = _train_run(dataset, method, list(hidden), Options(**options), data_dir=data_dir,
-                        progress=progress)
+    mlp, _ = _train_run(dataset, method, list(hidden), default_options(method, **options),
+                        data_dir=data_dir, progress=progress)
     return mlp
 
 

@@ -313,3 +313,18 @@ def test_an_unknown_dataset_or_missing_path_is_refused_in_one_line(tmp_path, cap
     assert f"{flag} " in err and f"'{missing}'" in err and err.count("\n") == 1, err
     assert "or the path of a .npz file or a directory with train.csv and test.csv" in err
     assert not (tmp_path / "o.npz").exists()
+
+
+def test_train_study_density_through_main(tmp_path, capsys):
+    out = tmp_path / "study"
+    assert cli.main(["train", "--study", "density", "--dataset", "digits", "--hidden", "32",
+                 "--epochs", "2", "--seeds", "0", "--densities", "0.2", "--out", str(out),
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"density.csv", "density.json", "density.png", "runs.json"} <= {
+        p.name for p in out.iterdir()}
+    densities = sorted(row["density"] for row in result["rows"])
+    assert densities == [0.2, 1.0]                     # the sparse run and dense beside it
+    assert all(30 < row["test_accuracy_mean"] <= 100 for row in result["rows"])   # percent
+    assert cli.main(["train", "--dataset", "digits", "--method", "dense", "--hidden", "8"]) == 2
+    assert "-o: missing" in capsys.readouterr().err

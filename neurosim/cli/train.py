@@ -1,5 +1,9 @@
-"""``neurosim train`` (an MLP from a dataset or a recipe) and ``neurosim info`` (its statistics)."""
+"""``neurosim train`` (an MLP from a dataset or a recipe, or the density study) and ``neurosim
+info`` (its statistics)."""
+import sys
+
 from neurosim import train
+from neurosim.train import study
 from neurosim.cli.common import DATASET_HELP, add_dt_flag, add_json_flag
 from neurosim.errors import ValidationError, check_number
 from neurosim.fileio import check_output_file
@@ -26,12 +30,26 @@ def add_train(sub):
                    help="minibatch size (default 32; recipe key batch_size)")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--data-dir", help="directory of the IDX files (default $NEUROSIM_DATA)")
-    p.add_argument("-o", "--output", required=True, help="output model .npz")
+    p.add_argument("-o", "--output", help="output model .npz (required unless --study)")
+    p.add_argument("--study", choices=["density"],
+                   help="instead of one model: sparse momentum at --densities and dense over "
+                        "--seeds (protocol dettmers2019; --dataset default fashion-mnist, "
+                        "--hidden 300,100, --epochs 100); writes density.csv/.json/.png to --out "
+                        "and resumes from its runs.json")
+    p.add_argument("--out", help="study output directory (default density_study)")
+    p.add_argument("--seeds", help="study seeds, comma-separated (default 0,1,2)")
+    p.add_argument("--densities", help="study densities, comma-separated "
+                                       "(default 0.01,0.02,0.05,0.1)")
     add_json_flag(p)
 
 
 def train_command(args):
-    """Train (from the flags or --recipe), save to -o; the summary is the --json object."""
+    """Train (from the flags or --recipe), save to -o; the summary is the --json object. With
+    --study, run the study instead and return its table."""
+    if args.study:
+        return _study(args)
+    if args.output is None:
+        raise ValidationError("-o: missing, expected the output model .npz (or --study density)")
     check_output_file(args.output, "-o")  # before training: a bad path costs a line, not a run
     dataset, method, hidden, options = _what_to_train(args)
     for name in OPTION_FLAGS:
@@ -61,7 +79,28 @@ def _what_to_train(args):
     for flag in required:
         if getattr(args, flag) is None:
             raise ValidationError(f"--{flag}: missing, expected it (or --recipe FILE)")
-    return args.dataset, args.method, parse_hidden(args.hidden), train.Options()
+    return args.dataset, args.method, parse_hidden(args.hidden), train.default_options(
+        args.method)
+
+
+def _study(args):
+    """``--study density``: the accuracy-vs-density table (:func:`neurosim.train.study`)."""
+    def log(text):
+        if not args.json:
+            print(text, file=sys.stderr, flush=True)
+
+    result = study.density_study(
+        args.dataset or "fashion-mnist",
+        densities=(study.parse_list(args.densities, "--densities", float) if args.densities
+                   else study.DENSITIES),
+        seeds=study.parse_list(args.seeds, "--seeds", int) if args.seeds else study.SEEDS,
+        out_dir=args.out or "density_study", epochs=args.epochs or 100,
+        hidden=parse_hidden(args.hidden) if args.hidden else (300, 100),
+        data_dir=args.data_dir, log=log)
+    if not args.json:
+        for row in result["rows"]:
+            print(row)
+    return result
 
 
 def parse_hidden(text):
