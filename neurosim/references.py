@@ -136,6 +136,14 @@ REFERENCES = {
                    "on the International Space Station: Part II - Results from the first seven "
                    "years\", Phys. Rep. 894:1-116, 2021 (p/He and He/O flux ratios vs rigidity; "
                    "tables as served by the ASI SSDC cosmic-ray database).",
+    # ---- figures quoted from secondary sources (verify against the primary before relying on them)
+    "mcu-tid2020": "Total-dose failure of commercial 180-40 nm microcontrollers at 33-37 krad(Si), "
+                   "as collected in the project's shared references (secondary quote; the primary "
+                   "test reports were not read).",
+    "leo-dose": "About 150 rad(Si) per year in LEO behind about 10 mm Al (secondary quote in the "
+                "project's shared references).",
+    "wu2025": "Wu et al. 2025: about 90 % of LEO upsets of UoSAT-2 fall in the South Atlantic "
+              "Anomaly (secondary quote in the project's shared references).",
 }
 
 

@@ -1,4 +1,4 @@
-"""NeST grow-and-prune synthesis (Dai, Yin & Jha 2017, arXiv 1711.02017; REFERENCES.md §5).
+"""NeST grow-and-prune synthesis [dai2017].
 
 ``hidden`` gives the *seed* architecture; every layer starts with ``seed_density`` random
 connections (fan-in capped). Then:

@@ -1,4 +1,4 @@
-"""Sparse momentum (Dettmers & Zettlemoyer 2019, arXiv 1907.04840; REFERENCES.md §5).
+"""Sparse momentum [dettmers2019].
 
 Every layer starts at the same density d (random connections, fan-in capped). After each epoch
 e = 0..E−2 (0-based; none after the last) with prune rate r_e:
