@@ -16,26 +16,27 @@ def _expected_shape(n_inputs, min_rows):
 
 
 def check_inputs(x, n_inputs, name="inputs", where=None, *, dtype=np.float64, min_rows=0,
-                 promote_1d=False, param=None):
+                 promote_1d=False, param=None, error=ValidationError):
     """``x`` as a 2-D array (n, n_inputs), or :class:`ValidationError` naming ``name``.
 
     ``dtype``: the array's dtype (None: as given, numbers only); ``min_rows``: the least n;
     ``promote_1d``: a single vector (n_inputs,) becomes one row; ``where``: what fixes n_inputs
     (e.g. ``"for program p.npz"``), appended to the message; ``param``: the library parameter the
-    error is about (see :meth:`NeurosimError.renamed`). Refuses non-numeric dtypes and NaN/inf.
+    error is about (see :meth:`NeurosimError.renamed`); ``error``: the NeurosimError subclass to
+    raise (InputFileError when ``name`` is a file). Refuses non-numeric dtypes and NaN/inf.
     """
     suffix = f" {where}" if where else ""
     raw = np.asarray(x)
     if raw.dtype.kind not in "biuf":
-        raise ValidationError(f"{name}: dtype {raw.dtype}, expected numbers{suffix}", param=param)
+        raise error(f"{name}: dtype {raw.dtype}, expected numbers{suffix}", param=param)
     arr = raw if dtype is None else raw.astype(dtype, copy=False)
     if promote_1d and arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != n_inputs or arr.shape[0] < min_rows:
-        raise ValidationError(f"{name}: shape {arr.shape}, expected "
+        raise error(f"{name}: shape {arr.shape}, expected "
                               f"{_expected_shape(n_inputs, min_rows)}{suffix}", param=param)
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
-        raise ValidationError(f"{name}: {bad} NaN or infinite value(s), expected finite "
+        raise error(f"{name}: {bad} NaN or infinite value(s), expected finite "
                               f"numbers{suffix}", param=param)
     return arr
