@@ -8,11 +8,8 @@ linear output layer:
     a_l = φ(z_l)                    l = 1..L (hidden)
     logits = a_L W_{L+1} + b_{L+1}  (output layer: linear)
 
-Hidden activations φ with steepness K (the constants the bounds of [elmhamdi2017fep] and [elmhamdi2017erf] use):
-
-    relu          φ(z) = max(0, K z)                Lipschitz K,    sup C = ∞
-    clipped_relu  φ(z) = min(max(0, K z), 1)        Lipschitz K,    sup C = 1
-    sigmoid       φ(z) = 1 / (1 + exp(−K z))        Lipschitz K/4,  sup C = 1
+Hidden activations φ with steepness K (relu, clipped_relu, sigmoid; their Lipschitz constants and
+bounds C, the constants of [elmhamdi2017fep] and [elmhamdi2017erf]): ``neurosim.activation``.
 
 A crashed ("dead") hidden neuron outputs 0, the failure model of El Mhamdi et al. 2017.
 
@@ -29,11 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurosim import activation as phi
+from neurosim.activation import ACTIVATIONS
 from neurosim.errors import InputFileError, ValidationError
 from neurosim.fileio import save_npz
 from neurosim.sniff import first_nonfinite, json_object, number_array, read_npz, scalar
+from neurosim.validation import check_inputs
 
-ACTIVATIONS = ("relu", "clipped_relu", "sigmoid")
 FORMAT_VERSION = 1
 
 
@@ -115,12 +114,12 @@ class MLP:
     @property
     def lipschitz(self) -> float:
         """K for relu and clipped_relu; K/4 for sigmoid (max slope of σ(Kz) is K·σ'(0) = K/4)."""
-        return self.steepness / 4.0 if self.activation == "sigmoid" else self.steepness
+        return phi.lipschitz(self.activation, self.steepness)
 
     @property
     def bound_C(self) -> float:
         """sup φ: ∞ for relu, 1 for clipped_relu and sigmoid."""
-        return float("inf") if self.activation == "relu" else 1.0
+        return phi.sup_bound(self.activation)
 
     @property
     def n_params(self) -> int:
@@ -135,14 +134,7 @@ class MLP:
     # ----------------------------------------------------------------- forward
     def activate(self, z) -> np.ndarray:
         """φ(z) with steepness K (module docstring)."""
-        kz = self.steepness * np.asarray(z)
-        if self.activation == "relu":
-            return np.maximum(kz, 0)
-        if self.activation == "clipped_relu":
-            return np.clip(kz, 0, 1)
-        # numerically stable logistic: exp of a non-positive number only
-        e = np.exp(-np.abs(kz))
-        return np.where(kz >= 0, 1 / (1 + e), e / (1 + e)).astype(kz.dtype, copy=False)
+        return phi.activate(z, self.activation, self.steepness)
 
     def hidden_outputs(self, x, dead=None) -> list[np.ndarray]:
         """[a_1, ..., a_L, logits] for a batch x of shape (B, n_in).
@@ -150,11 +142,9 @@ class MLP:
         ``dead``: None or one entry per hidden layer, each None or a bool array of shape (n_h,)
         or (B, n_h); a dead neuron's output is 0.
         """
-        a = np.asarray(x)
+        a = check_inputs(x, self.sizes[0], "MLP input", dtype=None)
         if a.dtype != np.float64:
             a = a.astype(np.float32, copy=False)
-        if a.ndim != 2 or a.shape[1] != self.sizes[0]:
-            raise ValidationError(f"MLP input: shape {a.shape}, expected (batch, {self.sizes[0]})")
         n_hidden = len(self.layers) - 1
         if dead is not None and len(dead) != n_hidden:
             raise ValidationError(f"MLP argument 'dead': {len(dead)} entries, "

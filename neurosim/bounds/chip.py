@@ -57,6 +57,7 @@ from neurosim.chip.faults import FaultState
 from neurosim.errors import ValidationError
 from neurosim.sim import simulate
 from neurosim.sim.rate import core_order
+from neurosim.validation import check_inputs
 
 
 # ====================================================================== MLP-unit view
@@ -222,11 +223,8 @@ def program_monte_carlo_error(program, fail_prob_per_layer, inputs, samples, rng
 
 def check_program_inputs(program, inputs) -> np.ndarray:
     """``inputs`` as float64 (B ≥ 1, n_inputs of ``program``), or ValidationError naming them."""
-    x = np.asarray(inputs, dtype=np.float64)
-    if x.ndim != 2 or x.shape[1] != program.n_inputs or len(x) == 0:
-        raise ValidationError(f"argument 'inputs': shape {x.shape}, expected (n_inputs ≥ 1, "
-                              f"{program.n_inputs})", param="inputs")
-    return x
+    return check_inputs(inputs, program.n_inputs, "argument 'inputs'", "for the program",
+                        min_rows=1, param="inputs")
 
 
 # ====================================================================== chip-level model

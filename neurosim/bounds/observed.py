@@ -31,10 +31,11 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit
 
+from neurosim.activation import activate_in_place
 from neurosim.bounds.theory import _per_layer
 from neurosim.errors import ValidationError
+from neurosim.validation import check_inputs
 
 _CHUNK_ELEMS = 4_000_000  # floats per intermediate array in the batched evaluations
 DEFAULT_MAX_SUBSETS = 1_000_000
@@ -42,13 +43,8 @@ DEFAULT_MAX_SUBSETS = 1_000_000
 
 # ====================================================================== batched evaluation
 def _as_inputs(mlp, inputs):
-    x = np.asarray(inputs, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[None, :]
-    if x.ndim != 2 or x.shape[1] != mlp.sizes[0] or x.shape[0] == 0:
-        raise ValidationError(f"argument 'inputs': shape {x.shape}, expected (n_inputs ≥ 1, "
-                              f"{mlp.sizes[0]})", param="inputs")
-    return x
+    return check_inputs(inputs, mlp.sizes[0], "argument 'inputs'", "for the MLP", min_rows=1,
+                        promote_1d=True, param="inputs")
 
 
 def _weights(mlp):
@@ -57,16 +53,8 @@ def _weights(mlp):
 
 
 def _act(mlp, z):
-    """φ(z), the same function as ``MLP.activate`` (module table), computed in place on the
-    float64 temporary ``z`` (scipy's expit for the sigmoid: stable and fast)."""
-    s = mlp.steepness
-    if s != 1.0:
-        z *= s
-    if mlp.activation == "relu":
-        return np.maximum(z, 0.0, out=z)
-    if mlp.activation == "clipped_relu":
-        return np.clip(z, 0.0, 1.0, out=z)
-    return expit(z, out=z)
+    """φ(z), the function of ``MLP.activate``, in place on the float64 temporary ``z``."""
+    return activate_in_place(z, mlp.activation, mlp.steepness)
 
 
 def _run_from(mlp, wb, a, start, keep=None):

@@ -4,14 +4,9 @@ Setting (El Mhamdi & Guerraoui 2017, "When Neurons Fail", IPDPS, arXiv 1706.0888
 Guerraoui & Rouault 2017, "On the Robustness of a Neural Network", SRDS, arXiv 1707.08167). An MLP (``neurosim.mlp.MLP``) has
 hidden layers l = 1..L with N_l neurons and a linear output layer L+1. ``W_l`` (N_{l-1} × N_l) holds
 the *incoming* weights of layer l, so layer 1's weights come from the input and layer L+1's weights
-feed the output. The hidden activation φ is K-Lipschitz and bounded: 0 ≤ φ ≤ C.
-
-    activation      φ(z)                      K (Lipschitz)   C
-    relu            max(0, s z)               s               ∞ (must be supplied)
-    clipped_relu    min(max(0, s z), 1)       s               1
-    sigmoid         1 / (1 + exp(−s z))       s / 4           1
-
-(s is ``mlp.steepness``; the sigmoid convention is sigmoid(s·z), whose largest slope is s/4.)
+feed the output. The hidden activation φ is K-Lipschitz and bounded: 0 ≤ φ ≤ C; K and C of each
+activation (relu, clipped_relu, sigmoid with steepness s = ``mlp.steepness``; C = ∞ for relu, which
+must then be supplied) are in the table of ``neurosim.activation``.
 
 A crashed neuron outputs 0, so its own output error is at most C. Output error means the sup
 norm ‖F_fail(x) − F(x)‖∞ over the output logits. Layers are numbered from 1 everywhere in this

@@ -17,6 +17,7 @@ from neurosim.errors import InputFileError, ValidationError
 from neurosim.mlp import MLP
 from neurosim.radiation.timeline import ChipLayout
 from neurosim.sim.incremental import FastRate
+from neurosim.validation import check_inputs
 
 
 def model_path(path, scenario_path):
@@ -80,11 +81,9 @@ def prepare(scenario, program=None):
         raise ValidationError(f"{scenario.path}: [run] eval_inputs = {run['eval_inputs']}: "
                               f"dataset '{dataset}' has {available} inputs (test and training); "
                               f"expected at most {available}")
-    x = np.concatenate([xte, xtr])[:run["eval_inputs"]].astype(np.float64)
+    x = check_inputs(np.concatenate([xte, xtr])[:run["eval_inputs"]], program.n_inputs,
+                     f"dataset '{dataset}'", f"for the model {mlp_path}")
     y = np.concatenate([yte, ytr])[:run["eval_inputs"]]
-    if x.shape[1] != program.n_inputs:
-        raise ValidationError(f"dataset '{dataset}' has {x.shape[1]} inputs; the model "
-                              f"{mlp_path} expects {program.n_inputs}")
     ev = FastRate(program, x, run["ticks"])
     acc = float(np.mean(np.argmax(ev.base_out, axis=1) == y))
     group = np.where(program.enabled, program.neuron_group, -1).astype(np.int64)

@@ -11,19 +11,14 @@ Every backend is fed the same raster, so backends differ only in how they run th
 import numpy as np
 
 from neurosim.errors import ValidationError
+from neurosim.validation import check_inputs
 
 ENCODINGS = ("deterministic", "bernoulli")
 
 
 def check_rates(rates, n_inputs):
     """Validate and return rates as float64 (batch, n_inputs)."""
-    rates = np.asarray(rates, dtype=np.float64)
-    if rates.ndim == 1:
-        rates = rates[None, :]
-    if rates.ndim != 2 or rates.shape[1] != n_inputs:
-        raise ValidationError(f"input rates have shape {rates.shape}; expected (batch, {n_inputs})")
-    if not np.isfinite(rates).all():
-        raise ValidationError("input rates contain NaN or infinity; expected values in [0, 1]")
+    rates = check_inputs(rates, n_inputs, "input rates", promote_1d=True)
     if rates.size and (rates.min() < 0 or rates.max() > 1):
         raise ValidationError(f"input rates span [{rates.min():g}, {rates.max():g}]; "
                               "expected values in [0, 1]")
