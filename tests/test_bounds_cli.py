@@ -67,7 +67,7 @@ def test_npy_inputs_and_errors(networks, capsys, tmp_path):
                       (["--inputs", tmp_path / "wide.npy"], "shape (3, 5)"),
                       (["--inputs", tmp_path / "big.npy"], "expected input rates in [0, 1]"),
                       (["--inputs", "grid:3", "--dataset", "digits"], "both given"),
-                      ([], "--dataset digits: 64 inputs")):
+                      ([], "--dataset digits: shape (450, 64), expected (n, 4)")):
         assert cli.main(["bound", str(path), "--failures", "1", "--layer", "1",
                          *map(str, args)]) == 2, args
         err = capsys.readouterr().err

@@ -143,8 +143,8 @@ def test_evaluation_set_flag_record_default_limit_and_width():
     assert name == "synthetic" and x.shape[1] == 20
     x2, _, name = common.evaluation_set("p.npz", 64, "digits", recorded="synthetic", limit=3)
     assert name == "digits" and np.array_equal(x2, common.evaluation_set("q", 64, "digits")[0][:3])
-    with pytest.raises(ValidationError, match=r"^--dataset digits: 64 inputs, but p.npz expects "
-                                              r"10 \(hint\)$"):
+    with pytest.raises(ValidationError, match=r"^--dataset digits: shape \(\d+, 64\), expected "
+                                              r"\(n, 10\) for p.npz \(hint\)$"):
         common.evaluation_set("p.npz", 10, "digits", hint=" (hint)")
     with pytest.raises(InputFileError, match=r"^p.npz: compiled for dataset 'cifar', not one of "
                                              r"digits, .*; expected --dataset DATASET$"):

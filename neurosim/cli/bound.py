@@ -10,6 +10,7 @@ from neurosim.bounds.studies import STUDIES, input_grid, run as run_study
 from neurosim.chip.program import ChipProgram
 from neurosim.cli.common import DATASET_HELP, add_json_flag, evaluation_set
 from neurosim.errors import InputFileError, ValidationError
+from neurosim.validation import check_inputs
 from neurosim.interchange import MODEL_FILES, load_network
 from neurosim.mlp import MLP
 from neurosim.sniff import describe_format, existing_file, file_kind, sniff
@@ -116,10 +117,7 @@ def parse_inputs(spec, n_in) -> np.ndarray:
     except (OSError, ValueError) as exc:
         raise InputFileError(f"{spec}: not a readable .npy array ({exc}), expected (B, {n_in}) "
                              f"input rates") from None
-    if x.ndim != 2 or x.shape[1] != n_in or len(x) == 0 or not np.issubdtype(x.dtype, np.number):
-        raise InputFileError(f"{spec}: array of shape {x.shape} ({x.dtype}), expected numbers of "
-                             f"shape (B ≥ 1, {n_in})")
-    x = x.astype(np.float64)
+    x = check_inputs(x, n_in, spec, "(input rates)", min_rows=1, error=InputFileError)
     if not np.all((x >= 0) & (x <= 1)):
         raise InputFileError(f"{spec}: values in [{x.min():g}, {x.max():g}], expected input rates "
                              f"in [0, 1]")

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from neurosim import data
-from neurosim.errors import ValidationError
+from neurosim.validation import check_inputs
 
 DATASET_HELP = "digits, mnist, fashion-mnist, synthetic, or a .npz / CSV directory path"
 
@@ -74,7 +74,5 @@ def evaluation_set(path, n_inputs, dataset=None, recorded=None, recorded_as="pro
     _, _, x, y = data.load(name, data_dir=data_dir)
     if limit is not None:
         x, y = x[:limit], y[:limit]
-    if x.shape[1] != n_inputs:
-        raise ValidationError(f"--dataset {name}: {x.shape[1]} inputs, but {path} expects "
-                              f"{n_inputs}{hint}")
+    x = check_inputs(x, n_inputs, f"--dataset {name}", f"for {path}{hint}", dtype=None)
     return x, y, name

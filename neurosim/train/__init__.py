@@ -23,6 +23,7 @@ from typing import Optional
 
 import numpy as np
 
+from neurosim.activation import ACTIVATIONS
 from neurosim import data as datasets
 from neurosim.errors import InputFileError, ValidationError
 
@@ -106,7 +107,7 @@ class Options:
                 setattr(self, f.name, v)
             if not isinstance(v, kind) or isinstance(v, bool):
                 raise bad_value(where, f.name, v, kind.__name__)
-        checks = [("activation", self.activation in ("relu", "clipped_relu", "sigmoid"),
+        checks = [("activation", self.activation in ACTIVATIONS,
                    "relu, clipped_relu or sigmoid"),
                   ("optimizer", self.optimizer in ("sgd", "adam"), "sgd or adam"),
                   ("lr_schedule", self.lr_schedule in ("constant", "cosine", "step"),

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from neurosim.activation import activate, derivative
 from neurosim.errors import ValidationError
 from neurosim.mlp import MLP, Layer
 
@@ -95,24 +96,6 @@ class Params:
                    [layer.mask.copy() for layer in mlp.layers], mlp.activation, mlp.steepness)
 
 
-def activate(z, activation, k):
-    kz = k * z
-    if activation == "relu":
-        return np.maximum(kz, 0)
-    if activation == "clipped_relu":
-        return np.clip(kz, 0, 1)
-    return 0.5 * (1 + np.tanh(0.5 * kz))  # σ(kz), overflow-free
-
-
-def activation_grad(z, a, activation, k):
-    """φ'(z) given z and a = φ(z) (module docstring)."""
-    if activation == "relu":
-        return (z > 0) * z.dtype.type(k)
-    if activation == "clipped_relu":
-        return ((a > 0) & (a < 1)) * z.dtype.type(k)
-    return k * a * (1 - a)
-
-
 def loss_and_grads(p: Params, x, y):
     """Mean softmax cross-entropy and its gradients.
 
@@ -135,7 +118,7 @@ def loss_and_grads(p: Params, x, y):
         gW[l] = acts[l].T @ delta
         gb[l] = delta.sum(axis=0)
         if l:
-            delta = (delta @ p.W[l].T) * activation_grad(zs[l - 1], acts[l], p.activation,
+            delta = (delta @ p.W[l].T) * derivative(zs[l - 1], acts[l], p.activation,
                                                          p.steepness)
     return loss, gW, gb, deltas, acts
 
