@@ -92,7 +92,7 @@ def scenario_rates(orbit_table, shielding_mm_al, devices, spe_model, interleave=
     reports = {}
 
     def report(name, phase):
-        key = (loaded[name].name, id(loaded[name]), phase)
+        key = (repr(loaded[name]), phase)      # the same device for several classes: once
         if key not in reports:
             reports[key] = environment.environment_report(
                 orb, shielding_mm_al, loaded[name], phase, interleave, spe_model)
