@@ -12,7 +12,7 @@ from neurosim.chip.profile import TRUENORTH
 from neurosim.errors import InputFileError
 from neurosim.mission import scenario as scn
 from neurosim.radiation import timeline as tlm
-from neurosim.radiation.environments import PRESETS
+from neurosim.radiation.environments import PRESETS, upset_rates
 
 from programs import random_program
 
@@ -33,10 +33,7 @@ events_per_active_year = 0.0
 source = "off"
 
 [dose]
-neuron_failure_dose_median_krad = 35.0
-neuron_failure_dose_log_sd = 0.3
-core_failure_dose_median_krad = 35.0
-core_failure_dose_log_sd = 0.3
+dose_rate_rad_per_year = 150.0
 source = "test"
 
 [latchup]
@@ -63,11 +60,22 @@ def _err(tmp_path, text):
 
 
 # ---------------------------------------------------------------------- validation
-def test_minimal_scenario_resolves_with_preset_sources(tmp_path):
+def test_minimal_scenario_resolves_with_physics_rates(tmp_path):
     sc = scn.load(_write(tmp_path, MINIMAL))
-    assert sc["upsets.weight_sram_rate_per_bit_day"] == 4.04e-7
-    assert sc["dose.dose_rate_rad_per_year"] == 150.0
-    assert sc.sources["upsets.weight_sram_rate_per_bit_day"].startswith("preset leo-sso: Alsat-1")
+    phys = sc.values["physics"]
+    assert sc["orbit.altitude_km"] == 686.0 and sc["orbit.inclination_deg"] == 98.0
+    assert sc["device.name"] == "sram-28nm-bulk" and sc["environment.shielding_mm_al"] == 10.0
+    # LEO: trapped protons and GCR both contribute; AP8-MAX and φ = 1100 MV lower the total
+    for k in ("weight_sram", "potential", "routing"):
+        parts = phys["parts"]["min"][k]
+        assert parts["trapped_proton"] > 0 and parts["gcr_heavy_ion"] > 0
+    assert all(lo > hi > 0 for lo, hi in zip(phys["background"]["min"],
+                                              phys["background"]["max"]))
+    assert all(0.3 < x < 1 for x in phys["saa_share"]["min"])   # SAA: most trapped upsets
+    assert phys["mcu_share"] == [0.2, 0.2, 0.2]                  # the device's MCU share
+    assert phys["spe_per_fluence30"][0] > 0
+    assert sc.sources["upsets.weight_sram_rate_per_bit_day"].startswith(
+        "physics: 686 km, 98° behind 10 mm Al, device(s) sram-28nm-bulk")
     assert sc["mission.name"] == "s"
     assert sc["mitigation.secded"] is False and sc["run.runs"] == 100
     assert len(sc.checkpoint_times_days()) == 24
@@ -79,7 +87,8 @@ def test_resolved_scenario_round_trips(tmp_path):
     scn.write_resolved(sc, str(out))
     again = scn.load(str(out))
     assert again == sc
-    assert again["solar_events.scheduled"][0]["multiplier"] == 3000.0
+    assert again["solar_events.scheduled"][0]["fluence30_cm2"] == 1e10
+    assert again.values["physics"] == sc.values["physics"]
 
 
 def test_every_shipped_scenario_loads():
@@ -95,9 +104,10 @@ def test_unknown_key(tmp_path):
 
 
 def test_unknown_section(tmp_path):
-    msg = _err(tmp_path, MINIMAL + "\n[orbit]\naltitude_km = 500\n")
-    assert msg == ("FILE:29: [orbit]: unknown section; expected one of [mission], [environment], "
-                   "[upsets], [solar_events], [dose], [latchup], [synapses], [mitigation], [run]")
+    msg = _err(tmp_path, MINIMAL + "\n[orbits]\naltitude_km = 500\n")
+    assert msg == ("FILE:26: [orbits]: unknown section; expected one of [mission], "
+                   "[environment], [orbit], [device], [upsets], [solar_events], [dose], "
+                   "[latchup], [synapses], [mitigation], [run]")
 
 
 def test_wrong_type(tmp_path):
@@ -109,7 +119,7 @@ def test_wrong_type(tmp_path):
 def test_negative_rate(tmp_path):
     msg = _err(tmp_path, MINIMAL.replace("[upsets]", "") + "\n[upsets]\n"
                "weight_sram_rate_per_bit_day = -1e-7\nsource = \"x\"\n")
-    assert msg == "FILE:30: [upsets] weight_sram_rate_per_bit_day = -1e-07: expected a rate ≥ 0"
+    assert msg == "FILE:27: [upsets] weight_sram_rate_per_bit_day = -1e-07: expected a rate ≥ 0"
 
 
 def test_missing_required(tmp_path):
@@ -121,22 +131,59 @@ def test_missing_required(tmp_path):
     assert msg == "FILE: [mission] accuracy_requirement: missing; expected a number ≥ 0 and ≤ 1"
 
 
-def test_preset_without_figure_requires_it(tmp_path):
-    msg = _err(tmp_path, MINIMAL.replace('"leo-sso"', '"geo"').replace("10.0\n", "2.54\n", 1))
-    assert msg == ("FILE: [upsets] multi_bit_fraction: missing; expected a number ≥ 0 and ≤ 1 "
-                   "(preset 'geo' has no sourced figure for it: give it with a source)")
+def test_dose_rate_is_required_with_a_source(tmp_path):
+    msg = _err(tmp_path, MINIMAL.replace("dose_rate_rad_per_year = 150.0\n", ""))
+    assert msg == ("FILE: [dose] dose_rate_rad_per_year: missing; expected a number ≥ 0 with a "
+                   "source: no published figure in REFERENCES.md §3")
 
 
 def test_rates_need_a_source(tmp_path):
     msg = _err(tmp_path, MINIMAL.replace('source = "off"\n\n[synapses]', '\n[synapses]'))
-    assert msg == ("FILE:21: [latchup]: a source string is required for rate_per_core_day: say "
+    assert msg == ("FILE:18: [latchup]: a source string is required for rate_per_core_day: say "
                    "where the values come from (paper, table) or that they are an assumption")
 
 
-def test_shielding_must_match_preset(tmp_path):
-    msg = _err(tmp_path, MINIMAL.replace("shielding_mm_al = 10.0", "shielding_mm_al = 5.0"))
-    assert msg.startswith("FILE:8: [environment] shielding_mm_al = 5.0: preset 'leo-sso' rates "
-                          "hold for 10 mm Al; give upsets.weight_sram_rate_per_bit_day")
+@pytest.mark.parametrize("orbit, expected", [
+    ("altitude_km = 500.0\ninclination_deg = 51.6\nheight = 3",
+     "FILE:29: [orbit] height = 3: unknown key; expected one of altitude_km, inclination_deg, "
+     "tle, kind, step_s, span_days"),
+    ("altitude_km = 500.0\ninclination_deg = 190.0",
+     "FILE:26: [orbit] inclination_deg is 190.0; expected"),
+    ("altitude_km = 80.0\ninclination_deg = 51.6", "FILE:26: [orbit] altitude_km is 80.0; "
+                                                     "expected"),
+    ('tle = ["1 25544U garbage", "2 25544 nonsense"]', "FILE:26: [orbit] tle does not parse"),
+    ("inclination_deg = 51.6", "FILE:26: [orbit]: missing 'altitude_km'"),
+])
+def test_bad_orbit_names_file_key_value(tmp_path, orbit, expected):
+    msg = _err(tmp_path, MINIMAL + "\n[orbit]\n" + orbit + "\n")
+    assert msg.startswith(expected), msg
+    assert "\n" not in msg
+
+
+def test_bad_shielding_and_device(tmp_path):
+    msg = _err(tmp_path, MINIMAL.replace("shielding_mm_al = 10.0", "shielding_mm_al = -1.0"))
+    assert msg == "FILE:8: [environment] shielding_mm_al = -1.0: expected a number ≥ 0"
+    msg = _err(tmp_path, MINIMAL + '\n[device]\nname = "sram-3nm-magic"\n')
+    assert msg.startswith('FILE:26: [device] name = "sram-3nm-magic": ')
+    assert "cannot read device file" in msg and "sram-28nm-bulk" in msg
+    (tmp_path / "dev.toml").write_text("name = 'x'\n[heavy_ion]\n")
+    msg = _err(tmp_path, MINIMAL + '\n[device]\nweight_sram = "dev.toml"\n')
+    assert msg.startswith("FILE:26: [device] weight_sram = ") and "dev.toml" in msg
+
+
+def test_measured_rate_overrides_the_physics(tmp_path):
+    sc = scn.load(_write(tmp_path, MINIMAL + '\n[upsets]\npotential_rate_per_bit_day = 4.04e-7'
+                                             '\nsource = "Alsat-1 flight average"\n'))
+    background, sigma30, _, _ = upset_rates(sc.values)
+    # the override holds in both phases and gets no solar events on top (it contains them)
+    assert background["min"][1] == background["max"][1] == 4.04e-7
+    assert sigma30[1] == 0.0 and sigma30[0] > 0
+    assert background["min"][0] == sc.values["physics"]["background"]["min"][0] != 4.04e-7
+    assert sc.sources["upsets.potential_rate_per_bit_day"] == "Alsat-1 flight average"
+    # the values are the source of truth: an override set after loading is honoured too
+    v = {s: dict(x) if isinstance(x, dict) else x for s, x in sc.values.items()}
+    v["upsets"]["routing_rate_per_bit_day"] = 1e-9
+    assert upset_rates(v)[0]["max"][2] == 1e-9
 
 
 def test_latchup_fractions_sum_to_one(tmp_path):
@@ -144,7 +191,7 @@ def test_latchup_fractions_sum_to_one(tmp_path):
                            "recoverable_fraction = 0.5\ndestructive_fraction = 0.1\n"
                            "latent_fraction = 0.1\nlatent_stuck_bits = 4")
     msg = _err(tmp_path, text)
-    assert msg == ("FILE:25: [latchup] latent_fraction = 0.1: recoverable_fraction + "
+    assert msg == ("FILE:22: [latchup] latent_fraction = 0.1: recoverable_fraction + "
                    "destructive_fraction + latent_fraction = 0.7; expected 1")
 
 
@@ -183,16 +230,21 @@ def _values(tmp_path, extra=""):
     return scn.load(_write(tmp_path, MINIMAL + extra)).values
 
 
+def _upsets_per_day(v, lay, phase="max", cls=slice(None)):
+    """Expected upset events per day over the layout's cores in solar ``phase`` (no events)."""
+    lam = np.asarray(v["physics"]["background"][phase])[cls] * v["upsets"]["rate_scale"]
+    return float(np.sum(lam * lay.data_bits()[cls])) * lay.C
+
+
 def test_upset_counts_match_poisson_expectation(tmp_path):
-    v = _values(tmp_path, "\n[upsets]\nrate_scale = 200.0\n")
+    v = _values(tmp_path, "\n[upsets]\nrate_scale = 1000.0\n")
     lay = _layout()
     times = np.arange(1, 25) * 30.4375
     runs = 200
     counts = np.array([tlm.sample(v, lay, times, np.random.default_rng(s)).stats["upsets"]
                        for s in range(runs)])
-    lam = 4.04e-7 * 200
-    per_day = lam * lay.data_bits().sum() * lay.C
-    expect = per_day * np.diff(np.concatenate([[0.0], times]))
+    # launch at the start of an active phase: both years at solar maximum
+    expect = _upsets_per_day(v, lay) * np.diff(np.concatenate([[0.0], times]))
     # mean of `runs` Poisson draws: sd = sqrt(λ/runs); 4 sd per checkpoint, and the total
     assert np.all(np.abs(counts.mean(axis=0) - expect) < 4 * np.sqrt(expect / runs))
     total = counts.sum(axis=1)
@@ -200,34 +252,68 @@ def test_upset_counts_match_poisson_expectation(tmp_path):
     assert abs(total.var() / expect.sum() - 1) < 0.25     # Poisson: variance = mean
 
 
-def test_solar_event_burst_multiplies_rate(tmp_path):
-    extra = ('\n[upsets]\nrate_scale = 1000.0\n\n[[solar_events.scheduled]]\nstart_day = 40.0\n'
-             'duration_days = 5.0\nmultiplier = 50.0\nsource = "test"\n')
+def test_solar_minimum_years_use_the_solar_minimum_rates(tmp_path):
+    text = MINIMAL.replace("accuracy_requirement = 0.9", "accuracy_requirement = 0.9\n"
+                           "solar_cycle_phase_at_launch_years = 6.0")
+    v = scn.load(_write(tmp_path, text + "\n[upsets]\nrate_scale = 1000.0\n")).values
+    lay = _layout()
+    times = np.array([365.25, 730.5])
+    counts = np.array([tlm.sample(v, lay, times, np.random.default_rng(s)).stats["upsets"]
+                       for s in range(100)])
+    # year 1 is the last active year (AP8-MAX, φ = 1100 MV), year 2 the first quiet one
+    for k, phase in enumerate(("max", "min")):
+        expect = _upsets_per_day(v, lay, phase) * 365.25
+        assert abs(counts[:, k].mean() - expect) < 4 * math.sqrt(expect / 100)
+    assert v["physics"]["background"]["min"][0] > v["physics"]["background"]["max"][0]
+
+
+def test_scheduled_solar_event_adds_its_fluence_upsets(tmp_path):
+    extra = ('\n[[solar_events.scheduled]]\nstart_day = 40.0\nduration_days = 5.0\n'
+             'fluence30_cm2 = 1e12\nsource = "test"\n')
     v = _values(tmp_path, extra)
     lay = _layout()
     times = np.arange(1, 25) * 30.4375
     counts = np.array([tlm.sample(v, lay, times, np.random.default_rng(s)).stats["upsets"]
                        for s in range(100)])
-    base = 4.04e-7 * 1000 * lay.data_bits().sum() * lay.C
-    expect2 = base * (30.4375 + 5 * 49)          # second month holds the event
+    sigma30 = np.asarray(v["physics"]["spe_per_fluence30"])
+    event = float(np.sum(sigma30 * 1e12 * lay.data_bits())) * lay.C
+    expect2 = _upsets_per_day(v, lay) * 30.4375 + event     # the second month holds the event
+    assert event > 10 * _upsets_per_day(v, lay) * 30.4375
     assert abs(counts[:, 1].mean() - expect2) < 4 * math.sqrt(expect2 / 100)
+    assert abs(counts[:, 2].mean() - expect2 + event) < 4 * math.sqrt(expect2 / 100)
 
 
-def test_tid_deaths_follow_lognormal_failure_dose(tmp_path):
+def test_drawn_solar_events_follow_the_statistical_model(tmp_path):
+    v = scn.load(_write(tmp_path, MINIMAL.replace("events_per_active_year = 0.0",
+                                                  "events_per_active_year = 6.0"))).values
+    lay = _layout()
+    n = [tlm.sample(v, lay, np.array([730.5]), np.random.default_rng(s)).solar_events
+         for s in range(200)]
+    # two active years at 6 events per active year: Poisson(12)
+    assert abs(np.mean(n) - 12.0) < 4 * math.sqrt(12.0 / 200)
+
+
+def test_tid_kills_cores_not_neurons(tmp_path):
     from scipy.stats import norm
-    v = _values(tmp_path, "").copy()
-    v["dose"] = dict(v["dose"], dose_rate_rad_per_year=3000.0, core_failure_dose_median_krad=1e6)
+    v = _values(tmp_path)
+    # die spread 0: core and chip doses independent, σ = 0.1; 6 krad at 2 years
+    v["dose"] = dict(v["dose"], dose_rate_rad_per_year=3000.0, failure_dose_median_krad=6.3,
+                     die_log_sd=0.0, core_log_sd=0.1)
     lay = _layout()
     times = np.arange(1, 25) * 30.4375
-    dead = np.array([tlm.sample(v, lay, times, np.random.default_rng(s)).faults[-1]
-                     .dead_neurons.shape[0] for s in range(200)])
-    p = norm.cdf((math.log(6000.0) - math.log(35000.0)) / 0.3)
-    n = lay.used_neurons.sum()
-    assert abs(dead.mean() - p * n) < 4 * math.sqrt(p * (1 - p) * n / 200) + 1e-9
-    # permanent faults only accumulate
-    tl = tlm.sample(v, lay, times, np.random.default_rng(1))
-    sizes = [f.dead_neurons.shape[0] for f in tl.faults]
-    assert sizes == sorted(sizes)
+    tls = [tlm.sample(v, lay, times, np.random.default_rng(s)) for s in range(300)]
+    p = norm.cdf(math.log(6.0 / 6.3) / 0.1)
+    p_core = 1 - (1 - p) ** 2                 # its own failure dose or the chip's
+    dead = np.array([t.stats["dead_cores"][-1] for t in tls])
+    assert abs(dead.mean() / lay.C - p_core) < 4 * math.sqrt(p_core * (1 - p_core) / 300)
+    assert all(t.faults[-1].dead_neurons.size == 0 for t in tls)     # no per-neuron TID
+    assert all(np.all(np.diff(t.stats["dead_cores"]) >= 0) for t in tls)
+    assert tls[0].stats["dose_krad"][-1] == pytest.approx(6.0)
+    # one die factor shared: with no core spread the cores of a run die together
+    v["dose"] = dict(v["dose"], die_log_sd=0.3, core_log_sd=0.0)
+    dead = [tlm.sample(v, lay, times, np.random.default_rng(s)).stats["dead_cores"][-1]
+            for s in range(50)]
+    assert set(dead) == {0, lay.C}
 
 
 def test_upsets_live_until_scrub(tmp_path):
@@ -262,50 +348,92 @@ def test_secded_corrects_single_bits_only():
 
 
 def test_spare_replaces_dead_core():
-    core_tid = np.array([100.0, np.inf, np.inf, 50.0, np.inf])   # slots 0,1,2; spares 3, 4
-    service = tlm._service(3, 2, core_tid, np.zeros(0, int), np.zeros(0), np.zeros(0, int), 1000.0)
+    death = np.array([100.0, np.inf, np.inf, 50.0, np.inf])   # slots 0,1,2; spares 3, 4
+    service = tlm._service(3, 2, death, 1000.0)
     # spare 3 died at day 50 (before it was needed): spare 4 takes slot 0 at day 100
     assert service[0] == (0.0, 100.0, 0)
     assert service[4] == (100.0, np.inf, 0)
     assert 3 not in service
 
 
-def test_destructive_latchup_without_spare_kills_core(tmp_path):
-    v = _values(tmp_path)
-    v["latchup"] = dict(rate_per_core_day=1.0, recoverable_fraction=0.0,
-                        destructive_fraction=1.0, latent_fraction=0.0, latent_stuck_bits=0,
-                        source="test")
+def _latchup(v, rate_per_core_day, cores_per_domain, **fractions):
+    v["latchup"] = dict(v["latchup"], rate_per_core_day=rate_per_core_day,
+                        power_domain_cores=cores_per_domain, **fractions)
+    return v
+
+
+def test_destructive_latchup_kills_its_domain(tmp_path):
+    v = _latchup(_values(tmp_path), 1.0, 1, recoverable_fraction=0.0, destructive_fraction=1.0,
+                 latent_fraction=0.0, latent_stuck_bits=0)
     lay = _layout()
     tl = tlm.sample(v, lay, np.array([30.0, 60.0]), np.random.default_rng(0))
     assert tl.faults[-1].dead_cores.ravel().tolist() == [0, 1]
+    assert tl.stats["isolated_cores"][-1] == 2          # their domains are off for good
     v["mitigation"] = dict(v["mitigation"], spare_cores=1)
     tl = tlm.sample(v, lay, np.array([0.001]), np.random.default_rng(0))
     assert tl.faults[0].dead_cores.size == 0
+    # one domain of both cores: the first destructive event kills both at once
+    v = _latchup(v, 0.01, 2)
+    v["mitigation"] = dict(v["mitigation"], spare_cores=0)
+    times = np.arange(1, 101) * 1.0
+    for seed in range(5):
+        dead = tlm.sample(v, lay, times, np.random.default_rng(seed)).stats["dead_cores"]
+        assert set(dead.tolist()) <= {0, 2}
+
+
+def test_latchup_power_cycle_clears_every_upset_of_its_domain(tmp_path):
+    v = _values(tmp_path, "\n[upsets]\nrate_scale = 3000.0\n")
+    lay = _layout()
+    times = np.arange(1, 61) * 1.0
+    base = np.array([tlm.sample(v, lay, times, np.random.default_rng(s)).stats["live_upsets"]
+                     for s in range(20)])
+    # a whole-chip domain cycled about twice a day by latch-ups anywhere on the chip
+    v = _latchup(v, 2.0 / 4096, 4096, recoverable_fraction=1.0, destructive_fraction=0.0,
+                 latent_fraction=0.0, latent_stuck_bits=0)
+    runs = [tlm.sample(v, lay, times, np.random.default_rng(s)) for s in range(20)]
+    cycled = np.array([r.stats["live_upsets"] for r in runs])
+    # without cycles upsets pile up for 60 days; with them only those since the last cycle live
+    assert cycled[:, -20:].mean() < 0.1 * base[:, -20:].mean()
+    assert all(r.stats["power_cycles"][-1] > 60 for r in runs)
+    # each cycle reloads the chip's cores in use: 2 cores × 13 ms of outage per cycle
+    lost = 1 - np.mean([r.availability for r in runs])
+    per_cycle = 2 * 256 * 410 / 8 * 800e-9 / 86400
+    assert lost == pytest.approx(2.0 * per_cycle, rel=0.3)
+
+
+def test_sampling_is_deterministic_per_seed(tmp_path):
+    v = _values(tmp_path, "\n[upsets]\nrate_scale = 1000.0\n")
+    v = _latchup(v, 0.01, 1, recoverable_fraction=0.5, destructive_fraction=0.2,
+                 latent_fraction=0.3, latent_stuck_bits=4)
+    lay = _layout()
+    times = np.arange(1, 13) * 30.4375
+    a, b = (tlm.sample(v, lay, times, np.random.default_rng(7)) for _ in range(2))
+    assert a.faults == b.faults and a.availability == b.availability
+    assert all(np.array_equal(a.stats[k], b.stats[k]) for k in a.stats)
 
 
 def test_tmr_masks_single_replica_faults(tmp_path):
     v = _values(tmp_path)
-    v["dose"] = dict(v["dose"], dose_rate_rad_per_year=3000.0, core_failure_dose_median_krad=1e6,
-                     neuron_failure_dose_median_krad=6.0, neuron_failure_dose_log_sd=0.01)
+    v["dose"] = dict(v["dose"], dose_rate_rad_per_year=0.0,
+                     random_failure_rate_per_neuron_year=0.1116)   # 20 % dead in 2 years
     lay = _layout()
-    times = np.array([365.0, 2 * 365.0])
-    plain = tlm.sample(v, lay, times, np.random.default_rng(3))
+    times = np.array([2 * 365.25])
+    hidden = lambda tl: int(np.sum(tl.faults[-1].dead_neurons[:, 0] == 0))
+    plain = [hidden(tlm.sample(v, lay, times, np.random.default_rng(s))) for s in range(60)]
     v["mitigation"] = dict(v["mitigation"], tmr_hidden=True)
-    tmr = tlm.sample(v, lay, times, np.random.default_rng(3))
-    # at day 365 (3 krad < 6 krad) nothing is dead; at day 730 (6 krad) about half the neurons of
-    # every replica: TMR needs 2 of 3 replicas dead, so fewer hidden neurons are lost
-    hidden = lambda fs: int(np.sum(fs.dead_neurons[:, 0] == 0))
-    assert hidden(plain.faults[0]) == hidden(tmr.faults[0]) == 0
-    assert 0 < hidden(tmr.faults[1]) < hidden(plain.faults[1]) + 6
-    assert tmr.core_multiplicity[0].tolist() == [3, 1]
+    tmrs = [tlm.sample(v, lay, times, np.random.default_rng(s)) for s in range(60)]
+    # 12 used hidden neurons: 20 % dead alone, 3p² − 2p³ = 10.4 % with 2 of 3 replicas needed
+    assert np.mean(plain) == pytest.approx(12 * 0.2, rel=0.25)
+    assert np.mean([hidden(t) for t in tmrs]) == pytest.approx(12 * 0.104, rel=0.35)
+    assert tmrs[0].core_multiplicity[0].tolist() == [3, 1]
 
 
-def test_presets_are_sourced():
+def test_presets_are_orbit_shielding_device_triples():
+    assert set(PRESETS) == {"leo-sso", "leo-iss", "geo", "deep-space"}
+    assert PRESETS["leo-sso"].orbit.altitude_km == 686.0
+    assert PRESETS["leo-iss"].orbit.inclination_deg == 51.6
     for p in PRESETS.values():
-        assert set(p.values) == set(p.sources)
-        assert all(s for s in p.sources.values())
-    assert PRESETS["leo-sso"].values["upsets.weight_sram_rate_per_bit_day"] == 4.04e-7
-    assert PRESETS["geo"].values["upsets.weight_sram_rate_per_bit_day"] == 5.29e-9
+        assert p.device == "sram-28nm-bulk" and p.shielding_mm_al >= 0
 
 
 def test_seed_150_neurons_loses_about_50():
@@ -319,7 +447,8 @@ def test_seed_150_neurons_loses_about_50():
     times = sc.checkpoint_times_days()
     dead = np.array([tlm.sample(sc.values, lay, times, np.random.default_rng(s)).faults[-1]
                      .dead_neurons.shape[0] for s in range(150)])
-    sd = math.sqrt(138 * 0.362 * 0.638)
+    p = 1 - math.exp(-sc["dose.random_failure_rate_per_neuron_year"] * 10.0)
+    sd = math.sqrt(138 * p * (1 - p))
     assert abs(dead.mean() - 50.0) < 4 * sd / math.sqrt(150) + 0.5
 
 
@@ -336,13 +465,13 @@ def test_scrub_phase_keeps_checkpoints_from_aliasing(tmp_path):
     the window of live upsets seen grows by 0.44 days a month (0.4 days at the first checkpoint,
     10.5 at the 24th), a ramp that is sampling, not degradation. With a random phase per run the
     mean over runs is flat at half a period's worth of upsets."""
-    v = _values(tmp_path, "\n[upsets]\nrate_scale = 300.0\n\n"
+    v = _values(tmp_path, "\n[upsets]\nrate_scale = 2000.0\n\n"
                           "[mitigation]\nscrub_period_days = 30.0\n")
     live = _live_upsets_monthly(v, 150)
     mean = live.mean(axis=0)
     assert not v["mitigation"]["secded"]
-    flips_per_event = 1 + v["upsets"]["multi_bit_fraction"]
-    per_day = 4.04e-7 * 300.0 * _layout().data_bits().sum() * _layout().C * flips_per_event
+    flips_per_event = 1 + v["physics"]["mcu_share"][0]
+    per_day = _upsets_per_day(v, _layout()) * flips_per_event
     half_period = per_day * 15.0          # expected live bits: uniform age in [0, 30) days
     first, last = mean[:8].mean(), mean[-8:].mean()
     # sd of a third's mean ≈ sqrt(level / (8·150)); 0.15 of the level (7.4) is 14 sd
@@ -354,7 +483,7 @@ def test_scrub_phase_keeps_checkpoints_from_aliasing(tmp_path):
 
 
 def test_sampled_upsets_land_in_the_fields_of_the_memory_map(tmp_path):
-    v = _values(tmp_path, "\n[upsets]\nrate_scale = 1e5\n\n[mitigation]\nsecded = false\n")
+    v = _values(tmp_path, "\n[upsets]\nrate_scale = 1e6\n\n[mitigation]\nsecded = false\n")
     prog = random_program(np.random.default_rng(4), "truenorth", max_cores=3, max_axons=40,
                           max_neurons=40)
     lay = tlm.ChipLayout.from_program(prog)
@@ -408,3 +537,42 @@ def test_tmr_vote_by_hand():
                                           np.zeros(0, bool))
     assert n_dead == 1 and fs.dead_cores.ravel().tolist() == [0]
     assert fs.dead_neurons.tolist() == [[1, 0]]
+
+
+# ---------------------------------------------------------------------- neurosim environment
+def _environment_args(scenario, figures=None, json=True):
+    import argparse
+    return argparse.Namespace(scenario=scenario, figures=figures, json=json)
+
+
+def test_environment_command_reports_rates_with_their_parts(tmp_path, capsys):
+    from neurosim.cli import environment
+    out = environment.run(_environment_args(os.path.join(SCEN, "leo_10y.toml")))
+    sram = out["classes"]["weight_sram"]
+    for phase in ("min", "max"):
+        parts = sram["parts_per_bit_day"][phase]
+        assert sram["rate_per_bit_day"][phase] == pytest.approx(
+            parts["trapped_proton"] + parts["gcr_heavy_ion"] + parts["gcr_proton"])
+    assert sram["rate_per_bit_day"]["min"] > sram["rate_per_bit_day"]["max"]
+    assert out["trapped_saa_share"]["min"] > 0.9              # 686 km: the SAA dominates
+    assert out["dose_rate_rad_per_year"] == 150.0 and capsys.readouterr().out == ""
+    geo = environment.run(_environment_args(os.path.join(SCEN, "geo_15y.toml"), json=False))
+    assert geo["classes"]["routing"]["parts_per_bit_day"]["min"]["trapped_proton"] == 0.0
+    text = capsys.readouterr().out
+    assert "environment of geo_15y: orbit 35786 km, 0°, 2.54 mm Al" in text
+    assert "weight_sram  min" in text
+
+
+def test_environment_command_writes_figures_and_refuses_a_bad_directory(tmp_path):
+    from neurosim.cli import environment
+    from neurosim.errors import ValidationError
+    figs = tmp_path / "figs"
+    out = environment.run(_environment_args(os.path.join(SCEN, "geo_15y.toml"), str(figs)))
+    names = sorted(os.path.basename(p) for p in out["figures"])
+    assert names == ["ground_track.png", "let_spectrum.png", "proton_spectra.png"]
+    assert all((figs / n).read_bytes()[:4] == b"\x89PNG" for n in names)
+    assert not [p for p in os.listdir(figs) if p.startswith(".")]     # no temporary left
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ValidationError, match="--figures .*is a file, expected a directory"):
+        environment.run(_environment_args(os.path.join(SCEN, "leo_10y.toml"), str(blocker)))

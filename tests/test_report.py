@@ -126,10 +126,10 @@ def small_scenario(path, model="models/digits_dense.npz"):
     from neurosim import resources
     text = open(resources.resolve("scenarios/leo_10y.toml", "scenarios"), encoding="utf-8").read()
     for key, value in (("duration_years", "3.0"), ("checkpoint_interval_days", "91.3125"),
-                       ("runs", "4"), ("eval_inputs", "100"), ("model", f'"{model}"')):
+                       ("runs", "4"), ("eval_inputs", "100"), ("model", f'"{model}"'),
+                       ("dose_rate_rad_per_year", "9000.0")):
         text, n = re.subn(rf"^{key}\s*=.*$", f"{key} = {value}", text, flags=re.M)
         assert n == 1, key
-    text = text.replace("[dose]\n", "[dose]\ndose_rate_rad_per_year = 9000.0\n", 1)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     return str(path)

@@ -5,7 +5,7 @@ import shlex
 from neurosim import resources
 from neurosim.cli.common import add_json_flag
 from neurosim.errors import InputFileError, ValidationError
-from neurosim.mission import run_mission
+from neurosim.mission import run_mission, sweep
 from neurosim.mission import scenario as scn
 from neurosim.mission.headline import headline
 from neurosim.mission.results import MissionResults
@@ -50,6 +50,10 @@ def add_arguments(sub):
                    help="chip profile instead of the scenario's [run] profile")
     p.add_argument("--no-report", action="store_true",
                    help="do not write report.html (build it later with `neurosim report DIR`)")
+    p.add_argument("--sweep", default=None, metavar="KEY=V1,V2,...",
+                   help="sensitivity study: run the scenario once per value of one scenario key "
+                        "(e.g. dose.dose_rate_rad_per_year=1000,1500,2000) into OUT/KEY=V/ and "
+                        "write OUT/sweep.csv and OUT/sweep.png (the headline against the value)")
     add_json_flag(p)
 
 
@@ -106,7 +110,11 @@ def terminal_table(h, summary, report_path=None):
          else "final reliability",
          f"{pct(h['reliability_final'])} of {h['runs']} runs at the end"
          + (f" ({ci})" if ci else "")),
-        ("dead neurons", f"{num(h['dead_neurons_final_mean'])} at the end (mean over runs)"),
+        ("dead neurons", f"{num(h['dead_neurons_final_mean'])} at the end (mean over runs)"
+                         + (f"; dead cores {num(h['dead_cores_final_mean'])}"
+                            if h.get("dead_cores_final_mean") is not None else "")),
+        ("availability", "– (not recorded)" if h.get("availability_mean") is None else
+         f"{h['availability_mean']:.6%} of the mission (latch-up reloads, SEFI resets)"),
         ("power", f"{power_text(h['power_mw_initial'])} at launch, "
                   f"{power_text(h['power_mw_final'])} at the end; "
                   f"{num(h['energy_per_inference_uj'])} µJ per inference"
@@ -124,12 +132,34 @@ def terminal_table(h, summary, report_path=None):
     return "\n".join([head] + [f"  {k:<{width}}  {v}" for k, v in rows])
 
 
+def _sweep(args, scenario):
+    """``--sweep``: :func:`neurosim.mission.sweep.sweep` of the loaded scenario's file with the
+    command line's run, model and chip; prints one line per grid value; the --json object."""
+    key, grid = sweep.parse_grid(args.sweep)
+    run = scenario.values["run"]
+    out_dir = args.out or os.path.join("neurosim-results", f"{scenario.name}-sweep")
+    out = sweep.sweep(scenario.path, key, grid, out_dir, workers=args.workers,
+                      progress=not args.json, overrides={"run.runs": run["runs"],
+                                                         "run.model": run["model"],
+                                                         "run.profile": run["profile"]})
+    if not args.json:
+        for row in out["rows"]:
+            print(f"  {key} = {row[key]:g}: final accuracy p50 {pct(row['final_accuracy_p50'])}, "
+                  f"reliability {pct(row['reliability_final'])}, dead cores "
+                  f"{num(row['dead_cores_final_mean'])}, availability "
+                  f"{pct(row['availability_mean'])}")
+        print(f"  {out['csv']}\n  {out['figure']}")
+    return out
+
+
 def run(args):
     """``neurosim mission``: see :func:`add_arguments`. Runs the mission, writes report.html into the
     results directory (unless --no-report) and prints the headline table (or, with --json, the
     summary with a ``report`` key)."""
     scenario = load_scenario(args.scenario, args.runs, getattr(args, "model", None),
                              getattr(args, "chip", None), args.workers)
+    if getattr(args, "sweep", None):
+        return _sweep(args, scenario)
     summary = run_mission(scenario, out_dir=args.out, executor=args.executor,
                           workers=args.workers, scheduler=args.scheduler, resume=args.resume,
                           progress=not args.json, command_line=command_line(args),

@@ -15,7 +15,11 @@ chip-level bound model (:func:`neurosim.bounds.chip_model`) and its ``erf`` and 
 MLP-unit view's ``erf_units`` and ``fep_units`` (:func:`neurosim.bounds.chip_bounds` with each
 hidden layer's dead fraction, for comparing with the MLP before compilation); crash-only (the only
 faults are dead neurons and cores); power (mW) from :func:`neurosim.power.checkpoint_power` on the
-faulty program's counters (TMR replicas counted, latched cores at the latch-up draw).
+faulty program's counters (TMR replicas counted, latched cores at the latch-up draw) at the dose
+accumulated by then (static power rises with dose, :func:`neurosim.radiation.damage.leakage_factor`)
+and without the cores isolated after destructive latch-ups. Power is recomputed at every
+checkpoint (the dose grows) from the counters of the last evaluated FaultState.
+Per run: availability (share of the mission the chip answers, latch-up reloads and SEFI resets).
 """
 from dataclasses import dataclass
 
@@ -96,8 +100,9 @@ def level_bounds(model, fs):
     return (counts, *model.bounds_cache[key])
 
 
-def evaluate_checkpoint(model, fs, core_xy, multiplicity, latched):
-    """CheckpointStats of the FaultState ``fs`` (cores at ``core_xy`` if moved, else None)."""
+def evaluate_checkpoint(model, fs, core_xy, multiplicity):
+    """(CheckpointStats of the FaultState ``fs``, its counters) — cores at ``core_xy`` if moved,
+    else None; the power fields are filled by :func:`set_power` per checkpoint."""
     ticks = model.values["run"]["ticks"]
     if model.values["run"]["mode"] == "spiking":
         res = _spiking(model, fs, core_xy)
@@ -110,24 +115,33 @@ def evaluate_checkpoint(model, fs, core_xy, multiplicity, latched):
     e_units, f_units = unit_bounds(model, mask)
     per_level, e_rf, f_ep = level_bounds(model, fs)
     counters = res.counters(ticks, len(model.x), multiplicity)
-    prep = pw.checkpoint_power(counters, model.power_profile, model.tick_ms,
-                               model.inference_rate_hz, int(latched))
     return CheckpointStats(
         accuracy=float(np.mean(np.argmax(o, axis=1) == model.y)), error_mean=float(err.mean()),
         error_max=float(err.max()),
         dead_neurons=np.bincount(model.layer_of_neuron[mask], minlength=G)[:G],
         dead_synapses=lost_synapses(model, fs), dead_per_level=per_level, erf=e_rf, fep=f_ep,
-        erf_units=e_units, fep_units=f_units, power_mw=prep.power_mw, crash_only=fs.crash_only,
-        power_breakdown_mw=[prep.breakdown[c] for c in POWER_COMPONENTS],
-        core_dead_neurons=mask.sum(axis=1))
+        erf_units=e_units, fep_units=f_units, power_mw=np.nan, crash_only=fs.crash_only,
+        power_breakdown_mw=[np.nan] * len(POWER_COMPONENTS),
+        core_dead_neurons=mask.sum(axis=1)), counters
+
+
+def set_power(model, stats, counters, tl, k):
+    """Fill ``stats``' power at checkpoint k: ``counters`` with the run's latched cores, the dose
+    D(t_k) and the cores isolated by then (:func:`neurosim.power.checkpoint_power`)."""
+    prep = pw.checkpoint_power(counters, model.power_profile, model.tick_ms,
+                               model.inference_rate_hz, int(tl.stats["latched_cores"][k]),
+                               dose_krad=float(tl.stats["dose_krad"][k]),
+                               isolated_cores=int(tl.stats["isolated_cores"][k]))
+    stats.power_mw = prep.power_mw
+    stats.power_breakdown_mw = [prep.breakdown[c] for c in POWER_COMPONENTS]
 
 
 def _unchanged(tl, k):
-    """Checkpoint k has the FaultState, placement, multiplicity and latch-ups of k − 1."""
+    """Checkpoint k has the FaultState, placement and multiplicity of k − 1 (power, which also
+    depends on the dose and latch-ups, is recomputed anyway)."""
     return k > 0 and tl.faults[k] is tl.faults[k - 1] and np.array_equal(
         tl.core_xy[k], tl.core_xy[k - 1]) and np.array_equal(
-        tl.core_multiplicity[k], tl.core_multiplicity[k - 1]) and \
-        tl.stats["latched_cores"][k] == tl.stats["latched_cores"][k - 1]
+        tl.core_multiplicity[k], tl.core_multiplicity[k - 1])
 
 
 def run_batch(start, stop, model=None):
@@ -145,16 +159,19 @@ def run_batch(start, stop, model=None):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r,)))
         tl = sample(v, model.layout, times, rng)
         out["solar_events"][i] = tl.solar_events
+        out["availability"][i] = tl.availability
         stats = None
         for k in range(len(times)):
             if stats is None or not _unchanged(tl, k):
                 moved = not np.array_equal(tl.core_xy[k], model.layout.core_xy)
-                stats = evaluate_checkpoint(model, tl.faults[k], tl.core_xy[k] if moved else None,
-                                            tl.core_multiplicity[k],
-                                            tl.stats["latched_cores"][k])
+                stats, counters = evaluate_checkpoint(
+                    model, tl.faults[k], tl.core_xy[k] if moved else None,
+                    tl.core_multiplicity[k])
                 out["evaluated"][i, k] = True
+            set_power(model, stats, counters, tl, k)
             stats.store(out, i, k)
-        for key in ("dead_cores", "live_upsets", "upsets", "spares_used", "latched_cores"):
+        for key in ("dead_cores", "live_upsets", "upsets", "spares_used", "latched_cores",
+                    "isolated_cores", "power_cycles"):
             out[key][i] = tl.stats[key]
         t_years = np.concatenate([[0.0], times / DAYS_PER_YEAR])
         p_series = np.concatenate([[model.base_power_mw], out["power_mw"][i].astype(np.float64)])

@@ -126,6 +126,8 @@ def headline(res):
         "final_accuracy_p95": acc["p95"], "baseline_accuracy": res.baseline_accuracy(),
         "reliability_final": rel, "reliability_final_ci95": share_ci95(rel, runs), "runs": runs,
         "dead_neurons_final_mean": dead,
+        "dead_cores_final_mean": res.s("dead_cores_final_mean"),
+        "availability_mean": res.s("availability_mean"),
         "power_mw_initial": p_start, "power_mw_final": p_end,
         "energy_per_inference_uj": energy, "energy_per_inference_derived": energy_derived,
         "inference_rate_hz": rate, "mission_energy_wh": res.s("mission_energy_wh_mean"),

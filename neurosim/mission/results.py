@@ -44,7 +44,8 @@ POWER_COMPONENTS = ("leakage", "neuron_updates", "synaptic_events", "spikes", "h
 # per run × checkpoint arrays of runs.npz, one row per run × checkpoint in to_dataframe()
 RUN_CHECKPOINT_ARRAYS = ("accuracy", "error_mean", "error_max", "erf", "fep", "erf_units",
                          "fep_units", "crash_only", "power_mw", "evaluated", "dead_cores",
-                         "live_upsets", "upsets", "spares_used", "latched_cores")
+                         "live_upsets", "upsets", "spares_used", "latched_cores",
+                         "isolated_cores", "power_cycles")
 RELIABILITY_GOOD = 0.9   # a final reliability at or above this is shown as good (assumption:
                          # the report's colour threshold, not a requirement of any mission)
 Z95 = 1.959963984540054  # the standard normal's 97.5 % quantile: a two-sided 95 % interval
@@ -69,8 +70,9 @@ def empty_results(R, K, G, C, L=0, start=0):
         "power_mw": np.zeros((R, K), np.float32), "evaluated": np.zeros((R, K), bool),
         "power_breakdown_mw": np.zeros((R, K, P), np.float32),
         "core_dead_neurons": np.zeros((R, K, C), np.int16),
+        "isolated_cores": np.zeros((R, K), np.int16), "power_cycles": np.zeros((R, K), np.int32),
         "energy_wh": np.zeros(R), "solar_events": np.zeros(R, np.int32),
-        "run_index": np.arange(start, start + R),
+        "availability": np.ones(R), "run_index": np.arange(start, start + R),
     }
 
 

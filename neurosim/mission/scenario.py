@@ -1,12 +1,16 @@
 """Mission scenario files (TOML, read with the standard library's ``tomllib``).
 
-A scenario has the sections ``[mission] [environment] [upsets] [solar_events] [dose] [latchup]
-[synapses] [mitigation] [run]``; ``SCHEMA`` below lists every key with its type, range, default and
-unit (the unit is in the key's name). Every rate either comes from an environment preset (with the
-preset's source, :mod:`neurosim.radiation.environments`) or from the file, and then the section
-must carry a ``source`` string saying where the numbers come from — or that they are an assumption.
-Figures REFERENCES.md §3 does not give (solar-event statistics, latch-up rate and outcomes,
-per-unit failure doses, stuck-bit rates) have no default: the file must give them.
+A scenario has the sections ``[mission] [environment] [orbit] [device] [upsets] [solar_events]
+[dose] [latchup] [synapses] [mitigation] [run]``; ``SCHEMA`` below lists every key with its type,
+range, default and unit (the unit is in the key's name). The upset and latch-up rates come from the
+physics: the ``[environment]`` preset is an (orbit, shielding, device) triple and ``[orbit]``,
+``shielding_mm_al`` and ``[device]`` replace any part of it; :func:`resolve` runs
+:func:`neurosim.radiation.environments.scenario_rates` (cached on disk) and stores the result in
+``values["physics"]`` (not written back: recomputed on load). A measured ``rate_per_bit_day`` in
+``[upsets]`` replaces the physics for its class. Every rate or model figure given in the file
+needs its section's ``source`` string saying where the numbers come from — or that they are an
+assumption; defaults carry their own sources (``Key.src``). The dose rate has no default (no
+dose-depth model yet).
 
 Validation is strict: an unknown section or key, a wrong type, a negative rate, a value outside its
 range or a missing required key raises :class:`~neurosim.errors.InputFileError` with one line::
@@ -20,6 +24,7 @@ a scenario validates.
 :func:`resolve` returns a :class:`Scenario` with every default filled in and every value's source;
 :func:`write_resolved` writes it back as TOML that :func:`load` reads to an equal scenario.
 """
+import json
 import math
 import os
 import re
@@ -27,13 +32,20 @@ import tomllib
 from dataclasses import dataclass, field
 
 from neurosim import fileio
-from neurosim.errors import InputFileError
+from neurosim.errors import InputFileError, NeurosimError
+from neurosim.radiation import environments as envs
+from neurosim.radiation.cosmic import SolarEventModel
+from neurosim.radiation.damage import FailureDoseModel
 from neurosim.radiation.environments import CREME_UNCERTAINTY, PRESETS, SOLAR_CYCLE
 
 DEFAULT_SCENARIO = "scenarios/leo_10y.toml"   # the main job: `neurosim mission` with no file
 
 REQ = object()       # required
 PRESET = object()    # required unless the environment preset gives it
+OPT = object()       # optional, no default: absent means "from the physics"
+_SPE = SolarEventModel()
+_SPE_SRC = dict(_SPE.sources)
+_FDM = FailureDoseModel()
 MONTH_DAYS = 365.25 / 12
 # Longest string value (descriptions, sources, names): assumption — ample for a paragraph and a
 # citation, small enough that a report cannot be inflated by a pasted file.
@@ -44,10 +56,11 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 @dataclass(frozen=True)
 class Key:
-    """One scenario key: type ('float', 'int', 'bool', 'str', 'table', 'events'), default (a
-    value, REQ or PRESET), inclusive range, allowed choices, whether it is a rate that needs a
-    ``source``, a condition (another key of the section that must be > 0 or true for this key to
-    be required), and its meaning for the README."""
+    """One scenario key: type ('float', 'int', 'bool', 'str', 'table', 'events', 'list'), default
+    (a value, REQ, PRESET or OPT), inclusive range, allowed choices, whether it is a rate that
+    needs a ``source``, a condition (another key of the section that must be > 0 or true for this
+    key to be required; an absent OPT key counts as given by the physics), its meaning for the
+    README, and ``src``: the source of the default value."""
 
     type: str
     default: object = REQ
@@ -58,6 +71,7 @@ class Key:
     when: str = None
     doc: str = ""
     lo_open: bool = False
+    src: str = ""
 
 
 def _k(*a, **kw):
@@ -82,79 +96,117 @@ SCHEMA = {
     },
     "environment": {
         "preset": _k("str", "", choices=("",) + tuple(PRESETS),
-                     doc="leo-iss, leo-sso, geo, deep-space, or empty for all values in the file"),
-        "shielding_mm_al": _k("float", REQ, 0, None, doc="aluminium-equivalent shielding; a "
-                                                         "preset's rates hold for its own "
-                                                         "shielding only"),
+                     doc="an (orbit, shielding, device) triple: leo-sso (686 km, 98°), leo-iss "
+                         "(420 km, 51.6°), geo, deep-space; or empty, with [orbit], "
+                         "shielding_mm_al and [device] in the file"),
+        "shielding_mm_al": _k("float", PRESET, 0, doc="aluminium-equivalent spherical "
+                                                      "shielding (any value ≥ 0; default: the "
+                                                      "preset's)"),
         "description": _k("str", "", doc="free text"),
-        "source": _k("str", "", doc="where a custom environment's figures come from"),
+        "source": _k("str", "", doc="where a custom environment's choices come from"),
+    },
+    "orbit": {
+        "altitude_km": _k("float", OPT, doc="circular orbit altitude (≥ 100 km)"),
+        "inclination_deg": _k("float", OPT, doc="circular orbit inclination, 0–180°"),
+        "tle": _k("list", OPT, doc="two-line element set [line 1, line 2] instead of the two "
+                                   "keys above"),
+        "kind": _k("str", OPT, choices=("circular", "tle", "interplanetary"),
+                   doc="'interplanetary' for cruise near 1 AU (no belts, no magnetosphere)"),
+        "step_s": _k("float", OPT, doc="propagation step (default 30 s)"),
+        "span_days": _k("float", OPT, doc="propagation span (default 4 days)"),
+    },
+    "device": {
+        "name": _k("str", PRESET, doc="device of every memory class: a shipped device ("
+                                      "sram-28nm-bulk, sram-65nm-bulk) or a device TOML file "
+                                      "(relative to the scenario); also gives the latch-up "
+                                      "curve"),
+        "weight_sram": _k("str", "", doc="device of the crossbar/weight SRAM (default: name)"),
+        "potential": _k("str", "", doc="device of the membrane potentials (default: name)"),
+        "routing": _k("str", "", doc="device of the routing tables (default: name)"),
     },
     "upsets": {
-        "weight_sram_rate_per_bit_day": _k("float", PRESET, 0, rate=True,
-                                           doc="upsets per bit per day in the core SRAM holding "
-                                               "crossbar bits, weights and thresholds"),
-        "potential_rate_per_bit_day": _k("float", PRESET, 0, rate=True,
-                                         doc="upsets per bit per day in membrane potentials"),
-        "routing_rate_per_bit_day": _k("float", PRESET, 0, rate=True,
-                                       doc="upsets per bit per day in routing tables "
-                                           "(destination core and axon)"),
-        "saa_share": _k("float", PRESET, 0, 1, rate=True,
-                        doc="share of upsets that happen in South Atlantic Anomaly passes"),
-        "multi_bit_fraction": _k("float", PRESET, 0, 1, rate=True,
-                                 doc="share of upset events that flip two adjacent bits of a word"),
+        "weight_sram_rate_per_bit_day": _k("float", OPT, 0, rate=True,
+                                           doc="measured upsets per bit per day in the core SRAM "
+                                               "(crossbar bits, weights, thresholds); replaces "
+                                               "the physics (default)"),
+        "potential_rate_per_bit_day": _k("float", OPT, 0, rate=True,
+                                         doc="measured rate of the membrane potentials"),
+        "routing_rate_per_bit_day": _k("float", OPT, 0, rate=True,
+                                       doc="measured rate of the routing tables"),
+        "saa_share": _k("float", OPT, 0, 1, rate=True,
+                        doc="share of background upsets in SAA passes (default: computed)"),
+        "multi_bit_fraction": _k("float", OPT, 0, 1, rate=True,
+                                 doc="share of upset events that flip two adjacent bits of a "
+                                     "word (default: the device's MCU share)"),
         "rate_scale": _k("float", 1.0, 0, doc="multiplies every upset rate (sensitivity: "
                                               + CREME_UNCERTAINTY + ")"),
         "source": _k("str", "", doc="source of the rates given here"),
     },
     "solar_events": {
-        "events_per_active_year": _k("float", REQ, 0, rate=True,
+        "events_per_active_year": _k("float", _SPE.events_per_active_year, 0, rate=True,
+                                     src=_SPE_SRC["events_per_active_year"],
                                      doc="mean solar particle events per solar-active year "
                                          "(Poisson; JPL model)"),
-        "event_duration_days": _k("float", REQ, 0, lo_open=True, rate=True,
-                                  when="events_per_active_year", doc="length of one event"),
-        "log10_multiplier_mean": _k("float", REQ, 0, rate=True, when="events_per_active_year",
-                                    doc="mean of log10(upset-rate multiplier during an event)"),
-        "log10_multiplier_sd": _k("float", REQ, 0, rate=True, when="events_per_active_year",
-                                  doc="standard deviation of log10(multiplier)"),
+        "log10_fluence30_mean": _k("float", _SPE.log10_fluence30_mean, rate=True,
+                                   src=_SPE_SRC["log10_fluence30_mean"],
+                                   doc="mean of log10(event fluence > 30 MeV, cm⁻²)"),
+        "log10_fluence30_sd": _k("float", _SPE.log10_fluence30_sd, 0, rate=True,
+                                 src=_SPE_SRC["log10_fluence30_sd"],
+                                 doc="standard deviation of log10(fluence)"),
+        "spectral_index": _k("float", _SPE.spectral_index, 0, lo_open=True, rate=True,
+                             src=_SPE_SRC["spectral_index"],
+                             doc="γ of the event integral spectrum Φ(>E) ∝ E^−γ"),
+        "event_duration_days": _k("float", 2.0, 0, lo_open=True, rate=True,
+                                  src="assumption: large solar proton events last 1–3 days at "
+                                      "> 30 MeV",
+                                  doc="length of one event (its upsets are spread over it)"),
         "cycle_years": _k("float", 11.0, 0, lo_open=True, doc="solar cycle length (" +
                           SOLAR_CYCLE + ")"),
         "active_years": _k("float", 7.0, 0, doc="solar-active years per cycle (" + SOLAR_CYCLE
                            + ")"),
         "scheduled": _k("events", [], doc="events at fixed times: array of tables with "
-                                          "start_day, duration_days, multiplier, source"),
+                                          "start_day, duration_days, fluence30_cm2, source"),
         "source": _k("str", "", doc="source of the event statistics given here"),
     },
     "dose": {
-        "dose_rate_rad_per_year": _k("float", PRESET, 0, rate=True,
-                                     doc="total ionising dose rate, rad(Si) per year"),
-        "neuron_failure_dose_median_krad": _k("float", REQ, 0, lo_open=True, rate=True,
-                                              when="dose_rate_rad_per_year",
-                                              doc="median failure dose of one neuron (log-normal)"),
-        "neuron_failure_dose_log_sd": _k("float", REQ, 0, rate=True, when="dose_rate_rad_per_year",
-                                         doc="σ of ln(failure dose) of a neuron (part-to-part "
-                                             "spread)"),
-        "core_failure_dose_median_krad": _k("float", REQ, 0, lo_open=True, rate=True,
-                                            when="dose_rate_rad_per_year",
-                                            doc="median failure dose of a core's shared logic"),
-        "core_failure_dose_log_sd": _k("float", REQ, 0, rate=True, when="dose_rate_rad_per_year",
-                                       doc="σ of ln(failure dose) of a core"),
+        "dose_rate_rad_per_year": _k("float", REQ, 0, rate=True,
+                                     doc="total ionising dose rate behind the shielding, "
+                                         "rad(Si) per year (no dose-depth model yet: give it "
+                                         "with a source)"),
+        "failure_dose_median_krad": _k("float", _FDM.median_krad, 0, lo_open=True, rate=True,
+                                       src=_FDM.source,
+                                       doc="median failure dose of a core and of the chip's "
+                                           "shared logic (log-normal)"),
+        "die_log_sd": _k("float", _FDM.die_log_sd, 0, rate=True, src=_FDM.source,
+                         doc="σ of ln(failure dose) between dies (shared by a chip's cores)"),
+        "core_log_sd": _k("float", _FDM.core_log_sd, 0, rate=True, src=_FDM.source,
+                          doc="σ of ln(failure dose) between the cores of one die"),
         "random_failure_rate_per_neuron_year": _k("float", 0.0, 0, rate=True,
                                                   doc="constant-hazard permanent neuron failures "
                                                       "(exponential times)"),
         "source": _k("str", "", doc="source of the values given here"),
     },
     "latchup": {
-        "rate_per_core_day": _k("float", REQ, 0, rate=True, doc="single-event latch-ups per "
-                                                                "powered core per day"),
+        "rate_per_core_day": _k("float", OPT, 0, rate=True,
+                                doc="measured latch-ups per core per day; replaces the "
+                                    "physics (the device's σ_SEL per chip / 4096 cores)"),
         "recoverable_fraction": _k("float", REQ, 0, 1, rate=True, when="rate_per_core_day",
-                                   doc="share cleared by a power cycle (also clears the core's "
-                                       "upsets)"),
+                                   doc="share cleared by a power cycle of the domain"),
         "destructive_fraction": _k("float", REQ, 0, 1, rate=True, when="rate_per_core_day",
-                                   doc="share that destroys the core"),
+                                   doc="share that destroys the domain's cores"),
         "latent_fraction": _k("float", REQ, 0, 1, rate=True, when="rate_per_core_day",
-                              doc="share that leaves latent damage: stuck crossbar bits"),
+                              doc="share cycled but leaving latent damage: stuck crossbar bits"),
         "latent_stuck_bits": _k("int", REQ, 0, rate=True, when="latent_fraction",
                                 doc="crossbar bits stuck (at a random value) per latent event"),
+        "power_domain_cores": _k("int", 1, 1, 4096, rate=True,
+                                 src="assumption: each core its own power domain",
+                                 doc="cores per power domain (1: per core; 4096: the chip)"),
+        "sefi_rate_per_chip_day": _k("float", 0.0, 0, rate=True,
+                                     doc="functional interrupts of router/scheduler per chip "
+                                         "per day (no published figure: 0 unless given)"),
+        "sefi_reset_seconds": _k("float", 1.0, 0, rate=True,
+                                 src="assumption: a router/scheduler reset takes 1 s",
+                                 doc="unavailability per SEFI"),
         "source": _k("str", "", doc="source of the values given here"),
     },
     "synapses": {
@@ -198,9 +250,9 @@ SCHEMA = {
 }
 SECTIONS = tuple(SCHEMA)
 EVENT_KEYS = {"start_day": ("float", 0, False), "duration_days": ("float", 0, True),
-              "multiplier": ("float", 0, False), "source": ("str", None, False)}
+              "fluence30_cm2": ("float", 0, False), "source": ("str", None, False)}
 _EXPECT = {"float": "a number", "int": "an integer", "bool": "true or false", "str": "a string",
-           "table": "a table", "events": "an array of tables"}
+           "table": "a table", "events": "an array of tables", "list": "an array of strings"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -304,7 +356,8 @@ def _check_value(ctx, section, key, spec, value):
           "int": isinstance(value, int) and not isinstance(value, bool),
           "bool": isinstance(value, bool), "str": isinstance(value, str),
           "table": isinstance(value, dict),
-          "events": isinstance(value, list) and all(isinstance(v, dict) for v in value)}[t]
+          "events": isinstance(value, list) and all(isinstance(v, dict) for v in value),
+          "list": isinstance(value, list) and all(isinstance(v, str) for v in value)}[t]
     if not ok:
         rng = _range_text(spec)
         ctx.fail(section, key, f"expected {_EXPECT[t]}" + (f" {rng}" if rng else "")
@@ -338,7 +391,7 @@ def _check_events(ctx, value):
         for k in ev:
             if k not in EVENT_KEYS:
                 ctx.fail("solar_events", "scheduled", f"event {i + 1}: unknown key '{k}'; "
-                         "expected start_day, duration_days, multiplier, source", show_value=False)
+                         "expected start_day, duration_days, fluence30_cm2, source", show_value=False)
         clean = {}
         for k, (t, lo, lo_open) in EVENT_KEYS.items():
             if k not in ev:
@@ -436,20 +489,19 @@ def resolve(raw, path="<scenario>", text="", overrides=None):
                     sources[f"{section}.{key}"] = src
                 continue
             dotted = f"{section}.{key}"
+            if spec.default is OPT:
+                continue
             if spec.default is PRESET:
-                if preset is not None and dotted in preset.values:
-                    out[key] = preset.values[dotted]
-                    sources[dotted] = f"preset {preset.name}: {preset.sources[dotted]}"
+                if preset is not None:
+                    out[key] = _preset_value(preset, dotted)
+                    sources[dotted] = f"preset {preset.name}"
                     continue
                 ctx.fail(section, key, "missing; expected " + _EXPECT[spec.type] + " "
-                         + _range_text(spec) + (f" (preset '{preset.name}' has no sourced "
-                                                "figure for it: give it with a source)"
-                                                if preset else
-                                                " (or an [environment] preset that gives it)"),
+                         + _range_text(spec) + " (or an [environment] preset that gives it)",
                          show_value=False)
             if spec.default is REQ:
                 cond = spec.when
-                if cond is not None and not out.get(cond):
+                if cond is not None and not out.get(cond, True):
                     out[key] = 0 if spec.type in ("int", "float") else ""
                     continue
                 ctx.fail(section, key, "missing; expected " + _EXPECT[spec.type] + " "
@@ -457,6 +509,8 @@ def resolve(raw, path="<scenario>", text="", overrides=None):
                                                 if cond else "")
                          + (" with a source: no published figure in REFERENCES.md §3"
                             if spec.rate else ""), show_value=False)
+            if spec.src:
+                sources[dotted] = spec.src
             out[key] = list(spec.default) if isinstance(spec.default, list) else (
                 dict(spec.default) if isinstance(spec.default, dict) else spec.default)
     # every rate given in the file needs the section's source
@@ -472,21 +526,11 @@ def resolve(raw, path="<scenario>", text="", overrides=None):
         ctx.fail("environment", "source" if "source" in env else "preset",
                  "no preset: give preset = one of " + ", ".join(PRESETS)
                  + " or a source string for the custom environment", env.get("preset", ""))
-    # preset rates hold for the preset's shielding only
-    if preset is not None:
-        used = [d for d, s in sources.items() if s.startswith("preset ")
-                and ("rate" in d)]
-        sh = values["environment"]["shielding_mm_al"]
-        if used and abs(sh - preset.shielding_mm_al) > 1e-9:
-            ctx.fail("environment", "shielding_mm_al",
-                     f"preset '{preset.name}' rates hold for {preset.shielding_mm_al:g} mm Al; "
-                     f"give {', '.join(d for d in used)} with a source for this shielding, or "
-                     f"use {preset.shielding_mm_al:g}", sh)
     values["solar_events"]["scheduled"] = _check_events(ctx, values["solar_events"]["scheduled"])
     sources["solar_events.cycle_years"] = sources["solar_events.active_years"] = SOLAR_CYCLE
     # cross-field checks
     lu = values["latchup"]
-    if lu["rate_per_core_day"] > 0:
+    if lu.get("rate_per_core_day", 1.0) > 0:
         total = lu["recoverable_fraction"] + lu["destructive_fraction"] + lu["latent_fraction"]
         if abs(total - 1.0) > 1e-6:
             ctx.fail("latchup", "latent_fraction", "recoverable_fraction + destructive_fraction "
@@ -515,7 +559,63 @@ def resolve(raw, path="<scenario>", text="", overrides=None):
         if key not in allowed:
             ctx.fail("run", "compile", f"unknown compile option '{key}'; expected one of "
                      + ", ".join(allowed), opts)
+    values["physics"] = _physics(ctx, values, preset, sources)
     return Scenario(path=path, values=values, sources=sources)
+
+
+def _preset_value(preset, dotted):
+    """The value a physics preset gives for ``section.key``."""
+    return {"environment.shielding_mm_al": preset.shielding_mm_al,
+            "device.name": preset.device}[dotted]
+
+
+def _device_path(name, scenario_path):
+    """A shipped device name as is; a device file relative to the scenario's directory."""
+    if name in envs.shipped_devices() or os.path.isabs(name) or not scenario_path:
+        return name
+    return os.path.join(os.path.dirname(os.path.abspath(scenario_path)), name)
+
+
+def _physics(ctx, values, preset, sources):
+    """Fill ``[orbit]`` from the preset if the file gives none, and compute the per-class rates
+    (:func:`neurosim.radiation.environments.scenario_rates`) with the file's overrides."""
+    if not values["orbit"]:
+        if preset is None:
+            ctx.fail("orbit", None, "section is missing; expected altitude_km and "
+                     "inclination_deg, or tle, or kind = \"interplanetary\" (or an "
+                     "[environment] preset)", show_value=False)
+        values["orbit"] = envs.preset_orbit_table(preset.name)
+    dev = values["device"]
+    line = _line_of(ctx.text, "device", None) if ctx.text else None
+    loc = f"{ctx.path}:{line}:" if line else f"{ctx.path}:"
+    wheres = {key: f"{loc} [device] {key} = {_fmt(dev[key])}"
+              for key in ("name",) + envs.MEMORY_CLASSES}
+    for key in ("name",) + envs.MEMORY_CLASSES:
+        if dev[key]:
+            dev[key] = _device_path(dev[key], ctx.path)
+    devices = {}
+    for k in envs.MEMORY_CLASSES + ("latchup",):
+        key = k if dev.get(k) else "name"
+        devices[k] = (dev[key], wheres[key])
+    orbit_line = _line_of(ctx.text, "orbit", None) if ctx.text else None
+    where = f"{ctx.path}:{orbit_line}: [orbit]" if orbit_line else f"{ctx.path}: [orbit]"
+    spe = envs.solar_model(values["solar_events"])
+    try:
+        rates = envs.scenario_rates(values["orbit"], values["environment"]["shielding_mm_al"],
+                                    devices, spe, where=where)
+    except NeurosimError as exc:
+        text = str(exc)
+        raise InputFileError(text if text.startswith(ctx.path) else f"{where}: {text}") from None
+    physics = (f"physics: {envs.orbit_text(values['orbit'])} behind "
+               f"{values['environment']['shielding_mm_al']:g} mm Al, device(s) "
+               f"{', '.join(sorted(set(rates['devices'].values())))} "
+               "(neurosim.radiation.environment_report, solar min/max)")
+    for k in envs.MEMORY_CLASSES:
+        sources.setdefault(f"upsets.{k}_rate_per_bit_day", physics)
+    for key in ("saa_share", "multi_bit_fraction"):
+        sources.setdefault(f"upsets.{key}", physics)
+    sources.setdefault("latchup.rate_per_core_day", physics)
+    return json.loads(json.dumps(rates))
 
 
 # ---------------------------------------------------------------------- writing
@@ -546,7 +646,7 @@ def to_toml(scenario):
         if any(keys[k].rate for k in keys) and not vals.get("source", "").strip():
             vals = dict(vals, source="see the per-key comments (environment preset)")
         for key, spec in keys.items():
-            if spec.type == "events":
+            if spec.type == "events" or key not in vals:
                 continue
             comment = f"  # source: {srcs[key]}" if srcs[key] else ""
             lines.append(f"{key} = {_toml_value(vals[key])}{comment}")

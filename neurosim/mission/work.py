@@ -11,7 +11,8 @@ import numpy as np
 
 from neurosim.errors import ValidationError
 from neurosim.mission.results import empty_results
-from neurosim.radiation.timeline import DAYS_PER_YEAR
+from neurosim.radiation.environments import upset_rates
+from neurosim.radiation.timeline import DAYS_PER_YEAR, mission_latchup_rate, mission_mean_rates
 
 # Limits a mission may exceed only with --force. They are ASSUMPTIONS about the machine this
 # project targets (2 cores, 24 GiB of memory), not physics:
@@ -28,37 +29,25 @@ MAX_FAULTS_PER_RUN = 1_000_000
 WARN_FAULTS_PER_RUN = 100_000
 
 
-def _mean_solar_multiplier(values, total_days):
-    """Time-averaged upset-rate multiplier of the solar events (timeline.solar_segments):
-    1 + ν·(active/cycle)·d/365.25·(E[M] − 1) with E[10^X] = 10^(μ + σ²·ln10/2) for X ~ N(μ, σ),
-    plus each scheduled event's duration·(multiplier − 1)/T. Infinite when it overflows."""
-    se = values["solar_events"]
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean_m = np.float64(10.0) ** (se["log10_multiplier_mean"]
-                                      + se["log10_multiplier_sd"] ** 2 * math.log(10) / 2)
-        share = se["active_years"] / se["cycle_years"]
-        extra = se["events_per_active_year"] * share * se["event_duration_days"] / DAYS_PER_YEAR \
-            * (mean_m - 1.0) if se["events_per_active_year"] > 0 else 0.0
-        extra += sum(ev["duration_days"] * max(ev["multiplier"] - 1.0, 0.0)
-                     for ev in se["scheduled"]) / total_days
-    return float(1.0 + max(extra, 0.0))
-
-
 def expected_faults_per_run(values, layout, total_days):
-    """Expected fault events of one run: upsets Σ_k λ_k·s·bits_k·m̄·T over the memory classes of
-    every physical core (timeline.ChipLayout.data_bits; m̄ :func:`_mean_solar_multiplier`), stuck
-    bits rate·A·N·T/365.25 and latch-ups rate·T per physical core (spares and TMR replicas
-    included). NaN (an ∞·0) counts as infinite."""
+    """Expected fault events of one run: upsets Σ_k λ̄_k·s·bits_k·T over the memory classes of
+    every physical core (λ̄ the mission-mean rate, solar events averaged in,
+    :func:`neurosim.radiation.timeline.mission_mean_rates`; timeline.ChipLayout.data_bits) plus
+    each scheduled event's Σ_k σ₃₀,k·Φ₃₀·bits_k, stuck bits rate·A·N·T/365.25 and latch-ups
+    λ_SEL·T per physical core (spares and TMR replicas included). NaN (an ∞·0) counts as
+    infinite."""
     up, syn, lu, mit = (values[k] for k in ("upsets", "synapses", "latchup", "mitigation"))
     cores = layout.C + (2 * int(layout.hidden_cores.sum()) if mit["tmr_hidden"] else 0) \
         + mit["spare_cores"]
-    rates = np.array([up["weight_sram_rate_per_bit_day"], up["potential_rate_per_bit_day"],
-                      up["routing_rate_per_bit_day"]], np.float64)
+    bits = layout.data_bits()
+    fluence = sum(ev["fluence30_cm2"] for ev in values["solar_events"]["scheduled"])
+    sigma30 = np.asarray(upset_rates(values)[1])
     with np.errstate(over="ignore", invalid="ignore"):
-        upsets = float(np.sum(rates * layout.data_bits())) * up["rate_scale"] \
-            * _mean_solar_multiplier(values, total_days) * total_days
+        upsets = float(np.sum((np.asarray(mission_mean_rates(values, total_days)) * total_days
+                               + sigma30 * fluence) * bits)) * up["rate_scale"]
         stuck = syn["stuck_rate_per_bit_year"] * layout.A * layout.N * total_days / DAYS_PER_YEAR
-        latchups = lu["rate_per_core_day"] * total_days * (1 + lu["latent_stuck_bits"])
+        latchups = mission_latchup_rate(values, total_days) * total_days \
+            * (1 + lu["latent_stuck_bits"])
         total = float(np.float64(cores) * (upsets + stuck + latchups))
     return math.inf if math.isnan(total) else total
 

@@ -145,6 +145,12 @@ def write_outputs(scenario, model, m, out_dir, seconds, compute_s, n_tasks, work
         "dead_neurons_final_mean": float(dead_total[:, -1].mean()),
         "dead_neurons_final_per_layer_mean": m["dead_neurons"][:, -1].mean(axis=0).tolist(),
         "dead_cores_final_mean": float(m["dead_cores"][:, -1].mean()),
+        "availability_mean": float(m["availability"].mean()) if "availability" in m else None,
+        "availability_p05": float(_pct(m["availability"], 5)) if "availability" in m else None,
+        "isolated_cores_final_mean": float(m["isolated_cores"][:, -1].mean())
+        if "isolated_cores" in m else None,
+        "power_cycles_mean": float(m["power_cycles"][:, -1].mean())
+        if "power_cycles" in m else None,
         "upsets_total_mean": float(m["upsets"].sum(axis=1).mean()),
         "live_upsets_mean": float(m["live_upsets"].mean()),
         "solar_events_mean": float(m["solar_events"].mean()),

@@ -1,115 +1,180 @@
-"""Radiation environment presets: sourced rates only.
+"""Scenario environments: (orbit, shielding, device) → per-memory-class rates for the timeline.
 
-A preset fills in the scenario fields for which REFERENCES.md §3 has a published figure, each with
-its ``source`` string. Where no figure exists the preset leaves the field out and the scenario file
-must give it (with its own ``source``); the scenario loader refuses a scenario that lacks one.
+A scenario's ``[environment] preset`` names an (orbit, shielding, device) triple of
+:data:`neurosim.radiation.environment.PHYSICS_PRESETS` (``leo-sso`` 686 km 98°, ``leo-iss`` 420 km
+51.6°, ``geo``, ``deep-space``); an ``[orbit]`` table, ``shielding_mm_al`` and a ``[device]``
+table replace any part of it. :func:`scenario_rates` runs the physics
+(:func:`neurosim.radiation.environment.environment_report`, cached on disk by the hash of its
+inputs) for solar minimum and maximum and returns what :mod:`neurosim.radiation.timeline` draws
+from, per memory class ``k``:
 
-Models the figures feed (see :mod:`neurosim.radiation.timeline`):
+- ``background[phase][k]``: upsets/bit/day without solar particle events (trapped protons, GCR
+  heavy ions and protons) at solar ``min`` (AP8-MIN, GCR φ = 400 MV) and ``max`` (AP8-MAX,
+  φ = 1100 MV);
+- ``spe_per_fluence30[k]``: upsets/bit per cm⁻² of event fluence above 30 MeV (events are drawn
+  one by one, :func:`neurosim.radiation.cosmic.sample_solar_events`);
+- ``saa_share[phase][k]``: share of the background upsets that happen in SAA passes (trapped
+  share × SAA share of the > 10 MeV proton flux);
+- ``mcu_share[k]`` and ``mcu_span[k]``: share of multi-cell events and cells per cluster (device);
+- ``latchup_per_core_day[phase]``: the device's latch-up rate per chip / cores per chip.
 
-- upsets in a memory class in an interval Δt: N ~ Poisson(λ · bits · Δt), λ in upsets/bit/day;
-- total ionising dose D(t) = Ḋ · t (rad(Si)/year · years); a unit dies when D(t) passes the
-  failure dose it drew;
-- the solar cycle: 11 years, of which 7 are solar-active (SPENVIS; ECSS-E-ST-10-04C Annex I).
+These are the physics alone. The scenario's overrides are applied when the rates are used
+(:func:`upset_rates`, :func:`latchup_rate`), so the scenario values stay the one source of truth: a
+measured ``rate_per_bit_day`` in ``[upsets]`` replaces the physics for its class in both phases
+and sets its ``spe_per_fluence30`` to 0 (a flight-measured rate already contains the flares of its
+mission, so nothing is added on top of it); ``saa_share`` and ``multi_bit_fraction`` replace the
+computed shares; ``[latchup] rate_per_core_day`` the latch-up rate.
 
-Figures (REFERENCES.md §3):
-
-===========================  =============================  ==========================================
-figure                       value                          source
-===========================  =============================  ==========================================
-LEO upset rate               4.04e-7 upsets/bit/day         Alsat-1 (686 km sun-synchronous orbit),
-                                                            8 years, commercial memories
-LEO multi-bit fraction       1.4 % (98.6 % single-bit)      Alsat-1
-LEO SAA share of upsets      ~90 %                          UoSAT-2 (Wu et al. 2025, secondary)
-LEO dose rate                ~150 rad(Si)/year              behind ~10 mm Al (secondary)
-GEO block-RAM upset rate     5.29e-9 upsets/bit/day         Lee et al. 2018 (16 nm FPGA, CREME96,
-                                                            solar minimum, 100 mil Al; secondary)
-GEO flip-flop upset rate     2.08e-8 upsets/bit/day         same
-===========================  =============================  ==========================================
-
-Predicted rates are uncertain by at least 2× (CREME vs CRRES flight data: ratio 0.8–2.4); use the
-scenario's ``[upsets] rate_scale`` for sensitivity studies.
-
-Presets:
-
-``leo-sso``  the Alsat-1 orbit itself: upset rate, multi-bit fraction, SAA share, LEO dose rate.
-``leo-iss``  the same LEO figures: REFERENCES has no ISS-specific (400 km, 51.6°) figure; the
-             Alsat-1 rate from a higher, polar orbit is likely conservative for the ISS orbit
-             (an assumption, stated in the source strings).
-``geo``      the CREME96 block-RAM rate for all SRAM classes (TrueNorth keeps weights, potentials
-             and routing in core SRAM); SAA share 0 (GEO does not cross the inner belt). No sourced
-             GEO dose rate or multi-bit fraction: the scenario must give them.
-``deep-space`` SAA share 0 (no trapped belts); no sourced upset rate, dose rate or multi-bit
-             fraction: the scenario must give them.
+Validation point (not a default): Alsat-1 measured 4.04e-7 upsets/bit/day in commercial memories
+on the ``leo-sso`` orbit over 8 years (REFERENCES.md §3; :data:`ALSAT1_FLIGHT_RATE_PER_BIT_DAY`);
+the shipped 28 nm device gives 0.6–0.9e-7 there (README "Radiation physics").
 """
-from dataclasses import dataclass, field
+from dataclasses import asdict
 
-ALSAT1 = ("Alsat-1 (686 km sun-synchronous LEO), 8 years of commercial-memory upsets: "
-          "4.04e-7 upsets/bit/day, 98.6 % single-bit (REFERENCES.md §3)")
-ALSAT1_ISS = ("Alsat-1 (686 km SSO) rate used for the ISS orbit: no ISS-specific figure in "
-              "REFERENCES.md §3; likely conservative for 400 km / 51.6° (assumption)")
-SAA_UOSAT2 = ("UoSAT-2: ~90 % of LEO upsets in the South Atlantic Anomaly (Wu et al. 2025, "
-              "secondary; REFERENCES.md §3)")
-LEO_DOSE = "~150 rad(Si)/year in LEO behind ~10 mm Al (secondary; REFERENCES.md §3)"
-GEO_BRAM = ("Lee et al. 2018 (16 nm FPGA, CREME96, GEO, solar minimum, 100 mil Al): block RAM "
-            "5.29e-9 upsets/bit/day (secondary; REFERENCES.md §3)")
-NO_SAA_GEO = "GEO (35,786 km) does not cross the South Atlantic Anomaly (inner trapped belt)"
-NO_SAA_DEEP = "deep space: no trapped-particle belts, so no South Atlantic Anomaly"
+from neurosim.errors import NeurosimError
+from neurosim.radiation import cosmic, environment, orbit
+from neurosim.radiation.device import MEMORY_CLASSES, load_device, shipped_devices
+from neurosim.radiation.environment import ALSAT1_FLIGHT_RATE_PER_BIT_DAY, PHYSICS_PRESETS
+
+__all__ = ["PRESETS", "ALSAT1_FLIGHT_RATE_PER_BIT_DAY", "MEMORY_CLASSES", "scenario_rates",
+           "preset_orbit_table", "shipped_devices"]
+
+PRESETS = PHYSICS_PRESETS
+PHASES = ("min", "max")
+CORES_PER_CHIP = 4096  # TrueNorth: 64 × 64 cores [merolla2014]
 SOLAR_CYCLE = ("11-year solar cycle, 7 solar-active years (SPENVIS; JPL model in "
                "ECSS-E-ST-10-04C Annex I; REFERENCES.md §3)")
 CREME_UNCERTAINTY = "predicted rates uncertain by ≥ 2× (CREME vs CRRES: ratio 0.8–2.4)"
 
 
-@dataclass(frozen=True)
-class Environment:
-    """A preset: ``values`` maps ``section.key`` to a number; ``sources`` the same keys to a
-    source string; ``shielding_mm_al`` the shielding the figures hold for."""
-
-    name: str
-    description: str
-    shielding_mm_al: float
-    values: dict = field(default_factory=dict)
-    sources: dict = field(default_factory=dict)
+def preset_orbit_table(name):
+    """The ``[orbit]`` table of preset ``name`` (what a scenario file would write)."""
+    orb = PRESETS[name].orbit
+    if not orb.near_earth:
+        return {"kind": orb.kind}
+    return {k: v for k, v in asdict(orb).items() if k != "tle" or v}
 
 
-def _upset_rate(rate, source):
-    """One measured per-bit upset rate, applied to weight SRAM, potentials and routing alike."""
-    return {f"upsets__{kind}_rate_per_bit_day": (rate, source)
-            for kind in ("weight_sram", "potential", "routing")}
+def orbit_text(table):
+    """A short description of an ``[orbit]`` table: "686 km, 98°", "TLE", "interplanetary"."""
+    if table.get("kind") == "interplanetary":
+        return "interplanetary"
+    if "tle" in table:
+        return "TLE orbit"
+    return f"{table['altitude_km']:g} km, {table['inclination_deg']:g}°"
 
 
-def _env(name, description, shielding, **entries):
-    values = {k.replace("__", "."): v[0] for k, v in entries.items()}
-    sources = {k.replace("__", "."): v[1] for k, v in entries.items()}
-    return Environment(name, description, shielding, values, sources)
+def _orbit(table, where):
+    """The :class:`~neurosim.radiation.orbit.Orbit` of an ``[orbit]`` table (library check)."""
+    return orbit.orbit_from_dict(table, where)
 
 
-PRESETS = {
-    "leo-sso": _env(
-        "leo-sso", "sun-synchronous LEO (the Alsat-1 orbit, 686 km)", 10.0,
-        **_upset_rate(4.04e-7, ALSAT1),
-        upsets__multi_bit_fraction=(0.014, ALSAT1),
-        upsets__saa_share=(0.9, SAA_UOSAT2),
-        dose__dose_rate_rad_per_year=(150.0, LEO_DOSE),
-    ),
-    "leo-iss": _env(
-        "leo-iss", "ISS-like LEO (400 km, 51.6°), with the Alsat-1 figures", 10.0,
-        **_upset_rate(4.04e-7, ALSAT1_ISS),
-        upsets__multi_bit_fraction=(0.014, ALSAT1_ISS),
-        upsets__saa_share=(0.9, SAA_UOSAT2),
-        dose__dose_rate_rad_per_year=(150.0, LEO_DOSE),
-    ),
-    "geo": _env(
-        "geo", "geostationary orbit (CREME96 figures at solar minimum)", 2.54,
-        **_upset_rate(5.29e-9, GEO_BRAM),
-        upsets__saa_share=(0.0, NO_SAA_GEO),
-    ),
-    "deep-space": _env(
-        "deep-space", "interplanetary cruise: only the absence of trapped belts is preset", 0.0,
-        upsets__saa_share=(0.0, NO_SAA_DEEP),
-    ),
-}
+def _device(name_or_path, where):
+    """A device by shipped name or TOML path; errors prefixed with ``where`` (file, key and the
+    value as written)."""
+    try:
+        return load_device(name_or_path)
+    except NeurosimError as exc:
+        raise type(exc)(f"{where}: {exc}") from None
 
 
-def get_preset(name):
-    """The preset called ``name`` or None."""
-    return PRESETS.get(name)
+def scenario_rates(orbit_table, shielding_mm_al, devices, spe_model, interleave=1,
+                   where="[orbit]"):
+    """Rates of a scenario's environment (module doc) as a JSON-ready dict.
+
+    ``orbit_table``: an ``[orbit]`` table or an :class:`~neurosim.radiation.orbit.Orbit`;
+    ``devices``: memory class → (device name or path, ``where`` text for its errors), plus
+    ``"latchup"`` for the latch-up curve; ``spe_model`` a
+    :class:`~neurosim.radiation.cosmic.SolarEventModel`.
+    """
+    orb = orbit_table if isinstance(orbit_table, orbit.Orbit) else _orbit(orbit_table, where)
+    loaded = {k: _device(*devices[k]) for k in MEMORY_CLASSES + ("latchup",)}
+    reports = {}
+
+    def report(name, phase):
+        key = (repr(loaded[name]), phase)      # the same device for several classes: once
+        if key not in reports:
+            reports[key] = environment.environment_report(
+                orb, shielding_mm_al, loaded[name], phase, interleave, spe_model)
+        return reports[key]
+
+    out = {"background": {}, "saa_share": {}, "latchup_per_core_day": {}, "parts": {},
+           "spe_per_fluence30": [], "mcu_share": [], "mcu_span": [], "trapped_saa_share": {},
+           "trapped_proton_above_10mev_cm2_s": {}}
+    for phase in PHASES:
+        first = report(MEMORY_CLASSES[0], phase)
+        out["trapped_saa_share"][phase] = first["saa_share"]
+        out["trapped_proton_above_10mev_cm2_s"][phase] = first["trapped_proton_above_10mev_cm2_s"]
+        entries = [report(k, phase)["classes"][k] for k in MEMORY_CLASSES]
+        out["background"][phase] = [e["background_rate_per_bit_day"] for e in entries]
+        out["saa_share"][phase] = [_saa_share_of_background(e, report(k, phase)["saa_share"])
+                                   for k, e in zip(MEMORY_CLASSES, entries)]
+        out["parts"][phase] = {k: e["parts_per_bit_day"] for k, e in zip(MEMORY_CLASSES, entries)}
+        out["latchup_per_core_day"][phase] = (report("latchup", phase)["latchup_per_chip_day"]
+                                              / CORES_PER_CHIP)
+    for k in MEMORY_CLASSES:
+        entry = report(k, "max")["classes"][k]
+        out["spe_per_fluence30"].append(entry["solar_upsets_per_bit_per_fluence30"])
+        out["mcu_share"].append(entry["mcu_share"])
+        out["mcu_span"].append(entry["mcu_max_span"])
+    out["devices"] = {k: loaded[k].name for k in loaded}
+    out["orbit"] = asdict(orb)
+    return out
+
+
+def _saa_share_of_background(entry, saa_share):
+    """Share of a class's background upsets (without solar events) in SAA passes: trapped-proton
+    share of the background × SAA share of the trapped-proton flux."""
+    background = entry["background_rate_per_bit_day"]
+    trapped = entry["parts_per_bit_day"]["trapped_proton"]
+    return trapped / background * saa_share if background > 0 else 0.0
+
+
+def upset_rates(values):
+    """The rates a run draws from, overrides applied: ``(background, spe_per_fluence30,
+    saa_share, mcu_share)`` — background and SAA share ``{phase: [per class]}``, the others
+    ``[per class]`` (module doc)."""
+    phys, up = values["physics"], values["upsets"]
+    background = {p: list(phys["background"][p]) for p in PHASES}
+    spe = list(phys["spe_per_fluence30"])
+    for i, k in enumerate(MEMORY_CLASSES):
+        measured = up.get(f"{k}_rate_per_bit_day")
+        if measured is not None:
+            for p in PHASES:
+                background[p][i] = measured
+            spe[i] = 0.0
+    saa = ({p: [up["saa_share"]] * len(MEMORY_CLASSES) for p in PHASES} if "saa_share" in up
+           else phys["saa_share"])
+    mcu = ([up["multi_bit_fraction"]] * len(MEMORY_CLASSES) if "multi_bit_fraction" in up
+           else phys["mcu_share"])
+    return background, spe, saa, mcu
+
+
+def latchup_rate(values, active_share):
+    """Latch-ups per core per day: ``[latchup] rate_per_core_day`` if given, else the physics
+    weighted by the share of solar-active time."""
+    measured = values["latchup"].get("rate_per_core_day")
+    if measured is not None:
+        return measured
+    per_core = values["physics"]["latchup_per_core_day"]
+    return (1 - active_share) * per_core["min"] + active_share * per_core["max"]
+
+
+def mean_rates(values, active_share):
+    """Mission-average upsets/bit/day per class (overrides applied): background weighted by the
+    share of solar-active time, plus the long-run average of solar events, ν·share·E[Φ₃₀]·σ₃₀
+    per day."""
+    background, spe, _, _ = upset_rates(values)
+    model = solar_model(values["solar_events"])
+    spe_per_day = model.events_per_active_year * active_share * model.mean_fluence30() / 365.25
+    return [(1 - active_share) * lo + active_share * hi + spe_per_day * s
+            for lo, hi, s in zip(background["min"], background["max"], spe)]
+
+
+def solar_model(values):
+    """A :class:`~neurosim.radiation.cosmic.SolarEventModel` from ``[solar_events]`` values."""
+    return cosmic.SolarEventModel(
+        events_per_active_year=values["events_per_active_year"],
+        log10_fluence30_mean=values["log10_fluence30_mean"],
+        log10_fluence30_sd=values["log10_fluence30_sd"],
+        spectral_index=values["spectral_index"])

@@ -3,46 +3,63 @@
 Time is mission time in days; nothing here runs per tick or loops per bit (DESIGN.md "Mission
 time versus chip time"). One run draws, with its own ``numpy.random.Generator``:
 
-Solar particle events (JPL model [ecss-e-st-10-04c])
-    The 11-year cycle has ``active_years`` solar-active years ([spenvis]: 7 of 11); the run starts
-    ``solar_cycle_phase_at_launch_years`` into an active phase. Events arrive as a Poisson process
-    of rate ``events_per_active_year`` over active time only; each lasts ``event_duration_days``
-    and multiplies every upset rate by M = 10^X, X ~ Normal(log10_multiplier_mean,
-    log10_multiplier_sd). Scheduled events are added as given. Overlapping events add their
-    excess: m(t) = 1 + Σ_events (M_e − 1).
+Solar cycle and solar particle events
+    Mission year y is solar-active when (y + ``solar_cycle_phase_at_launch_years``) mod
+    ``cycle_years`` < ``active_years`` ([spenvis]: 7 of 11; whole years, the granularity of
+    :func:`neurosim.radiation.cosmic.sample_solar_events`). Active years use the solar-maximum
+    rates of the physics (AP8-MAX, GCR at φ = 1100 MV), quiet years the solar-minimum ones
+    (AP8-MIN, φ = 400 MV): ``values["physics"]`` from :mod:`neurosim.radiation.environments`,
+    the scenario's measured overrides applied
+    (:func:`~neurosim.radiation.environments.upset_rates`).
+    Solar particle events are discrete: a Poisson process of ``events_per_active_year`` in active
+    years, each with its own fluence Φ₃₀ > 30 MeV from the log-normal of the statistical model
+    [feynman1993] (:func:`~neurosim.radiation.cosmic.sample_solar_events`), lasting
+    ``event_duration_days``; scheduled events are added with their given Φ₃₀.
 
 Upsets (single-event upsets) per physical core and memory class k
-    The multiplier is piecewise constant over segments [t_i, t_{i+1}); in each,
-    N ~ Poisson(λ_k · s · bits_k · m_i · (t_{i+1} − t_i)) (λ_k upsets/bit/day, s = rate_scale),
-    times uniform in the segment, positions uniform over the class's bits (with SECDED over the
-    data *and* check bits of every word). A share ``multi_bit_fraction`` of events also flips the
-    adjacent bit of the same word; a share ``saa_share`` happens in SAA passes (dropped if
-    ``scrub_after_saa``). Classes and positions are the core's memory map,
-    :class:`neurosim.chip.memory.CoreMemory`: ``sram`` (crossbar, sign-magnitude weights,
-    thresholds), ``potential`` (two's complement) and ``routing`` (axon, column, row); for
-    TrueNorth 18-bit thresholds, 20-bit potentials, 20-bit routes. An upset lives from its time
-    until the next scrub (every ``scrub_period_days`` P, at times φ + n·P, n = 0, 1, …, with the
-    phase φ drawn uniformly in [0, P) per run from the run's generator, after every other draw; a
-    checkpoint at a scrub time is evaluated before the scrub). The random phase keeps the
-    checkpoints from aliasing with the scrub period: with φ = 0, 30-day scrubs read at 30.44-day
-    checkpoints would see the live upsets ramp for P²/|Δ| ≈ 5.7 years and reset, an artefact of
-    the sampling, not degradation; averaged over runs the live-upset curve is now flat. Results
-    stay deterministic for a given seed),
-    the next power cycle of its core (recoverable latch-up) or a re-placement of its core. Two
+    In each window w (a mission year, or a solar event) N ~ Poisson(μ_wk · s · bits_k) with
+    μ_wk = λ_k(phase) · Δt_w for a year and σ₃₀,k · Φ₃₀ for an event (λ upsets/bit/day and σ₃₀
+    upsets/bit per cm⁻² from the physics, s = ``rate_scale``), times uniform in the window,
+    positions uniform over the class's bits (with SECDED over the data *and* check bits of every
+    word). A share ``mcu_share[k]`` of events (the device's multi-cell share) also flips the
+    adjacent bit of the same word (column interleave 1: assumption); a share ``saa_share[k]`` of
+    the background upsets happens in SAA passes — the within-day modulation, which matters only
+    with ``scrub_after_saa`` (those upsets are then dropped: never live at a checkpoint). Classes
+    and positions are the core's memory map, :class:`neurosim.chip.memory.CoreMemory`: ``sram``
+    (crossbar, sign-magnitude weights, thresholds), ``potential`` (two's complement) and
+    ``routing`` (axon, column, row); for TrueNorth 18-bit thresholds, 20-bit potentials, 20-bit
+    routes. An upset lives from its time until the next scrub (every ``scrub_period_days`` P, at
+    times φ + n·P, n = 0, 1, …, with the phase φ drawn uniformly in [0, P) per run from the run's
+    generator, after every other draw; a checkpoint at a scrub time is evaluated before the
+    scrub). The random phase keeps the checkpoints from aliasing with the scrub period: with
+    φ = 0, 30-day scrubs read at 30.44-day checkpoints would see the live upsets ramp for
+    P²/|Δ| ≈ 5.7 years and reset, an artefact of the sampling, not degradation. An upset also
+    ends at the next power cycle of its power domain
+    (:func:`neurosim.radiation.damage.upsets_cleared_at`) or a re-placement of its core. Two
     upsets of one bit cancel. SECDED corrects a word with exactly one flipped bit (data or check)
     when it is read; a word with two or more stays corrupted (detected, not corrected).
 
 Permanent faults (accumulate, never heal)
-    TID: the dose is D(t) = Ḋ · t. Each neuron (and each core's shared logic) draws a failure
-    dose D_f ~ LogNormal(ln(median), σ) and dies at t = D_f / Ḋ (assumption: a unit dies when the
-    accumulated dose passes the failure dose it drew; failure doses vary part to part). Constant-hazard failures add
-    exponential times t ~ Exp(rate); a neuron dies at the earlier of the two.
+    TID, per core and per chip (:mod:`neurosim.radiation.damage`): the dose is D(t) = Ḋ·t; the
+    run draws one die factor, a failure dose per physical core and one for the chip's shared
+    logic (log-normal, :func:`~neurosim.radiation.damage.sample_failure_doses`); a core stops at
+    its own failure dose or the chip's, whichever comes first (all physical cores are on one
+    chip: the program and its spares fit on one). No neuron dies of dose on its own: a core's 256
+    neurons share one neuron circuit. Before a core fails, dose raises leakage; the mission reads
+    ``stats["dose_krad"]`` for the power model. Constant-hazard neuron failures
+    (``random_failure_rate_per_neuron_year``) add exponential death times per neuron.
     Stuck crossbar bits: N ~ Poisson(rate · A·N · T) per physical core, times uniform, positions
     uniform, stuck at 1 with probability ``stuck_at_one_fraction``.
-    Latch-up: N ~ Poisson(rate · T) per physical core, times uniform; outcomes recoverable
-    (power cycle: the core's upsets are cleared), destructive (the core dies) or latent
-    (``latent_stuck_bits`` crossbar bits stuck at random values; the core counts as latched for
-    power). Only events while the core is in service count.
+    Latch-up on power domains of ``power_domain_cores`` consecutive cores
+    (:func:`~neurosim.radiation.damage.domain_map`): N ~ Poisson(λ_SEL · k · T) per domain that
+    holds a physical core (λ_SEL per core: the mission average of the physics, or the override),
+    the struck core uniform among the domain's k chip cores, times uniform
+    (:func:`~neurosim.radiation.damage.sample_domain_events`). A destructive event kills every
+    core of its domain (:func:`~neurosim.radiation.damage.cores_killed_at`); every other event
+    is detected and power-cycles the domain, which reloads it and clears every upset of every
+    core in it; a latent one also leaves ``latent_stuck_bits`` crossbar bits stuck at random
+    values in the struck core (which then counts as latched for power). Reloads and SEFI resets
+    cost availability (:func:`~neurosim.radiation.damage.chip_availability`).
 
 Spare cores and TMR
     Physical cores are the program's cores (three replicas of each hidden-layer core with
@@ -66,6 +83,13 @@ import numpy as np
 from neurosim.chip.faults import FaultState
 from neurosim.chip.memory import (CROSSBAR, POTENTIAL, ROUTING, SRAM, THRESHOLD, WEIGHT,
                                   CoreMemory)
+from neurosim.radiation.cosmic import sample_solar_events
+from neurosim.radiation.damage import (DomainEventModel, FailureDoseModel, chip_availability,
+                                       cores_killed_at, domain_map, dose_krad_at,
+                                       sample_domain_events, sample_failure_doses,
+                                       upsets_cleared_at)
+from neurosim.radiation.environment import is_solar_active
+from neurosim.radiation.environments import latchup_rate, mean_rates, solar_model, upset_rates
 
 DAYS_PER_YEAR = 365.25
 
@@ -121,64 +145,125 @@ class ChipLayout:
 class RunTimeline:
     """One run: ``faults[k]`` in force at checkpoint k, and per-checkpoint statistics (arrays of
     length K): upsets (events since the previous checkpoint, all in-service cores), live_upsets
-    (flipped bits in force after SECDED), dead_cores, spares_used, latched_cores,
-    core_multiplicity (K, C) live physical copies of each logical core, core_xy (K, C, 2)."""
+    (flipped bits in force after SECDED), dead_cores, spares_used, latched_cores, dose_krad
+    (accumulated dose), power_cycles (domain power cycles so far), isolated_cores (chip cores
+    switched off for good after destructive latch-ups),
+    core_multiplicity (K, C) live physical copies of each logical core, core_xy (K, C, 2);
+    ``availability``: share of the mission the chip answers (latch-up reloads, SEFI resets)."""
 
     faults: list
     stats: dict
     core_multiplicity: np.ndarray
     core_xy: np.ndarray
     solar_events: int
+    availability: float = 1.0
 
 
-# ---------------------------------------------------------------------- solar multiplier
-def _active_intervals(phase0_years, cycle_years, active_years, total_days):
-    """Solar-active intervals (days) within [0, total_days]."""
-    out = []
-    start = -phase0_years * DAYS_PER_YEAR
-    cyc = cycle_years * DAYS_PER_YEAR
-    act = active_years * DAYS_PER_YEAR
-    while start < total_days:
-        a, b = max(start, 0.0), min(start + act, total_days)
-        if b > a:
-            out.append((a, b))
-        start += cyc
-    return np.array(out, np.float64).reshape(-1, 2)
+# ---------------------------------------------------------------------- solar cycle and events
+def solar_years(values, total_days):
+    """Whole mission years: (edges in days (n+1,), solar-active flag per year (n,)); year y is
+    active when :func:`neurosim.radiation.environment.is_solar_active` says so for a cycle that
+    started ``solar_cycle_phase_at_launch_years`` before launch."""
+    n = max(1, int(np.ceil(total_days / DAYS_PER_YEAR - 1e-12)))
+    edges = np.minimum(np.arange(n + 1) * DAYS_PER_YEAR, total_days)
+    edges[-1] = total_days
+    return edges, np.array([_active(values, y) for y in range(n)], bool)
 
 
-def solar_segments(values, total_days, rng):
-    """Piecewise-constant upset-rate multiplier: (edges (n+1,), multiplier (n,), n_events)."""
-    m, se = values["mission"], values["solar_events"]
-    starts, durs, mults = [], [], []
-    rate = se["events_per_active_year"]
-    if rate > 0 and se["active_years"] > 0:
-        iv = _active_intervals(m["solar_cycle_phase_at_launch_years"], se["cycle_years"],
-                               se["active_years"], total_days)
-        lengths = iv[:, 1] - iv[:, 0]
-        active_total = lengths.sum()
-        n = rng.poisson(rate * active_total / DAYS_PER_YEAR)
-        u = np.sort(rng.random(n)) * active_total
-        cum = np.concatenate([[0.0], np.cumsum(lengths)])
-        idx = np.clip(np.searchsorted(cum, u, side="right") - 1, 0, len(lengths) - 1)
-        starts.append(iv[idx, 0] + (u - cum[idx]))
-        durs.append(np.full(n, se["event_duration_days"]))
-        mults.append(10.0 ** rng.normal(se["log10_multiplier_mean"], se["log10_multiplier_sd"], n))
-    for ev in se["scheduled"]:
-        starts.append(np.array([ev["start_day"]]))
-        durs.append(np.array([ev["duration_days"]]))
-        mults.append(np.array([ev["multiplier"]]))
-    if starts:
-        s, d, mu = (np.concatenate(x) for x in (starts, durs, mults))
-    else:
-        s = d = mu = np.zeros(0)
-    ends = np.minimum(s + d, total_days)
-    keep = s < total_days
-    s, ends, mu = s[keep], ends[keep], mu[keep]
-    edges = np.unique(np.concatenate([[0.0, total_days], s, ends]))
-    mid = (edges[:-1] + edges[1:]) / 2
-    cover = (s[None, :] <= mid[:, None]) & (mid[:, None] < ends[None, :])
-    mult = 1.0 + (cover * (mu - 1.0)[None, :]).sum(axis=1)
-    return edges, np.maximum(mult, 0.0), int(keep.sum())
+def _active(values, year):
+    """Whether mission year ``year`` is solar-active (see :func:`solar_years`)."""
+    se = values["solar_events"]
+    return is_solar_active(year, -values["mission"]["solar_cycle_phase_at_launch_years"],
+                           se["cycle_years"], se["active_years"])
+
+
+def active_share(values, total_days):
+    """Share of the mission in solar-active years."""
+    edges, active = solar_years(values, total_days)
+    return float(np.diff(edges)[active].sum() / total_days) if total_days > 0 else 0.0
+
+
+def mission_mean_rates(values, total_days):
+    """Mission-average upsets/bit/day per class over ``total_days`` (solar events averaged in;
+    :func:`neurosim.radiation.environments.mean_rates`)."""
+    return mean_rates(values, active_share(values, total_days))
+
+
+def mission_latchup_rate(values, total_days):
+    """Latch-ups per core per day over ``total_days`` (the override or the phase-weighted
+    physics; :func:`neurosim.radiation.environments.latchup_rate`)."""
+    return latchup_rate(values, active_share(values, total_days))
+
+
+def solar_events(values, total_days, rng):
+    """The run's solar particle events: (start days, duration days, Φ₃₀ in cm⁻²), drawn by
+    :func:`neurosim.radiation.cosmic.sample_solar_events` in active years, then the scheduled
+    ones; events starting after the mission end are dropped."""
+    se = values["solar_events"]
+    years, fluence = sample_solar_events(solar_model(se), total_days / DAYS_PER_YEAR, rng,
+                                         lambda y: _active(values, y))
+    start = np.concatenate([years * DAYS_PER_YEAR, [e["start_day"] for e in se["scheduled"]]])
+    dur = np.concatenate([np.full(years.size, se["event_duration_days"]),
+                          [e["duration_days"] for e in se["scheduled"]]])
+    fluence = np.concatenate([fluence, [e["fluence30_cm2"] for e in se["scheduled"]]])
+    keep = start < total_days
+    return start[keep], np.minimum(dur[keep], total_days - start[keep]), fluence[keep]
+
+
+def upset_windows(values, total_days, rng):
+    """Windows of constant upset statistics: (start (W,), length (W,), expected upsets per bit
+    per class (W, 3) before ``rate_scale``, SAA share per class (W, 3)), and the event count:
+    one window per mission year (background of its solar phase), one per solar event."""
+    background, sigma30, saa_share, _ = upset_rates(values)
+    edges, active = solar_years(values, total_days)
+    phase = np.where(active, "max", "min")
+    bg = np.array([background[p] for p in phase], np.float64)
+    saa = np.array([saa_share[p] for p in phase], np.float64)
+    start, dur, fluence = solar_events(values, total_days, rng)
+    spe = fluence[:, None] * np.asarray(sigma30, np.float64)[None, :]
+    lengths = np.diff(edges)
+    return (np.concatenate([edges[:-1], start]), np.concatenate([lengths, dur]),
+            np.concatenate([bg * lengths[:, None], spe]),
+            np.concatenate([saa, np.zeros_like(spe)]), int(start.size))
+
+
+# ---------------------------------------------------------------------- damage and domains
+def failure_dose_model(dose):
+    """The :class:`~neurosim.radiation.damage.FailureDoseModel` of a ``[dose]`` section."""
+    return FailureDoseModel(dose["failure_dose_median_krad"], dose["die_log_sd"],
+                            dose["core_log_sd"])
+
+
+@dataclass(frozen=True)
+class DomainDraw:
+    """One run's latch-ups and SEFIs (``events``, :class:`~neurosim.radiation.damage.DomainEvents`)
+    on the power domains ``of_core`` (per physical core) under ``model``; per latch-up the struck
+    chip core (``core``, ≥ the physical cores when it is not one of ours) and whether it is
+    latent."""
+
+    events: object
+    of_core: np.ndarray
+    model: DomainEventModel
+    core: np.ndarray
+    latent: np.ndarray
+
+
+def latchup_domains(values, n_cores, total_days, rng):
+    """Draw latch-ups per domain of ``power_domain_cores`` k consecutive cores at k · λ_SEL per
+    domain (λ_SEL per core per day, :func:`mission_latchup_rate`) and SEFIs per chip; each non-destructive latch-up is latent with probability latent / (recoverable +
+    latent); the struck core is uniform among the domain's k chip cores."""
+    lu = values["latchup"]
+    k = int(lu["power_domain_cores"])
+    of_core = domain_map(n_cores, k)
+    model = DomainEventModel(mission_latchup_rate(values, total_days) * k,
+                             lu["destructive_fraction"], lu["sefi_rate_per_chip_day"],
+                             lu["sefi_reset_seconds"] / 86400.0)
+    events = sample_domain_events(int(of_core.max()) + 1, 1, total_days, model, rng)
+    n = events.latchup_days.size
+    kept = lu["recoverable_fraction"] + lu["latent_fraction"]
+    latent = ~events.destructive & (rng.random(n) * kept < lu["latent_fraction"])
+    core = events.latchup_domains * k + rng.integers(0, k, n)
+    return DomainDraw(events, of_core, model, core, latent)
 
 
 # ---------------------------------------------------------------------- sampling
@@ -196,6 +281,7 @@ def sample(values, layout, times_days, rng):
     """Sample one run's :class:`RunTimeline` at checkpoint ``times_days`` (sorted, > 0)."""
     up, dose, lu, syn, mit = (values[s] for s in ("upsets", "dose", "latchup", "synapses",
                                                   "mitigation"))
+    inf = np.inf
     times = np.asarray(times_days, np.float64)
     T = float(times[-1])
     K = len(times)
@@ -208,41 +294,29 @@ def sample(values, layout, times_days, rng):
     S = int(mit["spare_cores"])
     P = n_slots + S
 
-    # --- solar events and upsets
-    edges, mult, n_solar = solar_segments(values, T, rng)
-    seg_len = np.diff(edges)
+    # --- upsets: yearly background windows and solar events
+    w_start, w_len, w_mu, w_saa, n_solar = upset_windows(values, T, rng)
     data_bits = layout.data_bits()
     positions, word_data, word_bits = _word_geometry(values, data_bits)
-    lam = np.array([up["weight_sram_rate_per_bit_day"], up["potential_rate_per_bit_day"],
-                    up["routing_rate_per_bit_day"]]) * up["rate_scale"]
-    expected = (seg_len * mult)[:, None, None] * lam[None, None, :] * positions[None, None, :]
-    expected = np.broadcast_to(expected, (len(seg_len), P, 3))
-    counts = rng.poisson(expected)
+    expected = w_mu[:, None, :] * up["rate_scale"] * positions[None, None, :]
+    counts = rng.poisson(np.broadcast_to(expected, (len(w_len), P, 3)))
     total = int(counts.sum())
-    seg_i, ev_core, ev_class = np.nonzero(counts)
-    reps_n = counts[seg_i, ev_core, ev_class]
-    seg_i, ev_core, ev_class = (np.repeat(x, reps_n) for x in (seg_i, ev_core, ev_class))
-    ev_time = edges[seg_i] + rng.random(total) * seg_len[seg_i]
+    win, ev_core, ev_class = np.nonzero(counts)
+    reps_n = counts[win, ev_core, ev_class]
+    win, ev_core, ev_class = (np.repeat(x, reps_n) for x in (win, ev_core, ev_class))
+    ev_time = w_start[win] + rng.random(total) * w_len[win]
     ev_pos = np.floor(rng.random(total) * positions[ev_class]).astype(np.int64)
     ev_pos = np.minimum(ev_pos, positions[ev_class] - 1)
-    ev_mbu = rng.random(total) < up["multi_bit_fraction"]
-    ev_saa = rng.random(total) < up["saa_share"]
+    ev_mbu = rng.random(total) < np.asarray(upset_rates(values)[3])[ev_class]
+    ev_saa = rng.random(total) < w_saa[win, ev_class]
 
-    # --- permanent: TID and random neuron/core deaths
-    inf = np.inf
-    death = np.full((P, N), inf)
-    core_tid = np.full(P, inf)
-    if dose["dose_rate_rad_per_year"] > 0:
-        per_day = dose["dose_rate_rad_per_year"] / DAYS_PER_YEAR
-        dn = np.exp(rng.normal(np.log(dose["neuron_failure_dose_median_krad"] * 1e3),
-                               dose["neuron_failure_dose_log_sd"], (P, N)))
-        death = dn / per_day
-        dc = np.exp(rng.normal(np.log(dose["core_failure_dose_median_krad"] * 1e3),
-                               dose["core_failure_dose_log_sd"], P))
-        core_tid = dc / per_day
+    # --- permanent: TID per core and chip, random neuron deaths
+    doses = sample_failure_doses(np.zeros(P, np.int64), failure_dose_model(dose), rng)
+    core_tid, _ = doses.failure_days(dose["dose_rate_rad_per_year"])
+    death = np.full((P, N), np.inf)
     if dose["random_failure_rate_per_neuron_year"] > 0:
-        death = np.minimum(death, rng.exponential(
-            DAYS_PER_YEAR / dose["random_failure_rate_per_neuron_year"], (P, N)))
+        death = rng.exponential(DAYS_PER_YEAR / dose["random_failure_rate_per_neuron_year"],
+                                (P, N))
 
     # --- stuck crossbar bits
     n_st = rng.poisson(syn["stuck_rate_per_bit_year"] * A * N * T / DAYS_PER_YEAR, P)
@@ -251,22 +325,24 @@ def sample(values, layout, times_days, rng):
     st_pos = rng.integers(0, A * N, st_core.size)
     st_val = rng.random(st_core.size) < syn["stuck_at_one_fraction"]
 
-    # --- latch-up
-    n_lu = rng.poisson(lu["rate_per_core_day"] * T, P)
-    lu_core = np.repeat(np.arange(P), n_lu)
-    lu_time = rng.random(lu_core.size) * T
-    lu_kind = rng.choice(3, size=lu_core.size, p=_fractions(lu))   # 0 rec, 1 destr, 2 latent
+    # --- latch-up on power domains, SEFI
+    domains = latchup_domains(values, P, T, rng)
     k_lat = int(lu["latent_stuck_bits"])
-    lat_idx = np.nonzero(lu_kind == 2)[0]
-    lat_pos = rng.integers(0, A * N, (lat_idx.size, k_lat))
-    lat_val = rng.random((lat_idx.size, k_lat)) < 0.5
+    lat_hit = domains.latent & (domains.core < P)
+    lat_core, lat_time = domains.core[lat_hit], domains.events.latchup_days[lat_hit]
+    lat_pos = rng.integers(0, A * N, (lat_core.size, k_lat))
+    lat_val = rng.random((lat_core.size, k_lat)) < 0.5
 
     # --- scrub phase: drawn last, so that every draw above is as without scrubbing
     scrub = mit["scrub_period_days"]
     scrub_phase = rng.random() * scrub
 
     # --- service: which physical core hosts each slot when
-    service = _service(n_slots, S, core_tid, lu_core, lu_time, lu_kind, T)
+    ev = domains.events
+    destructive = ev.destructive
+    killed = cores_killed_at(ev.latchup_days[destructive], ev.latchup_domains[destructive],
+                             domains.of_core)
+    service = _service(n_slots, S, np.minimum(core_tid, killed), T)
     # service[p] = (start, end, slot) or None
     srv_start = np.full(P, inf)
     srv_end = np.full(P, -inf)
@@ -274,16 +350,14 @@ def sample(values, layout, times_days, rng):
     for p, (a, b, s) in service.items():
         srv_start[p], srv_end[p], srv_slot[p] = a, b, s
 
-    in_service_lu = (lu_time >= srv_start[lu_core]) & (lu_time < srv_end[lu_core])
-    rec_core, rec_time = lu_core[in_service_lu & (lu_kind == 0)], lu_time[in_service_lu & (lu_kind == 0)]
-    lat_ok = in_service_lu[lat_idx]
-    # latent stuck bits join the stuck list
-    if k_lat and lat_idx.size:
-        st_core = np.concatenate([st_core, np.repeat(lu_core[lat_idx[lat_ok]], k_lat)])
-        st_time = np.concatenate([st_time, np.repeat(lu_time[lat_idx[lat_ok]], k_lat)])
+    # latent stuck bits of a core in service join the stuck list
+    lat_ok = (lat_time >= srv_start[lat_core]) & (lat_time < srv_end[lat_core])
+    lat_core, lat_time = lat_core[lat_ok], lat_time[lat_ok]
+    if k_lat and lat_core.size:
+        st_core = np.concatenate([st_core, np.repeat(lat_core, k_lat)])
+        st_time = np.concatenate([st_time, np.repeat(lat_time, k_lat)])
         st_pos = np.concatenate([st_pos, lat_pos[lat_ok].ravel()])
         st_val = np.concatenate([st_val, lat_val[lat_ok].ravel()])
-    lat_core, lat_time = lu_core[lat_idx[lat_ok]], lu_time[lat_idx[lat_ok]]
     order = np.argsort(st_time, kind="stable")
     st_core, st_time, st_pos, st_val = (x[order] for x in (st_core, st_time, st_pos, st_val))
 
@@ -294,6 +368,9 @@ def sample(values, layout, times_days, rng):
     sel = np.nonzero(live_ok)[0]
     ev_time, ev_core, ev_class, ev_pos, ev_mbu = (x[sel] for x in (ev_time, ev_core, ev_class,
                                                                     ev_pos, ev_mbu))
+    cycles = ~destructive
+    ev_cleared = upsets_cleared_at(ev_time, ev_core, ev.latchup_days[cycles],
+                                   ev.latchup_domains[cycles], domains.of_core)
 
     faults, st_upsets, st_live, st_dead, st_spares, st_latched = [], [], [], [], [], []
     mult_out = np.zeros((K, C), np.int16)
@@ -308,15 +385,11 @@ def sample(values, layout, times_days, rng):
         w0 = srv_start.copy()
         if scrub > 0:
             w0 = np.maximum(w0, last_scrub_before(t, scrub, scrub_phase))
-        if rec_core.size:
-            past = rec_time <= t
-            last_rec = np.full(P, -inf)
-            np.maximum.at(last_rec, rec_core[past], rec_time[past])
-            w0 = np.maximum(w0, last_rec)
         st_upsets.append(int(np.searchsorted(count_time, t, "right")
                              - np.searchsorted(count_time, prev_t, "right")))
         prev_t = t
-        live = (host_slot[ev_core] >= 0) & (ev_time > w0[ev_core]) & (ev_time <= t)
+        live = ((host_slot[ev_core] >= 0) & (ev_time > w0[ev_core]) & (ev_time <= t)
+                & (ev_cleared > t))
         flips, n_live = _flipped_bits(ev_core[live], ev_class[live], ev_pos[live],
                                       ev_mbu[live], positions, word_data, word_bits, data_bits,
                                       bool(mit["secded"]))
@@ -347,8 +420,24 @@ def sample(values, layout, times_days, rng):
                 xy_out[k, slot_core[s]] = layout.spare_xy[p - n_slots]
     stats = {"upsets": np.array(st_upsets, np.int32), "live_upsets": np.array(st_live, np.int32),
              "dead_cores": np.array(st_dead, np.int16), "spares_used": np.array(st_spares, np.int16),
-             "latched_cores": np.array(st_latched, np.int16)}
-    return RunTimeline(faults, stats, mult_out, xy_out, n_solar)
+             "latched_cores": np.array(st_latched, np.int16),
+             "dose_krad": dose_krad_at(times, dose["dose_rate_rad_per_year"]),
+             "power_cycles": np.searchsorted(ev.latchup_days[cycles], times, "right").astype(
+                 np.int32),
+             "isolated_cores": isolated_cores(ev, int(lu["power_domain_cores"]), times)}
+    return RunTimeline(faults, stats, mult_out, xy_out, n_solar,
+                       chip_availability(ev, domains.of_core, domains.model, T))
+
+
+def isolated_cores(events, cores_per_domain, times):
+    """Chip cores switched off for good by each time: ``cores_per_domain`` per domain that had a
+    destructive latch-up (the power model no longer charges their static power)."""
+    first = {}
+    for t, d in zip(events.latchup_days[events.destructive],
+                    events.latchup_domains[events.destructive]):
+        first.setdefault(int(d), float(t))
+    dead_at = np.sort(np.fromiter(first.values(), np.float64, len(first)))
+    return (np.searchsorted(dead_at, times, "right") * cores_per_domain).astype(np.int32)
 
 
 def last_scrub_before(t, period, phase):
@@ -436,47 +525,26 @@ def _assemble(layout, slot_core, dead_neurons, dead_cores, permanent, upsets, vo
         routing_flips=_canon(rows(upsets[ROUTING], (2, 3)), 3))
 
 
-def _fractions(lu):
-    f = np.array([lu["recoverable_fraction"], lu["destructive_fraction"], lu["latent_fraction"]],
-                 np.float64)
-    return f / f.sum() if f.sum() > 0 else np.array([1.0, 0.0, 0.0])
-
-
-def _service(n_slots, S, core_tid, lu_core, lu_time, lu_kind, T):
-    """Service intervals: {physical core: (start, end, slot)}; a dead host is replaced by the
-    first spare alive at that time (spares in index order), in order of death time."""
-    destr = {}
-    for p, t in zip(lu_core[lu_kind == 1], lu_time[lu_kind == 1]):
-        destr.setdefault(int(p), []).append(float(t))
-    for v in destr.values():
-        v.sort()
-
-    def death_after(p, start):
-        d = core_tid[p]
-        for t in destr.get(p, ()):
-            if t >= start:
-                d = min(d, t)
-                break
-        return d if d >= start else start
-
+def _service(n_slots, S, death_day, T):
+    """Service intervals: {physical core: (start, end, slot)}; a core stops at ``death_day[p]``
+    (TID of core or chip, destructive latch-up of its domain) and its slot moves to the first
+    spare still alive then (spares in index order), in order of death time."""
     service = {}
     heap = []
     for s in range(n_slots):
-        d = death_after(s, 0.0)
         service[s] = (0.0, np.inf, s)
-        if d < T:
-            heapq.heappush(heap, (d, s, s))
+        if death_day[s] < T:
+            heapq.heappush(heap, (float(death_day[s]), s, s))
     spares = list(range(n_slots, n_slots + S))
     while heap:
         d, p, s = heapq.heappop(heap)
         service[p] = (service[p][0], d, s)
         while spares:
             q = spares.pop(0)
-            if core_tid[q] > d:
+            if death_day[q] > d:
                 service[q] = (d, np.inf, s)
-                dq = death_after(q, d)
-                if dq < T:
-                    heapq.heappush(heap, (dq, q, s))
+                if death_day[q] < T:
+                    heapq.heappush(heap, (float(death_day[q]), q, s))
                 break
     return service
 
