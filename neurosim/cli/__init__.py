@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from neurosim import __version__
-from neurosim.cli import bench, bound, compile, export, mission, power, report, train
+from neurosim.cli import bench, bound, compile, environment, export, mission, power, report, train
 from neurosim.cli.common import error_message, print_json
 from neurosim.errors import NeurosimError
 
@@ -27,6 +27,7 @@ COMMANDS = {
     "export": (export.add_arguments, export.run),
     "power": (power.add_arguments, power.run),
     "bound": (bound.add_arguments, bound.run),
+    "environment": (environment.add_arguments, environment.run),
     "mission": (mission.add_arguments, mission.run),
     "report": (report.add_report, report.report_command),
     "compare": (report.add_compare, report.compare_command),
@@ -35,7 +36,8 @@ COMMANDS = {
 
 PIPELINE = ("dataset → train → MLP (or an imported NIR / ONNX model) → compile → chip program → "
             "run (simulate) → export (NIR) → power; "
-            "bound (robustness bounds); mission (radiation over years) → report, compare")
+            "bound (robustness bounds); environment (orbit → radiation rates); "
+            "mission (radiation over years) → report, compare")
 
 
 def build_parser():
