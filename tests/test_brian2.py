@@ -155,7 +155,7 @@ def _one_neuron(alpha, leak, v0=0, weight=0, with_input=False):
     (10, -1, 0, 3, True, 4, 5),      # input every tick, s = 3, λ = −1: period 5, phase 1
 ])
 def test_truenorth_golden_cases(alpha, leak, v0, weight, with_input, first, period):
-    """REFERENCES.md §1 golden cases (pytruenorth README), through simulate(backend="brian2")."""
+    """The golden cases of the pytruenorth README (run on IBM's simulator and an NS1e board), through simulate(backend="brian2")."""
     prog = _one_neuron(alpha, leak, v0, weight, with_input)
     rates = np.ones((1, prog.n_inputs))
     res = simulate(prog, rates, ticks=60, backend="brian2", record=True)

@@ -126,7 +126,7 @@ def test_missing_required(tmp_path):
     msg = _err(tmp_path, MINIMAL.replace("rate_per_core_day = 0.0", "rate_per_core_day = 1e-5"))
     assert msg == ("FILE: [latchup] recoverable_fraction: missing; expected a number ≥ 0 and ≤ 1 "
                    "(required because rate_per_core_day is not 0) with a source: no published "
-                   "figure in REFERENCES.md §3")
+                   "figure covers it (neurosim.references)")
     msg = _err(tmp_path, MINIMAL.replace("accuracy_requirement = 0.9", ""))
     assert msg == "FILE: [mission] accuracy_requirement: missing; expected a number ≥ 0 and ≤ 1"
 
@@ -134,7 +134,7 @@ def test_missing_required(tmp_path):
 def test_dose_rate_is_required_with_a_source(tmp_path):
     msg = _err(tmp_path, MINIMAL.replace("dose_rate_rad_per_year = 150.0\n", ""))
     assert msg == ("FILE: [dose] dose_rate_rad_per_year: missing; expected a number ≥ 0 with a "
-                   "source: no published figure in REFERENCES.md §3")
+                   "source: no published figure covers it (neurosim.references)")
 
 
 def test_rates_need_a_source(tmp_path):

@@ -507,7 +507,7 @@ def resolve(raw, path="<scenario>", text="", overrides=None):
                 ctx.fail(section, key, "missing; expected " + _EXPECT[spec.type] + " "
                          + _range_text(spec) + (f" (required because {cond} is not 0)"
                                                 if cond else "")
-                         + (" with a source: no published figure in REFERENCES.md §3"
+                         + (" with a source: no published figure covers it (neurosim.references)"
                             if spec.rate else ""), show_value=False)
             if spec.src:
                 sources[dotted] = spec.src

@@ -26,8 +26,8 @@ Failure dose of a core and of the chip (log-normal, shared die factor)::
     ln D_core = ln D_die + σ_core · z_core                   one draw per core
     ln D_chip = ln D_die + σ_core · z_chip                   the chip's shared logic
 
-D_median = 35 krad(Si): the failure dose of commercial microcontrollers, 33–37 krad (REFERENCES.md
-§3), the figure the shipped scenarios use; no TID test of TrueNorth or of its 28 nm process was
+D_median = 35 krad(Si): the failure dose of commercial microcontrollers, 33–37 krad
+[mcu-tid2020] (secondary), the figure the shipped scenarios use; no TID test of TrueNorth or of its 28 nm process was
 found, so this is a stand-in. σ_die = 0.3 (as the shipped scenarios: assumption) and σ_core = 0.1
 (cores of one die are far more alike than dies: assumption).
 """
@@ -72,7 +72,7 @@ class FailureDoseModel:
     median_krad: float = 35.0
     die_log_sd: float = 0.3
     core_log_sd: float = 0.1
-    source: str = ("median 35 krad: commercial MCUs fail at 33-37 krad (REFERENCES.md §3), a "
+    source: str = ("median 35 krad: commercial MCUs fail at 33-37 krad ([mcu-tid2020], secondary), a "
                    "stand-in (no TrueNorth or 28 nm TID failure data found); σ_die 0.3 and "
                    "σ_core 0.1: assumptions")
 

@@ -26,7 +26,7 @@ mission, so nothing is added on top of it); ``saa_share`` and ``multi_bit_fracti
 computed shares; ``[latchup] rate_per_core_day`` the latch-up rate.
 
 Validation point (not a default): Alsat-1 measured 4.04e-7 upsets/bit/day in commercial memories
-on the ``leo-sso`` orbit over 8 years (REFERENCES.md §3; :data:`ALSAT1_FLIGHT_RATE_PER_BIT_DAY`);
+on the ``leo-sso`` orbit over 8 years ([alsat1]; :data:`ALSAT1_FLIGHT_RATE_PER_BIT_DAY`);
 the shipped 28 nm device gives 0.6–0.9e-7 there (README "Radiation physics").
 """
 from dataclasses import asdict
@@ -43,7 +43,7 @@ PRESETS = PHYSICS_PRESETS
 PHASES = ("min", "max")
 CORES_PER_CHIP = 4096  # TrueNorth: 64 × 64 cores [merolla2014]
 SOLAR_CYCLE = ("11-year solar cycle, 7 solar-active years (SPENVIS; JPL model in "
-               "ECSS-E-ST-10-04C Annex I; REFERENCES.md §3)")
+               "[ecss-e-st-10-04c] Annex I)")
 CREME_UNCERTAINTY = "predicted rates uncertain by ≥ 2× (CREME vs CRRES: ratio 0.8–2.4)"
 
 
