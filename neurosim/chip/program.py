@@ -251,7 +251,14 @@ class ChipProgram:
 
     def _unit_rows(self, layer, roles):
         """(per unit of ``layer``: (core, neuron) rows with a role in ``roles``, ordered by role,
-        core, neuron; the matching roles)."""
+        core, neuron; the matching roles), cached (Monte Carlo asks for them per sample)."""
+        key = ("unit_rows", layer, roles)
+        if key not in self._cache:
+            self._cache[key] = self._find_unit_rows(layer, roles)
+        return self._cache[key]
+
+    def _find_unit_rows(self, layer, roles):
+        """See :meth:`_unit_rows`."""
         core, neuron = np.nonzero((self.unit_layer == layer) & np.isin(self.unit_role, roles))
         unit = self.unit_index[core, neuron].astype(np.int64)
         role = self.unit_role[core, neuron]
