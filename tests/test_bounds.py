@@ -408,7 +408,7 @@ def test_program_unit_weights_fold_relay_pairs():
     net = make_mlp([12, 10, 6], activation="relu", bias=True, seed=5)
     x = np.random.default_rng(0).random((200, 12))
     compiled = compile_mlp(net, "truenorth", calibration=x, max_axons=32, anneal=False)
-    assert any(len(r) for r in compiled.program.meta["layers"][0]["relays"])
+    assert any(len(r) for r in compiled.program.unit_relays(0))
     for m, layer in zip(bounds.program_unit_weights(compiled.program), compiled.layers):
         assert np.corrcoef(m.ravel(), layer.weight.ravel())[0, 1] > 0.98
         assert np.abs(m).mean() == pytest.approx(np.abs(layer.weight).mean(), rel=0.1)
@@ -423,7 +423,7 @@ def test_program_crash_evaluation_equals_simulate(compiled_digits):
     prog = compiled.program
     x = data.load("digits")[2][:40]
     rows = bounds.program_dead_neurons(prog, {1: [3, 17], 2: [5]})
-    assert len(rows) == sum(len(prog.meta["layers"][l]["neurons"][j])
+    assert len(rows) == sum(len(prog.unit_neurons(l)[j])
                             for l, j in ((0, 3), (0, 17), (1, 5)))
     fs = FaultState(dead_neurons=rows)
     fast = FastRate(prog, x).evaluate(fs).out
@@ -454,7 +454,7 @@ def test_cli_bound_program(compiled_digits, capsys, tmp_path):
     rc = cli.main(["bound", str(mpath), "--fail-prob", "0.05", "--samples", "100", "--json"])
     assert rc == 0
     ref = json.loads(capsys.readouterr().out)
-    scale = compiled.program.meta["layers"][-1]["scale"]
+    scale = compiled.program.layer_scale[-1]
     assert 0.2 <= out["observed_mean"] / (ref["observed_mean"] / scale) <= 1.5
     # exact counts, one layer
     assert cli.main(["bound", str(path), "--failures", "4", "--layer", "2", "--samples", "10",

@@ -49,9 +49,9 @@ def random_compiled(rng):
 
 def special_neurons(program):
     """Named chip neurons of a compiled program: fan-out copies, relays, outputs (rows (c, n))."""
-    layers = (program.meta or {}).get("layers") or []
-    copies = [cn for layer in layers for unit in layer["neurons"] for cn in unit[1:]]
-    relays = [(c, n) for layer in layers for rl in (layer.get("relays") or []) for c, n, _ in rl]
+    layers = range(program.layer_size.size)
+    copies = [tuple(cn) for l in layers for unit in program.unit_neurons(l) for cn in unit[1:]]
+    relays = [(c, n) for l in layers for rl in program.unit_relays(l) for c, n, _ in rl]
     outputs = list(zip(program.output_core.tolist(), program.output_neuron.tolist()))
     return {"copy": copies, "relay": relays, "output": outputs}
 
@@ -206,9 +206,8 @@ def test_chip_model_equals_unit_view_with_one_neuron_per_unit(seed):
     mlp = random_mlp(rng)
     prog = compile_mlp(mlp, "ideal", calibration=rng.random((200, mlp.sizes[0])),
                        anneal=False).program
-    layers = prog.meta["layers"]
-    assert all(len(unit) == 1 for layer in layers for unit in layer["neurons"])
-    assert not any(rl for layer in layers for rl in (layer.get("relays") or []))
+    assert np.array_equal(prog.unit_role >= 0, prog.enabled)
+    assert (prog.unit_role[prog.enabled] == 0).all()       # no copies, no relays
     model = chip_model(prog)
     consts = program_constants(prog)
     assert tuple(model.level_sizes[:-1]) == consts.hidden_sizes

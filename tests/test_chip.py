@@ -58,7 +58,7 @@ def test_ideal_profile_needs_synapse_weights_and_truenorth_refuses_them():
 @pytest.mark.parametrize("profile", ["truenorth", "ideal"])
 def test_save_load_round_trip_is_exact(tmp_path, profile):
     prog = random_program(np.random.default_rng(3), profile)
-    prog = prog.replace(meta={"layers": [1, 2], "note": "x"})
+    prog = prog.replace(meta={"mlp_sizes": [1, 2], "note": "x"})
     path = tmp_path / "p.npz"
     prog.save(path)
     back = ChipProgram.load(path)

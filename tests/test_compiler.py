@@ -14,7 +14,7 @@ from neurosim.chip.program import ChipProgram
 from neurosim.compiler import compile
 from neurosim.compiler.nir import compile_nir, to_nir
 from neurosim.compiler.normalise import rate_forward
-from neurosim.errors import DoesNotFitError
+from neurosim.errors import DoesNotFitError, InputFileError, ValidationError
 from neurosim.mlp import MLP, Layer
 from neurosim.compiler.nir_io import from_graph, to_graph
 from neurosim.sim import simulate
@@ -148,6 +148,107 @@ def test_brian2_reproduces_compiled_spikes(digits):
     assert np.array_equal(a["record"], b.record) and a["record"].sum() > 0
 
 
+# ------------------------------------------------------------------ unit map and old files
+UNIT_MAP = ("unit_layer", "unit_index", "unit_role", "layer_size", "layer_scale", "layer_shift")
+
+
+def legacy_layers(prog):
+    """``meta["layers"]`` as format versions 1 and 2 wrote it (lists of JSON numbers)."""
+    out = []
+    for l, size in enumerate(prog.layer_size.tolist()):
+        out.append({"layer": l, "kind": "output" if l == prog.layer_size.size - 1 else "hidden",
+                    "size": size, "scale": float(prog.layer_scale[l]),
+                    "shift": float(prog.layer_shift[l]),
+                    "neurons": [u.tolist() for u in prog.unit_neurons(l)],
+                    "relays": [r.tolist() for r in prog.unit_relays(l)]})
+    return out
+
+
+def save_legacy(prog, path):
+    """``prog`` saved as an old file: no unit map arrays, the map as JSON in meta["layers"]."""
+    old = prog.replace(meta=dict(prog.meta, layers=legacy_layers(prog)),
+                       **{name: None for name in UNIT_MAP})
+    assert not old.has_unit_map()
+    old.save(path)
+    with np.load(path) as f:
+        assert int(f["format_version"]) < 3 and "unit_role" not in f.files
+
+
+@pytest.fixture(scope="module")
+def relayed():
+    """A compile whose hidden units are split into relay pairs (fan-in beyond 32-axon cores)."""
+    net = random_mlp([12, 10, 6], seed=5)
+    return compile(net, "truenorth", calibration=np.random.default_rng(0).random((200, 12)),
+                   max_axons=32, anneal=False)
+
+
+def test_unit_map_roles_count_copies_and_relays(compiled, relayed):
+    # the roles agree with the compile report's neuron counts
+    for c in (compiled["bitplane"], relayed):
+        prog, rep = c.program, c.report
+        assert np.count_nonzero(prog.unit_role == 1) == rep["copy_neurons"]
+        assert np.count_nonzero(prog.unit_role >= 2) == rep["relay_neurons"]
+        assert np.array_equal(prog.unit_role >= 0, prog.enabled)
+        assert np.array_equal(np.where(prog.enabled, prog.unit_layer, -1), prog.neuron_group)
+    assert np.count_nonzero(relayed.program.unit_role == 2) > 0
+    assert (np.count_nonzero(relayed.program.unit_role == 2)
+            == np.count_nonzero(relayed.program.unit_role == 3))
+
+
+@pytest.mark.parametrize("which", ["bitplane", "relayed"])
+def test_old_file_with_meta_layers_loads_with_the_unit_map(compiled, relayed, which, tmp_path):
+    c = relayed if which == "relayed" else compiled[which]
+    prog = c.program
+    save_legacy(prog, tmp_path / "old.npz")
+    back = ChipProgram.load(tmp_path / "old.npz")
+    assert "layers" not in back.meta and back.meta == prog.meta
+    for name in UNIT_MAP:
+        assert np.array_equal(getattr(back, name), getattr(prog, name)), name
+        assert getattr(back, name).dtype == getattr(prog, name).dtype, name
+    from neurosim import bounds
+    assert bounds.program_constants(back) == bounds.program_constants(prog)
+    back.save(tmp_path / "new.npz")         # saved again: format version 3 with the arrays
+    with np.load(tmp_path / "new.npz") as f:
+        assert int(f["format_version"]) == 3 and "unit_role" in f.files
+
+
+def test_old_file_with_broken_meta_layers_is_refused_in_one_line(compiled, tmp_path):
+    prog = compiled["bitplane"].program
+    layers = legacy_layers(prog)
+    layers[0]["neurons"][0] = [[prog.n_cores + 5, 0]]          # a core the program lacks
+    old = prog.replace(meta=dict(prog.meta, layers=layers), **{n: None for n in UNIT_MAP})
+    old.save(tmp_path / "old.npz")
+    with pytest.raises(InputFileError, match=r"old\.npz: field 'meta_json' entry 'layers' is "
+                                             r"not a unit map \(IndexError"):
+        ChipProgram.load(tmp_path / "old.npz")
+
+
+def test_unit_map_validation_names_the_field(compiled):
+    prog = compiled["bitplane"].program
+    role = prog.unit_role.copy()
+    c, n = np.argwhere(role == 0)[0]
+    role[c, n] = 1                                            # a unit left without a main neuron
+    with pytest.raises(ValidationError, match="field 'unit_role' gives unit .* main neurons"):
+        prog.replace(unit_role=role)
+    index = prog.unit_index.copy()
+    index[c, n] = prog.layer_size[prog.unit_layer[c, n]]      # one past the layer's units
+    with pytest.raises(ValidationError, match=rf"field 'unit_index' \(core {c}, neuron {n}\)"):
+        prog.replace(unit_index=index)
+    with pytest.raises(ValidationError, match="field 'layer_scale' has nan"):
+        prog.replace(layer_scale=np.full(prog.layer_size.shape, np.nan))
+
+
+def test_program_constants_of_the_digits_model_are_unchanged(dense):
+    # values of the meta["layers"] reader (main at 53d655c) on the same compile
+    from neurosim import bounds
+    k = bounds.program_constants(compile(dense, "truenorth", anneal=False).program)
+    assert k.sizes == (64, 64, 64, 10)
+    assert k.max_abs_w == pytest.approx((0.20632279534109818, 0.35294117647058826,
+                                         0.4509090909090909), rel=1e-9)
+    assert k.mean_abs_w == pytest.approx((0.04772452935040711, 0.06534272956566445,
+                                          0.11558628307036874), rel=1e-9)
+
+
 # ------------------------------------------------------------------ structure
 @pytest.mark.parametrize("name", ["ideal", "bitplane", "trinary"])
 def test_programs_validate_and_map_back(compiled, dense, name, tmp_path):
@@ -156,21 +257,23 @@ def test_programs_validate_and_map_back(compiled, dense, name, tmp_path):
     path = tmp_path / "p.npz"
     prog.save(path)
     loaded = ChipProgram.load(path)      # validates on construction
-    assert loaded.meta["layers"][0]["neurons"] == prog.meta["layers"][0]["neurons"]
+    for name in ("unit_layer", "unit_index", "unit_role", "layer_size", "layer_scale",
+                 "layer_shift"):
+        assert np.array_equal(getattr(loaded, name), getattr(prog, name)), name
     assert sources_per_axon(prog).max() == 1          # no two sources share an axon
     listed = np.zeros_like(prog.enabled)
-    for entry in prog.meta["layers"]:
-        assert entry["size"] == dense.sizes[entry["layer"] + 1]
-        for unit in entry["neurons"]:
+    for layer, size in enumerate(prog.layer_size):
+        assert size == dense.sizes[layer + 1]
+        for unit in prog.unit_neurons(layer):
             for core, neuron in unit:
-                assert prog.neuron_group[core, neuron] == entry["layer"]
+                assert prog.neuron_group[core, neuron] == layer
                 listed[core, neuron] = True
-        for unit in entry["relays"]:
+        for unit in prog.unit_relays(layer):
             for core, neuron, _ in unit:
                 listed[core, neuron] = True
     assert np.array_equal(listed, prog.enabled)
     assert np.array_equal(prog.neuron_group >= 0, prog.enabled)
-    out = prog.meta["layers"][-1]["neurons"]
+    out = prog.unit_neurons(len(prog.layer_size) - 1)
     assert [tuple(u[0]) for u in out] == list(zip(prog.output_core.tolist(),
                                                   prog.output_neuron.tolist()))
     r = c.report

@@ -6,7 +6,7 @@ routed neurons; several sources add, capped at 1). In rate units that is a netwo
 is 1-Lipschitz) and C = 1 (rates lie in [0, 1]) whose weights are W/α. Two views of it:
 
 * **MLP-unit view** (:func:`program_constants`, :func:`program_unit_weights`): the chip neurons are
-  mapped back to the MLP's units (``program.meta["layers"]``), copies' weights summed, relay pairs
+  mapped back to the MLP's units (the program's unit map), copies' weights summed, relay pairs
   folded in; a crash kills a unit with all its copies. For comparing with the MLP before
   compilation. It is *not* a bound per dead chip neuron: a dead bitplane copy (one part of a
   weight, e.g. −1 = −8 + 4 + 2 + 1) changes a weight instead of crashing a unit.
@@ -68,7 +68,8 @@ def program_constants(program) -> NetworkConstants:
     units it is a network with K = 1 and C = 1 whose weights are the effective integer weights
     divided by the receiving neuron's threshold α_j. The per-layer normalisation scales λ_l are
     already inside those integers (the compiler writes Ŵ = W λ_{l−1} / λ_l), so nothing is
-    rescaled here. ``program.meta["layers"]`` maps chip neurons back to MLP units:
+    rescaled here. The program's unit map (``unit_neurons`` / ``unit_relays``) takes chip
+    neurons back to MLP units:
 
     * fan-out / bitplane copies: every copy of unit i carries the same rate, so the weight of
       unit i onto unit j is the *signed* sum over the axons by which any copy of i reaches j's
@@ -81,7 +82,7 @@ def program_constants(program) -> NetworkConstants:
     * sizes are the MLP's (n_in, N_1, …, N_L, n_out), max/mean |w| over the unit-level matrices
       (absent synapses = 0), as :func:`network_constants` does for an MLP.
 
-    Raises ValidationError when the program carries no ``meta["layers"]`` (not compiled by
+    Raises ValidationError when the program carries no unit map (not compiled by
     :func:`neurosim.compiler.compile`).
     """
     mats = program_unit_weights(program)
@@ -92,18 +93,18 @@ def program_constants(program) -> NetworkConstants:
                             K=1.0, C=1.0, activation="chip rate")
 
 
-def _program_layers(program):
-    layers = (program.meta or {}).get("layers")
-    if not layers:
-        raise ValidationError("program has no meta['layers'] (the map from chip neurons to MLP "
-                              "units written by neurosim compile): cannot derive its bounds")
-    return layers
+def _require_unit_map(program):
+    """The number of MLP layers of ``program``'s unit map; ValidationError when it has none."""
+    if not program.has_unit_map():
+        raise ValidationError("program has no unit map (the map from chip neurons to MLP units "
+                              "written by neurosim compile): cannot derive its bounds")
+    return int(program.layer_size.size)
 
 
 def program_unit_weights(program) -> list:
     """The compiled network's unit-level weight matrices in rate units, one (N_{l−1}, N_l) per
     MLP layer (see :func:`program_constants`)."""
-    layers = _program_layers(program)
+    n_layers = _require_unit_map(program)
     C, A, N = program.crossbar.shape
     # what feeds each axon: ("in", m) or ("n", core, neuron)
     src_in = np.full((C, A), -1, np.int64)
@@ -124,9 +125,9 @@ def program_unit_weights(program) -> list:
     mats = []
     prev_owner = None  # (core, neuron) -> unit index of the previous layer
     n_prev = program.n_inputs
-    for li, layer in enumerate(layers):
-        units = layer["neurons"]
-        relays = layer.get("relays") or [[] for _ in units]
+    for li in range(n_layers):
+        units = program.unit_neurons(li)
+        relays = program.unit_relays(li)
         relay_index, relay_sign = {}, []
         for j, rl in enumerate(relays):
             for c, n, sign in rl:
@@ -142,7 +143,7 @@ def program_unit_weights(program) -> list:
                 if src_in[c, a] >= 0:
                     if li != 0:
                         raise ValidationError(f"program: core {c} neuron {n} of layer {li} reads "
-                                              f"an external input; meta['layers'] disagrees with "
+                                              f"an external input; the unit map disagrees with "
                                               f"the routing")
                     su.append(int(src_in[c, a])), sw.append(col[a])
                 elif src_c[c, a] >= 0:
@@ -153,8 +154,8 @@ def program_unit_weights(program) -> list:
                         ru.append(relay_index[key]), rw.append(col[a])
                     else:
                         raise ValidationError(f"program: core {c} neuron {n} (layer {li}) is fed "
-                                              f"by core {key[0]} neuron {key[1]}, which meta"
-                                              f"['layers'] does not place in layer {li - 1}")
+                                              f"by core {key[0]} neuron {key[1]}, which the "
+                                              f"unit map does not place in layer {li - 1}")
             return su, sw, ru, rw
 
         D = np.zeros((n_prev, len(units)))
@@ -165,8 +166,6 @@ def program_unit_weights(program) -> list:
                 su, sw, _, _ = incoming(c, n)
                 np.add.at(Q[:, r], su, sw)
         for j, copies in enumerate(units):
-            if not copies:
-                raise ValidationError(f"program: meta['layers'][{li}] unit {j} has no neuron")
             c, n = int(copies[0][0]), int(copies[0][1])
             su, sw, ru, rw = incoming(c, n)
             np.add.at(D[:, j], su, sw)
@@ -180,21 +179,20 @@ def program_unit_weights(program) -> list:
 def program_dead_neurons(program, dead_units) -> np.ndarray:
     """(k, 2) (core, neuron) rows of every copy of the crashed units; ``dead_units`` maps a hidden
     layer (1-based) to the indices of its crashed MLP units."""
-    layers = _program_layers(program)
-    rows = [copies for l, js in dead_units.items() for j in js
-            for copies in layers[l - 1]["neurons"][int(j)]]
-    return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+    _require_unit_map(program)
+    rows = [program.unit_neurons(l - 1)[int(j)] for l, js in dead_units.items() for j in js]
+    return np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 2), np.int64)
 
 
 def program_monte_carlo_error(program, fail_prob_per_layer, inputs, samples, rng, *,
                               failures_per_layer=None, ticks=64) -> MonteCarloResult:
     """:func:`neurosim.bounds.observed.monte_carlo_error` for a compiled program in rate mode: each
-    sample crashes MLP units (every copy of unit j, from ``meta["layers"]``) independently with
+    sample crashes MLP units (every copy of unit j, from the unit map) independently with
     probability p_l per hidden layer (or exactly f_l per layer), evaluates the program with those
     dead neurons (``simulate(mode="rate")``) and averages ‖r_fail(x) − r(x)‖∞ over the output rates
     and the inputs."""
-    layers = _program_layers(program)
-    hidden = [len(layer["neurons"]) for layer in layers[:-1]]
+    _require_unit_map(program)
+    hidden = [int(n) for n in program.layer_size[:-1]]
     L = len(hidden)
     samples = int(samples)
     if samples < 1:

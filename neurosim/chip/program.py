@@ -32,6 +32,13 @@ leak_reversal          (C, N)          bool     ε_j: the leak is multiplied by 
                                                 for λ < 0, away from 0 for λ > 0)
 threshold_mask_bits    (C, N)          uint8    TM_j: threshold α + η, η = ρ & (2^TM − 1), 0..30
 prng_seed              (C,)            uint32   seed of each core's random draws
+unit_layer             (C, N)          int16    MLP layer whose unit the neuron computes, −1: none
+unit_index             (C, N)          int32    that unit's index in its layer, −1: none
+unit_role              (C, N)          int8     0 the unit's main neuron, 1 a fan-out copy, 2 the
+                                                r⁺ and 3 the r⁻ member of a relay pair, −1: none
+layer_size             (L,)            int32    units of MLP layer l (L = 0: no unit map)
+layer_scale            (L,)            float64  λ_l: rate 1 stands for activation λ_l
+layer_shift            (L,)            float64  the output shift s (0 for hidden layers)
 =====================  ==============  =======  ==================================================
 
 The last five fields are the rest of the TrueNorth neuron (Cassidy et al., IJCNN 2013; draws as
@@ -44,6 +51,13 @@ format (``save``/``load``) is an ``.npz`` of exactly these arrays plus ``format_
 ``profile`` and ``n_inputs``, ``meta_json``; no pickle. The five neuron extensions are written only
 when they differ from their defaults, and then with format version 2; version 1 files (and
 version 2 files without them) load with the defaults.
+
+The last six fields are the *unit map* :func:`neurosim.compiler.compile` writes (the map from
+chip neurons back to the MLP's units; L = 0 and all −1 for programs that are not compiled from an
+MLP). A program with a unit map is written with format version 3. Files of versions 1 and 2 carried
+it as nested JSON lists in ``meta["layers"]`` (per layer: ``neurons[j]`` the (core, neuron) of
+unit j, main first, ``relays[j]`` its (core, neuron, sign) relay members, ``scale``, ``shift``);
+:meth:`ChipProgram.load` converts that entry into the arrays (:func:`unit_map_from_layers`).
 """
 import json
 import os
@@ -56,9 +70,10 @@ from neurosim.errors import InputFileError, ValidationError
 from neurosim.fileio import save_npz
 from neurosim.sniff import first_nonfinite, json_object, read_npz, scalar
 
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-PLAIN_VERSION = 1  # written when the neuron extensions are at their defaults
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
+PLAIN_VERSION = 1  # written when the neuron extensions are at their defaults and no unit map
+EXTENSIONS_VERSION = 2  # the neuron extensions, no unit map
 
 # name -> (dtype, shape spec); shape letters: C cores, A axons, N neurons, T types, M, K
 _ARRAY_FIELDS = {
@@ -93,6 +108,16 @@ _NEURON_EXTENSIONS = {
     "threshold_mask_bits": (np.uint8, "CN"),
     "prng_seed": (np.uint32, "C"),
 }
+# the unit map (format version 3): name -> (dtype, shape spec); L: MLP layers
+_UNIT_MAP_FIELDS = {
+    "unit_layer": (np.int16, "CN"),
+    "unit_index": (np.int32, "CN"),
+    "unit_role": (np.int8, "CN"),
+    "layer_size": (np.int32, "L"),
+    "layer_scale": (np.float64, "L"),
+    "layer_shift": (np.float64, "L"),
+}
+ROLE_NONE, ROLE_UNIT, ROLE_COPY, ROLE_RELAY_POS, ROLE_RELAY_NEG = -1, 0, 1, 2, 3
 MAX_THRESHOLD_MASK_BITS = 30  # α + η stays below 2^31 for every profile's α ≤ 2^30
 
 
@@ -129,6 +154,12 @@ class ChipProgram:
     leak_reversal: np.ndarray = None
     threshold_mask_bits: np.ndarray = None
     prng_seed: np.ndarray = None
+    unit_layer: np.ndarray = None
+    unit_index: np.ndarray = None
+    unit_role: np.ndarray = None
+    layer_size: np.ndarray = None
+    layer_scale: np.ndarray = None
+    layer_shift: np.ndarray = None
     meta: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -202,6 +233,40 @@ class ChipProgram:
                 if not np.array_equal(getattr(self, name),
                                       _extension_default(name, getattr(self, name).shape))]
 
+    def has_unit_map(self):
+        """True when the program maps its neurons back to MLP units (compiled from an MLP)."""
+        return self.layer_size.size > 0
+
+    def unit_neurons(self, layer):
+        """Per unit j of MLP ``layer``, a (k, 2) int64 array of the (core, neuron) computing it:
+        its main neuron first, then its fan-out copies (all identical) in (core, neuron) order."""
+        return self._unit_rows(layer, (ROLE_UNIT, ROLE_COPY))[0]
+
+    def unit_relays(self, layer):
+        """Per unit j of MLP ``layer``, a (k, 3) int64 array of its relay members (core, neuron,
+        sign), sign +1 for r⁺ and −1 for r⁻; empty (0, 3) for a unit that was not split."""
+        rows, roles = self._unit_rows(layer, (ROLE_RELAY_POS, ROLE_RELAY_NEG))
+        sign = [np.where(r == ROLE_RELAY_POS, 1, -1)[:, None] for r in roles]
+        return [np.hstack([rw, sg]) for rw, sg in zip(rows, sign)]
+
+    def _unit_rows(self, layer, roles):
+        """(per unit of ``layer``: (core, neuron) rows with a role in ``roles``, ordered by role,
+        core, neuron; the matching roles), cached (Monte Carlo asks for them per sample)."""
+        key = ("unit_rows", layer, roles)
+        if key not in self._cache:
+            self._cache[key] = self._find_unit_rows(layer, roles)
+        return self._cache[key]
+
+    def _find_unit_rows(self, layer, roles):
+        """See :meth:`_unit_rows`."""
+        core, neuron = np.nonzero((self.unit_layer == layer) & np.isin(self.unit_role, roles))
+        unit = self.unit_index[core, neuron].astype(np.int64)
+        role = self.unit_role[core, neuron]
+        order = np.lexsort((neuron, core, role, unit))
+        rows = np.stack([core, neuron], axis=1)[order].astype(np.int64)
+        cuts = np.cumsum(np.bincount(unit, minlength=int(self.layer_size[layer])))[:-1]
+        return np.split(rows, cuts), np.split(role[order], cuts)
+
     def memory_bytes(self):
         """Bytes held by the program's arrays."""
         return sum(getattr(self, f.name).nbytes for f in fields(self)
@@ -215,7 +280,10 @@ class ChipProgram:
             arrays["synapse_weights"] = self.synapse_weights
         extensions = self.neuron_extensions_used()
         arrays.update({name: getattr(self, name) for name in extensions})
-        version = FORMAT_VERSION if extensions else PLAIN_VERSION
+        version = EXTENSIONS_VERSION if extensions else PLAIN_VERSION
+        if self.has_unit_map():
+            arrays.update({name: getattr(self, name) for name in _UNIT_MAP_FIELDS})
+            version = FORMAT_VERSION
         save_npz(path, compressed=True, format_version=np.int32(version),
                  profile=np.str_(self.profile.name), n_inputs=np.int64(self.n_inputs),
                  meta_json=np.str_(json.dumps(self.meta, sort_keys=True)), **arrays)
@@ -246,9 +314,14 @@ class ChipProgram:
         known = set(_ARRAY_FIELDS) | set(_OPTIONAL_FIELDS)
         if version >= 2:
             known |= set(_NEURON_EXTENSIONS)
+        if version >= 3:
+            known |= set(_UNIT_MAP_FIELDS)
         unknown = sorted(set(contents) - known)
         if unknown:
             raise InputFileError(f"{path}: field '{unknown[0]}' is not a ChipProgram field")
+        if version < 3 and "layers" in header["meta"]:
+            contents.update(unit_map_from_layers(header["meta"].pop("layers"),
+                                                 np.shape(contents["enabled"]), path))
         try:
             return cls(profile=get_profile(header["profile"]), n_inputs=header["n_inputs"],
                        meta=header["meta"], **contents)
@@ -257,6 +330,45 @@ class ChipProgram:
 
 
 _HEADER_FIELDS = ("format_version", "profile", "n_inputs", "meta_json")
+
+
+def unit_map_from_layers(layers, shape, path):
+    """The unit map arrays (:data:`_UNIT_MAP_FIELDS`) of a version 1 or 2 file's
+    ``meta["layers"]`` (the module docstring gives its form), for neurons of ``shape`` (C, N)."""
+    where = f"{path}: field 'meta_json' entry 'layers'"
+    if not isinstance(layers, list) or not layers:
+        raise InputFileError(f"{where} is {layers!r}; expected a non-empty list of layers")
+    arrays = {name: np.full(shape, ROLE_NONE, dtype)
+              for name, (dtype, spec) in _UNIT_MAP_FIELDS.items() if spec == "CN"}
+    try:
+        for l, layer in enumerate(layers):
+            for j, copies in enumerate(layer["neurons"]):
+                for k, (core, neuron) in enumerate(copies):
+                    _assign_unit(arrays, core, neuron, l, j, ROLE_UNIT if k == 0 else ROLE_COPY)
+            for j, members in enumerate(layer.get("relays") or []):
+                for core, neuron, sign in members:
+                    if sign not in (1, -1):
+                        raise ValueError(f"relay sign {sign!r}, expected 1 or -1")
+                    _assign_unit(arrays, core, neuron, l, j,
+                                 ROLE_RELAY_POS if sign > 0 else ROLE_RELAY_NEG)
+        arrays["layer_size"] = np.array([len(layer["neurons"]) for layer in layers], np.int32)
+        arrays["layer_scale"] = np.array([float(layer["scale"]) for layer in layers])
+        arrays["layer_shift"] = np.array([float(layer.get("shift", 0.0)) for layer in layers])
+    except (TypeError, ValueError, KeyError, IndexError) as exc:
+        raise InputFileError(f"{where} is not a unit map ({type(exc).__name__}: {exc}); "
+                             "expected per layer 'neurons', 'relays', 'scale'") from None
+    return arrays
+
+
+def _assign_unit(arrays, core, neuron, layer, unit, role):
+    """Record that chip neuron (core, neuron) computes ``unit`` of ``layer`` in ``role``."""
+    if isinstance(core, bool) or isinstance(neuron, bool) or min(int(core), int(neuron)) < 0:
+        raise ValueError(f"neuron ({core!r}, {neuron!r}), expected indices ≥ 0")
+    if arrays["unit_layer"][core, neuron] != ROLE_NONE:
+        raise ValueError(f"core {core} neuron {neuron} listed twice")
+    arrays["unit_layer"][core, neuron] = layer
+    arrays["unit_index"][core, neuron] = unit
+    arrays["unit_role"][core, neuron] = role
 
 
 def _model_meta(meta, path):
@@ -364,6 +476,7 @@ def validate(prog):
     _check_range("reset_mode", arrays["reset_mode"], 0, 2, "a reset mode")
     _check_range("floor_mode", arrays["floor_mode"], 0, 1, "a floor mode")
     _validate_extensions(prog, dims)
+    _validate_unit_map(prog, dims)
     has_dest = arrays["dest_core"] >= 0
     _check_range("dest_core", arrays["dest_core"], -1, C - 1, "a used core index or -1")
     _check_range("dest_axon", np.where(has_dest, arrays["dest_axon"], 0), 0, A - 1, "an axon")
@@ -415,6 +528,69 @@ def _validate_extensions(prog, dims):
                                   f"{want} ({', '.join(spec)})")
     _check_range("threshold_mask_bits", prog.threshold_mask_bits, 0, MAX_THRESHOLD_MASK_BITS,
                  "a number of threshold mask bits")
+
+
+def _validate_unit_map(prog, dims):
+    """Fill an absent unit map (L = 0, all −1); check dtypes, shapes, ranges and that every unit
+    of every layer has exactly one main neuron."""
+    sizes = prog.layer_size
+    L = np.asarray(sizes).shape[0] if sizes is not None and np.ndim(sizes) == 1 else 0
+    dims = dict(dims, L=L)
+    for name, (dtype, spec) in _UNIT_MAP_FIELDS.items():
+        want = tuple(dims[s] for s in spec)
+        if getattr(prog, name) is None:
+            object.__setattr__(prog, name, np.full(want, ROLE_NONE, dtype))
+        if dtype is np.float64:
+            value = _coerce_finite(prog, name)
+        else:
+            value = _coerce(prog, name, dtype)
+        if value.shape != want:
+            raise ValidationError(f"field '{name}' has shape {value.shape}; expected "
+                                  f"{want} ({', '.join(spec)})")
+    if L and prog.layer_size.min() < 1:
+        bad = int(np.argmin(prog.layer_size))
+        raise ValidationError(f"field 'layer_size' (layer {bad}) is {prog.layer_size[bad]}; "
+                              "expected ≥ 1 unit")
+    _check_range("unit_layer", prog.unit_layer, -1, L - 1, "an MLP layer or -1")
+    _check_range("unit_role", prog.unit_role, -1, ROLE_RELAY_NEG, "a unit role or -1")
+    mapped = prog.unit_layer >= 0
+    for name in ("unit_index", "unit_role"):
+        _first_bad(name, ~mapped & (getattr(prog, name) != ROLE_NONE), getattr(prog, name),
+                   "-1 where unit_layer is -1")
+    _first_bad("unit_role", mapped & (prog.unit_role == ROLE_NONE), prog.unit_role,
+               "a role 0..3 where unit_layer is set")
+    size = prog.layer_size[np.maximum(prog.unit_layer, 0)] if L else 0
+    _first_bad("unit_index", mapped & ((prog.unit_index < 0) | (prog.unit_index >= size)),
+               prog.unit_index, "a unit index 0..layer_size[unit_layer] - 1")
+    for l in range(L):
+        main = (prog.unit_layer == l) & (prog.unit_role == ROLE_UNIT)
+        count = np.bincount(prog.unit_index[main], minlength=int(prog.layer_size[l]))
+        if (count != 1).any():
+            j = int(np.argmax(count != 1))
+            raise ValidationError(f"field 'unit_role' gives unit {j} of layer {l} {count[j]} main "
+                                  "neurons (role 0); expected exactly 1")
+
+
+def _first_bad(name, bad, value, expected):
+    """Raise naming the first (core, neuron) where ``bad`` holds."""
+    if bad.any():
+        core, neuron = (int(i) for i in np.argwhere(bad)[0])
+        raise ValidationError(f"field '{name}' (core {core}, neuron {neuron}) is "
+                              f"{value[core, neuron]}; expected {expected}")
+
+
+def _coerce_finite(prog, name):
+    """A float64 field as a contiguous array; NaN and infinities are errors."""
+    value = np.asarray(getattr(prog, name))
+    if value.dtype.kind not in "biuf":
+        raise ValidationError(f"field '{name}' has dtype {value.dtype}; expected float64")
+    idx = first_nonfinite(value)
+    if idx is not None:
+        raise ValidationError(f"field '{name}' has {value[idx]} at index {idx}; expected finite "
+                              "numbers")
+    out = np.ascontiguousarray(value, dtype=np.float64)
+    object.__setattr__(prog, name, out)
+    return out
 
 
 def empty_program(profile, n_cores, n_axons=None, n_neurons=None, n_inputs=0, n_outputs=0,

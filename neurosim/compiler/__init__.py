@@ -10,15 +10,16 @@
 4. :mod:`.partition` — direct neurons, relay pairs for fan-in beyond a core, next-fit packing with
    fan-out copies; :mod:`.assemble` turns the packing into ChipProgram arrays;
 5. :mod:`.place` — cores on the grid by simulated annealing on the spike traffic;
-6. :mod:`.report` — the compile report and the meta that maps chip neurons back to MLP units;
+6. :mod:`.report` — the compile report and the unit map that takes chip neurons back to MLP units;
    :mod:`.nir` — NIR export of the compiled graph and compile of a NIR SNN graph.
 
-Mapping back (``program.meta["layers"]``, one entry per MLP layer, index i into ``mlp.layers``):
-``neurons[j]`` lists every (core, neuron) that computes unit j (its main neuron first, then its
-fan-out copies, all identical); ``relays[j]`` the (core, neuron, sign) of its relay pairs, if it
-was split; ``scale`` is λ_l (rate 1 stands for activation λ_l) and, for the output layer,
-``shift`` is s. ``program.neuron_group`` holds the same layer index i for every neuron (relays
-and copies included), −1 for unused slots.
+Mapping back: the program's unit map (:mod:`neurosim.chip.program`; layer l indexes
+``mlp.layers``): ``unit_layer`` / ``unit_index`` / ``unit_role`` say which unit j of which layer
+each (core, neuron) computes, as its main neuron, a fan-out copy (identical to the main one) or a
+member of a relay pair, if the unit was split; ``layer_scale`` is λ_l (rate 1 stands for
+activation λ_l) and ``layer_shift`` s for the output layer. ``program.unit_neurons(l)`` and
+``program.unit_relays(l)`` list them per unit. ``program.neuron_group`` holds the same layer
+index for every neuron (relays and copies included), −1 for unused slots.
 """
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ from neurosim.compiler.assemble import assemble
 from neurosim.compiler.encode import get_encoding
 from neurosim.compiler.normalise import normalise, rate_forward
 from neurosim.compiler.partition import build_stages, main_neurons
-from neurosim.compiler.report import layer_meta, make_report
+from neurosim.compiler.report import make_report, unit_map
 from neurosim.errors import ValidationError
 
 __all__ = ["compile", "Compiled", "calibration_inputs"]
@@ -118,7 +119,7 @@ def compile(mlp, profile="truenorth", weight_encoding="bitplane", bits=4, calibr
     xy = placement.place(edges, program.n_cores, profile, blocked, seed, anneal=anneal)
     report = make_report(program, stages, demand, encoding, profile, axons,
                          placement.hop_cost(edges, xy), placement.hop_cost(edges, naive))
-    meta = {"compiler": report, "layers": layer_meta(stages, table, demand, layers),
-            "mlp_sizes": mlp.sizes}
-    program = program.replace(core_xy=xy.astype(np.int32), meta=meta)
+    meta = {"compiler": report, "mlp_sizes": mlp.sizes}
+    program = program.replace(core_xy=xy.astype(np.int32), meta=meta,
+                              **unit_map(stages, table, demand, layers, program.enabled.shape))
     return Compiled(program, report, layers, stages)

@@ -1,4 +1,4 @@
-"""The compile report and the meta that maps chip neurons back to MLP layers.
+"""The compile report and the unit map that takes chip neurons back to MLP units.
 
 Report keys (``Compiled.report``, ``neurosim compile --json``):
 
@@ -13,6 +13,9 @@ Report keys (``Compiled.report``, ``neurosim compile --json``):
 - ``weight_encoding``, ``axons_per_input``, ``fan_in_per_core``, ``profile``.
 """
 import numpy as np
+
+from neurosim.chip.program import (ROLE_COPY, ROLE_NONE, ROLE_RELAY_NEG, ROLE_RELAY_POS,
+                                   ROLE_UNIT)
 
 
 def make_report(program, stages, demand, encoding, profile, axons, hop_cost, hop_rowmajor):
@@ -44,25 +47,24 @@ def make_report(program, stages, demand, encoding, profile, axons, hop_cost, hop
     }
 
 
-def layer_meta(stages, table, demand, layers):
-    """Per MLP layer: scale, shift, and the chip neurons of each unit (module docstring of
-    :mod:`neurosim.compiler`)."""
-    out = []
-    for l, layer in enumerate(layers):
-        n = layer.weight.shape[1]
-        neurons = [[] for _ in range(n)]
-        relays = [[] for _ in range(n)]
-        for s, st in enumerate(stages):
-            if st.layer != l:
-                continue
-            core_of, slot_of = table[s]
-            for u in range(st.n):
-                j, c, n0 = int(st.unit[u]), int(core_of[u]), int(slot_of[u])
-                if st.sign[u] == 0:
-                    neurons[j] += [[c, n0 + k] for k in range(int(demand[s][u]))]
-                else:
-                    relays[j].append([c, n0, int(st.sign[u])])
-        out.append({"layer": l, "kind": "output" if l == len(layers) - 1 else "hidden",
-                    "size": n, "scale": float(layer.scale), "shift": float(layer.shift),
-                    "neurons": neurons, "relays": relays})
-    return out
+def unit_map(stages, table, demand, layers, shape):
+    """The ChipProgram unit map fields (module docstring of :mod:`neurosim.chip.program`): for
+    every (core, neuron) of ``shape`` its MLP layer, unit and role (main, fan-out copy, relay
+    r⁺ / r⁻), and per layer its size, scale λ_l and shift s."""
+    unit_layer = np.full(shape, ROLE_NONE, np.int16)
+    unit_index = np.full(shape, ROLE_NONE, np.int32)
+    unit_role = np.full(shape, ROLE_NONE, np.int8)
+    for s, st in enumerate(stages):
+        core_of, slot_of = table[s]
+        d = np.asarray(demand[s], np.int64)
+        copy = np.arange(d.sum()) - np.repeat(np.cumsum(d) - d, d)
+        core, neuron = np.repeat(core_of, d), np.repeat(slot_of, d) + copy
+        sign = np.repeat(st.sign, d)
+        unit_layer[core, neuron] = st.layer
+        unit_index[core, neuron] = np.repeat(st.unit, d)
+        unit_role[core, neuron] = np.select(
+            [sign > 0, sign < 0, copy == 0], [ROLE_RELAY_POS, ROLE_RELAY_NEG, ROLE_UNIT], ROLE_COPY)
+    return {"unit_layer": unit_layer, "unit_index": unit_index, "unit_role": unit_role,
+            "layer_size": np.array([layer.weight.shape[1] for layer in layers], np.int32),
+            "layer_scale": np.array([float(layer.scale) for layer in layers]),
+            "layer_shift": np.array([float(layer.shift) for layer in layers])}

@@ -121,11 +121,11 @@ def chip_constants(program, evaluator):
     changes a weight instead of crashing a unit): the mission's bounds are the chip-level model's
     (:func:`bound_model`); this view is kept for comparing with the MLP before compilation.
 
-    A compiled program (``meta["layers"]``) is mapped back to the MLP's structure by
+    A compiled program (one with a unit map) is mapped back to the MLP's structure by
     :func:`neurosim.bounds.program_constants` (copies' weights summed with their signs, relay
     pairs folded in) and a neuron's level is its MLP layer (copies and relays included). Other
     programs fall back to levels as layers with every chip neuron a node."""
-    if (program.meta or {}).get("layers"):
+    if program.has_unit_map():
         return bounds.program_constants(program), np.where(program.enabled, program.neuron_group,
                                                     -1).astype(np.int64)
     C, A, N = program.crossbar.shape
