@@ -168,3 +168,13 @@ def test_compile_network_takes_any_model_file(tmp_path, dense, digits):
     with pytest.raises(InputFileError, match=r"bare.npz: provenance dataset is None, not one of "
                                              r"digits, .*; expected --calibration DATASET"):
         compile_network(bare, "ideal")
+
+
+def test_a_mission_flies_an_onnx_model(tmp_path):
+    import neurosim as ns
+    path = tmp_path / "digits.onnx"
+    onnx.save(torch_style(MLP.load("models/digits_dense.npz")), str(path))
+    res = ns.run_mission("leo_10y", runs=2, out_dir=str(tmp_path / "m"), workers=1,
+                         progress=False, model=str(path))
+    assert res.summary["runs"] == 2 and res.summary["cores"] >= 1
+    assert res.summary["baseline_accuracy"] > 0.9          # the digits network, via ONNX

@@ -44,8 +44,9 @@ def add_arguments(sub):
                    help="run above the work limits (checkpoint evaluations, memory, expected "
                         "faults per run) and overwrite a finished or unfinished mission in --out")
     p.add_argument("--model", default=None, metavar="PATH",
-                   help="fly this MLP .npz instead of the scenario's [run] model (e.g. "
-                        "models/digits_nest.npz), to compare models on the same scenario")
+                   help="fly this model instead of the scenario's [run] model: an MLP .npz "
+                        "(e.g. models/digits_nest.npz), a NIR graph or an ONNX model (read by "
+                        "content), to compare models on the same scenario")
     p.add_argument("--chip", choices=["truenorth", "ideal"], default=None,
                    help="chip profile instead of the scenario's [run] profile")
     p.add_argument("--no-report", action="store_true",
@@ -75,8 +76,8 @@ def load_scenario(path=None, runs=None, model=None, chip=None, workers=None):
     if model is not None:
         found = model if os.path.exists(model) else resources.resolve(model, "models")
         if not os.path.isfile(found):
-            raise InputFileError(f"--model {model}: no such file (expected an MLP .npz, e.g. "
-                                 "models/digits_nest.npz)")
+            raise InputFileError(f"--model {model}: no such file (expected an MLP .npz, a NIR "
+                                 "graph or an ONNX model, e.g. models/digits_nest.npz)")
         overrides["run.model"] = os.path.abspath(found)
     if chip is not None:
         overrides["run.profile"] = chip

@@ -13,8 +13,9 @@ import numpy as np
 from neurosim import bounds, data, resources
 from neurosim import power as pw
 from neurosim.compiler import compile as compile_mlp
+from neurosim.compiler.nir import compile_imported
 from neurosim.errors import InputFileError, ValidationError
-from neurosim.mlp import MLP
+from neurosim.interchange import load_network
 from neurosim.radiation.timeline import ChipLayout
 from neurosim.sim.incremental import FastRate
 from neurosim.validation import check_inputs
@@ -68,11 +69,12 @@ def prepare(scenario, program=None):
     v = scenario.values
     run = v["run"]
     mlp_path = model_path(run["model"], scenario.path)
-    mlp = MLP.load(mlp_path)
+    mlp = load_network(mlp_path)                 # an MLP .npz, a NIR graph or an ONNX model
     dataset = run["dataset"] or mlp.provenance.get("dataset") or "digits"
     if program is None:
+        compile_network = compile_imported if "imported_from" in mlp.provenance else compile_mlp
         try:
-            program = compile_mlp(mlp, run["profile"], **run["compile"]).program
+            program = compile_network(mlp, run["profile"], **run["compile"]).program
         except TypeError as exc:
             raise InputFileError(f"{scenario.path}: [run] compile: {exc}") from None
     xtr, ytr, xte, yte = data.load(dataset)
