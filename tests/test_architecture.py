@@ -105,6 +105,6 @@ def test_no_citation_points_outside_the_repository():
 
 
 def test_readme_lists_every_reference():
-    readme = (ROOT.parent / "README.md").read_text("utf-8")
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
     missing = [key for key in REFERENCES if f"`[{key}]`" not in readme]
     assert not missing, f"README 'References' lacks {missing}"

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from neurosim import resources
 from neurosim import mission
 from neurosim.mission import executors, runner
 from neurosim.cli import main
@@ -383,7 +384,8 @@ def test_missing_model_names_the_key_and_the_places_searched(tmp_path, capsys):
     assert main(["mission", path, "--out", str(tmp_path / "out"), "--json"]) == 2
     err = capsys.readouterr().err
     assert f"{path}: [run] model = 'models/nope.npz': no such file" in err
-    assert str(tmp_path / "models") in err and os.path.join(ROOT, "models") in err
+    # beside the scenario, then the shipped models (the source tree's, or the installed copy's)
+    assert str(tmp_path / "models") in err and resources.shipped_dir("models") in err
     assert not (tmp_path / "out").exists()
 
 
