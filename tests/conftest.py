@@ -4,12 +4,16 @@ Floating-point results (trained weights) depend on the numpy/BLAS build and its 
 the header prints them at the top of every run: a failure report then names its build.
 """
 import importlib.metadata
+import pathlib
 
 import numpy  # noqa: F401  (imported first so that threadpoolctl sees numpy's BLAS)
 import scipy.linalg  # noqa: F401  (scipy may ship its own BLAS; load it so it is listed too)
+import pytest
 from threadpoolctl import threadpool_info
 
 import neurosim
+from neurosim import data as neurosim_data
+from neurosim.mlp import MLP
 
 HEADER_PACKAGES = ("numpy", "scipy", "brian2", "matplotlib", "nir", "h5py", "dask", "hypothesis",
                    "threadpoolctl", "Cython", "onnx", "onnxruntime", "sgp4", "aep8")
@@ -42,3 +46,15 @@ def pytest_report_header(config):
     return (["versions: " + ", ".join(package_versions()),
              f"neurosim imported from {neurosim.__path__[0]}"]
             + ["BLAS " + line for line in blas_descriptions()])
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """(x_train, y_train, x_test, y_test) of scikit-learn's digits."""
+    return neurosim_data.load("digits")
+
+
+@pytest.fixture(scope="module")
+def dense():
+    """models/digits_dense.npz, a 64-…-10 ReLU MLP."""
+    return MLP.load(pathlib.Path(__file__).resolve().parents[1] / "models" / "digits_dense.npz")

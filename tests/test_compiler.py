@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurosim import data
 from neurosim.chip.program import ChipProgram
 from neurosim.compiler import compile
 from neurosim.compiler.nir import compile_nir, to_nir
@@ -20,16 +19,6 @@ from neurosim.compiler.nir_io import from_graph, to_graph
 from neurosim.sim import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return data.load("digits")
-
-
-@pytest.fixture(scope="module")
-def dense():
-    return MLP.load(ROOT / "models" / "digits_dense.npz")
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from neurosim.errors import InputFileError
 from neurosim.mlp import MLP, Layer
 from neurosim.compiler.nir_io import DEFAULT_DT, from_graph, read_nir, to_graph, write_nir
 from neurosim.sim import simulate
-from shipped import dense, digits  # noqa: F401  (fixtures)
 from neurosim.train import Options, run
 from nir_frameworks import framework_counts, framework_graph
 

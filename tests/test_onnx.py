@@ -12,7 +12,6 @@ from neurosim.interchange import load_network
 from neurosim.mlp import MLP
 from neurosim.compiler.onnx_io import from_onnx, read_onnx
 from neurosim.sim import simulate
-from shipped import dense, digits  # noqa: F401  (fixtures)
 from neurosim.sniff import sniff
 
 ort = pytest.importorskip("onnxruntime")
