@@ -72,7 +72,7 @@ setup(
                  "neurosim._shipped.scenarios": "scenarios"},
     package_data={"neurosim._shipped.models": ["*.npz", "*.toml"],
                   "neurosim._shipped.scenarios": ["*.toml"],
-                  "neurosim.power": ["*.csv"],
+                  "neurosim.energy": ["*.csv"],
                   "neurosim.radiation": ["data/*.csv", "data/devices/*.toml"]},
     ext_modules=cythonize(extensions, language_level=3,
                           compiler_directives={"boundscheck": False, "wraparound": False,

@@ -8,8 +8,8 @@ Imports flow one way (tests/test_architecture.py checks it): a module imports on
 tier or the tiers below, and the packages of one tier import each other without a cycle::
 
     api, cli, bench
-      → mission, bounds, power, report
-      → compiler, sim, radiation, train, interchange
+      → mission, bounds, energy, report
+      → compiler, sim, radiation, training, interchange
       → chip, mlp, data
       → errors, fileio, resources, references, sniff
 """
@@ -23,7 +23,7 @@ __version__ = "0.1.0"
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from neurosim.api import (bound, compile, export_nir, load_dataset, load_network,  # noqa: E402
-                          load_results, run_mission, simulate)
+                          load_results, power, run_mission, simulate, train)
 
-__all__ = ["compile", "simulate", "bound", "run_mission", "load_results", "load_network",
-           "load_dataset", "export_nir", "__version__"]
+__all__ = ["train", "compile", "simulate", "power", "bound", "run_mission", "load_results",
+           "load_network", "load_dataset", "export_nir", "__version__"]

@@ -28,11 +28,11 @@ from neurosim.mission import scenario as _scenario
 from neurosim.mission.results import MissionResults
 from neurosim.mission.runner import run_mission as _run_mission
 from neurosim.mlp import MLP
-from neurosim.power import checkpoint_power
+from neurosim.energy import checkpoint_power
 from neurosim.sim import simulate
 from neurosim.sniff import file_kind
-from neurosim.train import default_options
-from neurosim.train import run as _train_run
+from neurosim.training import default_options
+from neurosim.training import run as _train_run
 
 __all__ = ["train", "compile", "simulate", "power", "bound", "run_mission", "load_results",
            "load_network", "load_dataset", "export_nir"]
@@ -41,7 +41,7 @@ __all__ = ["train", "compile", "simulate", "power", "bound", "run_mission", "loa
 def train(dataset, method="dense", hidden=(64,), data_dir=None, progress=False, **options):
     """Train an MLP on ``dataset`` (a built-in name or a ``.npz``/CSV path) with ``method``
     (``dense``, ``sparse-momentum`` or ``nest``) and ``hidden`` layer sizes; ``options`` are
-    fields of :class:`neurosim.train.Options` (``epochs``, ``density``, ``seed``, …) over the
+    fields of :class:`neurosim.training.Options` (``epochs``, ``density``, ``seed``, …) over the
     method's default protocol (sparse momentum: the published one, ``dettmers2019``). Returns the
     MLP; its ``provenance`` holds the test accuracy and every option used."""
     mlp, _ = _train_run(dataset, method, list(hidden), default_options(method, **options),
@@ -63,7 +63,7 @@ def power(program, inputs, ticks=64, mode="spiking", inference_rate_hz=None, sup
           profile=None):
     """Power and energy of ``program`` (a ChipProgram or its file) driven by ``inputs`` (batch,
     n_inputs) in [0, 1]: simulate, then the power model on the activity counters. Returns a
-    :class:`neurosim.power.PowerReport` (``power_mw``, ``energy_per_inference_uj``,
+    :class:`neurosim.energy.PowerReport` (``power_mw``, ``energy_per_inference_uj``,
     ``breakdown``)."""
     program = program if isinstance(program, ChipProgram) else ChipProgram.load(program)
     result = simulate(program, np.asarray(inputs, np.float64), ticks=ticks, mode=mode)

@@ -3,8 +3,8 @@
 The rule (also at the top of ``neurosim/__init__.py``): a module imports only from its own tier or
 the tiers below it, and the packages of one tier import each other without a cycle::
 
-    api, cli, bench  →  mission, bounds, power, report
-                →  compiler, sim, radiation, train, interchange
+    api, cli, bench  →  mission, bounds, energy, report
+                →  compiler, sim, radiation, training, interchange
                 →  chip, mlp, data  →  errors, fileio, resources, references, sniff
 """
 import ast
@@ -17,8 +17,8 @@ from neurosim.references import REFERENCES
 ROOT = pathlib.Path(neurosim.__file__).parent
 TIERS = [
     {"api", "cli", "bench", "__main__"},
-    {"mission", "bounds", "power", "report"},
-    {"compiler", "sim", "radiation", "train", "interchange", "_core"},
+    {"mission", "bounds", "energy", "report"},
+    {"compiler", "sim", "radiation", "training", "interchange", "_core"},
     {"chip", "mlp", "data", "activation", "validation"},
     {"errors", "fileio", "resources", "references", "sniff", "_shipped"},
 ]

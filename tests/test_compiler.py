@@ -392,7 +392,7 @@ def _no_temporary_files(tmp_path):
 def test_commands_refuse_a_bad_output_before_working(tmp_path, capsys, monkeypatch, command):
     """compile and train check -o first: neither compiles nor trains (both are replaced by a
     failing stub here), one line, exit 2, no temporary file."""
-    from neurosim import compiler, train
+    from neurosim import compiler, training as train
     from neurosim.cli import main
     monkeypatch.setattr(compiler, "compile", lambda *a, **k: pytest.fail("compiled anyway"))
     monkeypatch.setattr(train, "run", lambda *a, **k: pytest.fail("trained anyway"))

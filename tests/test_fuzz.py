@@ -377,7 +377,7 @@ TOML_VALUES = ["1.5", "-2", "nan", "inf", '"text"', "true", "[1, 2]", "{value = 
 @given(lines=st.lists(st.tuples(st.sampled_from(POWER_KEYS), st.sampled_from(TOML_VALUES)),
                       max_size=8), raw=st.binary(max_size=64), use_raw=st.booleans())
 def test_broken_power_profiles_are_refused(lines, raw, use_raw):
-    from neurosim.power import load_power_profile
+    from neurosim.energy import load_power_profile
     with workdir() as (d, _):
         path = os.path.join(d, "chip.toml")
         with open(path, "wb") as f:

@@ -18,7 +18,7 @@ from neurosim.errors import InputFileError
 from neurosim.mlp import MLP, Layer
 from neurosim.compiler.nir_io import DEFAULT_DT, from_graph, read_nir, to_graph, write_nir
 from neurosim.sim import simulate
-from neurosim.train import Options, run
+from neurosim.training import Options, run
 from nir_frameworks import framework_counts, framework_graph
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from neurosim import power
+from neurosim import energy as power
 from neurosim.chip import FaultState, empty_program
 from neurosim.cli import main
 from neurosim.errors import InputFileError, ValidationError

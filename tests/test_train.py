@@ -6,9 +6,9 @@ import pytest
 from neurosim import cli
 from neurosim.mlp import MLP
 from neurosim.errors import InputFileError, ValidationError
-from neurosim.train import Options, common, load_recipe, nest, sparse_momentum, study
-from neurosim.train import train as train_method
-from neurosim.train.common import Optimizer, Params, capped_top_k, init_params, loss_and_grads
+from neurosim.training import Options, common, load_recipe, nest, sparse_momentum, study
+from neurosim.training import train as train_method
+from neurosim.training.common import Optimizer, Params, capped_top_k, init_params, loss_and_grads
 
 
 @pytest.mark.parametrize("activation", ["relu", "clipped_relu", "sigmoid"])

@@ -31,8 +31,8 @@ from threadpoolctl import threadpool_limits
 import neurosim.data
 from neurosim import cli
 from neurosim.mlp import MLP
-from neurosim.train import Options, load_recipe
-from neurosim.train import run as train_run
+from neurosim.training import Options, load_recipe
+from neurosim.training import run as train_run
 
 DIGITS = ["digits_dense", "digits_sparse_momentum", "digits_nest"]
 ACCURACY_TOLERANCE = {"dense": 0.010, "sparse-momentum": 0.010, "nest": 0.025}  # docstring

@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 
-from neurosim import data, train
+from neurosim import data, training as train
 from neurosim.bounds import observed, theory
 from neurosim.errors import InputFileError, ValidationError
 from neurosim.fileio import atomic_write, check_output_dir, write_text
@@ -271,11 +271,11 @@ def study_weights(quick=False, seed=0):
 
 # ---------------------------------------------------------------------------- 4. mnist-like
 def _train_dense(x, y, hidden=(32, 32), epochs=40, seed=0):
-    """Small dense relu MLP trained by :func:`neurosim.train.train` (used only when no shipped
+    """Small dense relu MLP trained by :func:`neurosim.training.train` (used only when no shipped
     model fits the dataset)."""
     options = train.Options(epochs=epochs, seed=seed)
     params, _ = train.train("dense", x, y, hidden, options)
-    return params.to_mlp({"trainer": "neurosim.train dense (bound study fallback)",
+    return params.to_mlp({"trainer": "neurosim.training dense (bound study fallback)",
                           "hidden": list(hidden), "epochs": epochs, "seed": seed})
 
 

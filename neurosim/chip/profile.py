@@ -1,7 +1,7 @@
 """ChipProfile: what a chip can hold, and the built-in profiles ``truenorth`` and ``ideal``.
 
 A profile is a description, not behaviour: the grid of cores, the size of one core, the ranges of
-every neuron parameter and the tick length. Energy constants live in :mod:`neurosim.power`, keyed
+every neuron parameter and the tick length. Energy constants live in :mod:`neurosim.energy`, keyed
 by ``power_profile`` (so a power model can be swapped without touching the chip description).
 
 Neuron model (one tick, every enabled neuron j of a core; [cassidy2013]):

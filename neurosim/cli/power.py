@@ -1,6 +1,6 @@
 """``neurosim power``: chip power and energy per inference of a compiled program, or the
 calibration against published TrueNorth measurements."""
-from neurosim import power
+from neurosim import energy as power
 from neurosim.chip.program import ChipProgram
 from neurosim.cli.common import DATASET_HELP, add_json_flag, evaluation_set
 from neurosim.errors import ValidationError, check_number

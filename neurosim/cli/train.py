@@ -2,14 +2,14 @@
 info`` (its statistics)."""
 import sys
 
-from neurosim import train
-from neurosim.train import study
+from neurosim import training as train
+from neurosim.training import study
 from neurosim.cli.common import DATASET_HELP, add_dt_flag, add_json_flag
 from neurosim.errors import ValidationError, check_number
 from neurosim.fileio import check_output_file
 from neurosim.interchange import load_network
 
-# flags that override a recipe's value (argparse dest = the train.Options field)
+# flags that override a recipe's value (argparse dest = the training.Options field)
 OPTION_FLAGS = ("density", "max_fan_in", "epochs", "batch_size", "seed")
 
 
@@ -84,7 +84,7 @@ def _what_to_train(args):
 
 
 def _study(args):
-    """``--study density``: the accuracy-vs-density table (:func:`neurosim.train.study`)."""
+    """``--study density``: the accuracy-vs-density table (:func:`neurosim.training.study`)."""
     def log(text):
         if not args.json:
             print(text, file=sys.stderr, flush=True)

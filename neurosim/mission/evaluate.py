@@ -14,7 +14,7 @@ and lost synapses (crossbar bits 1 → 0) per MLP layer; dead chip neurons per l
 chip-level bound model (:func:`neurosim.bounds.chip_model`) and its ``erf`` and ``fep``; the
 MLP-unit view's ``erf_units`` and ``fep_units`` (:func:`neurosim.bounds.chip_bounds` with each
 hidden layer's dead fraction, for comparing with the MLP before compilation); crash-only (the only
-faults are dead neurons and cores); power (mW) from :func:`neurosim.power.checkpoint_power` on the
+faults are dead neurons and cores); power (mW) from :func:`neurosim.energy.checkpoint_power` on the
 faulty program's counters (TMR replicas counted, latched cores at the latch-up draw) at the dose
 accumulated by then (static power rises with dose, :func:`neurosim.radiation.damage.leakage_factor`)
 and without the cores isolated after destructive latch-ups. Power is recomputed at every
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurosim import power as pw
+from neurosim import energy as pw
 from neurosim.bounds import chip_bounds
 from neurosim.chip.faults import apply
 from neurosim.mission.results import POWER_COMPONENTS, empty_results
@@ -127,7 +127,7 @@ def evaluate_checkpoint(model, fs, core_xy, multiplicity):
 
 def set_power(model, stats, counters, tl, k):
     """Fill ``stats``' power at checkpoint k: ``counters`` with the run's latched cores, the dose
-    D(t_k) and the cores isolated by then (:func:`neurosim.power.checkpoint_power`)."""
+    D(t_k) and the cores isolated by then (:func:`neurosim.energy.checkpoint_power`)."""
     prep = pw.checkpoint_power(counters, model.power_profile, model.tick_ms,
                                model.inference_rate_hz, int(tl.stats["latched_cores"][k]),
                                dose_krad=float(tl.stats["dose_krad"][k]),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from neurosim import bounds, data, resources
-from neurosim import power as pw
+from neurosim import energy as pw
 from neurosim.compiler import compile as compile_mlp
 from neurosim.compiler.nir import compile_imported
 from neurosim.errors import InputFileError, ValidationError

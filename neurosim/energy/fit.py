@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurosim.errors import InputFileError
-from neurosim.power.scaling import dynamic_scale, static_scale
+from neurosim.energy.scaling import dynamic_scale, static_scale
 
 MEASUREMENTS_CSV = os.path.join(os.path.dirname(__file__), "truenorth_measurements.csv")
 REFERENCE_V = 0.8                 # Akopyan et al. 2015 Fig. 17: the supply of the firing-rate sweep

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurosim.errors import ValidationError
-from neurosim.power.profile import get_power_profile
-from neurosim.power.scaling import dynamic_scale, static_scale
+from neurosim.energy.profile import get_power_profile
+from neurosim.energy.scaling import dynamic_scale, static_scale
 from neurosim.radiation.damage import leakage_factor
 
 HOURS_PER_YEAR = 365.25 * 24.0

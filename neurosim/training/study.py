@@ -1,7 +1,7 @@
 """Accuracy against density: sparse momentum at several densities and dense, over seeds, beside
 the published figures (``neurosim train --study density``).
 
-Every run uses the protocol ``dettmers2019`` (``neurosim.train.PROTOCOLS``): sparse momentum at
+Every run uses the protocol ``dettmers2019`` (``neurosim.training.PROTOCOLS``): sparse momentum at
 each density, and dense (density 1) with the same optimiser, schedule and hold-out, as the paper's
 dense baseline. Test accuracy is that of the model after the last epoch, as in the paper's code.
 
@@ -63,13 +63,13 @@ def check_study_arguments(densities, seeds, epochs):
 
 def run_one(dataset, hidden, density, seed, epochs, data_dir):
     """Train one network under ``dettmers2019``; returns its record for ``runs.json``."""
-    from neurosim import train  # the package imports this module's siblings: no cycle at load
+    from neurosim import training  # the package imports this module's siblings: no cycle at load
     method = "dense" if density == 1.0 else "sparse-momentum"
     fields = {"seed": int(seed), "epochs": int(epochs)}
     if method != "dense":
         fields["density"] = float(density)
-    options = train.default_options(method, "dettmers2019", **fields)
-    mlp, summary = train.run(dataset, method, list(hidden), options, data_dir=data_dir)
+    options = training.default_options(method, "dettmers2019", **fields)
+    mlp, summary = training.run(dataset, method, list(hidden), options, data_dir=data_dir)
     return {"dataset": dataset, "hidden": list(hidden), "epochs": int(epochs),
             "density": float(density), "seed": int(seed), "method": method,
             "test_accuracy": summary["test_accuracy"],

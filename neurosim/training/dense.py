@@ -5,7 +5,7 @@ With ``max_fan_in`` = N: one dense warm-up epoch at the initial learning rate, t
 keeps its N inputs of largest |w| (Han et al. 2015 magnitude pruning, applied once) and training
 continues for ``epochs`` epochs on that fixed mask.
 """
-from neurosim.train.common import Optimizer, fit, init_params, keep_largest_inputs, run_epoch
+from neurosim.training.common import Optimizer, fit, init_params, keep_largest_inputs, run_epoch
 
 
 def train(data, sizes, o, rng, bar):

@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-from neurosim.train.common import (Optimizer, capped_top_k, drop_smallest, fan_in_capacity, fit,
+from neurosim.training.common import (Optimizer, capped_top_k, drop_smallest, fan_in_capacity, fit,
                                    init_params)
 
 

@@ -206,8 +206,8 @@ def check_method_dataset(method, dataset, where=None):
 
 def train(method, x_train, y_train, hidden, options: Options, n_classes=None, progress=False):
     """Train one network; returns (Params, validation accuracy)."""
-    from neurosim.train import common
-    trainer = importlib.import_module(f"neurosim.train.{method.replace('-', '_')}")
+    from neurosim.training import common
+    trainer = importlib.import_module(f"neurosim.training.{method.replace('-', '_')}")
     rng = np.random.default_rng(options.seed)
     n_classes = int(y_train.max()) + 1 if n_classes is None else n_classes
     sizes = [x_train.shape[1]] + list(hidden) + [n_classes]

@@ -47,7 +47,7 @@ its fixed mask (the epoch of lowest validation loss kept, as in every ``fit``).
 """
 import numpy as np
 
-from neurosim.train.common import (Optimizer, capped_top_k, drop_smallest, fan_in_capacity, fit,
+from neurosim.training.common import (Optimizer, capped_top_k, drop_smallest, fan_in_capacity, fit,
                                    full_gradient, init_params, loss_and_grads)
 
 

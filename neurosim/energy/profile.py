@@ -1,7 +1,7 @@
 """Power profiles: the energy constants of one chip, each with its ``source``.
 
 ``truenorth``
-    Fitted to published whole-chip measurements (:mod:`neurosim.power.fit`): whole-chip static
+    Fitted to published whole-chip measurements (:mod:`neurosim.energy.fit`): whole-chip static
     power P_s and the all-in marginal energy per synaptic event e_syn at V₀ = 0.8 V; hop, spike and
     neuron-update energies are folded into those two (0 here, so nothing is charged twice).
     ``power_gating = "none"``: every core of the chip leaks whether a program uses it or not.
@@ -22,7 +22,7 @@ import tomllib
 from dataclasses import dataclass, field
 
 from neurosim.errors import InputFileError, ValidationError
-from neurosim.power.fit import CHIP_CORES, fit_truenorth
+from neurosim.energy.fit import CHIP_CORES, fit_truenorth
 
 POWER_GATING = ("none", "core")
 
@@ -79,7 +79,7 @@ _FOLDED = ("fitted into synaptic_event_pj (all-in marginal per event at ~21-hop 
 
 
 def truenorth_profile(fit=None):
-    """The TrueNorth profile from a :class:`~neurosim.power.fit.TrueNorthFit` (default: the fit
+    """The TrueNorth profile from a :class:`~neurosim.energy.fit.TrueNorthFit` (default: the fit
     to the shipped measurements)."""
     fit = fit_truenorth() if fit is None else fit
     fitted = (f"least squares on the published points of truenorth_measurements.csv (Akopyan "

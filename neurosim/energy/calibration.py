@@ -3,7 +3,7 @@
 :func:`calibration` reports every published TrueNorth point (``truenorth_measurements.csv``)
 with the whole model's prediction at that operating point — built as activity counters of the
 full chip (2^20 neurons at f Hz, s synaptic events per spike, spikes sent 21.3 cores in x and y,
-real time) and run through :func:`~neurosim.power.model.power` at the point's supply voltage —
+real time) and run through :func:`~neurosim.energy.model.power` at the point's supply voltage —
 the fit error over the fitted points, and the error on the held-out point. It also simulates
 Merolla et al.'s 20 Hz workload as a real ChipProgram (``full_chip_program``) at 0.775 V: a check
 of the simulator's counters against the analytic ones, not another fit.
@@ -11,10 +11,10 @@ of the simulator's counters against the analytic ones, not another fit.
 import numpy as np
 
 from neurosim.errors import ValidationError
-from neurosim.power.fit import (CHIP_CORES, CHIP_NEURONS, HELD_OUT_TOLERANCE, fit_errors,
+from neurosim.energy.fit import (CHIP_CORES, CHIP_NEURONS, HELD_OUT_TOLERANCE, fit_errors,
                                 fit_truenorth)
-from neurosim.power.model import power
-from neurosim.power.profile import truenorth_profile
+from neurosim.energy.model import power
+from neurosim.energy.profile import truenorth_profile
 from neurosim.sim.counters import ActivityCounters
 
 HOPS_PER_SPIKE = 2 * (64 ** 2 - 1) / (3 * 64)   # uniform random destination on 64 × 64, x and y
