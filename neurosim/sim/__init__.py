@@ -9,10 +9,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from neurosim import _core
 from neurosim.chip.faults import apply
 from neurosim.errors import ValidationError
+from neurosim.sim import brian2_backend, reference
 from neurosim.sim.counters import ActivityCounters, powered_cores
 from neurosim.sim.encoding import check_rates, encode
+from neurosim.sim.rate import run_rate
 
 BACKENDS = ("core", "reference", "brian2")
 MODES = ("spiking", "rate")
@@ -50,13 +53,10 @@ class SimResult:
 
 def _kernel(backend):
     if backend == "core":
-        from neurosim import _core
         return _core.run_spiking
     if backend == "reference":
-        from neurosim.sim import reference
         return reference.run_spiking
     if backend == "brian2":
-        from neurosim.sim import brian2_backend
         return brian2_backend.run_spiking
     raise ValidationError(f"backend '{backend}' is unknown; expected one of {', '.join(BACKENDS)}")
 
@@ -74,7 +74,6 @@ def simulate(program, rates, ticks=64, mode="spiking", backend="core", faults=No
     program = apply(program, faults)
     rates = check_rates(rates, program.n_inputs)
     if mode == "rate":
-        from neurosim.sim.rate import run_rate
         neuron_rates, out_rates, counters = run_rate(program, rates, ticks)
         return SimResult(mode, "rate", ticks, out_rates * ticks, out_rates, None, None, counters,
                          neuron_rates)

@@ -65,6 +65,7 @@ cached under ~/.cython/brian_extensions; the benchmark, warm) or ``"cpp_standalo
 project written under ``build_dir``, compiled and run once; single-threaded).
 """
 import os
+import tempfile
 import time
 
 import numpy as np
@@ -170,13 +171,13 @@ def run_spiking(program, raster, record=False, target="numpy", relay=None, build
     P = T if B == 1 else T + GAP
     steps = B * P
 
+    # local: start-up time (brian2 takes ~1 s to import; only this backend needs it)
     import brian2 as b2
     from brian2 import ms
 
     standalone = target == "cpp_standalone"
     if standalone:
         if build_dir is None:
-            import tempfile
             build_dir = tempfile.mkdtemp(prefix="neurosim_brian2_")
         b2.set_device("cpp_standalone", directory=build_dir, build_on_run=False)
     else:

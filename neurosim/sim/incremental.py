@@ -33,8 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from neurosim.chip.faults import apply
+from neurosim.chip.faults import _flip_routing, apply
 from neurosim.sim.counters import ActivityCounters
+from neurosim.sim.rate import core_order, run_rate
 
 
 @dataclass
@@ -84,7 +85,6 @@ class FastRate:
     def _build(self):
         p = self.program
         C, A, N = p.crossbar.shape
-        from neurosim.sim.rate import core_order
         try:
             order = core_order(p)
         except Exception:
@@ -210,7 +210,6 @@ class FastRate:
         dropped = set()
         extra = {}
         if faults is not None and faults.routing_flips.size:
-            from neurosim.chip.faults import _flip_routing
             new = _flip_routing(p0, faults.routing_flips)
             for c, j in {(int(c), int(j)) for c, j, _ in faults.routing_flips}:
                 n = self.nid[c, j]
@@ -443,7 +442,6 @@ class FastRate:
                           float(self.x_sum.sum() * T), s)
 
     def _evaluate_generic(self, prog):
-        from neurosim.sim.rate import run_rate
         nr, out, c = run_rate(prog, self.X, self.ticks)
         xy = prog.core_xy
         hop = np.where(prog.dest_core >= 0,
