@@ -20,6 +20,7 @@ import time
 import zipfile
 
 import numpy as np
+from tqdm import tqdm
 
 from neurosim import fileio
 from neurosim.chip.program import ChipProgram
@@ -352,7 +353,6 @@ def _run_locked(scenario, model, out_dir, partial, resuming, fp, per_task, execu
     todo = [b for b in batches if b not in done]
     bar = None
     if progress:
-        from tqdm import tqdm
         bar = tqdm(total=R, initial=sum(e - s for s, e in done), unit="run",
                    desc=f"mission {scenario.name}", file=sys.stderr)
 
