@@ -209,7 +209,8 @@ def _item(value):
 
 
 def _digits(seed):
-    from sklearn.datasets import load_digits   # local for start-up time: sklearn takes ~1.6 s to import
+    # local for start-up time: sklearn takes ~1.6 s to import, and only the digits need it
+    from sklearn.datasets import load_digits
     bunch = load_digits()
     x = (bunch.data / 16.0).astype(np.float32)
     y = bunch.target.astype(np.int64)

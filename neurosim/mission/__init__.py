@@ -42,4 +42,5 @@ from neurosim.mission.work import WARN_FAULTS_PER_RUN, check_work, estimate_work
 
 __all__ = ["run_mission", "prepare", "MissionModel", "chip_constants", "run_batch",
            "CheckpointStats", "MissionInterrupted", "MissionStopped", "WorkersDied",
-           "POWER_COMPONENTS", "MissionResults", "headline", "check_work", "estimate_work", "WARN_FAULTS_PER_RUN"]
+           "POWER_COMPONENTS", "MissionResults", "headline", "check_work", "estimate_work",
+           "WARN_FAULTS_PER_RUN"]

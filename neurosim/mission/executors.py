@@ -35,8 +35,9 @@ class MissionStopped(NeurosimError):
 
     def __init__(self, stopped, out_dir=None, param=None):
         self.stopped, self.out_dir = stopped, out_dir
-        how = None if out_dir is None else f"run_mission(scenario, out_dir={out_dir!r}, resume=True)"
-        super().__init__(stopped if how is None else f"{stopped}; continue with: {how}", param)
+        super().__init__(stopped if out_dir is None else
+                         f"{stopped}; continue with: run_mission(scenario, out_dir={out_dir!r}, "
+                         "resume=True)", param)
 
     def continue_with(self, how):
         """This error, its message ending with ``continue with: how``."""
