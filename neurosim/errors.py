@@ -46,18 +46,6 @@ class DoesNotFitError(NeurosimError):
     """A network needs more chip resources (cores, axons, fan-in) than the profile has."""
 
 
-def where(path=None, field=None, **coords):
-    """Format a location prefix: ``file.npz: field 'weights' (core 3, neuron 17)``."""
-    parts = []
-    if path is not None:
-        parts.append(f"{path}:")
-    if field is not None:
-        parts.append(f"field '{field}'")
-    if coords:
-        parts.append("(" + ", ".join(f"{k} {v}" for k, v in coords.items()) + ")")
-    return " ".join(parts)
-
-
 def check_number(value, name, low, high=None, low_open=False):
     """Refuse a number (a CLI flag or parameter ``name``) outside [low, high] — (low, high] with
     ``low_open`` — or not finite; ``None`` (not given) passes. Returns ``value``."""
