@@ -211,7 +211,7 @@ def render(results, rows):
         "</main></body></html>"]) + "\n"
 
 
-def write_compare(dirs, out=None, out_name="--out"):
+def write_compare(dirs, out=None, out_name="out"):
     """Write ``compare.html`` and ``compare.json`` into ``out`` (default ./neurosim-compare);
     return (html path, rows). ``out`` is checked (``out_name`` names it in the message) before the
     missions are read; both files are written atomically (:mod:`neurosim.fileio`)."""

@@ -133,7 +133,7 @@ def render(res):
     return "\n".join(parts) + "\n"
 
 
-def write_report(results_dir, out=None, out_name="--out"):
+def write_report(results_dir, out=None, out_name="out"):
     """Build ``report.html`` from a mission results directory and return its path.
 
     ``out`` defaults to ``RESULTS_DIR/report.html``; it is checked (``out_name`` names it in the
