@@ -6,7 +6,7 @@ import numpy as np
 from test_radiation import MINIMAL, _layout, _write
 
 from neurosim.mission import scenario as scn
-from neurosim.radiation import solar_cycle
+from neurosim.radiation import cosmic, environment, orbit, rates, solar_cycle
 from neurosim.radiation import timeline as tlm
 
 
@@ -103,3 +103,27 @@ def test_mission_means_use_the_mean_solar_maximum_weight(tmp_path):
     assert np.allclose(tlm.mission_mean_rates(v, days), expect, rtol=1e-12)
     steps = _values(tmp_path, "steps")
     assert tlm.max_weight(steps, days) == tlm.active_share(steps, days) == 7 / 11
+
+
+# ---------------------------------------------------------------------- ions heavier than Ni
+# CREME96 integral LET spectrum, Z = 2–92, 800 km 90°, 100 mil Al, solar quiet 1977, silicon:
+# q800a90i100Z2.DLT of [obrien2022] (differential, 1002 log bins from 1 to 1.1e5 MeV cm²/g, per
+# m² sr s), integrated above L and made omnidirectional (× 4π × 1e-4): cm⁻² s⁻¹.
+CREME96_F_ABOVE = {32.0: 3.533e-10, 40.0: 1.326e-10, 60.0: 3.027e-11,
+                   80.0: 5.554e-12}
+UH_TOLERANCE = 2.5      # the balloon abundances [uh1973] run ~2× CREME96's satellite-era ones
+
+
+def test_ultra_heavy_ions_fill_the_let_spectrum_above_nickel():
+    env = environment.environment_spectra(orbit.circular_orbit(800.0, 90.0), 2.54, "min")
+    ours = {L: float(rates.integral_flux_at(env.let_grid, env.let_integral, L))
+            for L in CREME96_F_ABOVE}
+    for L, published in CREME96_F_ABOVE.items():
+        assert 1 / UH_TOLERANCE < ours[L] / published < UH_TOLERANCE, (L, ours[L], published)
+    # without the ultra-heavy groups nothing reaches beyond Ni's largest LET in Si (~30.5)
+    nickel_and_lighter = [z for z, _, _ in cosmic.NI_AND_LIGHTER]
+    assert max(nickel_and_lighter) == 28 and len(cosmic.GCR_SPECIES) == len(nickel_and_lighter) + 6
+    light = cosmic.GcrSpectra(env.gcr.solar, env.gcr.shielding_mm_al, env.gcr.energy_mev_n,
+                              {z: f for z, f in env.gcr.flux.items() if z <= 28})
+    truncated = light.let_integral(np.array([32.0, 40.0]))
+    assert np.all(truncated == 0.0)
