@@ -18,10 +18,12 @@ Two models of a scenario's solar cycle (``[solar_events] cycle_model``):
   modulation potential rises with the sunspot number roughly, not exactly, linearly
   [usoskin2011]. The cycle's minimum is placed so that the ``active_years`` with the highest
   mean weight are the active phase of the steps model (for 7 of 11 years and the amplitude
-  below they start 1.37 years after minimum, and the maximum comes 2.85 years into them): both models then agree on *when* the Sun is active
-  and the scenario's ``solar_cycle_phase_at_launch_years`` means the same in both. Solar
-  particle events stay a Poisson process in the active years in both models (the JPL model's
-  convention [feynman1993]).
+  below they start 1.37 years after minimum, and the maximum comes 2.85 years into them): both
+  models then agree on *when* the Sun is active and the scenario's
+  ``solar_cycle_phase_at_launch_years`` means the same in both. Solar particle events stay a
+  Poisson process in the active years in both models (the JPL model's convention
+  [feynman1993]). The values of c and b(a) are as recalled from [hathaway1994] and Hathaway's
+  review of the solar cycle; they were not re-read in the session that wrote this module.
 
 What the steps cost: over a whole cycle the mean weight is 7/11 = 0.64 with steps and 0.47 with
 the sunspot shape (the active years average w ≈ 0.69, the quiet ones w ≈ 0.09), so the step

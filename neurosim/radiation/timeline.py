@@ -233,8 +233,9 @@ def mission_mean_rates(values, total_days):
 
 
 def mission_latchup_rate(values, total_days):
-    """Latch-ups per core per day over ``total_days`` (the override or the physics weighted by
-    the mission mean of the solar-maximum weight; :func:`neurosim.radiation.environments.latchup_rate`)."""
+    """Latch-ups per core per day over ``total_days``: the override or the physics weighted by
+    the mission mean of the solar-maximum weight
+    (:func:`neurosim.radiation.environments.latchup_rate`)."""
     return latchup_rate(values, max_weight(values, total_days))
 
 

@@ -1,6 +1,7 @@
 """The sections of the mission report (see :mod:`neurosim.report.html` for the page): each
 function returns one ``<section>`` built from a :class:`~neurosim.mission.results.MissionResults`
-(and, where it needs them, the headline numbers ``h`` of :func:`neurosim.mission.headline.headline`).
+(and, where it needs them, the headline numbers ``h`` of
+:func:`neurosim.mission.headline.headline`).
 """
 from __future__ import annotations
 
@@ -329,8 +330,8 @@ def provenance(res):
                      e(f"{len(rs)} seeds spawned from the scenario seed (first: {first})")))
     elif seed is not None and ("run_index" in res.runs or res.s("runs")):
         rows.append(("run seeds", "run <i>r</i> draws from <code>numpy.random.SeedSequence("
-                                  f"{e(value_text(seed))}, spawn_key=(r,))</code>, the same whatever "
-                                  "the executor and the number of workers"))
+                                  f"{e(value_text(seed))}, spawn_key=(r,))</code>, the same "
+                                  "whatever the executor and the number of workers"))
     h, how = res.scenario_hash()
     rows.append(("scenario hash", (f"<code>{e(h)}</code> <span style='color:#656d76'>"
                                    f"({e(how)})</span>") if h else "not recorded"))
