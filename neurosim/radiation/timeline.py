@@ -20,7 +20,8 @@ Solar cycle and solar particle events
 
 Upsets (single-event upsets) per physical core and memory class k
     In each window w (a mission year or month, or a solar event) N ~ Poisson(μ_wk · s · bits_k) with
-    μ_wk = λ_k(phase) · Δt_w for a year and σ₃₀,k · Φ₃₀ for an event (λ upsets/bit/day and σ₃₀
+    μ_wk = λ_wk · Δt_w for a background window (λ_wk = λ_k,min + w (λ_k,max − λ_k,min), w its
+    solar-maximum weight) and σ₃₀,k · Φ₃₀ for an event (λ upsets/bit/day and σ₃₀
     upsets/bit per cm⁻² from the physics, s = ``rate_scale``), times uniform in the window,
     positions uniform over the class's bits (with SECDED over the data *and* check bits of every
     word). A share ``mcu_share[k]`` of events (the device's multi-cell share) also flips the
