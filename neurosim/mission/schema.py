@@ -137,6 +137,11 @@ SCHEMA = {
                           SOLAR_CYCLE + ")"),
         "active_years": _k("float", 7.0, 0, doc="solar-active years per cycle (" + SOLAR_CYCLE
                            + ")"),
+        "cycle_model": _k("str", "steps", choices=("steps", "sunspot"),
+                          doc="background rates over the solar cycle: 'steps' (solar maximum in "
+                              "the active years, minimum otherwise, whole years) or 'sunspot' "
+                              "(monthly, the Hathaway–Wilson–Reichmann shape [hathaway1994]; "
+                              "neurosim.radiation.solar_cycle)"),
         "scheduled": _k("events", [], doc="events at fixed times: array of tables with "
                                           "start_day, duration_days, fluence30_cm2, source"),
         "source": _k("str", "", doc="source of the event statistics given here"),
