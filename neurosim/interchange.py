@@ -22,7 +22,7 @@ from neurosim.compiler.nir import compile_imported, to_nir
 from neurosim.compiler.nir_io import read_nir, to_graph, write_graph
 from neurosim.compiler.onnx_io import read_onnx
 from neurosim.data import recorded_dataset
-from neurosim.errors import InputFileError, ValidationError
+from neurosim.errors import InputFileError, NeurosimError, ValidationError
 from neurosim.fileio import check_output_file
 from neurosim.mlp import MLP
 from neurosim.sniff import KIND_NAMES, describe_format, existing_file, file_kind, sniff
@@ -64,8 +64,8 @@ def compile_network(path, profile="truenorth", calibration=None, dt=None, reset=
     else:
         dataset = calibration if isinstance(calibration, str) else None
         if calibration is None:
-            dataset = recorded_dataset(path, mlp.provenance.get("dataset"),
-                                       "provenance dataset is", "argument 'calibration'")
+            dataset = naming("calibration", recorded_dataset, path, mlp.provenance.get("dataset"),
+                             "provenance dataset is", "argument 'calibration'")
         compiled = compile_mlp(mlp, profile,
                                calibration=dataset if calibration is None else calibration,
                                **options)
@@ -85,10 +85,7 @@ def export_nir(source, out, uniform_threshold=False, calibration=None, dt=None, 
     ``uniform_threshold`` (weights divided by α). ``calibration``: inputs or a dataset name for
     the rate scales of a model (None: the model's provenance dataset); ``dt``, ``reset``: as
     :func:`load_network`. Returns a summary dict."""
-    try:
-        check_output_file(out, "argument 'out'")
-    except ValidationError as exc:  # check_output_file names no parameter: this one is 'out'
-        raise ValidationError(str(exc), param="out") from None
+    naming("out", check_output_file, out, "argument 'out'")
     source = existing_file(source, f"{MODEL_FILES}, or a compiled program .npz")
     if sniff(source) == "zip" and file_kind(source) == "program":
         compiled = _recompile(source)
@@ -99,6 +96,15 @@ def export_nir(source, out, uniform_threshold=False, calibration=None, dt=None, 
     return {"source": source, "kind": kind, "output": os.fspath(out),
             "nodes": len(graph.nodes), "uniform_threshold": bool(uniform_threshold or
                                                                   kind == "model")}
+
+
+def naming(param, check, *args):
+    """``check(*args)``; a NeurosimError it raises is raised again naming ``param`` (the checks
+    take a label for their message, not the parameter a front end renames)."""
+    try:
+        return check(*args)
+    except NeurosimError as exc:
+        raise type(exc)(str(exc), param=param) from None
 
 
 def _recompile(program_path):
