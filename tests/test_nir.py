@@ -4,6 +4,7 @@ Agreement numbers (prediction by prediction, against each framework's own update
 in ``nir_frameworks.py``) are measured on a 20-32-4 synthetic-data network; the thresholds below
 are the measured values rounded down, so a regression shows.
 """
+import json
 import warnings
 from pathlib import Path
 
@@ -522,3 +523,16 @@ def test_cli_compiles_a_nir_graph_by_content_and_refuses_a_bad_threshold(tmp_pat
         assert err == (f"neurosim {command[0]}: error: {graph}: node 'spk' field 'v_threshold' "
                        f"is -1 (neuron 1), expected > 0\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.h5"]
+
+
+def test_cli_compile_of_the_norse_file_warns_and_reports_the_expected_error(tmp_path, capsys):
+    """``neurosim compile lif_norse.nir --dt 1e-4 --json``: the warning carries the bound, and
+    the compile report (also saved in the program's meta) records the reset and the notes."""
+    out = tmp_path / "p.npz"
+    with pytest.warns(ApproximationWarning, match=r"node '1': expected rate error up to 0.125 "):
+        assert main(["compile", str(FIXTURES / "lif_norse.nir"), "--dt", "1e-4", "--chip",
+                     "ideal", "-o", str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)["nir_import"]
+    assert report["reset"] == {"1": "value"} and report["dt"] == 1e-4
+    assert report["notes"][-1].startswith("node '1': expected rate error up to 0.125")
+    assert ChipProgram.load(out).meta["compiler"]["nir_import"] == report
