@@ -12,6 +12,7 @@ import nir
 import numpy as np
 import pytest
 
+import neurosim as ns
 from neurosim import data
 from neurosim.chip.program import ChipProgram
 from neurosim.cli import main
@@ -536,3 +537,29 @@ def test_cli_compile_of_the_norse_file_warns_and_reports_the_expected_error(tmp_
     assert report["reset"] == {"1": "value"} and report["dt"] == 1e-4
     assert report["notes"][-1].startswith("node '1': expected rate error up to 0.125")
     assert ChipProgram.load(out).meta["compiler"]["nir_import"] == report
+
+
+def test_a_foreign_nir_file_with_an_upper_case_name_goes_through_info_bound_and_a_mission(
+        tmp_path, capsys, dense, digits):
+    """The digits model as a foreign NIR graph (neurosim's metadata stripped, so it is read by
+    the NIR equations as an IF network) in a file named NET.NIR: info shows its layers, bound
+    runs on it, and a mission flies it at the model's accuracy."""
+    graph = to_graph(dense)
+    graph.metadata = {}
+    path = tmp_path / "NET.NIR"
+    nir.write(path, graph)
+    info = json.loads(_cli_out(capsys, ["info", str(path), "--json"]))
+    assert info["sizes"] == dense.sizes
+    bound = json.loads(_cli_out(capsys, ["bound", str(path), "--dataset", "digits",
+                                         "--fail-prob", "0.05", "--samples", "20", "--json"]))
+    assert bound["fep"] >= bound["erf"] >= 0
+    result = ns.run_mission("leo_10y", runs=2, out_dir=str(tmp_path / "m"), workers=1,
+                            progress=False, model=str(path))
+    _, _, xt, yt = digits
+    assert abs(result.summary["baseline_accuracy"] - dense.accuracy(xt, yt)) <= 0.03
+
+
+def _cli_out(capsys, argv):
+    """stdout of ``neurosim ARGV`` (exit code 0 asserted)."""
+    assert main(argv) == 0
+    return capsys.readouterr().out
