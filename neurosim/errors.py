@@ -14,6 +14,11 @@ import re
 _ARGUMENT = re.compile(r"argument '(\w+)'")
 
 
+class NeurosimWarning(UserWarning):
+    """Base class of the warnings a user should read (an approximation with its expected error):
+    the CLI prints each as one line, ``neurosim CMD: warning: MESSAGE``."""
+
+
 class NeurosimError(Exception):
     """Base class: a user-facing problem with an input (file, argument, model, program).
 

@@ -65,7 +65,7 @@ import numpy as np
 
 from neurosim.compiler import calibration_inputs
 from neurosim.compiler.normalise import normalise
-from neurosim.errors import InputFileError, ValidationError
+from neurosim.errors import InputFileError, NeurosimWarning, ValidationError
 from neurosim.fileio import atomic_write
 from neurosim.mlp import MLP, Layer
 from neurosim.sniff import describe_format, existing_file, first_nonfinite, sniff
@@ -199,7 +199,7 @@ def _chain(graph, where):
     return order
 
 
-class ApproximationWarning(UserWarning):
+class ApproximationWarning(NeurosimWarning):
     """A NIR node read with an expected rate error above ``RATE_TOLERANCE`` (module
     docstring): the message names the node and the numbers."""
 
