@@ -42,30 +42,46 @@ static inline int32_t sgn32(int32_t x)
 
 /* ------------------------------------------------------------------ step 1: integrate */
 
-/* V_j += w_j for every neuron j whose bit is set in the crossbar row (typed weights: w is the
- * neuron's weight for the axon's type). AVX-512: 16 neurons per masked add, the mask taken
- * straight from the row's bits. */
-static void add_typed_row(int32_t *restrict V, const uint64_t *restrict bits,
-                          const int16_t *restrict w, int N, int NW)
+/* Typed-weight crossbar rows waiting to be added to one core's V together. */
+enum { FUSE = 32 };
+typedef struct {
+    const uint64_t *bits[FUSE];   /* the rows' crossbar bits */
+    const int16_t *w[FUSE];       /* the weight row of the axon's type, or 0: ... */
+    int32_t wc[FUSE];             /* ... the weight every neuron shares for that type */
+    int n;
+} ns_rows;
+
+/* V_j += w_j for every neuron j whose bit is set in one of the rows (w: the neuron's weight for
+ * the row's axon type). AVX-512: 16 neurons at a time, held in a register while every row adds
+ * to them (a masked add, the mask taken straight from the row's bits), so V is read and written
+ * once whatever the number of rows (a masked store per row would defeat store-to-load
+ * forwarding). */
+static void add_typed_rows(int32_t *restrict V, const ns_rows *rows, int N)
 {
 #ifdef __AVX512F__
-    for (int word = 0; word < NW; word++) {
-        uint64_t b = bits[word];
-        for (int part = 0; b; part++, b >>= 16) {
-            __mmask16 k = (__mmask16)(b & 0xffff);
-            if (!k)
-                continue;
-            int n = word * 64 + part * 16;
-            __m512i wv = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(k, w + n));
-            __m512i vv = _mm512_maskz_loadu_epi32(k, V + n);
-            _mm512_mask_storeu_epi32(V + n, k, _mm512_add_epi32(vv, wv));
+    for (int n = 0; n < N; n += 16) {
+        __mmask16 tail = N - n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (N - n)) - 1);
+        __m512i acc = tail == 0xffff ? _mm512_loadu_si512(V + n)
+                                     : _mm512_maskz_loadu_epi32(tail, V + n);
+        for (int k = 0; k < rows->n; k++) {
+            __mmask16 m = (__mmask16)(rows->bits[k][n >> 6] >> (n & 63)) & tail;
+            __m512i w = rows->w[k]
+                ? _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(tail, rows->w[k] + n))
+                : _mm512_set1_epi32(rows->wc[k]);
+            acc = _mm512_mask_add_epi32(acc, m, acc, w);
         }
+        if (tail == 0xffff)
+            _mm512_storeu_si512(V + n, acc);
+        else
+            _mm512_mask_storeu_epi32(V + n, tail, acc);
     }
 #else
-    for (int n = 0; n < N; n++)
-        V[n] += w[n] & -(int32_t)((bits[n >> 6] >> (n & 63)) & 1);
+    for (int k = 0; k < rows->n; k++)
+        for (int n = 0; n < N; n++) {
+            int32_t w = rows->w[k] ? rows->w[k][n] : rows->wc[k];
+            V[n] += w & -(int32_t)((rows->bits[k][n >> 6] >> (n & 63)) & 1);
+        }
 #endif
-    (void)N;
 }
 
 /* V += the row's weights (per-synapse profiles: already masked by the crossbar), 64 neurons at a
@@ -112,20 +128,35 @@ static inline const uint64_t *row_bits(const ns_chip *p, int c, int a)
     return p->xbits + ((int64_t)c * p->A + a) * p->NW;
 }
 
-/* Integrate the spike of axon a of core c into V; returns its synaptic events. */
-static int64_t add_row(const ns_chip *p, int32_t *V, int c, int a, uint32_t base)
+/* Queue the typed-weight row of axon a of core c (type ct = c * T + type) on ``rows``. */
+static inline void queue_typed(const ns_chip *p, ns_rows *rows, int c, int a, int64_t ct)
+{
+    int k = rows->n++;
+    rows->bits[k] = row_bits(p, c, a);
+    rows->wc[k] = p->typed_const[ct];
+    rows->w[k] = rows->wc[k] == INT32_MIN ? p->typed_w + ct * p->N : 0;
+}
+
+/* Integrate the spike of axon a of core c into V, unless it is an ordinary typed-weight row and
+ * ``rows`` is given: then it is queued there (the caller adds the queue). Returns its synaptic
+ * events. */
+static int64_t add_row(const ns_chip *p, int32_t *V, int c, int a, uint32_t base, ns_rows *rows)
 {
     const uint64_t *bits = row_bits(p, c, a);
-    int type = p->atype[(int64_t)c * p->A + a];
-    const int16_t *wt = p->per_synapse ? 0 : p->typed_w + ((int64_t)c * p->T + type) * p->N;
-    const int16_t *ws = p->per_synapse ? p->syn_w + ((int64_t)c * p->A + a) * p->N : 0;
-    if (p->core_stoch_syn[(int64_t)c * p->T + type]) {
-        const uint8_t *st = p->stoch_syn + ((int64_t)c * p->T + type) * p->N;
-        add_stochastic_row(V, bits, wt, ws, st, p->N, base + 4096u * (uint32_t)(2 + a));
+    int64_t ct = (int64_t)c * p->T + p->atype[(int64_t)c * p->A + a];
+    if (p->core_stoch_syn[ct]) {
+        const int16_t *wt = p->per_synapse ? 0 : p->typed_w + ct * p->N;
+        const int16_t *ws = p->per_synapse ? p->syn_w + ((int64_t)c * p->A + a) * p->N : 0;
+        add_stochastic_row(V, bits, wt, ws, p->stoch_syn + ct * p->N, p->N,
+                           base + 4096u * (uint32_t)(2 + a));
     } else if (p->per_synapse) {
-        add_synapse_row(V, bits, ws, p->N, p->NW);
+        add_synapse_row(V, bits, p->syn_w + ((int64_t)c * p->A + a) * p->N, p->N, p->NW);
+    } else if (rows) {
+        queue_typed(p, rows, c, a, ct);
     } else {
-        add_typed_row(V, bits, wt, p->N, p->NW);
+        ns_rows one = {.n = 0};
+        queue_typed(p, &one, c, a, ct);
+        add_typed_rows(V, &one, p->N);
     }
     return row_events(bits, p->enabled_bits + (int64_t)c * p->NW, p->NW);
 }
@@ -135,55 +166,52 @@ static inline uint64_t *flag_at(const ns_chip *p, int b, int slot, int c)
     return p->flag + (((int64_t)b * NS_SLOTS + slot) * p->C + c) * p->W;
 }
 
-static inline uint16_t *list_at(const ns_chip *p, int b, int slot, int c)
-{
-    return p->alist + (((int64_t)b * NS_SLOTS + slot) * p->C + c) * p->A;
-}
-
-static inline int32_t *len_at(const ns_chip *p, int b, int slot, int c)
-{
-    return p->alen + ((int64_t)b * NS_SLOTS + slot) * p->C + c;
-}
-
-/* Append axon a to the arrival list of (b, slot, c) unless it is on it already. */
-static inline void arrive(const ns_chip *p, int b, int slot, int c, int a)
+/* Put axon a on the arrival set of (b, slot, c). When several threads route (``shared``), an
+ * atomic OR: any thread may send to any core, and a set bit does not depend on who set it. */
+static inline void arrive(const ns_chip *p, int shared, int b, int slot, int c, int a)
 {
     uint64_t *f = flag_at(p, b, slot, c) + (a >> 6);
     uint64_t bit = 1ull << (a & 63);
-    if (!(*f & bit)) {
-        int32_t *len = len_at(p, b, slot, c);
+    if (shared)
+        __atomic_fetch_or(f, bit, __ATOMIC_RELAXED);
+    else
         *f |= bit;
-        list_at(p, b, slot, c)[(*len)++] = (uint16_t)a;
-    }
 }
 
-/* Step 1 for core c and one input b: the arrival list, in list order; the rows a few entries
- * ahead are prefetched (they are scattered over the crossbar, one miss each otherwise). */
+/* Step 1 for core c and one input b: the arrival set's axons in ascending order (the set's words
+ * read with ctz), typed-weight rows added FUSE at a time; the set is emptied for the slot's next
+ * use. */
 static void integrate_one(const ns_chip *p, int slot, int c, int b, uint32_t base)
 {
-    enum { AHEAD = 4 };
-    int32_t *len = len_at(p, b, slot, c);
-    const uint16_t *list = list_at(p, b, slot, c);
+    uint64_t *f = flag_at(p, b, slot, c);
     int32_t *V = p->V + ((int64_t)b * p->C + c) * p->N;
     int64_t events = 0;
-    for (int k = 0; k < *len && k < AHEAD; k++)
-        __builtin_prefetch(row_bits(p, c, list[k]));
-    for (int k = 0; k < *len; k++) {
-        if (k + AHEAD < *len)
-            __builtin_prefetch(row_bits(p, c, list[k + AHEAD]));
-        events += add_row(p, V, c, list[k], base);
+    ns_rows rows = {.n = 0};
+    for (int w = 0; w < p->W; w++) {
+        uint64_t bits = f[w];
+        if (!bits)
+            continue;
+        f[w] = 0;
+        while (bits) {
+            events += add_row(p, V, c, w * 64 + __builtin_ctzll(bits), base, &rows);
+            bits &= bits - 1;
+            if (rows.n == FUSE) {
+                add_typed_rows(V, &rows, p->N);
+                rows.n = 0;
+            }
+        }
     }
-    memset(flag_at(p, b, slot, c), 0, sizeof(uint64_t) * p->W);
+    if (rows.n)
+        add_typed_rows(V, &rows, p->N);
     p->pair_events[(int64_t)b * p->C + c] += events;
-    *len = 0;
 }
 
 /* Step 1 for core c and inputs b0..b1-1 together: the union of their arrival sets, axons in
  * ascending order, each crossbar row read once for the block (it stays in cache). */
 static void integrate_block(const ns_chip *p, int slot, int c, int b0, int b1, uint32_t base)
 {
-    uint64_t mark[4096 / 64];
     int words = p->W;
+    uint64_t mark[words];
     memset(mark, 0, sizeof(uint64_t) * words);
     for (int b = b0; b < b1; b++) {
         const uint64_t *f = flag_at(p, b, slot, c);
@@ -198,54 +226,66 @@ static void integrate_block(const ns_chip *p, int slot, int c, int b0, int b1, u
             for (int b = b0; b < b1; b++) {
                 if (flag_at(p, b, slot, c)[w] & (1ull << (a & 63)))
                     p->pair_events[(int64_t)b * p->C + c]
-                        += add_row(p, p->V + ((int64_t)b * p->C + c) * p->N, c, a, base);
+                        += add_row(p, p->V + ((int64_t)b * p->C + c) * p->N, c, a, base, 0);
             }
         }
     }
-    for (int b = b0; b < b1; b++) {
+    for (int b = b0; b < b1; b++)
         memset(flag_at(p, b, slot, c), 0, sizeof(uint64_t) * words);
-        *len_at(p, b, slot, c) = 0;
-    }
 }
 
 /* ------------------------------------------------------------------ step 2: neuron pass */
 
-/* Leak, saturate, fire, reset, floor for the deterministic neuron; returns the spike count. */
-static int pass_plain(int32_t *restrict V, uint8_t *restrict fired, const int32_t *restrict leak,
-                      const int32_t *restrict thr, const int32_t *restrict keep,
-                      const int32_t *restrict radd, const int32_t *restrict lo,
-                      const int32_t *restrict to, int N, int32_t vmin, int32_t vmax)
+/* Leak, saturate, fire, reset, floor for the deterministic neuron, 16 neurons at a time:
+ *   v = clamp(V + lambda, vmin, vmax); f = v >= alpha; v = f ? (v & keep) + radd : v;
+ *   V = v < lo ? to : v
+ * The fire flags go to the bit set fm (neuron n = bit n % 64 of word n / 64); returns the spike
+ * count. ``uniform`` (a constant at each call site): the parameters are those of neuron 0. */
+static inline __attribute__((always_inline)) int
+pass_body(int32_t *restrict V, uint64_t *restrict fm, const int32_t *restrict leak,
+          const int32_t *restrict thr, const int32_t *restrict keep,
+          const int32_t *restrict radd, const int32_t *restrict lo, const int32_t *restrict to,
+          int N, int32_t vmin, int32_t vmax, const int uniform)
 {
     int count = 0;
+#ifdef __AVX512F__
+    __m512i vlo = _mm512_set1_epi32(vmin), vhi = _mm512_set1_epi32(vmax);
+    uint64_t word = 0;
+    for (int n = 0; n < N; n += 16) {
+        __mmask16 k = N - n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (N - n)) - 1);
+#define NS_PARAM(x) (uniform ? _mm512_set1_epi32((x)[0]) : _mm512_maskz_loadu_epi32(k, (x) + n))
+        __m512i v = k == 0xffff ? _mm512_loadu_si512(V + n) : _mm512_maskz_loadu_epi32(k, V + n);
+        v = _mm512_add_epi32(v, NS_PARAM(leak));
+        v = _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi);
+        __mmask16 f = _mm512_mask_cmpge_epi32_mask(k, v, NS_PARAM(thr));
+        v = _mm512_mask_add_epi32(v, f, _mm512_and_si512(v, NS_PARAM(keep)), NS_PARAM(radd));
+        v = _mm512_mask_mov_epi32(v, _mm512_cmplt_epi32_mask(v, NS_PARAM(lo)), NS_PARAM(to));
+#undef NS_PARAM
+        if (k == 0xffff)   /* a masked store is much slower where it is not needed */
+            _mm512_storeu_si512(V + n, v);
+        else
+            _mm512_mask_storeu_epi32(V + n, k, v);
+        word |= (uint64_t)f << (n & 63);
+        if ((n & 63) == 48 || n + 16 >= N) {
+            fm[n >> 6] = word;
+            count += __builtin_popcountll(word);
+            word = 0;
+        }
+    }
+#else
+    memset(fm, 0, sizeof(uint64_t) * ((N + 63) / 64));
     for (int n = 0; n < N; n++) {
-        int32_t v = V[n] + leak[n];
+        int i = uniform ? 0 : n;
+        int32_t v = V[n] + leak[i];
         v = v < vmin ? vmin : (v > vmax ? vmax : v);
-        int32_t f = v >= thr[n];
-        v = f ? (v & keep[n]) + radd[n] : v;
-        v = v < lo[n] ? to[n] : v;
+        int32_t f = v >= thr[i];
+        v = f ? (v & keep[i]) + radd[i] : v;
+        v = v < lo[i] ? to[i] : v;
         V[n] = v;
-        fired[n] = (uint8_t)f;
+        fm[n >> 6] |= (uint64_t)f << (n & 63);
         count += f;
     }
-    return count;
-}
-
-/* pass_plain for a core whose neurons share their parameters: only V is streamed. */
-static int pass_uniform(int32_t *restrict V, uint8_t *restrict fired, int32_t leak, int32_t thr,
-                        int32_t keep, int32_t radd, int32_t lo, int32_t to, int N, int32_t vmin,
-                        int32_t vmax)
-{
-    int count = 0;
-    for (int n = 0; n < N; n++) {
-        int32_t v = V[n] + leak;
-        v = v < vmin ? vmin : (v > vmax ? vmax : v);
-        int32_t f = v >= thr;
-        v = f ? (v & keep) + radd : v;
-        v = v < lo ? to : v;
-        V[n] = v;
-        fired[n] = (uint8_t)f;
-        count += f;
-    }
+#endif
     return count;
 }
 
@@ -253,7 +293,7 @@ static int pass_uniform(int32_t *restrict V, uint8_t *restrict fired, int32_t le
  * (V += sgn(V) * leak), stochastic leak (sgn(lambda) when |lambda| >= rho & 255, else 0) and a
  * stochastic threshold alpha + eta, eta = rho & (2^TM - 1), which reset mode 1 subtracts and
  * floor mode 1 adds to beta. */
-static int pass_extra(const ns_chip *p, int64_t cn, int32_t *restrict V, uint8_t *restrict fired,
+static int pass_extra(const ns_chip *p, int64_t cn, int32_t *restrict V, uint64_t *restrict fm,
                       uint32_t base)
 {
     const int32_t *restrict leak = p->leak + cn, *restrict thr = p->thr + cn;
@@ -264,6 +304,7 @@ static int pass_extra(const ns_chip *p, int64_t cn, int32_t *restrict V, uint8_t
     const int32_t *restrict er = p->eta_reset + cn, *restrict ef = p->eta_floor + cn;
     int32_t vmin = p->vmin, vmax = p->vmax;
     int N = p->N, count = 0;
+    memset(fm, 0, sizeof(uint64_t) * p->NW);
     for (int n = 0; n < N; n++) {
         int32_t v = V[n];
         int32_t lam = leak[n];
@@ -279,34 +320,52 @@ static int pass_extra(const ns_chip *p, int64_t cn, int32_t *restrict V, uint8_t
         v = f ? (v & keep[n]) + radd[n] - (eta & er[n]) : v;
         v = v < lo[n] - (eta & ef[n]) ? to[n] : v;
         V[n] = v;
-        fired[n] = (uint8_t)f;
+        fm[n >> 6] |= (uint64_t)f << (n & 63);
         count += f;
     }
     return count;
 }
 
+/* Step 2 for core c and input b (the pass its parameters call for); returns the spike count. */
+static int neuron_pass(const ns_chip *p, int c, int b, uint32_t base)
+{
+    int64_t cn = (int64_t)c * p->N, bc = (int64_t)b * p->C + c;
+    int32_t *V = p->V + bc * p->N;
+    uint64_t *fm = p->fired + bc * p->NW;
+    int count;
+    if (p->core_extra[c])
+        count = pass_extra(p, cn, V, fm, base);
+    else if (p->uniform[c])
+        count = pass_body(V, fm, p->leak + cn, p->thr + cn, p->keep + cn, p->radd + cn,
+                          p->floor_lo + cn, p->floor_to + cn, p->N, p->vmin, p->vmax, 1);
+    else
+        count = pass_body(V, fm, p->leak + cn, p->thr + cn, p->keep + cn, p->radd + cn,
+                          p->floor_lo + cn, p->floor_to + cn, p->N, p->vmin, p->vmax, 0);
+    p->pair_spikes[bc] += count;
+    return count;
+}
+
 /* ------------------------------------------------------------------ step 3: spikes out */
 
-static void emit(const ns_chip *p, int t, int b, int c, int count)
+/* Step 3 for core c and input b: record, count and route the neurons whose fire bit is set (in
+ * ascending order); each spike goes straight onto its destination's arrival set. */
+static void emit(const ns_chip *p, int t, int b, int c, int count, int shared)
 {
-    int N = p->N, C = p->C, A = p->A;
+    int N = p->N, C = p->C;
     int64_t bc = (int64_t)b * C + c, cn = (int64_t)c * N;
-    const uint8_t *fired = p->fired + bc * N;
+    const uint64_t *fm = p->fired + bc * p->NW;
     const int64_t *route = p->route + cn;
-    int32_t *odc = p->out_dc + bc * N, *otgt = p->out_tgt + bc * N;
+    uint8_t *rec = p->do_record ? p->record + ((int64_t)t * p->B + b) * C * N + cn : 0;
     int outputs = p->core_outputs[c];
-    int32_t routed = 0;
     int64_t hops = 0;
-    if (p->do_record)
-        memcpy(p->record + ((int64_t)t * p->B + b) * C * N + cn, fired, N);
-    for (int w = 0; w < N && count; w += 8) {
-        uint64_t bits = 0;
-        int width = N - w < 8 ? N - w : 8;
-        memcpy(&bits, fired + w, width);
+    for (int w = 0; w < p->NW && count; w++) {
+        uint64_t bits = fm[w];
         while (bits) {
-            int n = w + __builtin_ctzll(bits) / 8;
-            bits &= bits - 1;   /* bytes are 0/1: clearing the lowest set bit clears the byte */
+            int n = w * 64 + __builtin_ctzll(bits);
+            bits &= bits - 1;
             count--;
+            if (rec)
+                rec[n] = 1;
             if (outputs) {
                 int k = p->out_index[cn + n];
                 if (k >= 0) {
@@ -317,39 +376,17 @@ static void emit(const ns_chip *p, int t, int b, int c, int count)
             }
             int64_t r = route[n];
             if (r >= 0) {
-                int32_t dest = (int32_t)(r & 0xffffffff) >> 4;   /* dest core * A + axon */
-                odc[routed] = dest / A;
-                otgt[routed++] = ((t + (int)(r & 15)) & (NS_SLOTS - 1)) * A + dest % A;
-                hops += r >> 32;
+                arrive(p, shared, b, (t + (int)(r & 15)) & (NS_SLOTS - 1),
+                       (int)((r >> 20) & 0xffffff), (int)((r >> 4) & 0xffff));
+                hops += r >> 44;
             }
         }
     }
-    p->out_n[bc] = routed;
     p->pair_hops[bc] += hops;
 }
 
-/* Steps 1-3 for core c and inputs b0..b1-1. */
-/* Step 2 for core c and input b (the pass its parameters call for); returns the spike count. */
-static int neuron_pass(const ns_chip *p, int c, int b, uint32_t base)
-{
-    int64_t cn = (int64_t)c * p->N, bc = (int64_t)b * p->C + c;
-    int32_t *V = p->V + bc * p->N;
-    uint8_t *fired = p->fired + bc * p->N;
-    int count;
-    if (p->core_extra[c])
-        count = pass_extra(p, cn, V, fired, base);
-    else if (p->uniform[c])
-        count = pass_uniform(V, fired, p->leak[cn], p->thr[cn], p->keep[cn], p->radd[cn],
-                             p->floor_lo[cn], p->floor_to[cn], p->N, p->vmin, p->vmax);
-    else
-        count = pass_plain(V, fired, p->leak + cn, p->thr + cn, p->keep + cn, p->radd + cn,
-                           p->floor_lo + cn, p->floor_to + cn, p->N, p->vmin, p->vmax);
-    p->pair_spikes[bc] += count;
-    return count;
-}
-
 /* Steps 1-3 for core c and inputs b0..b1-1 (batches: the inputs of a block share rows). */
-static void step_item(const ns_chip *p, int t, int c, int b0, int b1)
+static void step_item(const ns_chip *p, int t, int c, int b0, int b1, int shared)
 {
     int slot = t & (NS_SLOTS - 1);
     uint32_t base = draw_base(p->seed[c], t);
@@ -358,76 +395,68 @@ static void step_item(const ns_chip *p, int t, int c, int b0, int b1)
     else
         integrate_block(p, slot, c, b0, b1, base);
     for (int b = b0; b < b1; b++)
-        emit(p, t, b, c, neuron_pass(p, c, b, base));
+        emit(p, t, b, c, neuron_pass(p, c, b, base), shared);
 }
 
 /* ---------------------------------------------------- one input: a software-pipelined sweep */
 
-/* Distances (in cores) at which a sweep prefetches what a core will need: its arrival list
- * first, then the crossbar rows and axon types the list names, then the weight rows of those
- * types; a core's spikes are sent LAG cores later, once their routes (prefetched when the core
- * fired) have arrived. Each level is a dependent random access into a large array, so without
- * this every core waits for several memory round trips. */
-enum { AHEAD_LIST = 12, AHEAD_ROWS = 8, AHEAD_WEIGHTS = 4, LAG = 2 };
+/* Distances (in cores) at which a sweep prefetches what a core will need: its arrival set first,
+ * then the crossbar rows and axon types the set names, then the weight rows of those types; a
+ * core's spikes are sent LAG cores later, once their routes (prefetched when the core fired)
+ * have arrived. Each level is a dependent random access into a large array, so without this
+ * every core waits for several memory round trips. The prefetchers are forced inline: GCC 12 finds
+ * an out-of-line prefetch-only function free of side effects and deletes its calls (ipa-modref). */
+enum { AHEAD_SET = 12, AHEAD_ROWS = 8, AHEAD_WEIGHTS = 4, LAG = 2 };
 
-static void prefetch_list(const ns_chip *p, int slot, int c)
+static inline __attribute__((always_inline)) void prefetch_rows(const ns_chip *p, int slot, int c)
 {
-    __builtin_prefetch(len_at(p, 0, slot, c));
-    __builtin_prefetch(list_at(p, 0, slot, c));
-    __builtin_prefetch(flag_at(p, 0, slot, c));
+    const uint64_t *f = flag_at(p, 0, slot, c);
+    for (int w = 0; w < p->W; w++)
+        for (uint64_t bits = f[w]; bits; bits &= bits - 1) {
+            int a = w * 64 + __builtin_ctzll(bits);
+            __builtin_prefetch(row_bits(p, c, a));
+            __builtin_prefetch(p->atype + (int64_t)c * p->A + a);
+        }
 }
 
-static void prefetch_rows(const ns_chip *p, int slot, int c)
+static inline __attribute__((always_inline)) void prefetch_weights(const ns_chip *p, int slot, int c)
 {
-    int32_t len = *len_at(p, 0, slot, c);
-    const uint16_t *list = list_at(p, 0, slot, c);
-    for (int k = 0; k < len; k++) {
-        __builtin_prefetch(row_bits(p, c, list[k]));
-        __builtin_prefetch(p->atype + (int64_t)c * p->A + list[k]);
-    }
-}
-
-static void prefetch_weights(const ns_chip *p, int slot, int c)
-{
-    int32_t len = *len_at(p, 0, slot, c);
-    const uint16_t *list = list_at(p, 0, slot, c);
+    const uint64_t *f = flag_at(p, 0, slot, c);
     uint32_t seen = 0;
     if (p->per_synapse)
         return;
-    for (int k = 0; k < len; k++) {
-        int type = p->atype[(int64_t)c * p->A + list[k]];
-        if (type < 32 && !(seen & (1u << type))) {
-            seen |= 1u << type;
-            const int16_t *w = p->typed_w + ((int64_t)c * p->T + type) * p->N;
-            for (int n = 0; n < p->N; n += 32)
-                __builtin_prefetch(w + n);
+    for (int w = 0; w < p->W; w++)
+        for (uint64_t bits = f[w]; bits; bits &= bits - 1) {
+            int64_t ct = (int64_t)c * p->T + p->atype[(int64_t)c * p->A + w * 64
+                                                     + __builtin_ctzll(bits)];
+            int type = (int)(ct - (int64_t)c * p->T);
+            if (type < 32 && !(seen & (1u << type)) && p->typed_const[ct] == INT32_MIN) {
+                seen |= 1u << type;
+                const int16_t *wrow = p->typed_w + ct * p->N;
+                for (int n = 0; n < p->N; n += 32)
+                    __builtin_prefetch(wrow + n);
+            }
         }
-    }
 }
 
-static void prefetch_routes(const ns_chip *p, int c)
+static inline __attribute__((always_inline)) void prefetch_routes(const ns_chip *p, int c)
 {
-    const uint8_t *fired = p->fired + (int64_t)c * p->N;
+    const uint64_t *fm = p->fired + (int64_t)c * p->NW;
     const int64_t *route = p->route + (int64_t)c * p->N;
-    for (int w = 0; w < p->N; w += 8) {
-        uint64_t bits = 0;
-        memcpy(&bits, fired + w, p->N - w < 8 ? p->N - w : 8);
-        while (bits) {
-            __builtin_prefetch(route + w + __builtin_ctzll(bits) / 8);
-            bits &= bits - 1;
-        }
-    }
+    for (int w = 0; w < p->NW; w++)
+        for (uint64_t bits = fm[w]; bits; bits &= bits - 1)
+            __builtin_prefetch(route + w * 64 + __builtin_ctzll(bits));
 }
 
 /* Steps 1-3 for input 0 and the cores [c0, c1), in order, with the prefetches above. */
-static void sweep_single(const ns_chip *p, int t, int c0, int c1)
+static void sweep_single(const ns_chip *p, int t, int c0, int c1, int shared)
 {
     int slot = t & (NS_SLOTS - 1);
     int counts[LAG + 1];
     for (int c = c0; c < c1 + LAG; c++) {
         if (c < c1) {
-            if (c + AHEAD_LIST < c1)
-                prefetch_list(p, slot, c + AHEAD_LIST);
+            if (c + AHEAD_SET < c1)
+                __builtin_prefetch(flag_at(p, 0, slot, c + AHEAD_SET));
             if (c + AHEAD_ROWS < c1)
                 prefetch_rows(p, slot, c + AHEAD_ROWS);
             if (c + AHEAD_WEIGHTS < c1)
@@ -439,14 +468,14 @@ static void sweep_single(const ns_chip *p, int t, int c0, int c1)
                 prefetch_routes(p, c);
         }
         if (c - LAG >= c0)
-            emit(p, t, 0, c - LAG, counts[(c - LAG) % (LAG + 1)]);
+            emit(p, t, 0, c - LAG, counts[(c - LAG) % (LAG + 1)], shared);
     }
 }
 
-/* ------------------------------------------------------------------ step 0 and step 4 */
+/* ------------------------------------------------------------------ step 0 */
 
-/* Step 0 for tick t and the destination cores [c0, c1): every input's spikes, in entry order. */
-static void external_inputs(const ns_chip *p, int t, int c0, int c1)
+/* Step 0 for tick t and the destination cores [c0, c1): every input's spikes. */
+static void external_inputs(const ns_chip *p, int t, int c0, int c1, int shared)
 {
     int slot = t & (NS_SLOTS - 1);
     for (int b = 0; b < p->B; b++) {
@@ -454,26 +483,9 @@ static void external_inputs(const ns_chip *p, int t, int c0, int c1)
         for (int m = 0; m < p->M; m++) {
             int c = p->in_core[m];
             if (c >= c0 && c < c1 && row[p->in_idx[m]])
-                arrive(p, b, slot, c, p->in_axon[m]);
+                arrive(p, shared, b, slot, c, p->in_axon[m]);
         }
     }
-}
-
-/* Step 4 for the destination cores [c0, c1): walk every out list in (b, source, neuron) order. */
-static void route_range(const ns_chip *p, int c0, int c1)
-{
-    int C = p->C, A = p->A, N = p->N;
-    for (int b = 0; b < p->B; b++)
-        for (int c = 0; c < C; c++) {
-            int64_t bc = (int64_t)b * C + c;
-            int32_t n_out = p->out_n[bc];
-            const int32_t *odc = p->out_dc + bc * N, *otgt = p->out_tgt + bc * N;
-            for (int k = 0; k < n_out; k++) {
-                int dc = odc[k];
-                if (dc >= c0 && dc < c1)
-                    arrive(p, b, otgt[k] / A, dc, otgt[k] % A);
-            }
-        }
 }
 
 void ns_run(ns_chip *p, int ticks, int threads)
@@ -491,35 +503,32 @@ void ns_run(ns_chip *p, int ticks, int threads)
         tid = omp_get_thread_num();
         nth = omp_get_num_threads();
 #endif
+        int shared = nth > 1;
         int c0 = (int)((int64_t)p->C * tid / nth), c1 = (int)((int64_t)p->C * (tid + 1) / nth);
-        /* each thread fills the arrival lists of its own range of destination cores: the
-         * external inputs of the next tick right after the spikes routed in this one, so a tick
-         * needs two barriers */
-        external_inputs(p, 0, c0, c1);
+        /* a tick reads and empties slot t of the arrival sets and adds to slots t + delay
+         * (delays 1..15) and, for the external inputs, t + 1: never the slot being read, so one
+         * barrier a tick suffices */
+        external_inputs(p, 0, c0, c1, shared);
 #ifdef _OPENMP
         #pragma omp barrier
 #endif
         for (int t = 0; t < ticks; t++) {
             if (p->B == 1) {
                 /* one input: each thread sweeps its own range of cores (prefetching ahead) */
-                sweep_single(p, t, c0, c1);
-#ifdef _OPENMP
-                #pragma omp barrier
-#endif
+                sweep_single(p, t, c0, c1, shared);
             } else {
 #ifdef _OPENMP
-                #pragma omp for schedule(dynamic, 4)
+                #pragma omp for schedule(dynamic, 4) nowait
 #endif
                 for (int i = 0; i < items; i++) {
                     int c = i / blocks;
                     int b0 = (i - c * blocks) * p->block;
                     int b1 = b0 + p->block < p->B ? b0 + p->block : p->B;
-                    step_item(p, t, c, b0, b1);
+                    step_item(p, t, c, b0, b1, shared);
                 }
             }
-            route_range(p, c0, c1);
             if (t + 1 < ticks)
-                external_inputs(p, t + 1, c0, c1);
+                external_inputs(p, t + 1, c0, c1, shared);
 #ifdef _OPENMP
             #pragma omp barrier
 #endif
