@@ -14,9 +14,9 @@ import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
-from neurosim.sim.kernel_layout import (crossbar_bits, extension_arrays, neuron_arrays,
-                                       pack_bits, potential_range, routing_arrays, uniform_cores,
-                                       shared_type_weights)
+from neurosim.sim.kernel_layout import (axon_type_bits, crossbar_bits, extension_arrays, neuron_arrays,
+                                       pack_bits, potential_range, routing_arrays, shared_type_weights,
+                                       uniform_cores, uniform_parameters)
 
 cnp.import_array()
 
@@ -29,7 +29,9 @@ cdef extern from "tick.h":
         const uint64_t *enabled_bits
         int NW
         const uint8_t *uniform
+        const int32_t *uniform_prm
         const uint8_t *atype
+        const uint64_t *type_bits
         const int16_t *typed_w
         const int32_t *typed_const
         const int16_t *syn_w
@@ -132,6 +134,8 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
     chip.enabled_bits = <const uint64_t *> _held(keep, "enabled_bits", pack_bits(program.enabled),
                                                  np.uint64)
     chip.atype = <const uint8_t *> _held(keep, "atype", program.axon_type, np.uint8)
+    chip.type_bits = <const uint64_t *> _held(keep, "type_bits", axon_type_bits(program),
+                                              np.uint64)
     chip.typed_w = <const int16_t *> _held(keep, "typed_w", program.weights, np.int16)
     chip.typed_const = <const int32_t *> _held(keep, "typed_const", shared_type_weights(program),
                                                np.int32)
@@ -140,6 +144,8 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
         np.int16)
     neurons = neuron_arrays(program)
     chip.uniform = <const uint8_t *> _held(keep, "uniform", uniform_cores(neurons), np.uint8)
+    chip.uniform_prm = <const int32_t *> _held(keep, "uniform_prm", uniform_parameters(neurons),
+                                               np.int32)
     chip.leak = <const int32_t *> _held(keep, "leak", neurons["leak"], np.int32)
     chip.thr = <const int32_t *> _held(keep, "thr", neurons["thr"], np.int32)
     chip.floor_lo = <const int32_t *> _held(keep, "floor_lo", neurons["floor_lo"], np.int32)

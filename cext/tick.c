@@ -42,45 +42,85 @@ static inline int32_t sgn32(int32_t x)
 
 /* ------------------------------------------------------------------ step 1: integrate */
 
-/* Typed-weight crossbar rows waiting to be added to one core's V together. */
+/* Typed-weight crossbar rows of one core waiting to be added to its V together: rows whose type
+ * has one weight shared by every neuron of the core, and rows whose type has a weight row. */
 enum { FUSE = 32 };
 typedef struct {
-    const uint64_t *bits[FUSE];   /* the rows' crossbar bits */
-    const int16_t *w[FUSE];       /* the weight row of the axon's type, or 0: ... */
-    int32_t wc[FUSE];             /* ... the weight every neuron shares for that type */
-    int n;
+    const uint64_t *cbits[FUSE];  /* shared weight: the rows' crossbar bits ... */
+    int32_t wc[FUSE];             /* ... and the weight */
+    const uint64_t *wbits[FUSE];  /* weight rows: the rows' crossbar bits ... */
+    const int16_t *w[FUSE];       /* ... and the weight row of the axon's type */
+    int nc, nw;
 } ns_rows;
 
-/* V_j += w_j for every neuron j whose bit is set in one of the rows (w: the neuron's weight for
- * the row's axon type). AVX-512: 16 neurons at a time, held in a register while every row adds
- * to them (a masked add, the mask taken straight from the row's bits), so V is read and written
- * once whatever the number of rows (a masked store per row would defeat store-to-load
+#ifdef __AVX512F__
+/* Lanes of the 16 neurons from n that exist (N neurons in all). */
+static inline __mmask16 lanes(int N, int n)
+{
+    return n >= N ? 0 : N - n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (N - n)) - 1);
+}
+
+/* Full vectors use plain loads and stores (a masked store is slow, and defeats store-to-load
  * forwarding). */
+static inline __m512i load_lanes(const int32_t *x, __mmask16 k)
+{
+    return k == 0xffff ? _mm512_loadu_si512(x) : _mm512_maskz_loadu_epi32(k, x);
+}
+
+static inline void store_lanes(int32_t *x, __mmask16 k, __m512i v)
+{
+    if (k == 0xffff)
+        _mm512_storeu_si512(x, v);
+    else if (k)
+        _mm512_mask_storeu_epi32(x, k, v);
+}
+
+/* acc[q] (neurons 64 w + 16 q ..) += the queued rows' weights where their crossbar bits are set:
+ * one masked add per row and 16 neurons, the mask taken straight from the row's bits (bits past
+ * the last neuron are 0). */
+static inline void add_rows_word(__m512i acc[4], const ns_rows *rows, int w, const __mmask16 k[4])
+{
+    for (int i = 0; i < rows->nc; i++) {
+        uint64_t b = rows->cbits[i][w];
+        __m512i wv = _mm512_set1_epi32(rows->wc[i]);
+        for (int q = 0; q < 4; q++)
+            acc[q] = _mm512_mask_add_epi32(acc[q], (__mmask16)(b >> (16 * q)), acc[q], wv);
+    }
+    for (int i = 0; i < rows->nw; i++) {
+        uint64_t b = rows->wbits[i][w];
+        const int16_t *wr = rows->w[i] + 64 * w;
+        for (int q = 0; q < 4; q++) {
+            __m512i wv = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(k[q], wr + 16 * q));
+            acc[q] = _mm512_mask_add_epi32(acc[q], (__mmask16)(b >> (16 * q)), acc[q], wv);
+        }
+    }
+}
+#endif
+
+/* V_j += w_j for every neuron j whose bit is set in one of the queued rows (w: the neuron's
+ * weight for the row's axon type). AVX-512: 64 neurons at a time held in registers while every
+ * row adds to them, so V is read and written once whatever the number of rows. */
 static void add_typed_rows(int32_t *restrict V, const ns_rows *rows, int N)
 {
 #ifdef __AVX512F__
-    for (int n = 0; n < N; n += 16) {
-        __mmask16 tail = N - n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (N - n)) - 1);
-        __m512i acc = tail == 0xffff ? _mm512_loadu_si512(V + n)
-                                     : _mm512_maskz_loadu_epi32(tail, V + n);
-        for (int k = 0; k < rows->n; k++) {
-            __mmask16 m = (__mmask16)(rows->bits[k][n >> 6] >> (n & 63)) & tail;
-            __m512i w = rows->w[k]
-                ? _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(tail, rows->w[k] + n))
-                : _mm512_set1_epi32(rows->wc[k]);
-            acc = _mm512_mask_add_epi32(acc, m, acc, w);
+    for (int w = 0; 64 * w < N; w++) {
+        __mmask16 k[4];
+        __m512i acc[4];
+        for (int q = 0; q < 4; q++) {
+            k[q] = lanes(N, 64 * w + 16 * q);
+            acc[q] = load_lanes(V + 64 * w + 16 * q, k[q]);
         }
-        if (tail == 0xffff)
-            _mm512_storeu_si512(V + n, acc);
-        else
-            _mm512_mask_storeu_epi32(V + n, tail, acc);
+        add_rows_word(acc, rows, w, k);
+        for (int q = 0; q < 4; q++)
+            store_lanes(V + 64 * w + 16 * q, k[q], acc[q]);
     }
 #else
-    for (int k = 0; k < rows->n; k++)
-        for (int n = 0; n < N; n++) {
-            int32_t w = rows->w[k] ? rows->w[k][n] : rows->wc[k];
-            V[n] += w & -(int32_t)((rows->bits[k][n >> 6] >> (n & 63)) & 1);
-        }
+    for (int i = 0; i < rows->nc; i++)
+        for (int n = 0; n < N; n++)
+            V[n] += rows->wc[i] & -(int32_t)((rows->cbits[i][n >> 6] >> (n & 63)) & 1);
+    for (int i = 0; i < rows->nw; i++)
+        for (int n = 0; n < N; n++)
+            V[n] += rows->w[i][n] & -(int32_t)((rows->wbits[i][n >> 6] >> (n & 63)) & 1);
 #endif
 }
 
@@ -128,22 +168,28 @@ static inline const uint64_t *row_bits(const ns_chip *p, int c, int a)
     return p->xbits + ((int64_t)c * p->A + a) * p->NW;
 }
 
-/* Queue the typed-weight row of axon a of core c (type ct = c * T + type) on ``rows``. */
-static inline void queue_typed(const ns_chip *p, ns_rows *rows, int c, int a, int64_t ct)
+/* Queue the typed-weight row of axon a of core c (type ct = c * T + type) on ``rows``; true when
+ * a queue is then full. */
+static inline int queue_typed(const ns_chip *p, ns_rows *rows, int c, int a, int64_t ct)
 {
-    int k = rows->n++;
-    rows->bits[k] = row_bits(p, c, a);
-    rows->wc[k] = p->typed_const[ct];
-    rows->w[k] = rows->wc[k] == INT32_MIN ? p->typed_w + ct * p->N : 0;
+    int32_t wc = p->typed_const[ct];
+    if (wc != INT32_MIN) {
+        rows->cbits[rows->nc] = row_bits(p, c, a);
+        rows->wc[rows->nc++] = wc;
+    } else {
+        rows->wbits[rows->nw] = row_bits(p, c, a);
+        rows->w[rows->nw++] = p->typed_w + ct * p->N;
+    }
+    return rows->nc == FUSE || rows->nw == FUSE;
 }
 
-/* Integrate the spike of axon a of core c into V, unless it is an ordinary typed-weight row and
- * ``rows`` is given: then it is queued there (the caller adds the queue). Returns its synaptic
- * events. */
-static int64_t add_row(const ns_chip *p, int32_t *V, int c, int a, uint32_t base, ns_rows *rows)
+/* Integrate the spike of axon a (of type ct = c * T + type) of core c into V, unless it is an ordinary typed-weight row and
+ * ``rows`` is given: then it is queued there (added when the queue is full; the caller adds what
+ * remains). Returns its synaptic events. */
+static int64_t add_row(const ns_chip *p, int32_t *V, int c, int a, int64_t ct, uint32_t base,
+                       ns_rows *rows)
 {
     const uint64_t *bits = row_bits(p, c, a);
-    int64_t ct = (int64_t)c * p->T + p->atype[(int64_t)c * p->A + a];
     if (p->core_stoch_syn[ct]) {
         const int16_t *wt = p->per_synapse ? 0 : p->typed_w + ct * p->N;
         const int16_t *ws = p->per_synapse ? p->syn_w + ((int64_t)c * p->A + a) * p->N : 0;
@@ -151,14 +197,21 @@ static int64_t add_row(const ns_chip *p, int32_t *V, int c, int a, uint32_t base
                            base + 4096u * (uint32_t)(2 + a));
     } else if (p->per_synapse) {
         add_synapse_row(V, bits, p->syn_w + ((int64_t)c * p->A + a) * p->N, p->N, p->NW);
-    } else if (rows) {
-        queue_typed(p, rows, c, a, ct);
-    } else {
-        ns_rows one = {.n = 0};
+    } else if (!rows) {
+        ns_rows one = {.nc = 0, .nw = 0};
         queue_typed(p, &one, c, a, ct);
         add_typed_rows(V, &one, p->N);
+    } else if (queue_typed(p, rows, c, a, ct)) {
+        add_typed_rows(V, rows, p->N);
+        rows->nc = rows->nw = 0;
     }
     return row_events(bits, p->enabled_bits + (int64_t)c * p->NW, p->NW);
+}
+
+/* The axons of core c whose type is ``type``, as a bit set of W words. */
+static inline const uint64_t *type_set(const ns_chip *p, int c, int type)
+{
+    return p->type_bits + ((int64_t)c * p->T + type) * p->W;
 }
 
 static inline uint64_t *flag_at(const ns_chip *p, int b, int slot, int c)
@@ -178,31 +231,23 @@ static inline void arrive(const ns_chip *p, int shared, int b, int slot, int c, 
         *f |= bit;
 }
 
-/* Step 1 for core c and one input b: the arrival set's axons in ascending order (the set's words
- * read with ctz), typed-weight rows added FUSE at a time; the set is emptied for the slot's next
- * use. */
-static void integrate_one(const ns_chip *p, int slot, int c, int b, uint32_t base)
+/* Step 1 for core c and one input b: the arrival set's axons type by type (the set's words ANDed
+ * with the type's axon set and read with ctz, so no axon's type is looked up), typed-weight rows
+ * queued on ``rows`` (the neuron pass adds the last of them); the set is emptied for the slot's
+ * next use. */
+static void integrate_one(const ns_chip *p, int slot, int c, int b, uint32_t base, ns_rows *rows)
 {
     uint64_t *f = flag_at(p, b, slot, c);
     int32_t *V = p->V + ((int64_t)b * p->C + c) * p->N;
     int64_t events = 0;
-    ns_rows rows = {.n = 0};
-    for (int w = 0; w < p->W; w++) {
-        uint64_t bits = f[w];
-        if (!bits)
-            continue;
-        f[w] = 0;
-        while (bits) {
-            events += add_row(p, V, c, w * 64 + __builtin_ctzll(bits), base, &rows);
-            bits &= bits - 1;
-            if (rows.n == FUSE) {
-                add_typed_rows(V, &rows, p->N);
-                rows.n = 0;
-            }
-        }
+    for (int type = 0; type < p->T; type++) {
+        int64_t ct = (int64_t)c * p->T + type;
+        const uint64_t *tb = type_set(p, c, type);
+        for (int w = 0; w < p->W; w++)
+            for (uint64_t bits = f[w] & tb[w]; bits; bits &= bits - 1)
+                events += add_row(p, V, c, w * 64 + __builtin_ctzll(bits), ct, base, rows);
     }
-    if (rows.n)
-        add_typed_rows(V, &rows, p->N);
+    memset(f, 0, sizeof(uint64_t) * p->W);
     p->pair_events[(int64_t)b * p->C + c] += events;
 }
 
@@ -222,11 +267,12 @@ static void integrate_block(const ns_chip *p, int slot, int c, int b0, int b1, u
         uint64_t bits = mark[w];
         while (bits) {
             int a = w * 64 + __builtin_ctzll(bits);
+            int64_t ct = (int64_t)c * p->T + p->atype[(int64_t)c * p->A + a];
             bits &= bits - 1;
             for (int b = b0; b < b1; b++) {
                 if (flag_at(p, b, slot, c)[w] & (1ull << (a & 63)))
                     p->pair_events[(int64_t)b * p->C + c]
-                        += add_row(p, p->V + ((int64_t)b * p->C + c) * p->N, c, a, base, 0);
+                        += add_row(p, p->V + ((int64_t)b * p->C + c) * p->N, c, a, ct, base, 0);
             }
         }
     }
@@ -236,43 +282,51 @@ static void integrate_block(const ns_chip *p, int slot, int c, int b0, int b1, u
 
 /* ------------------------------------------------------------------ step 2: neuron pass */
 
-/* Leak, saturate, fire, reset, floor for the deterministic neuron, 16 neurons at a time:
- *   v = clamp(V + lambda, vmin, vmax); f = v >= alpha; v = f ? (v & keep) + radd : v;
+/* The queued rows, then leak, saturate, fire, reset, floor for the deterministic neuron:
+ *   v = clamp(V + rows + lambda, vmin, vmax); f = v >= alpha; v = f ? (v & keep) + radd : v;
  *   V = v < lo ? to : v
- * The fire flags go to the bit set fm (neuron n = bit n % 64 of word n / 64); returns the spike
- * count. ``uniform`` (a constant at each call site): the parameters are those of neuron 0. */
+ * 64 neurons at a time held in registers (AVX-512), so V is read and written once per tick. The
+ * fire flags go to the bit set fm (neuron n = bit n % 64 of word n / 64); returns the spike
+ * count. prm: leak, thr, keep, radd, lo, to, each (N,) or, where ``uniform`` (a constant at each
+ * call site), one value for every neuron. */
 static inline __attribute__((always_inline)) int
-pass_body(int32_t *restrict V, uint64_t *restrict fm, const int32_t *restrict leak,
-          const int32_t *restrict thr, const int32_t *restrict keep,
-          const int32_t *restrict radd, const int32_t *restrict lo, const int32_t *restrict to,
-          int N, int32_t vmin, int32_t vmax, const int uniform)
+pass_body(int32_t *restrict V, uint64_t *restrict fm, const ns_rows *rows,
+          const int32_t *const prm[6], int N, int32_t vmin, int32_t vmax, const int uniform)
 {
+    const int32_t *leak = prm[0], *thr = prm[1], *keep = prm[2], *radd = prm[3], *lo = prm[4],
+                  *to = prm[5];
     int count = 0;
 #ifdef __AVX512F__
     __m512i vlo = _mm512_set1_epi32(vmin), vhi = _mm512_set1_epi32(vmax);
-    uint64_t word = 0;
-    for (int n = 0; n < N; n += 16) {
-        __mmask16 k = N - n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (N - n)) - 1);
-#define NS_PARAM(x) (uniform ? _mm512_set1_epi32((x)[0]) : _mm512_maskz_loadu_epi32(k, (x) + n))
-        __m512i v = k == 0xffff ? _mm512_loadu_si512(V + n) : _mm512_maskz_loadu_epi32(k, V + n);
-        v = _mm512_add_epi32(v, NS_PARAM(leak));
-        v = _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi);
-        __mmask16 f = _mm512_mask_cmpge_epi32_mask(k, v, NS_PARAM(thr));
-        v = _mm512_mask_add_epi32(v, f, _mm512_and_si512(v, NS_PARAM(keep)), NS_PARAM(radd));
-        v = _mm512_mask_mov_epi32(v, _mm512_cmplt_epi32_mask(v, NS_PARAM(lo)), NS_PARAM(to));
-#undef NS_PARAM
-        if (k == 0xffff)   /* a masked store is much slower where it is not needed */
-            _mm512_storeu_si512(V + n, v);
-        else
-            _mm512_mask_storeu_epi32(V + n, k, v);
-        word |= (uint64_t)f << (n & 63);
-        if ((n & 63) == 48 || n + 16 >= N) {
-            fm[n >> 6] = word;
-            count += __builtin_popcountll(word);
-            word = 0;
+    __m512i u_leak = _mm512_set1_epi32(leak[0]), u_thr = _mm512_set1_epi32(thr[0]);
+    __m512i u_keep = _mm512_set1_epi32(keep[0]), u_radd = _mm512_set1_epi32(radd[0]);
+    __m512i u_lo = _mm512_set1_epi32(lo[0]), u_to = _mm512_set1_epi32(to[0]);
+    for (int w = 0; 64 * w < N; w++) {
+        __mmask16 k[4];
+        __m512i acc[4];
+        uint64_t word = 0;
+        for (int q = 0; q < 4; q++) {
+            k[q] = lanes(N, 64 * w + 16 * q);
+            acc[q] = load_lanes(V + 64 * w + 16 * q, k[q]);
         }
+        add_rows_word(acc, rows, w, k);
+        for (int q = 0; q < 4; q++) {
+            int n = 64 * w + 16 * q;
+#define NS_PARAM(x) (uniform ? u_##x : _mm512_maskz_loadu_epi32(k[q], (x) + n))
+            __m512i v = _mm512_add_epi32(acc[q], NS_PARAM(leak));
+            v = _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi);
+            __mmask16 f = _mm512_mask_cmpge_epi32_mask(k[q], v, NS_PARAM(thr));
+            v = _mm512_mask_add_epi32(v, f, _mm512_and_si512(v, NS_PARAM(keep)), NS_PARAM(radd));
+            v = _mm512_mask_mov_epi32(v, _mm512_cmplt_epi32_mask(v, NS_PARAM(lo)), NS_PARAM(to));
+#undef NS_PARAM
+            store_lanes(V + n, k[q], v);
+            word |= (uint64_t)f << (16 * q);
+        }
+        fm[w] = word;
+        count += __builtin_popcountll(word);
     }
 #else
+    add_typed_rows(V, rows, N);
     memset(fm, 0, sizeof(uint64_t) * ((N + 63) / 64));
     for (int n = 0; n < N; n++) {
         int i = uniform ? 0 : n;
@@ -326,23 +380,37 @@ static int pass_extra(const ns_chip *p, int64_t cn, int32_t *restrict V, uint64_
     return count;
 }
 
-/* Step 2 for core c and input b (the pass its parameters call for); returns the spike count. */
-static int neuron_pass(const ns_chip *p, int c, int b, uint32_t base)
+/* Step 2 for core c and input b (the pass its parameters call for), the typed-weight rows still
+ * queued on ``rows`` added first; returns the spike count. */
+static int neuron_pass(const ns_chip *p, int c, int b, uint32_t base, const ns_rows *rows)
 {
     int64_t cn = (int64_t)c * p->N, bc = (int64_t)b * p->C + c;
     int32_t *V = p->V + bc * p->N;
     uint64_t *fm = p->fired + bc * p->NW;
     int count;
-    if (p->core_extra[c])
+    if (p->core_extra[c]) {
+        add_typed_rows(V, rows, p->N);
         count = pass_extra(p, cn, V, fm, base);
-    else if (p->uniform[c])
-        count = pass_body(V, fm, p->leak + cn, p->thr + cn, p->keep + cn, p->radd + cn,
-                          p->floor_lo + cn, p->floor_to + cn, p->N, p->vmin, p->vmax, 1);
-    else
-        count = pass_body(V, fm, p->leak + cn, p->thr + cn, p->keep + cn, p->radd + cn,
-                          p->floor_lo + cn, p->floor_to + cn, p->N, p->vmin, p->vmax, 0);
+    } else if (p->uniform[c]) {
+        const int32_t *u = p->uniform_prm + (int64_t)c * NS_UNIFORM_STRIDE;
+        const int32_t *const prm[6] = {u, u + 1, u + 2, u + 3, u + 4, u + 5};
+        count = pass_body(V, fm, rows, prm, p->N, p->vmin, p->vmax, 1);
+    } else {
+        const int32_t *const prm[6] = {p->leak + cn, p->thr + cn, p->keep + cn, p->radd + cn,
+                                       p->floor_lo + cn, p->floor_to + cn};
+        count = pass_body(V, fm, rows, prm, p->N, p->vmin, p->vmax, 0);
+    }
     p->pair_spikes[bc] += count;
     return count;
+}
+
+/* Steps 1-2 for core c and input b; returns the spike count. */
+static int update_core(const ns_chip *p, int slot, int c, int b, uint32_t base)
+{
+    ns_rows rows;
+    rows.nc = rows.nw = 0;
+    integrate_one(p, slot, c, b, base, &rows);
+    return neuron_pass(p, c, b, base, &rows);
 }
 
 /* ------------------------------------------------------------------ step 3: spikes out */
@@ -390,18 +458,21 @@ static void step_item(const ns_chip *p, int t, int c, int b0, int b1, int shared
 {
     int slot = t & (NS_SLOTS - 1);
     uint32_t base = draw_base(p->seed[c], t);
-    if (b1 - b0 == 1)
-        integrate_one(p, slot, c, b0, base);
-    else
-        integrate_block(p, slot, c, b0, b1, base);
+    if (b1 - b0 == 1) {
+        emit(p, t, b0, c, update_core(p, slot, c, b0, base), shared);
+        return;
+    }
+    ns_rows none;
+    none.nc = none.nw = 0;
+    integrate_block(p, slot, c, b0, b1, base);
     for (int b = b0; b < b1; b++)
-        emit(p, t, b, c, neuron_pass(p, c, b, base), shared);
+        emit(p, t, b, c, neuron_pass(p, c, b, base, &none), shared);
 }
 
 /* ---------------------------------------------------- one input: a software-pipelined sweep */
 
 /* Distances (in cores) at which a sweep prefetches what a core will need: its arrival set first,
- * then the crossbar rows and axon types the set names, then the weight rows of those types; a
+ * then the crossbar rows the set names, then the weight rows of the types it holds; a
  * core's spikes are sent LAG cores later, once their routes (prefetched when the core fired)
  * have arrived. Each level is a dependent random access into a large array, so without this
  * every core waits for several memory round trips. The prefetchers are forced inline: GCC 12 finds
@@ -412,31 +483,26 @@ static inline __attribute__((always_inline)) void prefetch_rows(const ns_chip *p
 {
     const uint64_t *f = flag_at(p, 0, slot, c);
     for (int w = 0; w < p->W; w++)
-        for (uint64_t bits = f[w]; bits; bits &= bits - 1) {
-            int a = w * 64 + __builtin_ctzll(bits);
-            __builtin_prefetch(row_bits(p, c, a));
-            __builtin_prefetch(p->atype + (int64_t)c * p->A + a);
-        }
+        for (uint64_t bits = f[w]; bits; bits &= bits - 1)
+            __builtin_prefetch(row_bits(p, c, w * 64 + __builtin_ctzll(bits)));
 }
 
 static inline __attribute__((always_inline)) void prefetch_weights(const ns_chip *p, int slot, int c)
 {
     const uint64_t *f = flag_at(p, 0, slot, c);
-    uint32_t seen = 0;
     if (p->per_synapse)
         return;
-    for (int w = 0; w < p->W; w++)
-        for (uint64_t bits = f[w]; bits; bits &= bits - 1) {
-            int64_t ct = (int64_t)c * p->T + p->atype[(int64_t)c * p->A + w * 64
-                                                     + __builtin_ctzll(bits)];
-            int type = (int)(ct - (int64_t)c * p->T);
-            if (type < 32 && !(seen & (1u << type)) && p->typed_const[ct] == INT32_MIN) {
-                seen |= 1u << type;
-                const int16_t *wrow = p->typed_w + ct * p->N;
-                for (int n = 0; n < p->N; n += 32)
-                    __builtin_prefetch(wrow + n);
-            }
-        }
+    for (int type = 0; type < p->T; type++) {
+        int64_t ct = (int64_t)c * p->T + type;
+        if (p->typed_const[ct] != INT32_MIN)
+            continue;
+        const uint64_t *tb = type_set(p, c, type);
+        int any = 0;
+        for (int w = 0; w < p->W; w++)
+            any |= (f[w] & tb[w]) != 0;
+        for (int n = 0; any && n < p->N; n += 32)
+            __builtin_prefetch(p->typed_w + ct * p->N + n);
+    }
 }
 
 static inline __attribute__((always_inline)) void prefetch_routes(const ns_chip *p, int c)
@@ -462,8 +528,7 @@ static void sweep_single(const ns_chip *p, int t, int c0, int c1, int shared)
             if (c + AHEAD_WEIGHTS < c1)
                 prefetch_weights(p, slot, c + AHEAD_WEIGHTS);
             uint32_t base = draw_base(p->seed[c], t);
-            integrate_one(p, slot, c, 0, base);
-            counts[c % (LAG + 1)] = neuron_pass(p, c, 0, base);
+            counts[c % (LAG + 1)] = update_core(p, slot, c, 0, base);
             if (counts[c % (LAG + 1)])
                 prefetch_routes(p, c);
         }

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #define NS_SLOTS 16
+#define NS_UNIFORM_STRIDE 8
 
 typedef struct {
     /* sizes */
@@ -43,6 +44,7 @@ typedef struct {
     const uint64_t *enabled_bits;    /* (C, NW) enabled neurons as bits */
     int NW;                          /* 64-bit words per crossbar row */
     const uint8_t *atype;            /* (C, A) */
+    const uint64_t *type_bits;       /* (C, T, W) the axons of each type as a bit set */
     const int16_t *typed_w;          /* (C, T, N) s_j[type] */
     const int32_t *typed_const;      /* (C, T) the s_j[type] every neuron of the core shares (the
                                         row's adds broadcast it), INT32_MIN where they differ */
@@ -50,7 +52,9 @@ typedef struct {
     const uint8_t *stoch_syn;        /* (C, T, N) 0/1 stochastic synapse per type */
     const uint8_t *core_stoch_syn;   /* (C, T) any stochastic synapse of that type in the core */
     const uint8_t *uniform;          /* (C,) every neuron of the core has the same six values
-                                        below: the pass reads them once (neuron 0's) */
+                                        below: the pass reads them from uniform_prm instead */
+    const int32_t *uniform_prm;      /* (C, NS_UNIFORM_STRIDE): leak, thr, keep, radd, floor_lo,
+                                        floor_to of neuron 0 (a cache line per two cores) */
     /* neuron structure of arrays, (C, N) int32, disabled neurons neutralised */
     const int32_t *leak;             /* enabled ? lambda : 0 */
     const int32_t *thr;              /* enabled ? alpha : INT32_MAX */

@@ -11,8 +11,8 @@ from neurosim.sim.reference import potential_range
 
 INT32_MIN, INT32_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
 
-__all__ = ["crossbar_bits", "extension_arrays", "neuron_arrays", "pack_bits", "potential_range",
-           "routing_arrays", "uniform_cores", "shared_type_weights"]
+__all__ = ["axon_type_bits", "crossbar_bits", "extension_arrays", "neuron_arrays", "pack_bits", "potential_range",
+           "routing_arrays", "uniform_cores", "shared_type_weights", "uniform_parameters"]
 
 
 def neuron_arrays(program):
@@ -86,6 +86,13 @@ def pack_bits(flags):
     return packed.view(np.uint64)
 
 
+def axon_type_bits(program):
+    """(C, T, ⌈A/64⌉) uint64: the axons of each type as a bit set (the kernel ANDs an arrival set
+    with it instead of looking up each arriving axon's type)."""
+    T = program.weights.shape[1]
+    return pack_bits(program.axon_type[:, None, :] == np.arange(T)[None, :, None])
+
+
 def crossbar_bits(program):
     """The crossbar as bits (C, A, ⌈N/64⌉) uint64, kept in the program's cache (it is derived
     from the crossbar alone, which a program never changes)."""
@@ -102,6 +109,21 @@ def uniform_cores(neurons):
     for value in neurons.values():
         same &= (value == value[:, :1]).all(axis=1)
     return same.astype(np.uint8)
+
+
+UNIFORM_FIELDS = ("leak", "thr", "keep", "radd", "floor_lo", "floor_to")
+UNIFORM_STRIDE = 8   # NS_UNIFORM_STRIDE of cext/tick.h
+
+
+def uniform_parameters(neurons):
+    """(C, UNIFORM_STRIDE) int32: neuron 0's six pass parameters (UNIFORM_FIELDS) per core, the
+    values a uniform core's pass broadcasts, packed so that a sweep reads one cache line per two
+    cores instead of six scattered ones."""
+    C = next(iter(neurons.values())).shape[0]
+    packed = np.zeros((C, UNIFORM_STRIDE), np.int32)
+    packed[:, :len(UNIFORM_FIELDS)] = np.stack([neurons[k][:, 0] for k in UNIFORM_FIELDS],
+                                               axis=1)
+    return packed
 
 
 def shared_type_weights(program):
