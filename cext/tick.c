@@ -326,18 +326,29 @@ pass_body(int32_t *restrict V, uint64_t *restrict fm, const ns_rows *rows,
         count += __builtin_popcountll(word);
     }
 #else
+    /* 64 neurons at a time: a loop the compiler vectorises (fire flags as bytes), then the
+     * bytes packed into the word */
     add_typed_rows(V, rows, N);
-    memset(fm, 0, sizeof(uint64_t) * ((N + 63) / 64));
-    for (int n = 0; n < N; n++) {
-        int i = uniform ? 0 : n;
-        int32_t v = V[n] + leak[i];
-        v = v < vmin ? vmin : (v > vmax ? vmax : v);
-        int32_t f = v >= thr[i];
-        v = f ? (v & keep[i]) + radd[i] : v;
-        v = v < lo[i] ? to[i] : v;
-        V[n] = v;
-        fm[n >> 6] |= (uint64_t)f << (n & 63);
-        count += f;
+    for (int w = 0; 64 * w < N; w++) {
+        uint8_t f8[64];
+        int n0 = 64 * w, width = N - n0 < 64 ? N - n0 : 64;
+        uint64_t word = 0;
+        for (int j = 0; j < width; j++) {
+            int i = uniform ? 0 : n0 + j;
+            /* every parameter loaded unconditionally: the selects below become blends */
+            int32_t l = leak[i], th = thr[i], kp = keep[i], ra = radd[i], fl = lo[i], ft = to[i];
+            int32_t v = V[n0 + j] + l;
+            v = v < vmin ? vmin : (v > vmax ? vmax : v);
+            int32_t f = v >= th;
+            v = f ? (v & kp) + ra : v;
+            v = v < fl ? ft : v;
+            V[n0 + j] = v;
+            f8[j] = (uint8_t)f;
+        }
+        for (int j = 0; j < width; j++)
+            word |= (uint64_t)f8[j] << j;
+        fm[w] = word;
+        count += __builtin_popcountll(word);
     }
 #endif
     return count;
