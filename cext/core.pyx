@@ -14,9 +14,9 @@ import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
-from neurosim.sim.kernel_layout import (axon_type_bits, crossbar_bits, extension_arrays, neuron_arrays,
-                                       pack_bits, potential_range, routing_arrays, shared_type_weights,
-                                       uniform_cores, uniform_parameters)
+from neurosim.sim.kernel_layout import (axon_type_bits, crossbar_bits, extension_arrays,
+                                       neuron_arrays, pack_bits, potential_range, routing_arrays,
+                                       shared_type_weights, uniform_cores, uniform_parameters)
 
 cnp.import_array()
 

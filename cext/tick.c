@@ -1,4 +1,4 @@
-/* The activity-driven tick kernel; see tick.h for the tick, the lists and the random draws. */
+/* The activity-driven tick kernel; tick.h describes the tick, arrival sets and random draws. */
 #include "tick.h"
 
 #include <limits.h>
@@ -183,9 +183,9 @@ static inline int queue_typed(const ns_chip *p, ns_rows *rows, int c, int a, int
     return rows->nc == FUSE || rows->nw == FUSE;
 }
 
-/* Integrate the spike of axon a (of type ct = c * T + type) of core c into V, unless it is an ordinary typed-weight row and
- * ``rows`` is given: then it is queued there (added when the queue is full; the caller adds what
- * remains). Returns its synaptic events. */
+/* Integrate the spike of axon a (of type ct = c * T + type) of core c into V, unless it is an
+ * ordinary typed-weight row and ``rows`` is given: then it is queued there (added when the queue
+ * is full; the caller adds what remains). Returns its synaptic events. */
 static int64_t add_row(const ns_chip *p, int32_t *V, int c, int a, int64_t ct, uint32_t base,
                        ns_rows *rows)
 {
@@ -490,7 +490,8 @@ static void step_item(const ns_chip *p, int t, int c, int b0, int b1, int shared
  * an out-of-line prefetch-only function free of side effects and deletes its calls (ipa-modref). */
 enum { AHEAD_SET = 12, AHEAD_ROWS = 8, AHEAD_WEIGHTS = 4, LAG = 2 };
 
-static inline __attribute__((always_inline)) void prefetch_rows(const ns_chip *p, int slot, int c)
+static inline __attribute__((always_inline)) void
+prefetch_rows(const ns_chip *p, int slot, int c)
 {
     const uint64_t *f = flag_at(p, 0, slot, c);
     for (int w = 0; w < p->W; w++)
@@ -498,7 +499,8 @@ static inline __attribute__((always_inline)) void prefetch_rows(const ns_chip *p
             __builtin_prefetch(row_bits(p, c, w * 64 + __builtin_ctzll(bits)));
 }
 
-static inline __attribute__((always_inline)) void prefetch_weights(const ns_chip *p, int slot, int c)
+static inline __attribute__((always_inline)) void
+prefetch_weights(const ns_chip *p, int slot, int c)
 {
     const uint64_t *f = flag_at(p, 0, slot, c);
     if (p->per_synapse)
@@ -516,7 +518,8 @@ static inline __attribute__((always_inline)) void prefetch_weights(const ns_chip
     }
 }
 
-static inline __attribute__((always_inline)) void prefetch_routes(const ns_chip *p, int c)
+static inline __attribute__((always_inline)) void
+prefetch_routes(const ns_chip *p, int c)
 {
     const uint64_t *fm = p->fired + (int64_t)c * p->NW;
     const int64_t *route = p->route + (int64_t)c * p->N;
