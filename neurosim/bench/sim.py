@@ -252,8 +252,7 @@ def bench_sim(batch=None, ticks=None, quick=False, verbose=True):
         "full_chip_real_time_ratio": chip.get("real_time_ratio"),
         "full_chip_memory_mb": chip.get("peak_rss_mb"),
         "full_chip_memory_measure": "peak RSS (VmHWM) of a fresh child process that builds "
-                                    "and runs the chip (interpreter and numpy included); "
-                                    "full_chip.run_peak_rss_mb: the peak while running only",
+                                    "and runs the chip (interpreter and numpy included)",
         "full_chip": chip,
     }
     targets = {}
