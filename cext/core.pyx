@@ -2,19 +2,21 @@
 """The core-grid tick kernel: batched, integer, activity-driven, bit-exact with
 neurosim.sim.reference.
 
-The tick itself is C (cext/tick.c, described in cext/tick.h): arrival lists per (input, slot,
-core) instead of a scan of every axon, one vectorised pass over the neurons of a core (structure
-of int32 arrays), routing only from the neurons that fired, OpenMP over cores. This module turns
+The tick itself is C (cext/tick.c, described in cext/tick.h): arrival sets per (input, slot,
+core) (a bit per axon) instead of a scan of every axon, one vectorised pass over the neurons of a
+core (structure of int32 arrays, fire flags out as bits), routing only from the neurons that
+fired, straight onto their destinations' arrival sets, OpenMP over cores. This module turns
 a ChipProgram into those arrays and runs it.
 """
 import os
 
 import numpy as np
 cimport numpy as cnp
-from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
-from neurosim.sim.kernel_layout import (crossbar_bits, extension_arrays, neuron_arrays,
-                                       pack_bits, potential_range, routing_arrays, uniform_cores)
+from neurosim.sim.kernel_layout import (axon_type_bits, crossbar_bits, extension_arrays,
+                                       neuron_arrays, pack_bits, potential_range, routing_arrays,
+                                       shared_type_weights, uniform_cores, uniform_parameters)
 
 cnp.import_array()
 
@@ -27,8 +29,11 @@ cdef extern from "tick.h":
         const uint64_t *enabled_bits
         int NW
         const uint8_t *uniform
+        const int32_t *uniform_prm
         const uint8_t *atype
+        const uint64_t *type_bits
         const int16_t *typed_w
+        const int32_t *typed_const
         const int16_t *syn_w
         const uint8_t *stoch_syn
         const uint8_t *core_stoch_syn
@@ -56,12 +61,7 @@ cdef extern from "tick.h":
         int32_t *V
         uint64_t *flag
         int W
-        uint16_t *alist
-        int32_t *alen
-        uint8_t *fired
-        int32_t *out_dc
-        int32_t *out_tgt
-        int32_t *out_n
+        uint64_t *fired
         int64_t *counts
         int64_t *first
         int64_t *pair_spikes
@@ -134,12 +134,18 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
     chip.enabled_bits = <const uint64_t *> _held(keep, "enabled_bits", pack_bits(program.enabled),
                                                  np.uint64)
     chip.atype = <const uint8_t *> _held(keep, "atype", program.axon_type, np.uint8)
+    chip.type_bits = <const uint64_t *> _held(keep, "type_bits", axon_type_bits(program),
+                                              np.uint64)
     chip.typed_w = <const int16_t *> _held(keep, "typed_w", program.weights, np.int16)
+    chip.typed_const = <const int32_t *> _held(keep, "typed_const", shared_type_weights(program),
+                                               np.int32)
     chip.syn_w = <const int16_t *> _held(keep, 
         "syn_w", program.masked_synapse_weights_int16() if per_synapse else np.zeros(1),
         np.int16)
     neurons = neuron_arrays(program)
     chip.uniform = <const uint8_t *> _held(keep, "uniform", uniform_cores(neurons), np.uint8)
+    chip.uniform_prm = <const int32_t *> _held(keep, "uniform_prm", uniform_parameters(neurons),
+                                               np.int32)
     chip.leak = <const int32_t *> _held(keep, "leak", neurons["leak"], np.int32)
     chip.thr = <const int32_t *> _held(keep, "thr", neurons["thr"], np.int32)
     chip.floor_lo = <const int32_t *> _held(keep, "floor_lo", neurons["floor_lo"], np.int32)
@@ -169,13 +175,8 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
     chip.W = (A + 63) // 64
     chip.flag = <uint64_t *> _held(keep, "flag", np.zeros((B, SLOTS, C, chip.W), np.uint64),
                                    np.uint64)
-    chip.alist = <uint16_t *> _held(keep, "alist", np.zeros((B, SLOTS, C, A), np.uint16),
-                                    np.uint16)
-    chip.alen = <int32_t *> _held(keep, "alen", np.zeros((B, SLOTS, C), np.int32), np.int32)
-    chip.fired = <uint8_t *> _held(keep, "fired", np.zeros((B, C, N), np.uint8), np.uint8)
-    chip.out_dc = <int32_t *> _held(keep, "out_dc", np.zeros((B, C, N), np.int32), np.int32)
-    chip.out_tgt = <int32_t *> _held(keep, "out_tgt", np.zeros((B, C, N), np.int32), np.int32)
-    chip.out_n = <int32_t *> _held(keep, "out_n", np.zeros((B, C), np.int32), np.int32)
+    chip.fired = <uint64_t *> _held(keep, "fired", np.zeros((B, C, chip.NW), np.uint64),
+                                    np.uint64)
     chip.counts = <int64_t *> _ptr(counts)
     chip.first = <int64_t *> _ptr(first)
     chip.pair_spikes = <int64_t *> _ptr(pair["spikes"])

@@ -1,4 +1,4 @@
-/* The activity-driven tick kernel; see tick.h for the tick, the lists and the random draws. */
+/* The activity-driven tick kernel; tick.h describes the tick, arrival sets and random draws. */
 #include "tick.h"
 
 #include <limits.h>
@@ -42,30 +42,86 @@ static inline int32_t sgn32(int32_t x)
 
 /* ------------------------------------------------------------------ step 1: integrate */
 
-/* V_j += w_j for every neuron j whose bit is set in the crossbar row (typed weights: w is the
- * neuron's weight for the axon's type). AVX-512: 16 neurons per masked add, the mask taken
- * straight from the row's bits. */
-static void add_typed_row(int32_t *restrict V, const uint64_t *restrict bits,
-                          const int16_t *restrict w, int N, int NW)
-{
+/* Typed-weight crossbar rows of one core waiting to be added to its V together: rows whose type
+ * has one weight shared by every neuron of the core, and rows whose type has a weight row. */
+enum { FUSE = 32 };
+typedef struct {
+    const uint64_t *cbits[FUSE];  /* shared weight: the rows' crossbar bits ... */
+    int32_t wc[FUSE];             /* ... and the weight */
+    const uint64_t *wbits[FUSE];  /* weight rows: the rows' crossbar bits ... */
+    const int16_t *w[FUSE];       /* ... and the weight row of the axon's type */
+    int nc, nw;
+} ns_rows;
+
 #ifdef __AVX512F__
-    for (int word = 0; word < NW; word++) {
-        uint64_t b = bits[word];
-        for (int part = 0; b; part++, b >>= 16) {
-            __mmask16 k = (__mmask16)(b & 0xffff);
-            if (!k)
-                continue;
-            int n = word * 64 + part * 16;
-            __m512i wv = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(k, w + n));
-            __m512i vv = _mm512_maskz_loadu_epi32(k, V + n);
-            _mm512_mask_storeu_epi32(V + n, k, _mm512_add_epi32(vv, wv));
+/* Lanes of the 16 neurons from n that exist (N neurons in all). */
+static inline __mmask16 lanes(int N, int n)
+{
+    return n >= N ? 0 : N - n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (N - n)) - 1);
+}
+
+/* Full vectors use plain loads and stores (a masked store is slow, and defeats store-to-load
+ * forwarding). */
+static inline __m512i load_lanes(const int32_t *x, __mmask16 k)
+{
+    return k == 0xffff ? _mm512_loadu_si512(x) : _mm512_maskz_loadu_epi32(k, x);
+}
+
+static inline void store_lanes(int32_t *x, __mmask16 k, __m512i v)
+{
+    if (k == 0xffff)
+        _mm512_storeu_si512(x, v);
+    else if (k)
+        _mm512_mask_storeu_epi32(x, k, v);
+}
+
+/* acc[q] (neurons 64 w + 16 q ..) += the queued rows' weights where their crossbar bits are set:
+ * one masked add per row and 16 neurons, the mask taken straight from the row's bits (bits past
+ * the last neuron are 0). */
+static inline void add_rows_word(__m512i acc[4], const ns_rows *rows, int w, const __mmask16 k[4])
+{
+    for (int i = 0; i < rows->nc; i++) {
+        uint64_t b = rows->cbits[i][w];
+        __m512i wv = _mm512_set1_epi32(rows->wc[i]);
+        for (int q = 0; q < 4; q++)
+            acc[q] = _mm512_mask_add_epi32(acc[q], (__mmask16)(b >> (16 * q)), acc[q], wv);
+    }
+    for (int i = 0; i < rows->nw; i++) {
+        uint64_t b = rows->wbits[i][w];
+        const int16_t *wr = rows->w[i] + 64 * w;
+        for (int q = 0; q < 4; q++) {
+            __m512i wv = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(k[q], wr + 16 * q));
+            acc[q] = _mm512_mask_add_epi32(acc[q], (__mmask16)(b >> (16 * q)), acc[q], wv);
         }
     }
-#else
-    for (int n = 0; n < N; n++)
-        V[n] += w[n] & -(int32_t)((bits[n >> 6] >> (n & 63)) & 1);
+}
 #endif
-    (void)N;
+
+/* V_j += w_j for every neuron j whose bit is set in one of the queued rows (w: the neuron's
+ * weight for the row's axon type). AVX-512: 64 neurons at a time held in registers while every
+ * row adds to them, so V is read and written once whatever the number of rows. */
+static void add_typed_rows(int32_t *restrict V, const ns_rows *rows, int N)
+{
+#ifdef __AVX512F__
+    for (int w = 0; 64 * w < N; w++) {
+        __mmask16 k[4];
+        __m512i acc[4];
+        for (int q = 0; q < 4; q++) {
+            k[q] = lanes(N, 64 * w + 16 * q);
+            acc[q] = load_lanes(V + 64 * w + 16 * q, k[q]);
+        }
+        add_rows_word(acc, rows, w, k);
+        for (int q = 0; q < 4; q++)
+            store_lanes(V + 64 * w + 16 * q, k[q], acc[q]);
+    }
+#else
+    for (int i = 0; i < rows->nc; i++)
+        for (int n = 0; n < N; n++)
+            V[n] += rows->wc[i] & -(int32_t)((rows->cbits[i][n >> 6] >> (n & 63)) & 1);
+    for (int i = 0; i < rows->nw; i++)
+        for (int n = 0; n < N; n++)
+            V[n] += rows->w[i][n] & -(int32_t)((rows->wbits[i][n >> 6] >> (n & 63)) & 1);
+#endif
 }
 
 /* V += the row's weights (per-synapse profiles: already masked by the crossbar), 64 neurons at a
@@ -112,22 +168,50 @@ static inline const uint64_t *row_bits(const ns_chip *p, int c, int a)
     return p->xbits + ((int64_t)c * p->A + a) * p->NW;
 }
 
-/* Integrate the spike of axon a of core c into V; returns its synaptic events. */
-static int64_t add_row(const ns_chip *p, int32_t *V, int c, int a, uint32_t base)
+/* Queue the typed-weight row of axon a of core c (type ct = c * T + type) on ``rows``; true when
+ * a queue is then full. */
+static inline int queue_typed(const ns_chip *p, ns_rows *rows, int c, int a, int64_t ct)
+{
+    int32_t wc = p->typed_const[ct];
+    if (wc != INT32_MIN) {
+        rows->cbits[rows->nc] = row_bits(p, c, a);
+        rows->wc[rows->nc++] = wc;
+    } else {
+        rows->wbits[rows->nw] = row_bits(p, c, a);
+        rows->w[rows->nw++] = p->typed_w + ct * p->N;
+    }
+    return rows->nc == FUSE || rows->nw == FUSE;
+}
+
+/* Integrate the spike of axon a (of type ct = c * T + type) of core c into V, unless it is an
+ * ordinary typed-weight row and ``rows`` is given: then it is queued there (added when the queue
+ * is full; the caller adds what remains). Returns its synaptic events. */
+static int64_t add_row(const ns_chip *p, int32_t *V, int c, int a, int64_t ct, uint32_t base,
+                       ns_rows *rows)
 {
     const uint64_t *bits = row_bits(p, c, a);
-    int type = p->atype[(int64_t)c * p->A + a];
-    const int16_t *wt = p->per_synapse ? 0 : p->typed_w + ((int64_t)c * p->T + type) * p->N;
-    const int16_t *ws = p->per_synapse ? p->syn_w + ((int64_t)c * p->A + a) * p->N : 0;
-    if (p->core_stoch_syn[(int64_t)c * p->T + type]) {
-        const uint8_t *st = p->stoch_syn + ((int64_t)c * p->T + type) * p->N;
-        add_stochastic_row(V, bits, wt, ws, st, p->N, base + 4096u * (uint32_t)(2 + a));
+    if (p->core_stoch_syn[ct]) {
+        const int16_t *wt = p->per_synapse ? 0 : p->typed_w + ct * p->N;
+        const int16_t *ws = p->per_synapse ? p->syn_w + ((int64_t)c * p->A + a) * p->N : 0;
+        add_stochastic_row(V, bits, wt, ws, p->stoch_syn + ct * p->N, p->N,
+                           base + 4096u * (uint32_t)(2 + a));
     } else if (p->per_synapse) {
-        add_synapse_row(V, bits, ws, p->N, p->NW);
-    } else {
-        add_typed_row(V, bits, wt, p->N, p->NW);
+        add_synapse_row(V, bits, p->syn_w + ((int64_t)c * p->A + a) * p->N, p->N, p->NW);
+    } else if (!rows) {
+        ns_rows one = {.nc = 0, .nw = 0};
+        queue_typed(p, &one, c, a, ct);
+        add_typed_rows(V, &one, p->N);
+    } else if (queue_typed(p, rows, c, a, ct)) {
+        add_typed_rows(V, rows, p->N);
+        rows->nc = rows->nw = 0;
     }
     return row_events(bits, p->enabled_bits + (int64_t)c * p->NW, p->NW);
+}
+
+/* The axons of core c whose type is ``type``, as a bit set of W words. */
+static inline const uint64_t *type_set(const ns_chip *p, int c, int type)
+{
+    return p->type_bits + ((int64_t)c * p->T + type) * p->W;
 }
 
 static inline uint64_t *flag_at(const ns_chip *p, int b, int slot, int c)
@@ -135,55 +219,44 @@ static inline uint64_t *flag_at(const ns_chip *p, int b, int slot, int c)
     return p->flag + (((int64_t)b * NS_SLOTS + slot) * p->C + c) * p->W;
 }
 
-static inline uint16_t *list_at(const ns_chip *p, int b, int slot, int c)
-{
-    return p->alist + (((int64_t)b * NS_SLOTS + slot) * p->C + c) * p->A;
-}
-
-static inline int32_t *len_at(const ns_chip *p, int b, int slot, int c)
-{
-    return p->alen + ((int64_t)b * NS_SLOTS + slot) * p->C + c;
-}
-
-/* Append axon a to the arrival list of (b, slot, c) unless it is on it already. */
-static inline void arrive(const ns_chip *p, int b, int slot, int c, int a)
+/* Put axon a on the arrival set of (b, slot, c). When several threads route (``shared``), an
+ * atomic OR: any thread may send to any core, and a set bit does not depend on who set it. */
+static inline void arrive(const ns_chip *p, int shared, int b, int slot, int c, int a)
 {
     uint64_t *f = flag_at(p, b, slot, c) + (a >> 6);
     uint64_t bit = 1ull << (a & 63);
-    if (!(*f & bit)) {
-        int32_t *len = len_at(p, b, slot, c);
+    if (shared)
+        __atomic_fetch_or(f, bit, __ATOMIC_RELAXED);
+    else
         *f |= bit;
-        list_at(p, b, slot, c)[(*len)++] = (uint16_t)a;
-    }
 }
 
-/* Step 1 for core c and one input b: the arrival list, in list order; the rows a few entries
- * ahead are prefetched (they are scattered over the crossbar, one miss each otherwise). */
-static void integrate_one(const ns_chip *p, int slot, int c, int b, uint32_t base)
+/* Step 1 for core c and one input b: the arrival set's axons type by type (the set's words ANDed
+ * with the type's axon set and read with ctz, so no axon's type is looked up), typed-weight rows
+ * queued on ``rows`` (the neuron pass adds the last of them); the set is emptied for the slot's
+ * next use. */
+static void integrate_one(const ns_chip *p, int slot, int c, int b, uint32_t base, ns_rows *rows)
 {
-    enum { AHEAD = 4 };
-    int32_t *len = len_at(p, b, slot, c);
-    const uint16_t *list = list_at(p, b, slot, c);
+    uint64_t *f = flag_at(p, b, slot, c);
     int32_t *V = p->V + ((int64_t)b * p->C + c) * p->N;
     int64_t events = 0;
-    for (int k = 0; k < *len && k < AHEAD; k++)
-        __builtin_prefetch(row_bits(p, c, list[k]));
-    for (int k = 0; k < *len; k++) {
-        if (k + AHEAD < *len)
-            __builtin_prefetch(row_bits(p, c, list[k + AHEAD]));
-        events += add_row(p, V, c, list[k], base);
+    for (int type = 0; type < p->T; type++) {
+        int64_t ct = (int64_t)c * p->T + type;
+        const uint64_t *tb = type_set(p, c, type);
+        for (int w = 0; w < p->W; w++)
+            for (uint64_t bits = f[w] & tb[w]; bits; bits &= bits - 1)
+                events += add_row(p, V, c, w * 64 + __builtin_ctzll(bits), ct, base, rows);
     }
-    memset(flag_at(p, b, slot, c), 0, sizeof(uint64_t) * p->W);
+    memset(f, 0, sizeof(uint64_t) * p->W);
     p->pair_events[(int64_t)b * p->C + c] += events;
-    *len = 0;
 }
 
 /* Step 1 for core c and inputs b0..b1-1 together: the union of their arrival sets, axons in
  * ascending order, each crossbar row read once for the block (it stays in cache). */
 static void integrate_block(const ns_chip *p, int slot, int c, int b0, int b1, uint32_t base)
 {
-    uint64_t mark[4096 / 64];
     int words = p->W;
+    uint64_t mark[words];
     memset(mark, 0, sizeof(uint64_t) * words);
     for (int b = b0; b < b1; b++) {
         const uint64_t *f = flag_at(p, b, slot, c);
@@ -194,58 +267,90 @@ static void integrate_block(const ns_chip *p, int slot, int c, int b0, int b1, u
         uint64_t bits = mark[w];
         while (bits) {
             int a = w * 64 + __builtin_ctzll(bits);
+            int64_t ct = (int64_t)c * p->T + p->atype[(int64_t)c * p->A + a];
             bits &= bits - 1;
             for (int b = b0; b < b1; b++) {
                 if (flag_at(p, b, slot, c)[w] & (1ull << (a & 63)))
                     p->pair_events[(int64_t)b * p->C + c]
-                        += add_row(p, p->V + ((int64_t)b * p->C + c) * p->N, c, a, base);
+                        += add_row(p, p->V + ((int64_t)b * p->C + c) * p->N, c, a, ct, base, 0);
             }
         }
     }
-    for (int b = b0; b < b1; b++) {
+    for (int b = b0; b < b1; b++)
         memset(flag_at(p, b, slot, c), 0, sizeof(uint64_t) * words);
-        *len_at(p, b, slot, c) = 0;
-    }
 }
 
 /* ------------------------------------------------------------------ step 2: neuron pass */
 
-/* Leak, saturate, fire, reset, floor for the deterministic neuron; returns the spike count. */
-static int pass_plain(int32_t *restrict V, uint8_t *restrict fired, const int32_t *restrict leak,
-                      const int32_t *restrict thr, const int32_t *restrict keep,
-                      const int32_t *restrict radd, const int32_t *restrict lo,
-                      const int32_t *restrict to, int N, int32_t vmin, int32_t vmax)
+/* The queued rows, then leak, saturate, fire, reset, floor for the deterministic neuron:
+ *   v = clamp(V + rows + lambda, vmin, vmax); f = v >= alpha; v = f ? (v & keep) + radd : v;
+ *   V = v < lo ? to : v
+ * 64 neurons at a time held in registers (AVX-512), so V is read and written once per tick. The
+ * fire flags go to the bit set fm (neuron n = bit n % 64 of word n / 64); returns the spike
+ * count. prm: leak, thr, keep, radd, lo, to, each (N,) or, where ``uniform`` (a constant at each
+ * call site), one value for every neuron. */
+static inline __attribute__((always_inline)) int
+pass_body(int32_t *restrict V, uint64_t *restrict fm, const ns_rows *rows,
+          const int32_t *const prm[6], int N, int32_t vmin, int32_t vmax, const int uniform)
 {
+    const int32_t *leak = prm[0], *thr = prm[1], *keep = prm[2], *radd = prm[3], *lo = prm[4],
+                  *to = prm[5];
     int count = 0;
-    for (int n = 0; n < N; n++) {
-        int32_t v = V[n] + leak[n];
-        v = v < vmin ? vmin : (v > vmax ? vmax : v);
-        int32_t f = v >= thr[n];
-        v = f ? (v & keep[n]) + radd[n] : v;
-        v = v < lo[n] ? to[n] : v;
-        V[n] = v;
-        fired[n] = (uint8_t)f;
-        count += f;
+#ifdef __AVX512F__
+    __m512i vlo = _mm512_set1_epi32(vmin), vhi = _mm512_set1_epi32(vmax);
+    __m512i u_leak = _mm512_set1_epi32(leak[0]), u_thr = _mm512_set1_epi32(thr[0]);
+    __m512i u_keep = _mm512_set1_epi32(keep[0]), u_radd = _mm512_set1_epi32(radd[0]);
+    __m512i u_lo = _mm512_set1_epi32(lo[0]), u_to = _mm512_set1_epi32(to[0]);
+    for (int w = 0; 64 * w < N; w++) {
+        __mmask16 k[4];
+        __m512i acc[4];
+        uint64_t word = 0;
+        for (int q = 0; q < 4; q++) {
+            k[q] = lanes(N, 64 * w + 16 * q);
+            acc[q] = load_lanes(V + 64 * w + 16 * q, k[q]);
+        }
+        add_rows_word(acc, rows, w, k);
+        for (int q = 0; q < 4; q++) {
+            int n = 64 * w + 16 * q;
+#define NS_PARAM(x) (uniform ? u_##x : _mm512_maskz_loadu_epi32(k[q], (x) + n))
+            __m512i v = _mm512_add_epi32(acc[q], NS_PARAM(leak));
+            v = _mm512_min_epi32(_mm512_max_epi32(v, vlo), vhi);
+            __mmask16 f = _mm512_mask_cmpge_epi32_mask(k[q], v, NS_PARAM(thr));
+            v = _mm512_mask_add_epi32(v, f, _mm512_and_si512(v, NS_PARAM(keep)), NS_PARAM(radd));
+            v = _mm512_mask_mov_epi32(v, _mm512_cmplt_epi32_mask(v, NS_PARAM(lo)), NS_PARAM(to));
+#undef NS_PARAM
+            store_lanes(V + n, k[q], v);
+            word |= (uint64_t)f << (16 * q);
+        }
+        fm[w] = word;
+        count += __builtin_popcountll(word);
     }
-    return count;
-}
-
-/* pass_plain for a core whose neurons share their parameters: only V is streamed. */
-static int pass_uniform(int32_t *restrict V, uint8_t *restrict fired, int32_t leak, int32_t thr,
-                        int32_t keep, int32_t radd, int32_t lo, int32_t to, int N, int32_t vmin,
-                        int32_t vmax)
-{
-    int count = 0;
-    for (int n = 0; n < N; n++) {
-        int32_t v = V[n] + leak;
-        v = v < vmin ? vmin : (v > vmax ? vmax : v);
-        int32_t f = v >= thr;
-        v = f ? (v & keep) + radd : v;
-        v = v < lo ? to : v;
-        V[n] = v;
-        fired[n] = (uint8_t)f;
-        count += f;
+#else
+    /* 64 neurons at a time: a loop the compiler vectorises (fire flags as bytes), then the
+     * bytes packed into the word */
+    add_typed_rows(V, rows, N);
+    for (int w = 0; 64 * w < N; w++) {
+        uint8_t f8[64];
+        int n0 = 64 * w, width = N - n0 < 64 ? N - n0 : 64;
+        uint64_t word = 0;
+        for (int j = 0; j < width; j++) {
+            int i = uniform ? 0 : n0 + j;
+            /* every parameter loaded unconditionally: the selects below become blends */
+            int32_t l = leak[i], th = thr[i], kp = keep[i], ra = radd[i], fl = lo[i], ft = to[i];
+            int32_t v = V[n0 + j] + l;
+            v = v < vmin ? vmin : (v > vmax ? vmax : v);
+            int32_t f = v >= th;
+            v = f ? (v & kp) + ra : v;
+            v = v < fl ? ft : v;
+            V[n0 + j] = v;
+            f8[j] = (uint8_t)f;
+        }
+        for (int j = 0; j < width; j++)
+            word |= (uint64_t)f8[j] << j;
+        fm[w] = word;
+        count += __builtin_popcountll(word);
     }
+#endif
     return count;
 }
 
@@ -253,7 +358,7 @@ static int pass_uniform(int32_t *restrict V, uint8_t *restrict fired, int32_t le
  * (V += sgn(V) * leak), stochastic leak (sgn(lambda) when |lambda| >= rho & 255, else 0) and a
  * stochastic threshold alpha + eta, eta = rho & (2^TM - 1), which reset mode 1 subtracts and
  * floor mode 1 adds to beta. */
-static int pass_extra(const ns_chip *p, int64_t cn, int32_t *restrict V, uint8_t *restrict fired,
+static int pass_extra(const ns_chip *p, int64_t cn, int32_t *restrict V, uint64_t *restrict fm,
                       uint32_t base)
 {
     const int32_t *restrict leak = p->leak + cn, *restrict thr = p->thr + cn;
@@ -264,6 +369,7 @@ static int pass_extra(const ns_chip *p, int64_t cn, int32_t *restrict V, uint8_t
     const int32_t *restrict er = p->eta_reset + cn, *restrict ef = p->eta_floor + cn;
     int32_t vmin = p->vmin, vmax = p->vmax;
     int N = p->N, count = 0;
+    memset(fm, 0, sizeof(uint64_t) * p->NW);
     for (int n = 0; n < N; n++) {
         int32_t v = V[n];
         int32_t lam = leak[n];
@@ -279,34 +385,66 @@ static int pass_extra(const ns_chip *p, int64_t cn, int32_t *restrict V, uint8_t
         v = f ? (v & keep[n]) + radd[n] - (eta & er[n]) : v;
         v = v < lo[n] - (eta & ef[n]) ? to[n] : v;
         V[n] = v;
-        fired[n] = (uint8_t)f;
+        fm[n >> 6] |= (uint64_t)f << (n & 63);
         count += f;
     }
     return count;
 }
 
+/* Step 2 for core c and input b (the pass its parameters call for), the typed-weight rows still
+ * queued on ``rows`` added first; returns the spike count. */
+static int neuron_pass(const ns_chip *p, int c, int b, uint32_t base, const ns_rows *rows)
+{
+    int64_t cn = (int64_t)c * p->N, bc = (int64_t)b * p->C + c;
+    int32_t *V = p->V + bc * p->N;
+    uint64_t *fm = p->fired + bc * p->NW;
+    int count;
+    if (p->core_extra[c]) {
+        add_typed_rows(V, rows, p->N);
+        count = pass_extra(p, cn, V, fm, base);
+    } else if (p->uniform[c]) {
+        const int32_t *u = p->uniform_prm + (int64_t)c * NS_UNIFORM_STRIDE;
+        const int32_t *const prm[6] = {u, u + 1, u + 2, u + 3, u + 4, u + 5};
+        count = pass_body(V, fm, rows, prm, p->N, p->vmin, p->vmax, 1);
+    } else {
+        const int32_t *const prm[6] = {p->leak + cn, p->thr + cn, p->keep + cn, p->radd + cn,
+                                       p->floor_lo + cn, p->floor_to + cn};
+        count = pass_body(V, fm, rows, prm, p->N, p->vmin, p->vmax, 0);
+    }
+    p->pair_spikes[bc] += count;
+    return count;
+}
+
+/* Steps 1-2 for core c and input b; returns the spike count. */
+static int update_core(const ns_chip *p, int slot, int c, int b, uint32_t base)
+{
+    ns_rows rows;
+    rows.nc = rows.nw = 0;
+    integrate_one(p, slot, c, b, base, &rows);
+    return neuron_pass(p, c, b, base, &rows);
+}
+
 /* ------------------------------------------------------------------ step 3: spikes out */
 
-static void emit(const ns_chip *p, int t, int b, int c, int count)
+/* Step 3 for core c and input b: record, count and route the neurons whose fire bit is set (in
+ * ascending order); each spike goes straight onto its destination's arrival set. */
+static void emit(const ns_chip *p, int t, int b, int c, int count, int shared)
 {
-    int N = p->N, C = p->C, A = p->A;
+    int N = p->N, C = p->C;
     int64_t bc = (int64_t)b * C + c, cn = (int64_t)c * N;
-    const uint8_t *fired = p->fired + bc * N;
+    const uint64_t *fm = p->fired + bc * p->NW;
     const int64_t *route = p->route + cn;
-    int32_t *odc = p->out_dc + bc * N, *otgt = p->out_tgt + bc * N;
+    uint8_t *rec = p->do_record ? p->record + ((int64_t)t * p->B + b) * C * N + cn : 0;
     int outputs = p->core_outputs[c];
-    int32_t routed = 0;
     int64_t hops = 0;
-    if (p->do_record)
-        memcpy(p->record + ((int64_t)t * p->B + b) * C * N + cn, fired, N);
-    for (int w = 0; w < N && count; w += 8) {
-        uint64_t bits = 0;
-        int width = N - w < 8 ? N - w : 8;
-        memcpy(&bits, fired + w, width);
+    for (int w = 0; w < p->NW && count; w++) {
+        uint64_t bits = fm[w];
         while (bits) {
-            int n = w + __builtin_ctzll(bits) / 8;
-            bits &= bits - 1;   /* bytes are 0/1: clearing the lowest set bit clears the byte */
+            int n = w * 64 + __builtin_ctzll(bits);
+            bits &= bits - 1;
             count--;
+            if (rec)
+                rec[n] = 1;
             if (outputs) {
                 int k = p->out_index[cn + n];
                 if (k >= 0) {
@@ -317,136 +455,106 @@ static void emit(const ns_chip *p, int t, int b, int c, int count)
             }
             int64_t r = route[n];
             if (r >= 0) {
-                int32_t dest = (int32_t)(r & 0xffffffff) >> 4;   /* dest core * A + axon */
-                odc[routed] = dest / A;
-                otgt[routed++] = ((t + (int)(r & 15)) & (NS_SLOTS - 1)) * A + dest % A;
-                hops += r >> 32;
+                arrive(p, shared, b, (t + (int)(r & 15)) & (NS_SLOTS - 1),
+                       (int)((r >> 20) & 0xffffff), (int)((r >> 4) & 0xffff));
+                hops += r >> 44;
             }
         }
     }
-    p->out_n[bc] = routed;
     p->pair_hops[bc] += hops;
 }
 
-/* Steps 1-3 for core c and inputs b0..b1-1. */
-/* Step 2 for core c and input b (the pass its parameters call for); returns the spike count. */
-static int neuron_pass(const ns_chip *p, int c, int b, uint32_t base)
-{
-    int64_t cn = (int64_t)c * p->N, bc = (int64_t)b * p->C + c;
-    int32_t *V = p->V + bc * p->N;
-    uint8_t *fired = p->fired + bc * p->N;
-    int count;
-    if (p->core_extra[c])
-        count = pass_extra(p, cn, V, fired, base);
-    else if (p->uniform[c])
-        count = pass_uniform(V, fired, p->leak[cn], p->thr[cn], p->keep[cn], p->radd[cn],
-                             p->floor_lo[cn], p->floor_to[cn], p->N, p->vmin, p->vmax);
-    else
-        count = pass_plain(V, fired, p->leak + cn, p->thr + cn, p->keep + cn, p->radd + cn,
-                           p->floor_lo + cn, p->floor_to + cn, p->N, p->vmin, p->vmax);
-    p->pair_spikes[bc] += count;
-    return count;
-}
-
 /* Steps 1-3 for core c and inputs b0..b1-1 (batches: the inputs of a block share rows). */
-static void step_item(const ns_chip *p, int t, int c, int b0, int b1)
+static void step_item(const ns_chip *p, int t, int c, int b0, int b1, int shared)
 {
     int slot = t & (NS_SLOTS - 1);
     uint32_t base = draw_base(p->seed[c], t);
-    if (b1 - b0 == 1)
-        integrate_one(p, slot, c, b0, base);
-    else
-        integrate_block(p, slot, c, b0, b1, base);
+    if (b1 - b0 == 1) {
+        emit(p, t, b0, c, update_core(p, slot, c, b0, base), shared);
+        return;
+    }
+    ns_rows none;
+    none.nc = none.nw = 0;
+    integrate_block(p, slot, c, b0, b1, base);
     for (int b = b0; b < b1; b++)
-        emit(p, t, b, c, neuron_pass(p, c, b, base));
+        emit(p, t, b, c, neuron_pass(p, c, b, base, &none), shared);
 }
 
 /* ---------------------------------------------------- one input: a software-pipelined sweep */
 
-/* Distances (in cores) at which a sweep prefetches what a core will need: its arrival list
- * first, then the crossbar rows and axon types the list names, then the weight rows of those
- * types; a core's spikes are sent LAG cores later, once their routes (prefetched when the core
- * fired) have arrived. Each level is a dependent random access into a large array, so without
- * this every core waits for several memory round trips. */
-enum { AHEAD_LIST = 12, AHEAD_ROWS = 8, AHEAD_WEIGHTS = 4, LAG = 2 };
+/* Distances (in cores) at which a sweep prefetches what a core will need: its arrival set first,
+ * then the crossbar rows the set names, then the weight rows of the types it holds; a
+ * core's spikes are sent LAG cores later, once their routes (prefetched when the core fired)
+ * have arrived. Each level is a dependent random access into a large array, so without this
+ * every core waits for several memory round trips. The prefetchers are forced inline: GCC 12 finds
+ * an out-of-line prefetch-only function free of side effects and deletes its calls (ipa-modref). */
+enum { AHEAD_SET = 12, AHEAD_ROWS = 8, AHEAD_WEIGHTS = 4, LAG = 2 };
 
-static void prefetch_list(const ns_chip *p, int slot, int c)
+static inline __attribute__((always_inline)) void
+prefetch_rows(const ns_chip *p, int slot, int c)
 {
-    __builtin_prefetch(len_at(p, 0, slot, c));
-    __builtin_prefetch(list_at(p, 0, slot, c));
-    __builtin_prefetch(flag_at(p, 0, slot, c));
+    const uint64_t *f = flag_at(p, 0, slot, c);
+    for (int w = 0; w < p->W; w++)
+        for (uint64_t bits = f[w]; bits; bits &= bits - 1)
+            __builtin_prefetch(row_bits(p, c, w * 64 + __builtin_ctzll(bits)));
 }
 
-static void prefetch_rows(const ns_chip *p, int slot, int c)
+static inline __attribute__((always_inline)) void
+prefetch_weights(const ns_chip *p, int slot, int c)
 {
-    int32_t len = *len_at(p, 0, slot, c);
-    const uint16_t *list = list_at(p, 0, slot, c);
-    for (int k = 0; k < len; k++) {
-        __builtin_prefetch(row_bits(p, c, list[k]));
-        __builtin_prefetch(p->atype + (int64_t)c * p->A + list[k]);
-    }
-}
-
-static void prefetch_weights(const ns_chip *p, int slot, int c)
-{
-    int32_t len = *len_at(p, 0, slot, c);
-    const uint16_t *list = list_at(p, 0, slot, c);
-    uint32_t seen = 0;
+    const uint64_t *f = flag_at(p, 0, slot, c);
     if (p->per_synapse)
         return;
-    for (int k = 0; k < len; k++) {
-        int type = p->atype[(int64_t)c * p->A + list[k]];
-        if (type < 32 && !(seen & (1u << type))) {
-            seen |= 1u << type;
-            const int16_t *w = p->typed_w + ((int64_t)c * p->T + type) * p->N;
-            for (int n = 0; n < p->N; n += 32)
-                __builtin_prefetch(w + n);
-        }
+    for (int type = 0; type < p->T; type++) {
+        int64_t ct = (int64_t)c * p->T + type;
+        if (p->typed_const[ct] != INT32_MIN)
+            continue;
+        const uint64_t *tb = type_set(p, c, type);
+        int any = 0;
+        for (int w = 0; w < p->W; w++)
+            any |= (f[w] & tb[w]) != 0;
+        for (int n = 0; any && n < p->N; n += 32)
+            __builtin_prefetch(p->typed_w + ct * p->N + n);
     }
 }
 
-static void prefetch_routes(const ns_chip *p, int c)
+static inline __attribute__((always_inline)) void
+prefetch_routes(const ns_chip *p, int c)
 {
-    const uint8_t *fired = p->fired + (int64_t)c * p->N;
+    const uint64_t *fm = p->fired + (int64_t)c * p->NW;
     const int64_t *route = p->route + (int64_t)c * p->N;
-    for (int w = 0; w < p->N; w += 8) {
-        uint64_t bits = 0;
-        memcpy(&bits, fired + w, p->N - w < 8 ? p->N - w : 8);
-        while (bits) {
-            __builtin_prefetch(route + w + __builtin_ctzll(bits) / 8);
-            bits &= bits - 1;
-        }
-    }
+    for (int w = 0; w < p->NW; w++)
+        for (uint64_t bits = fm[w]; bits; bits &= bits - 1)
+            __builtin_prefetch(route + w * 64 + __builtin_ctzll(bits));
 }
 
 /* Steps 1-3 for input 0 and the cores [c0, c1), in order, with the prefetches above. */
-static void sweep_single(const ns_chip *p, int t, int c0, int c1)
+static void sweep_single(const ns_chip *p, int t, int c0, int c1, int shared)
 {
     int slot = t & (NS_SLOTS - 1);
     int counts[LAG + 1];
     for (int c = c0; c < c1 + LAG; c++) {
         if (c < c1) {
-            if (c + AHEAD_LIST < c1)
-                prefetch_list(p, slot, c + AHEAD_LIST);
+            if (c + AHEAD_SET < c1)
+                __builtin_prefetch(flag_at(p, 0, slot, c + AHEAD_SET));
             if (c + AHEAD_ROWS < c1)
                 prefetch_rows(p, slot, c + AHEAD_ROWS);
             if (c + AHEAD_WEIGHTS < c1)
                 prefetch_weights(p, slot, c + AHEAD_WEIGHTS);
             uint32_t base = draw_base(p->seed[c], t);
-            integrate_one(p, slot, c, 0, base);
-            counts[c % (LAG + 1)] = neuron_pass(p, c, 0, base);
+            counts[c % (LAG + 1)] = update_core(p, slot, c, 0, base);
             if (counts[c % (LAG + 1)])
                 prefetch_routes(p, c);
         }
         if (c - LAG >= c0)
-            emit(p, t, 0, c - LAG, counts[(c - LAG) % (LAG + 1)]);
+            emit(p, t, 0, c - LAG, counts[(c - LAG) % (LAG + 1)], shared);
     }
 }
 
-/* ------------------------------------------------------------------ step 0 and step 4 */
+/* ------------------------------------------------------------------ step 0 */
 
-/* Step 0 for tick t and the destination cores [c0, c1): every input's spikes, in entry order. */
-static void external_inputs(const ns_chip *p, int t, int c0, int c1)
+/* Step 0 for tick t and the destination cores [c0, c1): every input's spikes. */
+static void external_inputs(const ns_chip *p, int t, int c0, int c1, int shared)
 {
     int slot = t & (NS_SLOTS - 1);
     for (int b = 0; b < p->B; b++) {
@@ -454,26 +562,9 @@ static void external_inputs(const ns_chip *p, int t, int c0, int c1)
         for (int m = 0; m < p->M; m++) {
             int c = p->in_core[m];
             if (c >= c0 && c < c1 && row[p->in_idx[m]])
-                arrive(p, b, slot, c, p->in_axon[m]);
+                arrive(p, shared, b, slot, c, p->in_axon[m]);
         }
     }
-}
-
-/* Step 4 for the destination cores [c0, c1): walk every out list in (b, source, neuron) order. */
-static void route_range(const ns_chip *p, int c0, int c1)
-{
-    int C = p->C, A = p->A, N = p->N;
-    for (int b = 0; b < p->B; b++)
-        for (int c = 0; c < C; c++) {
-            int64_t bc = (int64_t)b * C + c;
-            int32_t n_out = p->out_n[bc];
-            const int32_t *odc = p->out_dc + bc * N, *otgt = p->out_tgt + bc * N;
-            for (int k = 0; k < n_out; k++) {
-                int dc = odc[k];
-                if (dc >= c0 && dc < c1)
-                    arrive(p, b, otgt[k] / A, dc, otgt[k] % A);
-            }
-        }
 }
 
 void ns_run(ns_chip *p, int ticks, int threads)
@@ -491,35 +582,32 @@ void ns_run(ns_chip *p, int ticks, int threads)
         tid = omp_get_thread_num();
         nth = omp_get_num_threads();
 #endif
+        int shared = nth > 1;
         int c0 = (int)((int64_t)p->C * tid / nth), c1 = (int)((int64_t)p->C * (tid + 1) / nth);
-        /* each thread fills the arrival lists of its own range of destination cores: the
-         * external inputs of the next tick right after the spikes routed in this one, so a tick
-         * needs two barriers */
-        external_inputs(p, 0, c0, c1);
+        /* a tick reads and empties slot t of the arrival sets and adds to slots t + delay
+         * (delays 1..15) and, for the external inputs, t + 1: never the slot being read, so one
+         * barrier a tick suffices */
+        external_inputs(p, 0, c0, c1, shared);
 #ifdef _OPENMP
         #pragma omp barrier
 #endif
         for (int t = 0; t < ticks; t++) {
             if (p->B == 1) {
                 /* one input: each thread sweeps its own range of cores (prefetching ahead) */
-                sweep_single(p, t, c0, c1);
-#ifdef _OPENMP
-                #pragma omp barrier
-#endif
+                sweep_single(p, t, c0, c1, shared);
             } else {
 #ifdef _OPENMP
-                #pragma omp for schedule(dynamic, 4)
+                #pragma omp for schedule(dynamic, 4) nowait
 #endif
                 for (int i = 0; i < items; i++) {
                     int c = i / blocks;
                     int b0 = (i - c * blocks) * p->block;
                     int b1 = b0 + p->block < p->B ? b0 + p->block : p->B;
-                    step_item(p, t, c, b0, b1);
+                    step_item(p, t, c, b0, b1, shared);
                 }
             }
-            route_range(p, c0, c1);
             if (t + 1 < ticks)
-                external_inputs(p, t + 1, c0, c1);
+                external_inputs(p, t + 1, c0, c1, shared);
 #ifdef _OPENMP
             #pragma omp barrier
 #endif

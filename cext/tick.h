@@ -3,20 +3,21 @@
  * One tick t, for every input b of the batch and every core c (the semantics are those of
  * neurosim/sim/reference.py, bit for bit):
  *
- *   0. external input spikes of tick t are appended to the arrival list of (b, slot t mod 16, c);
- *   1. integrate: only the axons on the arrival list of (b, t mod 16, c) are visited; each adds
- *      its crossbar row of weights to V (one vectorised pass over the row); the list is emptied;
+ *   0. external input spikes of tick t are put on the arrival set of (b, slot t mod 16, c);
+ *   1. integrate: only the axons in the arrival set of (b, t mod 16, c) (a bit per axon, read a
+ *      64-bit word at a time with ctz) are visited; each adds its crossbar row of weights to V
+ *      (AVX-512 masked adds, the mask taken from the row's bits); the set is emptied;
  *   2. neuron pass: one vectorised pass over the core's neurons (structure of arrays, int32):
- *      leak, saturation to the potential's hardware width, threshold, reset, floor;
- *   3. the neurons that fired (found 8 at a time in the byte flags) are recorded, counted and
- *      put on the core's out list;
- *   4. route: every thread walks all out lists in (input, source core, neuron) order and appends
- *      the spikes whose destination core it owns to that destination's arrival list of slot
- *      (t + delay) mod 16 (a byte flag per (b, slot, core, axon) keeps one entry per axon).
+ *      leak, saturation to the potential's hardware width, threshold, reset, floor; the fire
+ *      flags come out as a bit set (one AVX-512 compare mask per 16 neurons);
+ *   3. the neurons that fired (the set bits) are recorded, counted and routed straight onto the
+ *      arrival set of their destination's slot (t + delay) mod 16 (an atomic OR when several
+ *      threads run: any thread may send to any core).
  *
- * Lists are filled in an order that does not depend on the number of threads, every counter is
- * owned by one (b, c) work item, and integer addition does not depend on order: results are the
- * same for any number of threads.
+ * A tick reads slot t and writes only slots t + 1 .. t + 15, so one barrier per tick orders it.
+ * An arrival set is a set: it does not depend on which thread added what, or in what order; every
+ * counter is owned by one (b, c) work item, and integer addition does not depend on order:
+ * results are the same for any number of threads.
  *
  * Random draws (stochastic synapse, leak and threshold) come from a counter-based generator per
  * core: rho(c, t, j, q) = fmix32(base(c, t) + 4096 q + j), base(c, t) = fmix32(seed_c ^
@@ -30,6 +31,7 @@
 #include <stdint.h>
 
 #define NS_SLOTS 16
+#define NS_UNIFORM_STRIDE 8
 
 typedef struct {
     /* sizes */
@@ -42,12 +44,17 @@ typedef struct {
     const uint64_t *enabled_bits;    /* (C, NW) enabled neurons as bits */
     int NW;                          /* 64-bit words per crossbar row */
     const uint8_t *atype;            /* (C, A) */
+    const uint64_t *type_bits;       /* (C, T, W) the axons of each type as a bit set */
     const int16_t *typed_w;          /* (C, T, N) s_j[type] */
+    const int32_t *typed_const;      /* (C, T) the s_j[type] every neuron of the core shares (the
+                                        row's adds broadcast it), INT32_MIN where they differ */
     const int16_t *syn_w;            /* (C, A, N) c_ij w_ij (per-synapse profiles) */
     const uint8_t *stoch_syn;        /* (C, T, N) 0/1 stochastic synapse per type */
     const uint8_t *core_stoch_syn;   /* (C, T) any stochastic synapse of that type in the core */
     const uint8_t *uniform;          /* (C,) every neuron of the core has the same six values
-                                        below: the pass reads them once (neuron 0's) */
+                                        below: the pass reads them from uniform_prm instead */
+    const int32_t *uniform_prm;      /* (C, NS_UNIFORM_STRIDE): leak, thr, keep, radd, floor_lo,
+                                        floor_to of neuron 0 (a cache line per two cores) */
     /* neuron structure of arrays, (C, N) int32, disabled neurons neutralised */
     const int32_t *leak;             /* enabled ? lambda : 0 */
     const int32_t *thr;              /* enabled ? alpha : INT32_MAX */
@@ -63,7 +70,7 @@ typedef struct {
     const int32_t *eta_reset;        /* -1 where reset mode 1 subtracts eta too */
     const int32_t *eta_floor;        /* -1 where floor mode 1 lowers the floor by eta */
     const uint32_t *seed;            /* (C,) */
-    const int64_t *route;            /* (C, N) hops << 32 | (dest core * A + axon) << 4 | delay;
+    const int64_t *route;            /* (C, N) hops << 44 | dest core << 20 | axon << 4 | delay;
                                         -1: no destination */
     const uint8_t *core_outputs;     /* (C,) the core has a neuron read out */
     const int32_t *out_index;        /* (C, N) output class or -1 */
@@ -72,14 +79,9 @@ typedef struct {
     int n_inputs;
     /* state and results */
     int32_t *V;                      /* (B, C, N) */
-    uint64_t *flag;                  /* (B, 16, C, W) bit set: axon already on the list */
-    int W;                           /* 64-bit words per core's bit set */
-    uint16_t *alist;                 /* (B, 16, C, A) arrival lists */
-    int32_t *alen;                   /* (B, 16, C) */
-    uint8_t *fired;                  /* (B, C, N) scratch */
-    int32_t *out_dc;                 /* (B, C, N) destination core of each routed spike */
-    int32_t *out_tgt;                /* (B, C, N) slot * A + axon */
-    int32_t *out_n;                  /* (B, C) */
+    uint64_t *flag;                  /* (B, 16, C, W) arrival sets: bit a of core c's W words */
+    int W;                           /* 64-bit words per core's arrival set */
+    uint64_t *fired;                 /* (B, C, NW) fire flags of the last neuron pass, as bits */
     int64_t *counts, *first;         /* (B, K) */
     int64_t *pair_spikes, *pair_events, *pair_hops;   /* (B, C) */
     uint8_t *record;                 /* (T, B, C, N) */

@@ -20,7 +20,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from neurosim import _core
+from neurosim.chip import synthetic
+from neurosim.chip.profile import TRUENORTH
+
 TICK_MS = 1.0   # TrueNorth's tick (Merolla et al. 2014): real time is 1,000 ticks/s
+CHILD_CODE = ("import json, sys; from neurosim.bench.full_chip import child; "
+              "print(json.dumps(child(int(sys.argv[1]), int(sys.argv[2]))))")
 
 
 def rss_mb():
@@ -44,10 +50,6 @@ def _timed_run(run, prog, ticks, threads):
 
 def child(ticks, grid):
     """Build the chip, run it with 1 and with all threads; the figures (module docstring)."""
-    from neurosim import _core
-    from neurosim.chip import synthetic
-    from neurosim.chip.profile import TRUENORTH
-
     profile = TRUENORTH if grid == 64 else replace(TRUENORTH, name=f"truenorth-{grid}x{grid}",
                                                   grid_rows=grid, grid_cols=grid)
     hop = min(21, grid // 2)
@@ -87,8 +89,9 @@ def run_child(ticks, grid):
                                     else "")
     # -P: do not put the working directory first on sys.path (a source checkout there has no
     # compiled kernel); the package that is running comes from PYTHONPATH instead
-    proc = subprocess.run([sys.executable, "-P", "-m", "neurosim.bench.full_chip", str(ticks),
-                           str(grid)], capture_output=True, text=True, env=env)
+    # -c rather than -m: neurosim.bench imports this module before runpy would run it as __main__
+    proc = subprocess.run([sys.executable, "-P", "-c", CHILD_CODE, str(ticks), str(grid)],
+                          capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": f"full-chip run failed: {last}"}

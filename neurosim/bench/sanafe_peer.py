@@ -35,6 +35,7 @@ import time
 
 import numpy as np
 
+from neurosim import _core
 from neurosim.chip.synthetic import mixed_program
 from neurosim.errors import ValidationError
 
@@ -189,7 +190,6 @@ def run(chip, program, offsets, ticks, threads=1):
 
 
 def _neurosim(program, ticks, threads):
-    from neurosim import _core
     raster = np.zeros((ticks, 1, 0), np.uint8)
     t0 = time.perf_counter()
     out = _core.run_spiking(program, raster, record=True, num_threads=threads)

@@ -36,14 +36,17 @@ time, and peak memory.
 ``quick=True`` shrinks everything (64 → 100 → 100 → 10, 20 ticks, batches 4 and 1, Brian2's numpy
 target, no cpp_standalone, an 8 × 8-core chip) for a smoke test.
 """
+import multiprocessing as mp
 import os
 import time
 
 import numpy as np
 
+from neurosim import _core
 from neurosim.bench import full_chip
 from neurosim.chip.program import empty_program
 from neurosim.errors import ValidationError
+from neurosim.sim import brian2_backend, reference
 from neurosim.sim.encoding import encode
 
 SIZES = (784, 1000, 1000, 10)
@@ -101,7 +104,6 @@ def _timed(fn, *args, **kw):
 
 def _standalone_child(conn, program, raster, build_dir):
     try:
-        from neurosim.sim import brian2_backend
         timing = {}
         out = brian2_backend.run_spiking(program, raster, target="cpp_standalone",
                                          build_dir=build_dir, timing=timing)
@@ -114,7 +116,6 @@ def _standalone_child(conn, program, raster, build_dir):
 
 def _run_standalone(program, raster, timeout_s=1200):
     """Brian2 cpp_standalone in a child process: (outputs, timing) or (None, error message)."""
-    import multiprocessing as mp
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_standalone_child, args=(child, program, raster, STANDALONE_DIR))
@@ -136,9 +137,6 @@ def _run_standalone(program, raster, timeout_s=1200):
 
 def bench_sim(batch=None, ticks=None, quick=False, verbose=True):
     """Benchmark the spiking backends (module docstring); returns the ``--json`` dict."""
-    from neurosim import _core
-    from neurosim.sim import brian2_backend, reference
-
     if batch is not None and batch < 1:
         raise ValidationError(f"--batch is {batch}; expected at least 1")
     if ticks is not None and ticks < 2:
@@ -156,7 +154,8 @@ def bench_sim(batch=None, ticks=None, quick=False, verbose=True):
     say(f"neurosim bench sim: {' -> '.join(map(str, sizes))} all-to-all IF on 'ideal', "
         f"{ticks} ticks, batches {batches}, brian2 target {target}")
 
-    # warm-up: kernel import and Brian2 code generation/compilation (cached for the timed runs)
+    # warm-up: the kernel's first call and Brian2 code generation/compilation (cached for the
+    # timed runs)
     _core.run_spiking(program, raster_all[:2, :1])
     t0 = time.perf_counter()
     for b in sorted({min(2, max(batches)), 1}):
@@ -253,8 +252,7 @@ def bench_sim(batch=None, ticks=None, quick=False, verbose=True):
         "full_chip_real_time_ratio": chip.get("real_time_ratio"),
         "full_chip_memory_mb": chip.get("peak_rss_mb"),
         "full_chip_memory_measure": "peak RSS (VmHWM) of a fresh child process that builds "
-                                    "and runs the chip (interpreter and numpy included); "
-                                    "full_chip.run_peak_rss_mb: the peak while running only",
+                                    "and runs the chip (interpreter and numpy included)",
         "full_chip": chip,
     }
     targets = {}

@@ -6,12 +6,14 @@ neutralised (so its neuron pass has no branches), the crossbar as bits (a 256-ne
 """
 import numpy as np
 
+from neurosim.errors import ValidationError
 from neurosim.sim.reference import potential_range
 
 INT32_MIN, INT32_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
 
-__all__ = ["crossbar_bits", "extension_arrays", "neuron_arrays", "pack_bits", "potential_range",
-           "routing_arrays", "uniform_cores"]
+__all__ = ["axon_type_bits", "crossbar_bits", "extension_arrays", "neuron_arrays", "pack_bits",
+           "potential_range", "routing_arrays", "shared_type_weights", "uniform_cores",
+           "uniform_parameters"]
 
 
 def neuron_arrays(program):
@@ -56,16 +58,25 @@ def extension_arrays(program):
     }
 
 
+AXON_BITS, CORE_BITS = 16, 24   # route fields: axon (bits 4..19), dest core (20..43), hops (44..)
+
+
 def routing_arrays(program):
-    """Per neuron, one int64 for the spike's way out: hops << 32 | (dest core · A + axon) << 4 |
+    """Per neuron, one int64 for the spike's way out: hops << 44 | dest core << 20 | axon << 4 |
     delay, hops = |Δrow| + |Δcol|; −1 without a destination. (C, N)."""
-    A = program.n_axons
+    A, C = program.n_axons, program.n_cores
+    if A > 1 << AXON_BITS or C > 1 << CORE_BITS:
+        raise ValidationError(f"program: {C} cores of {A} axons; the core kernel takes at most "
+                              f"{1 << CORE_BITS} cores of {1 << AXON_BITS} axons")
     dc = program.dest_core.astype(np.int64)
     has = dc >= 0
-    target = (np.where(has, dc, 0) * A + program.dest_axon) << 4 | program.dest_delay
+    dest = np.where(has, dc, 0)
+    target = (dest << (4 + AXON_BITS)) | (program.dest_axon.astype(np.int64) << 4) \
+        | program.dest_delay
     xy = program.core_xy.astype(np.int64)
-    hops = np.abs(xy[np.where(has, dc, 0)] - xy[:, None, :]).sum(axis=2)
-    return np.ascontiguousarray(np.where(has, hops << 32 | target, -1), dtype=np.int64)
+    hops = np.abs(xy[dest] - xy[:, None, :]).sum(axis=2)
+    return np.ascontiguousarray(np.where(has, hops << (4 + AXON_BITS + CORE_BITS) | target, -1),
+                                dtype=np.int64)
 
 
 def pack_bits(flags):
@@ -74,6 +85,13 @@ def pack_bits(flags):
     packed = np.zeros(flags.shape[:-1] + (words * 8,), np.uint8)
     packed[..., :(flags.shape[-1] + 7) // 8] = np.packbits(flags, axis=-1, bitorder="little")
     return packed.view(np.uint64)
+
+
+def axon_type_bits(program):
+    """(C, T, ⌈A/64⌉) uint64: the axons of each type as a bit set (the kernel ANDs an arrival set
+    with it instead of looking up each arriving axon's type)."""
+    T = program.weights.shape[1]
+    return pack_bits(program.axon_type[:, None, :] == np.arange(T)[None, :, None])
 
 
 def crossbar_bits(program):
@@ -92,3 +110,29 @@ def uniform_cores(neurons):
     for value in neurons.values():
         same &= (value == value[:, :1]).all(axis=1)
     return same.astype(np.uint8)
+
+
+UNIFORM_FIELDS = ("leak", "thr", "keep", "radd", "floor_lo", "floor_to")
+UNIFORM_STRIDE = 8   # NS_UNIFORM_STRIDE of cext/tick.h
+
+
+def uniform_parameters(neurons):
+    """(C, UNIFORM_STRIDE) int32: neuron 0's six pass parameters (UNIFORM_FIELDS) per core, the
+    values a uniform core's pass broadcasts, packed so that a sweep reads one cache line per two
+    cores instead of six scattered ones."""
+    C = next(iter(neurons.values())).shape[0]
+    packed = np.zeros((C, UNIFORM_STRIDE), np.int32)
+    packed[:, :len(UNIFORM_FIELDS)] = np.stack([neurons[k][:, 0] for k in UNIFORM_FIELDS],
+                                               axis=1)
+    return packed
+
+
+def shared_type_weights(program):
+    """(C, T) int32: the weight s_j[type] when every neuron of the core has the same one for that
+    axon type (the kernel then adds one broadcast value instead of reading the core's weight
+    row), INT32_MIN where they differ (weights fit 16 bits, so it is never a weight); all
+    INT32_MIN for per-synapse profiles (the kernel reads their rows)."""
+    w = program.weights
+    if program.synapse_weights is not None:
+        return np.full(w.shape[:2], INT32_MIN, np.int32)
+    return np.where((w == w[:, :, :1]).all(axis=2), w[:, :, 0], INT32_MIN).astype(np.int32)
