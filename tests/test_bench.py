@@ -30,8 +30,13 @@ def test_bench_rejects_bad_batch(capsys):
     assert "batch" in capsys.readouterr().err
 
 
-def test_bench_refuses_an_unknown_peer_naming_the_flag(capsys):
+def test_bench_refuses_an_unknown_peer_naming_the_parameter(capsys):
+    """The library names its parameter; the command line names the flag."""
     from neurosim import bench
     from neurosim.errors import ValidationError
-    with pytest.raises(ValidationError, match="--peer is 'nest'"):
+    with pytest.raises(ValidationError, match="argument 'peer' is 'nest'") as caught:
         bench.run("sim", quick=True, verbose=False, peer="nest")
+    assert caught.value.param == "peer"
+    assert cli.main(["bench", "bounds", "--peer", "sanafe"]) == 2
+    assert capsys.readouterr().err.startswith("neurosim bench: error: --peer is 'sanafe' for "
+                                              "'bench bounds'")

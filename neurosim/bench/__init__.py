@@ -17,8 +17,8 @@ PEERS = ("sanafe",)
 def run(what, batch=None, ticks=None, quick=False, verbose=True, peer=None):
     """Entry point of ``neurosim bench WHAT``; returns the dict ``--json`` prints."""
     if peer is not None and (what != "sim" or peer not in PEERS):
-        raise ValidationError(f"--peer is '{peer}' for 'bench {what}'; expected 'sanafe' with "
-                              "'bench sim'")
+        raise ValidationError(f"argument 'peer' is '{peer}' for 'bench {what}'; expected "
+                              "'sanafe' with 'bench sim'", param="peer")
     if what == "sim" and peer == "sanafe":
         return sanafe_peer.bench(ticks=ticks, quick=quick, verbose=verbose)
     if what == "sim":

@@ -48,8 +48,8 @@ def _import_sanafe():
     try:
         import sanafe  # optional extra "peer" (GPL-3.0): imported only when asked for
     except ImportError:
-        raise ValidationError("--peer sanafe needs SANA-FE: pip install \"neurosim[peer]\" "
-                              "(or pip install sanafe)") from None
+        raise ValidationError("argument 'peer' is 'sanafe', which needs SANA-FE: pip install "
+                              "\"neurosim[peer]\" (or pip install sanafe)", param="peer") from None
     return sanafe
 
 

@@ -138,9 +138,9 @@ def _run_standalone(program, raster, timeout_s=1200):
 def bench_sim(batch=None, ticks=None, quick=False, verbose=True):
     """Benchmark the spiking backends (module docstring); returns the ``--json`` dict."""
     if batch is not None and batch < 1:
-        raise ValidationError(f"--batch is {batch}; expected at least 1")
+        raise ValidationError(f"argument 'batch' is {batch}; expected at least 1", param="batch")
     if ticks is not None and ticks < 2:
-        raise ValidationError(f"--ticks is {ticks}; expected at least 2")
+        raise ValidationError(f"argument 'ticks' is {ticks}; expected at least 2", param="ticks")
     say = print if verbose else (lambda *a, **k: None)
     sizes = QUICK_SIZES if quick else SIZES
     ticks = ticks or (20 if quick else 100)
