@@ -56,6 +56,7 @@ class MissionModel:
     core_spikes: np.ndarray = None   # (C,) spikes per inference per core, fault-free chip
     bound_model: object = None       # bounds.ChipBoundModel (None: not a feed-forward program)
     bounds_cache: dict = field(default_factory=dict)   # dead counts (bytes) → (erf, fep)
+    spiking: object = None           # mission.spiking.SpikingCheckpoints, built in each worker
 
     @property
     def n_levels(self):
