@@ -30,11 +30,13 @@ import numpy as np
 
 from neurosim import energy as pw
 from neurosim.bounds import chip_bounds
+from neurosim.chip.faults import FaultState
 from neurosim.mission.results import POWER_COMPONENTS, empty_results
 from neurosim.mission.spiking import SpikingCheckpoints
 from neurosim.radiation.timeline import DAYS_PER_YEAR, sample
 
 _MODEL = None      # the MissionModel of this worker process (set by set_worker_model)
+NO_FAULTS = FaultState()
 
 
 def set_worker_model(model):
@@ -133,9 +135,13 @@ def spiking_evaluator(model):
 
 def evaluate_faults(model, fs, core_xy, cache):
     """FastResult of the FaultState ``fs`` (cores at ``core_xy`` if moved, else None), from
-    ``cache`` (effective key → result, one run's) when an equivalent state was evaluated."""
+    ``cache`` (effective key → result, one run's; under None the key of no faults) when an
+    equivalent state was evaluated."""
     key = effective_key(model, fs, core_xy)
     if key not in cache:
+        empty = cache.setdefault(None, effective_key(model, NO_FAULTS, None))
+        if core_xy is None and key == empty:
+            fs = NO_FAULTS                       # only faults that change nothing
         if model.values["run"]["mode"] == "spiking":
             cache[key] = spiking_evaluator(model).evaluate(fs, core_xy)
         else:

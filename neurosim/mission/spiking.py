@@ -59,6 +59,7 @@ class SpikingCheckpoints:
                                    record=True, num_threads=1) for s in range(0, B, RECORD_CHUNK)]
         self.fired = np.concatenate([r["record"].any(axis=0) for r in parts])
         self.base_rows = _rows(parts)
+        self.base = self._result(self.base_rows, p)
         active = np.zeros((B, C * A), bool)
         fed = self.raster.any(axis=0)[:, p.input_index]
         np.logical_or.at(active, (slice(None), p.input_core.astype(np.int64) * A + p.input_axon),
@@ -119,6 +120,11 @@ class SpikingCheckpoints:
             r = _core.run_spiking(prog, np.ascontiguousarray(self.raster[:, idx]), num_threads=1)
             for k, v in _rows([r]).items():
                 rows[k][idx] = v
+        return self._result(rows, prog)
+
+    def _result(self, rows, prog):
+        """FastResult of per-input kernel ``rows`` of ``prog`` (hops and neuron updates, which the
+        kernel reports as totals, shared evenly over the cores)."""
         C, T = prog.n_cores, self.ticks
         updates = int(prog.enabled.sum()) * T * self.x.shape[0]
         share = lambda total: np.full(C, total / C)

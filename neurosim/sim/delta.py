@@ -80,10 +80,13 @@ class Propagation:
         """Δρ (k, B) arriving on the axons ``keys`` (c·A + a), grouped by core."""
         A = self.g.A
         cores = keys // A
+        if cores[0] == cores[-1] and (cores.size < 3 or np.all(cores == cores[0])):
+            self.pending.setdefault(int(cores[0]), []).append((keys % A, drho))
+            return
         order = np.argsort(cores, kind="stable")
         cores, keys, drho = cores[order], keys[order], drho[order]
-        bounds = np.flatnonzero(np.diff(cores)) + 1
-        for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, cores.size]):
+        cut = np.flatnonzero(np.diff(cores)) + 1
+        for lo, hi in zip([0, *cut.tolist()], [*cut.tolist(), cores.size]):
             self.pending.setdefault(int(cores[lo]), []).append((keys[lo:hi] % A, drho[lo:hi]))
 
     # ------------------------------------------------------------------ the pass
@@ -126,7 +129,7 @@ class Propagation:
                 units = u0 + touched
                 d0 = g.D0[units]
                 d_new = d0 + w[:, touched].T.astype(np.float64) @ drho
-                dr = rates(d_new, g.u_alpha[units]) - rates(d0, g.u_alpha[units])
+                dr = rates(d_new, g.u_alpha[units]) - g.base_unit_rates(units)
                 self.changed[c] = (units, d_new, dr)
                 moved = np.any(dr != 0.0, axis=1)
                 self._emit_units(units[moved], dr[moved])
@@ -178,7 +181,20 @@ class Propagation:
     # ------------------------------------------------------------------ what changed
     def output_rates(self):
         """(B, K) output rates."""
-        return np.stack([self.neuron_rate(int(n)) for n in self.g.out_n], axis=1)
+        g = self.g
+        units = g.unit_of[g.out_n]
+        out = g.base_unit_rates(units)
+        for c in np.unique(g.u_core[units]).tolist():
+            if c in self.changed:
+                changed_units, _, dr = self.changed[c]
+                at = np.searchsorted(changed_units, units)
+                hit = (at < changed_units.size) & (changed_units[np.minimum(
+                    at, changed_units.size - 1)] == units)
+                out[hit] += dr[at[hit]]
+        for k, n in enumerate(g.out_n.tolist()):
+            if n in self.special_rate:
+                out[k] = self.special_rate[n]
+        return out.T
 
     def neuron_sum_changes(self):
         """(neurons, Δ Σ_B r) of every neuron whose rate changed."""

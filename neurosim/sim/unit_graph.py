@@ -22,9 +22,12 @@ import numpy as np
 from neurosim.sim.rate import core_order
 
 # Drives above this size are stored in float32 (an assumption about the memory of a 2-core,
-# 24 GiB machine running two workers: 0.5 GiB of drives per worker in float64, e.g. 500 inputs ×
-# 134,000 units).
-FLOAT64_DRIVE_BYTES = 512 * 2**20
+# 24 GiB machine running two workers next to other jobs: 0.25 GiB of drives per worker in float64,
+# e.g. 500 inputs × 67,000 units).
+FLOAT64_DRIVE_BYTES = 256 * 2**20
+# Fault-free rates are kept too (float64, saving a clip per lookup) up to this size (assumption,
+# as above).
+RATE_CACHE_BYTES = 128 * 2**20
 # Units whose drives are reduced together when the fault-free sums are taken (bounds the float64
 # temporary to B × this many columns).
 SUM_CHUNK = 4096
@@ -52,7 +55,10 @@ class UnitGraph:
         if dtype is None:
             dtype = np.float64 if self.B * U * 8 <= FLOAT64_DRIVE_BYTES else np.float32
         self.dtype = np.dtype(dtype)
+        self.R0 = None
         self.D0 = self._base_drives()
+        if self.B * U * 8 <= RATE_CACHE_BYTES:
+            self.R0 = rates(self.D0, self.u_alpha)
         self.special_mask = np.zeros(self.n_core.size, bool)   # scratch of Propagation
 
     # ------------------------------------------------------------------ structure
@@ -167,6 +173,8 @@ class UnitGraph:
 
     def base_unit_rates(self, units):
         """(len(units), B) fault-free rates clip(D⁰/α, 0, 1) of ``units``."""
+        if self.R0 is not None:
+            return self.R0[units]
         return rates(self.D0[units], self.u_alpha[units])
 
     def base_axon_rates(self, c, axons):
