@@ -4,7 +4,8 @@ and the fault-free drives it starts from.
 * **Neurons** are numbered 0..Nu−1 over the enabled (used) neurons, core by core.
 * **Units.** Neurons of one core whose columns W[:, j], leaks λ_j and thresholds α_j are identical
   (the compiler's fan-out copies) always have identical rates r_j = clip(D_j / α_j, 0, 1): they
-  form one *unit*, whose drive D_u = Σ_a ρ_a W[a, u] + λ_u is computed once. Units are numbered
+  form one *unit*, whose drive D_u = Σ_a ρ_a W[a, u] + λ_u is computed once. W is kept as one
+  sparse matrix over axon keys c·A + a × units (``axon_units``). Units are numbered
   level by level, core by core, so the units of a core are one contiguous range.
 * **Levels.** A core's level is one more than the deepest core feeding it (0: fed by inputs only).
 * **Axons.** Each used axon (c, a) has exactly one source: an input m (ρ_a = x_m) or a used neuron
@@ -18,6 +19,7 @@ are integers, so D is exact up to the rounding of its storage (relative 2⁻²�
 errors ≤ |D|/α · 6·10⁻⁸, below 10⁻⁶ for the compiled networks, where |D|/α ≲ 10).
 """
 import numpy as np
+from scipy import sparse
 
 from neurosim.sim.rate import core_order
 
@@ -108,12 +110,12 @@ class UnitGraph:
         self.core_sequence = np.lexsort((np.arange(self.C), level))
 
     def _units(self, p):
-        """Units per core (module docstring), their leak, threshold, level and int16 weights
-        (A, units of the core); unit → neurons as CSR (unit_nptr, unit_neurons)."""
+        """Units per core (module docstring), their leak, threshold, level and weights
+        (``axon_units``); unit → neurons as CSR (unit_nptr, unit_neurons)."""
         unit_of = np.full(self.n_core.size, -1, np.int64)
         u_core, u_leak, u_alpha = [], [], []
         self.core_units = np.zeros((self.C, 2), np.int64)
-        self.weights = [None] * self.C
+        rows = [None] * self.C          # per core: (nonzeros per axon, unit, weight)
         n_units = 0
         for c in self.core_sequence:
             js = self.n_slot[self.core_nptr[c]:self.core_nptr[c + 1]]
@@ -126,12 +128,14 @@ class UnitGraph:
             _, first, inv = np.unique(sig, axis=0, return_index=True, return_inverse=True)
             unit_of[self.nid[c, js]] = n_units + inv.ravel()
             rep = js[first]
-            self.weights[c] = np.ascontiguousarray(w[:, rep], dtype=np.int16)
+            a, j = np.nonzero(w[:, rep])
+            rows[c] = (np.bincount(a, minlength=self.A), n_units + j, w[:, rep][a, j])
             u_core.append(np.full(rep.size, c)), u_leak.append(p.leak[c, rep])
             u_alpha.append(p.threshold[c, rep])
             n_units += rep.size
             self.core_units[c, 1] = n_units
         cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
+        self.axon_units = _axon_unit_matrix(rows, self.A, n_units)
         self.unit_of = unit_of
         self.u_core = cat(u_core, np.int64)
         self.u_leak = cat(u_leak, np.float64)
@@ -156,7 +160,8 @@ class UnitGraph:
 
     def core_weights(self, c):
         """(A, units of core c) float64 weights of the core's units."""
-        return self.weights[c].astype(np.float64)
+        u0, u1 = self.core_units[c]
+        return self.axon_units[c * self.A:(c + 1) * self.A, u0:u1].toarray().astype(np.float64)
 
     # ------------------------------------------------------------------ fault-free state
     def _base_drives(self):
@@ -180,11 +185,16 @@ class UnitGraph:
     def base_axon_rates(self, c, axons):
         """(len(axons), B) fault-free rates arriving on ``axons`` of core c (0 where no
         source)."""
-        rho = np.zeros((len(axons), self.B))
-        m = self.src_in[c, axons]
+        return self.base_key_rates(c * self.A + np.asarray(axons, np.int64))
+
+    def base_key_rates(self, keys):
+        """(len(keys), B) fault-free rates arriving on the axon keys c·A + a (0 where no
+        source)."""
+        rho = np.zeros((len(keys), self.B))
+        m = self.src_in.ravel()[keys]
         has_in = m >= 0
         rho[has_in] = self.XT[m[has_in]]
-        n = self.src_n[c, axons]
+        n = self.src_n.ravel()[keys]
         has_n = n >= 0
         if has_n.any():
             rho[has_n] = self.base_unit_rates(self.unit_of[n[has_n]])
@@ -196,6 +206,19 @@ class UnitGraph:
         return np.concatenate([self.base_unit_rates(np.arange(s, min(U, s + SUM_CHUNK)))
                                .sum(axis=1) for s in range(0, U, SUM_CHUNK)]) if U else \
             np.zeros(0)
+
+
+def _axon_unit_matrix(rows, A, n_units):
+    """CSR (C·A, U) float32 of the unit weights W[a, u] of every axon key c·A + a (integers,
+    exact in float32), assembled from per-core (nonzeros per axon, unit, weight)."""
+    counts = [np.zeros(A, np.int64) if r is None else r[0] for r in rows]
+    indptr = np.concatenate([[0], np.cumsum(np.concatenate(counts))]) if rows else np.zeros(1)
+    cols = [r[1] for r in rows if r is not None]
+    vals = [r[2] for r in rows if r is not None]
+    return sparse.csr_matrix(
+        (np.concatenate(vals).astype(np.float32) if vals else np.zeros(0, np.float32),
+         np.concatenate(cols).astype(np.int32) if cols else np.zeros(0, np.int32),
+         indptr.astype(np.int64)), shape=(len(rows) * A, n_units))
 
 
 def rates(drives, alpha):
