@@ -1,10 +1,10 @@
 """Spiking-mode checkpoints: re-simulate only the evaluation inputs a FaultState can change.
 
 The fault-free chip is simulated once (the tick kernel of :func:`neurosim.sim.simulate`), its
-spike record kept as "did neuron n fire, did axon a receive a spike, for input b". A faulty chip behaves exactly like the
-fault-free one on every input b for which no fault *triggers* along the fault-free trajectory
-(by induction over the ticks: until a fault changes something, the state is the fault-free
-state). A fault of a used neuron n of core c triggers on input b when:
+spike record kept as "did neuron n fire, did axon a receive a spike, for input b". A faulty chip
+behaves exactly like the fault-free one on every input b for which no fault *triggers* along the
+fault-free trajectory (by induction over the ticks: until a fault changes something, the state is
+the fault-free state). A fault of a used neuron n of core c triggers on input b when:
 
 ==================  ==========================================================================
 fault               triggers on input b when, on the fault-free chip,
