@@ -139,19 +139,19 @@ class Propagation:
         self._special_neurons(lv)
 
     def _extra_routes(self, lv):
-        """Axons of level lv that an upset routed extra neurons to: Δρ = min(ρ + Σ r, 1) − ρ⁰."""
+        """Axons of level lv that an upset routed extra neurons to: Δρ = min(ρ + Σ r, 1) − ρ⁰
+        (set in one rebuild of the level's arrived rows)."""
         g = self.g
-        for key, ns in self.extra.items():
-            key = int(key)
-            if g.core_level[key // g.A] != lv:
-                continue
-            total = self._arriving(key) + sum(self.neuron_rate(n) for n in ns)
-            d = np.minimum(total, 1.0) - g.base_key_rates([key])[0]
-            keys, drho = self.arrived.get(lv, (np.zeros(0, np.int64), np.zeros((0, g.B))))
-            keep = keys != key
-            keys, drho = np.r_[keys[keep], key], np.vstack([drho[keep], d])
-            order = np.argsort(keys)
-            self.arrived[lv] = (keys[order], drho[order])
+        mine = [int(k) for k in self.extra if g.core_level[int(k) // g.A] == lv]
+        if not mine:
+            return
+        rows = [np.minimum(self._arriving(k) + sum(self.neuron_rate(n) for n in self.extra[k]),
+                           1.0) - g.base_key_rates([k])[0] for k in mine]
+        keys, drho = self.arrived.get(lv, (np.zeros(0, np.int64), np.zeros((0, g.B))))
+        keep = ~np.isin(keys, mine)
+        keys, drho = np.r_[keys[keep], mine], np.vstack([drho[keep]] + [r[None] for r in rows])
+        order = np.argsort(keys)
+        self.arrived[lv] = (keys[order], drho[order])
 
     def _emit_units(self, units, dr):
         """Every regular neuron of the changed ``units`` passes Δr on to its axon."""
