@@ -5,8 +5,11 @@ Run r draws its fault timeline (:mod:`neurosim.radiation.timeline`) with the gen
 spawn_key=(r,))``, which is the same sequence — so results do not depend on the executor, the
 number of workers or the batching. At every checkpoint the FaultState in force is evaluated on the
 evaluation set (rate mode: :class:`~neurosim.sim.incremental.FastRate`; spiking mode:
-:func:`neurosim.sim.simulate`); a checkpoint whose FaultState (and core placement) equals the
-previous one reuses its result.
+:class:`~neurosim.mission.spiking.SpikingCheckpoints`, the tick kernel on the inputs the faults can
+change). A checkpoint whose FaultState (and core placement) is the previous one's reuses its
+result; so does one whose *effective* faults (:func:`effective_key`: faults of unused neurons,
+stuck bits equal to the program's and routes of neurons without one dropped; potential flips in
+rate mode, which does not read potentials) equal those of an earlier checkpoint of the run.
 
 Per checkpoint (:class:`CheckpointStats`): accuracy; output error against the fault-free chip per
 input, ω(x) = ‖F_fail(x) − F(x)‖∞ on output rates (mean and max over the inputs); dead neurons
@@ -27,13 +30,13 @@ import numpy as np
 
 from neurosim import energy as pw
 from neurosim.bounds import chip_bounds
-from neurosim.chip.faults import apply
+from neurosim.chip.faults import FaultState
 from neurosim.mission.results import POWER_COMPONENTS, empty_results
+from neurosim.mission.spiking import SpikingCheckpoints
 from neurosim.radiation.timeline import DAYS_PER_YEAR, sample
-from neurosim.sim import simulate
-from neurosim.sim.incremental import FastResult
 
 _MODEL = None      # the MissionModel of this worker process (set by set_worker_model)
+NO_FAULTS = FaultState()
 
 
 def set_worker_model(model):
@@ -100,14 +103,57 @@ def level_bounds(model, fs):
     return (counts, *model.bounds_cache[key])
 
 
-def evaluate_checkpoint(model, fs, core_xy, multiplicity):
+def effective_key(model, fs, core_xy):
+    """Bytes that are equal for two checkpoints whose faults act the same on the program: the
+    FaultState without faults of unused neurons, stuck bits equal to the program's bit and
+    routing flips of neurons without a route (and without potential flips in rate mode), plus
+    the core placement."""
+    p = model.program
+    en = p.enabled
+    s = fs.stuck_synapses
+    r = fs.routing_flips
+    kept = [fs.dead_neurons[en[fs.dead_neurons[:, 0], fs.dead_neurons[:, 1]]],
+            fs.dead_cores[en[fs.dead_cores[:, 0]].any(axis=1)],
+            s[en[s[:, 0], s[:, 2]] & (p.crossbar[s[:, 0], s[:, 1], s[:, 2]] != s[:, 3])],
+            fs.weight_flips[en[fs.weight_flips[:, 0], fs.weight_flips[:, 2]]],
+            fs.threshold_flips[en[fs.threshold_flips[:, 0], fs.threshold_flips[:, 1]]],
+            r[en[r[:, 0], r[:, 1]] & (p.dest_core[r[:, 0], r[:, 1]] >= 0)]]
+    if model.values["run"]["mode"] == "spiking":
+        q = fs.potential_flips
+        kept.append(q[en[q[:, 0], q[:, 1]]])
+    parts = [np.asarray(a.shape, np.int64).tobytes() + a.tobytes() for a in kept]
+    return b"|".join(parts) + (b"" if core_xy is None else np.asarray(core_xy).tobytes())
+
+
+def spiking_evaluator(model):
+    """The spiking-mode evaluator of this process (built on first use: its fault-free spike
+    record stays in the worker)."""
+    if model.spiking is None:
+        model.spiking = SpikingCheckpoints(model.program, model.x, model.values["run"]["ticks"])
+    return model.spiking
+
+
+def evaluate_faults(model, fs, core_xy, cache):
+    """FastResult of the FaultState ``fs`` (cores at ``core_xy`` if moved, else None), from
+    ``cache`` (effective key → result, one run's; under None the key of no faults) when an
+    equivalent state was evaluated."""
+    key = effective_key(model, fs, core_xy)
+    if key not in cache:
+        empty = cache.setdefault(None, effective_key(model, NO_FAULTS, None))
+        if core_xy is None and key == empty:
+            fs = NO_FAULTS                       # only faults that change nothing
+        if model.values["run"]["mode"] == "spiking":
+            cache[key] = spiking_evaluator(model).evaluate(fs, core_xy)
+        else:
+            cache[key] = model.evaluator.evaluate(fs, core_xy)
+    return cache[key]
+
+
+def evaluate_checkpoint(model, fs, core_xy, multiplicity, cache=None):
     """(CheckpointStats of the FaultState ``fs``, its counters) — cores at ``core_xy`` if moved,
     else None; the power fields are filled by :func:`set_power` per checkpoint."""
     ticks = model.values["run"]["ticks"]
-    if model.values["run"]["mode"] == "spiking":
-        res = _spiking(model, fs, core_xy)
-    else:
-        res = model.evaluator.evaluate(fs, core_xy)
+    res = evaluate_faults(model, fs, core_xy, {} if cache is None else cache)
     o = res.out
     err = np.abs(o - model.evaluator.base_out).max(axis=1)
     mask = fs.dead_mask(model.layer_of_neuron.shape, model.layer_of_neuron >= 0)
@@ -136,7 +182,7 @@ def set_power(model, stats, counters, tl, k):
     stats.power_breakdown_mw = [prep.breakdown[c] for c in POWER_COMPONENTS]
 
 
-def _unchanged(tl, k):
+def unchanged(tl, k):
     """Checkpoint k has the FaultState, placement and multiplicity of k − 1 (power, which also
     depends on the dose and latch-ups, is recomputed anyway)."""
     return k > 0 and tl.faults[k] is tl.faults[k - 1] and np.array_equal(
@@ -156,17 +202,18 @@ def run_batch(start, stop, model=None):
                         model.n_levels, start)
     approx0 = ev.approximated
     for i, r in enumerate(range(start, stop)):
+        cache = {}
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r,)))
         tl = sample(v, model.layout, times, rng)
         out["solar_events"][i] = tl.solar_events
         out["availability"][i] = tl.availability
         stats = None
         for k in range(len(times)):
-            if stats is None or not _unchanged(tl, k):
+            if stats is None or not unchanged(tl, k):
                 moved = not np.array_equal(tl.core_xy[k], model.layout.core_xy)
                 stats, counters = evaluate_checkpoint(
                     model, tl.faults[k], tl.core_xy[k] if moved else None,
-                    tl.core_multiplicity[k])
+                    tl.core_multiplicity[k], cache)
                 out["evaluated"][i, k] = True
             set_power(model, stats, counters, tl, k)
             stats.store(out, i, k)
@@ -178,18 +225,3 @@ def run_batch(start, stop, model=None):
         out["energy_wh"][i] = pw.mission_energy_wh(t_years, p_series)
     out["approximated"] = np.array([ev.approximated - approx0])
     return out
-
-
-def _spiking(model, fs, core_xy):
-    """FastResult of the spiking simulation of the faulty program (counters shared evenly over
-    the cores where the kernel reports totals only)."""
-    prog = apply(model.program, fs)
-    if core_xy is not None:
-        prog = prog.replace(core_xy=np.asarray(core_xy, np.int32))
-    r = simulate(prog, model.x, ticks=model.values["run"]["ticks"], mode="spiking")
-    c = r.counters
-    C = prog.n_cores
-    share = lambda total: np.full(C, total / C)
-    return FastResult(r.rates, c.core_spikes.astype(float), c.core_events.astype(float),
-                      share(c.hops), share(c.neuron_updates),
-                      prog.enabled.any(axis=1).astype(float), c.input_spikes)

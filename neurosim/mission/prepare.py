@@ -56,6 +56,7 @@ class MissionModel:
     core_spikes: np.ndarray = None   # (C,) spikes per inference per core, fault-free chip
     bound_model: object = None       # bounds.ChipBoundModel (None: not a feed-forward program)
     bounds_cache: dict = field(default_factory=dict)   # dead counts (bytes) → (erf, fep)
+    spiking: object = None           # mission.spiking.SpikingCheckpoints, built in each worker
 
     @property
     def n_levels(self):
@@ -134,7 +135,7 @@ def chip_constants(program, evaluator):
     level = np.full((C, N), -1, np.int64)
     if evaluator.generic:
         return None, level
-    ev = evaluator
+    ev = evaluator.graph
     level[ev.n_core, ev.n_slot] = ev.neuron_level
     L = ev.n_level
     sizes = [program.n_inputs] + [int(np.sum(ev.neuron_level == lv)) for lv in range(L)]
@@ -143,9 +144,10 @@ def chip_constants(program, evaluator):
         idx = np.nonzero(ev.neuron_level == lv)[0]
         index_in_level[idx] = np.arange(idx.size)
     mats = [np.zeros((sizes[lv], sizes[lv + 1])) for lv in range(L)]
+    weights = [program.effective_weights(c) for c in range(C)]
     for n in range(ev.n_core.size):
         c, j, lv = ev.n_core[n], ev.n_slot[n], ev.neuron_level[n]
-        col = ev.W[c][:, j] / program.threshold[c, j]
+        col = weights[c][:, j] / program.threshold[c, j]
         axons = np.nonzero(col)[0]
         for a in axons:
             m, s = ev.src_in[c, a], ev.src_n[c, a]
