@@ -70,7 +70,8 @@ def prepare(scenario, program=None):
     v = scenario.values
     run = v["run"]
     mlp_path = model_path(run["model"], scenario.path)
-    mlp = load_network(mlp_path)                 # an MLP .npz, a NIR graph or an ONNX model
+    mlp = load_network(mlp_path, run["model_dt"] or None,      # an MLP .npz, a NIR graph or
+                       run["model_reset"] or None)             # an ONNX model
     dataset = run["dataset"] or mlp.provenance.get("dataset") or "digits"
     if program is None:
         compile_network = compile_imported if "imported_from" in mlp.provenance else compile_mlp

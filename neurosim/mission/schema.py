@@ -209,6 +209,11 @@ SCHEMA = {
         "model": _k("str", "models/digits_dense.npz", doc="MLP .npz (relative to the scenario "
                                                           "file, the working directory or the "
                                                           "shipped models)"),
+        "model_dt": _k("float", 0.0, 0, doc="time step (s) a NIR model's leaky neurons are read "
+                                            "with; 0: implied by the file, else 0.001"),
+        "model_reset": _k("str", "", choices=("", "subtract", "value"),
+                          doc="reset rule a NIR model's neurons are read with; '': by the file "
+                              "(neurosim.compiler.nir_io)"),
         "dataset": _k("str", "", doc="evaluation dataset (default: the model's provenance)"),
         "profile": _k("str", "truenorth", doc="chip profile"),
         "compile": _k("table", {}, doc="options of neurosim.compiler.compile"),

@@ -14,7 +14,7 @@ from neurosim.mission.results import empty_results
 from neurosim.radiation.environments import upset_rates
 from neurosim.radiation.timeline import DAYS_PER_YEAR, mission_latchup_rate, mission_mean_rates
 
-# Limits a mission may exceed only with --force. They are ASSUMPTIONS about the machine this
+# Limits a mission may exceed only with ``force``. They are ASSUMPTIONS about the machine this
 # project targets (2 cores, 24 GiB of memory), not physics:
 #   * checkpoint evaluations (runs × checkpoints): 2 workers evaluate roughly 10^2–10^3
 #     checkpoints per second in rate mode (`neurosim bench mission`), so 10^7 is hours to a day;
@@ -88,9 +88,9 @@ def check_work(scenario, est, force=False):
                         "(check the units: rates are per bit per day)")
     if problems and not force:
         raise ValidationError(problems[0] + " (an assumption about a 2-core/24 GiB machine); "
-                              "use --force to run anyway")
+                              "argument 'force' runs it anyway", param="force")
     for p in problems:
-        note(f"warning: {p}; running anyway (--force)")
+        note(f"warning: {p}; running anyway (force)")
     if f is not None and WARN_FAULTS_PER_RUN < f <= MAX_FAULTS_PER_RUN:
         note(f"warning: {scenario.path}: the rates give {f:.3g} expected fault events per run "
               f"(more than {WARN_FAULTS_PER_RUN:,}: slow; check the units, rates are per bit per "

@@ -35,9 +35,12 @@ class ActivityCounters:
         """Scalar totals divided by the batch size (one inference = one input for ``ticks``)."""
         return {k: v / self.batch for k, v in self.totals().items()}
 
+    TOTALS = ("spikes", "synaptic_events", "neuron_updates", "hops", "input_spikes")
+
     def totals(self):
-        return {k: float(v) for k, v in asdict(self).items()
-                if k in ("spikes", "synaptic_events", "neuron_updates", "hops", "input_spikes")}
+        """The scalar totals as floats (read field by field: ``asdict`` would deep-copy the
+        per-core arrays)."""
+        return {k: float(getattr(self, k)) for k in self.TOTALS}
 
     def __eq__(self, other):
         return isinstance(other, ActivityCounters) and all(
