@@ -145,6 +145,7 @@ def write_plot(path, rows, dataset):
                ylabel="test accuracy below dense (points)",
                title="Sparse momentum: accuracy lost against density")
         ax.set_xticks(x, [f"{v:g}" for v in x])
+        ax.minorticks_off()  # only the studied densities are labelled on the log axis
         ax.legend(fontsize=7)
         fig.tight_layout()
         with atomic_write(path, "wb", suffix=".png") as (f, _):
