@@ -14,7 +14,6 @@ to ``DEFAULT_PROTOCOL[method]`` (sparse momentum: ``dettmers2019``), else ``none
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import os
 import time
 import tomllib
@@ -26,8 +25,10 @@ import numpy as np
 from neurosim.activation import ACTIVATIONS
 from neurosim import data as datasets
 from neurosim.errors import InputFileError, ValidationError
+from neurosim.training import common, dense, nest, sparse_momentum
 
 METHODS = ("dense", "sparse-momentum", "nest")
+TRAINERS = {"dense": dense, "sparse-momentum": sparse_momentum, "nest": nest}
 
 # Published training protocols: a recipe's ``protocol`` sets these fields, and any field the recipe
 # gives overrides them.
@@ -206,8 +207,7 @@ def check_method_dataset(method, dataset, where=None):
 
 def train(method, x_train, y_train, hidden, options: Options, n_classes=None, progress=False):
     """Train one network; returns (Params, validation accuracy)."""
-    from neurosim.training import common
-    trainer = importlib.import_module(f"neurosim.training.{method.replace('-', '_')}")
+    trainer = TRAINERS[method]
     rng = np.random.default_rng(options.seed)
     n_classes = int(y_train.max()) + 1 if n_classes is None else n_classes
     sizes = [x_train.shape[1]] + list(hidden) + [n_classes]

@@ -31,6 +31,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from tqdm import tqdm
 
 from neurosim.activation import activate, derivative
 from neurosim.errors import ValidationError
@@ -345,5 +346,4 @@ def fit(p: Params, opt: Optimizer, data, o, rng, bar, after_epoch=None, epochs=N
 
 def progress_bar(total, desc, enabled):
     """A tqdm bar on stderr (disabled, with the same methods, when quiet)."""
-    from tqdm import tqdm
     return tqdm(total=total, desc=desc, leave=False, unit="epoch", disable=not enabled)
