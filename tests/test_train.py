@@ -447,14 +447,15 @@ def test_density_study_table_gaps_and_published_figures(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"densities": (0.05, 1.5)}, "--densities: [0.05, 1.5], expected values in (0, 1)"),
-    ({"seeds": (-1,)}, "--seeds: [-1], expected integers ≥ 0"),
-    ({"epochs": 0}, "--epochs: 0, expected an integer ≥ 1")])
+    ({"densities": (0.05, 1.5)}, "argument 'densities' is [0.05, 1.5]; expected values in (0, 1)"),
+    ({"seeds": (-1,)}, "argument 'seeds' is [-1]; expected integers ≥ 0"),
+    ({"epochs": 0}, "argument 'epochs' is 0; expected an integer ≥ 1")])
 def test_density_study_bad_arguments_before_any_work(tmp_path, monkeypatch, kwargs, message):
     calls = fake_runs(monkeypatch, {})
     with pytest.raises(ValidationError) as err:
         study.density_study("digits", out_dir=tmp_path / "s", **kwargs)
     assert str(err.value) == message and calls == [] and not (tmp_path / "s").exists()
+    assert err.value.param == next(iter(kwargs))
 
 
 def test_study_list_flags():
@@ -465,12 +466,17 @@ def test_study_list_flags():
         study.parse_list("1,x", "--seeds", int)
 
 
-def test_density_study_refuses_an_output_path_that_is_a_file(tmp_path, monkeypatch):
+def test_density_study_refuses_an_output_path_that_is_a_file(tmp_path, monkeypatch, capsys):
     calls = fake_runs(monkeypatch, {})
     (tmp_path / "f").write_text("")
-    with pytest.raises(ValidationError, match="--out .*: is a file, expected a directory"):
+    with pytest.raises(ValidationError, match="argument 'out_dir' .*: is a file, expected a "
+                                              "directory"):
         study.density_study("digits", out_dir=tmp_path / "f")
     assert calls == []
+    assert cli.main(["train", "--study", "density", "--dataset", "digits", "--out",
+                     str(tmp_path / "f")]) == 2        # the command line names its flag
+    assert capsys.readouterr().err == (f"neurosim train: error: --out {tmp_path / 'f'}: is a "
+                                       "file, expected a directory\n") and calls == []
 
 
 def test_density_study_run_trains_under_the_published_protocol():

@@ -36,7 +36,7 @@ def add_train(sub):
                         "--seeds (protocol dettmers2019; --dataset default fashion-mnist, "
                         "--hidden 300,100, --epochs 100); writes density.csv/.json/.png to --out "
                         "and resumes from its runs.json")
-    p.add_argument("--out", help="study output directory (default density_study)")
+    p.add_argument("--out", dest="out_dir", help="study output directory (default density_study)")
     p.add_argument("--seeds", help="study seeds, comma-separated (default 0,1,2)")
     p.add_argument("--densities", help="study densities, comma-separated "
                                        "(default 0.01,0.02,0.05,0.1)")
@@ -94,7 +94,7 @@ def _study(args):
         densities=(study.parse_list(args.densities, "--densities", float) if args.densities
                    else study.DENSITIES),
         seeds=study.parse_list(args.seeds, "--seeds", int) if args.seeds else study.SEEDS,
-        out_dir=args.out or "density_study", epochs=args.epochs or 100,
+        out_dir=args.out_dir or "density_study", epochs=args.epochs or 100,
         hidden=parse_hidden(args.hidden) if args.hidden else (300, 100),
         data_dir=args.data_dir, log=log)
     if not args.json:

@@ -56,11 +56,14 @@ def parse_list(text, flag, kind):
 def check_study_arguments(densities, seeds, epochs):
     """One-line errors for densities outside (0, 1), negative seeds, epochs < 1."""
     if not densities or any(not 0 < d < 1 for d in densities):
-        raise ValidationError(f"--densities: {list(densities)!r}, expected values in (0, 1)")
+        raise ValidationError(f"argument 'densities' is {list(densities)!r}; expected values "
+                              "in (0, 1)", param="densities")
     if not seeds or any(int(s) != s or s < 0 for s in seeds):
-        raise ValidationError(f"--seeds: {list(seeds)!r}, expected integers ≥ 0")
+        raise ValidationError(f"argument 'seeds' is {list(seeds)!r}; expected integers ≥ 0",
+                              param="seeds")
     if int(epochs) != epochs or epochs < 1:
-        raise ValidationError(f"--epochs: {epochs!r}, expected an integer ≥ 1")
+        raise ValidationError(f"argument 'epochs' is {epochs!r}; expected an integer ≥ 1",
+                              param="epochs")
 
 
 def run_one(dataset, hidden, density, seed, epochs, data_dir):
@@ -161,7 +164,7 @@ def density_study(dataset="fashion-mnist", densities=DENSITIES, seeds=SEEDS,
     plot (module docstring). ``log(text)`` is told of every finished run. Returns
     {"rows": table, "runs": records, "files": paths written}."""
     check_study_arguments(densities, seeds, epochs)
-    check_output_dir(out_dir, "--out")
+    check_output_dir(out_dir, param="out_dir")
     os.makedirs(out_dir, exist_ok=True)
     runs_path = os.path.join(out_dir, "runs.json")
     runs = load_runs(runs_path, dataset, hidden, epochs)
