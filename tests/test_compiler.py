@@ -323,6 +323,11 @@ def test_compile_nir_snn_graph(dense, digits):
 
 
 # ------------------------------------------------------------------ CLI
+# slow (three interpreters); in the default run, the `python -m neurosim` entry:
+# test_cli.py::test_version_through_python_m; compile then run --json, accuracy within 0.005 of
+# the MLP's: test_cli.py::test_a_dataset_given_as_a_path_works_in_train_compile_run_and_bound;
+# bad flags, one line and exit 2: test_out_of_range_flags_are_refused_before_loading
+@pytest.mark.slow
 def test_cli_compile_and_run(tmp_path):
     out = tmp_path / "prog.npz"
     env = {"PYTHONPATH": str(ROOT)}
