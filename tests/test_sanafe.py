@@ -61,6 +61,9 @@ def test_sanafe_refuses_the_stochastic_neuron():
         sanafe_peer.build(prog.replace(leak_reversal=np.ones(prog.enabled.shape, bool)))
 
 
+# slow; in the default run, SANA-FE's agreement (seed 0 of the test above) and the sim
+# benchmark's quick run (test_bench.py::test_bench_sim_quick_json)
+@pytest.mark.slow
 def test_bench_sim_peer_sanafe_quick_reports_agreement_and_ratios():
     from neurosim import bench
     out = bench.run("sim", quick=True, verbose=False, peer="sanafe")
