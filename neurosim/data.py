@@ -60,23 +60,24 @@ def is_user_dataset(name):
     return name not in DATASETS and os.path.exists(os.fspath(name))
 
 
-def check_dataset(name, flag="--dataset"):
-    """Refuse, in one line naming ``flag``, a name that is neither built-in nor an existing
-    path."""
+def check_dataset(name, label="dataset"):
+    """Refuse, in one line naming ``label`` (the parameter that gave ``name``; the CLI passes its
+    flag), a name that is neither built-in nor an existing path."""
     if name in DATASETS or is_user_dataset(name):
         return name
-    raise ValidationError(f"{flag} {name!r}: unknown, expected one of {', '.join(DATASETS)} or "
+    raise ValidationError(f"{label} {name!r}: unknown, expected one of {', '.join(DATASETS)} or "
                           f"the path of a .npz file or a directory with train.csv and test.csv")
 
 
-def recorded_dataset(path, name, recorded_as, flag):
+def recorded_dataset(path, name, recorded_as, label):
     """``name``, the dataset a model or program file records, when it is usable (built-in, or an
     existing path); else one line naming the file, the value (``recorded_as`` says where it came
-    from, e.g. "provenance dataset is") and the ``flag`` that would give one."""
+    from, e.g. "provenance dataset is") and ``label``, the parameter that would give one (the CLI
+    passes its flag)."""
     if isinstance(name, str) and (name in DATASETS or is_user_dataset(name)):
         return name
     raise InputFileError(f"{path}: {recorded_as} {name!r}, not one of {', '.join(DATASETS)}; "
-                         f"expected {flag} DATASET")
+                         f"expected {label} DATASET")
 
 
 def load(name, data_dir=None, seed=0):
@@ -208,6 +209,7 @@ def _item(value):
 
 
 def _digits(seed):
+    # local for start-up time: sklearn takes ~1.6 s to import, and only the digits need it
     from sklearn.datasets import load_digits
     bunch = load_digits()
     x = (bunch.data / 16.0).astype(np.float32)

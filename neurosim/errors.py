@@ -14,6 +14,11 @@ import re
 _ARGUMENT = re.compile(r"argument '(\w+)'")
 
 
+class NeurosimWarning(UserWarning):
+    """Base class of the warnings a user should read (an approximation with its expected error):
+    the CLI prints each as one line, ``neurosim CMD: warning: MESSAGE``."""
+
+
 class NeurosimError(Exception):
     """Base class: a user-facing problem with an input (file, argument, model, program).
 
@@ -44,18 +49,6 @@ class ValidationError(NeurosimError):
 
 class DoesNotFitError(NeurosimError):
     """A network needs more chip resources (cores, axons, fan-in) than the profile has."""
-
-
-def where(path=None, field=None, **coords):
-    """Format a location prefix: ``file.npz: field 'weights' (core 3, neuron 17)``."""
-    parts = []
-    if path is not None:
-        parts.append(f"{path}:")
-    if field is not None:
-        parts.append(f"field '{field}'")
-    if coords:
-        parts.append("(" + ", ".join(f"{k} {v}" for k, v in coords.items()) + ")")
-    return " ".join(parts)
 
 
 def check_number(value, name, low, high=None, low_open=False):

@@ -2,7 +2,7 @@
 
 Two rules (DESIGN.md, "Conventions"):
 
-* **Check first.** A command that will write ``-o FILE`` or ``--out DIR`` checks the path before it
+* **Check first.** A command that will write a file or a directory checks the path before it
   trains, compiles or simulates anything (:func:`check_output_file`, :func:`check_output_dir`), so
   a bad path costs the user one line, not an hour of work.
 * **Never half-write.** Every output goes to a temporary name in the same directory and is renamed
@@ -29,45 +29,53 @@ def _nearest_existing(path):
     return p
 
 
-def check_output_file(path, name="output"):
+def _path_error(name, param, path, what):
+    """The one-line refusal of output path ``path`` given as ``name`` (``argument 'param'`` when
+    ``param`` is given: the CLI shows its flag there)."""
+    name = f"argument '{param}'" if param else name
+    return ValidationError(f"{name}{' ' + path if path else ''}: {what}", param=param)
+
+
+def check_output_file(path, name="output", param=None):
     """Refuse, before any work, an output file path that cannot be written.
 
-    ``name`` is the parameter that gave the path (the CLI passes its flag, e.g. ``-o``). Raises
-    :class:`ValidationError` with one line naming the parameter, the path and what was expected
-    when the path is a directory, its parent is missing or is a file, or the directory is not
-    writable."""
+    ``name`` is what gave the path; ``param``, the library parameter that did (the error carries
+    it, and the CLI shows its flag, e.g. ``-o``). Raises :class:`ValidationError` with one line
+    naming it, the path and what was expected when the path is a directory, its parent is missing
+    or is a file, or the directory is not writable."""
     path = os.fspath(path)
     if not path:
-        raise ValidationError(f"{name}: empty path, expected a file name")
+        raise _path_error(name, param, path, "empty path, expected a file name")
     if os.path.isdir(path):
-        raise ValidationError(f"{name} {path}: is a directory, expected a file name")
+        raise _path_error(name, param, path, "is a directory, expected a file name")
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.exists(parent):
-        raise ValidationError(f"{name} {path}: directory {parent} does not exist")
+        raise _path_error(name, param, path, f"directory {parent} does not exist")
     if not os.path.isdir(parent):
-        raise ValidationError(f"{name} {path}: {parent} is a file, expected a directory")
+        raise _path_error(name, param, path, f"{parent} is a file, expected a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise ValidationError(f"{name} {path}: directory {parent} is not writable")
+        raise _path_error(name, param, path, f"directory {parent} is not writable")
     if os.path.exists(path) and not os.access(path, os.W_OK):
-        raise ValidationError(f"{name} {path}: the file exists and is not writable")
+        raise _path_error(name, param, path, "the file exists and is not writable")
     return path
 
 
-def check_output_dir(path, name="output directory"):
-    """Refuse, before any work, an output directory that cannot be created or written.
+def check_output_dir(path, name="output directory", param=None):
+    """Refuse, before any work, an output directory that cannot be created or written (``name``
+    and ``param`` as for :func:`check_output_file`).
 
     The directory may exist (then it must be a writable directory) or not (then its nearest
     existing ancestor must be a writable directory, so that it can be created)."""
     path = os.fspath(path)
     if not path:
-        raise ValidationError(f"{name}: empty path, expected a directory")
+        raise _path_error(name, param, path, "empty path, expected a directory")
     if os.path.exists(path) and not os.path.isdir(path):
-        raise ValidationError(f"{name} {path}: is a file, expected a directory")
+        raise _path_error(name, param, path, "is a file, expected a directory")
     anchor = _nearest_existing(path)
     if not os.path.isdir(anchor):
-        raise ValidationError(f"{name} {path}: {anchor} is a file, expected a directory")
+        raise _path_error(name, param, path, f"{anchor} is a file, expected a directory")
     if not os.access(anchor, os.W_OK | os.X_OK):
-        raise ValidationError(f"{name} {path}: directory {anchor} is not writable")
+        raise _path_error(name, param, path, f"directory {anchor} is not writable")
     return path
 
 

@@ -16,18 +16,24 @@ import os
 
 import numpy as np
 
+from neurosim.chip.program import ChipProgram
+from neurosim.compiler import compile as compile_mlp
+from neurosim.compiler.nir import compile_imported, to_nir
+from neurosim.compiler.nir_io import read_nir, to_graph, write_graph
+from neurosim.compiler.onnx_io import read_onnx
 from neurosim.data import recorded_dataset
-from neurosim.errors import InputFileError, ValidationError
-from neurosim.fileio import atomic_write, check_output_file
+from neurosim.errors import InputFileError, NeurosimError, ValidationError
+from neurosim.fileio import check_output_file
 from neurosim.mlp import MLP
 from neurosim.sniff import KIND_NAMES, describe_format, existing_file, file_kind, sniff
 
 MODEL_FILES = "an MLP model (.npz), a NIR graph (HDF5) or an ONNX model"
 
 
-def load_network(path, dt=None) -> MLP:
+def load_network(path, dt=None, reset=None) -> MLP:
     """The MLP in the file at ``path``, whatever its name (module docstring); ``dt`` (seconds)
-    is the NIR time step (None: implied by the file or 1 ms)."""
+    is the NIR time step (None: implied by the file or 1 ms) and ``reset`` the NIR reset
+    ("subtract", "value" or None: by the file, :func:`neurosim.compiler.nir_io.from_graph`)."""
     path = existing_file(path, MODEL_FILES)
     fmt = sniff(path)
     if fmt == "zip":
@@ -36,70 +42,74 @@ def load_network(path, dt=None) -> MLP:
                                  f"{MODEL_FILES}")
         return MLP.load(path)
     if fmt == "hdf5":
-        from neurosim.compiler.nir_io import read_nir  # nir and h5py load only for NIR files
-        return read_nir(path, dt=dt)
+        return read_nir(path, dt=dt, reset=reset)
     if fmt == "onnx":
-        from neurosim.compiler.onnx_io import read_onnx  # onnx loads only for ONNX files
         return read_onnx(path)
     raise InputFileError(f"{path}: {describe_format(path, fmt)}, expected {MODEL_FILES}")
 
 
-def compile_network(path, profile="truenorth", calibration=None, dt=None, **options):
+def compile_network(path, profile="truenorth", calibration=None, dt=None, reset=None,
+                    **options):
     """Compile the model file at ``path`` (any format :func:`load_network` reads) for
     ``profile``; returns (Compiled, the ``program.meta["model"]`` entry).
 
     ``calibration``: a dataset name or path, an array, or None — then the model's provenance
     dataset, and for an imported network (NIR, ONNX) without one, 1,000 uniform inputs
-    (:func:`neurosim.compiler.nir.compile_imported`). ``options`` go to the compiler."""
-    from neurosim.compiler import compile as compile_mlp
-    from neurosim.compiler.nir import compile_imported
-    mlp = load_network(path, dt)
+    (:func:`neurosim.compiler.nir.compile_imported`). ``dt``, ``reset``: as
+    :func:`load_network`. ``options`` go to the compiler."""
+    mlp = load_network(path, dt, reset)
     if "imported_from" in mlp.provenance:
         dataset = calibration if isinstance(calibration, str) else mlp.provenance.get("dataset")
         compiled = compile_imported(mlp, profile, calibration, **options)
     else:
         dataset = calibration if isinstance(calibration, str) else None
         if calibration is None:
-            dataset = recorded_dataset(path, mlp.provenance.get("dataset"),
-                                       "provenance dataset is", "--calibration")
+            dataset = naming("calibration", recorded_dataset, path, mlp.provenance.get("dataset"),
+                             "provenance dataset is", "argument 'calibration'")
         compiled = compile_mlp(mlp, profile,
                                calibration=dataset if calibration is None else calibration,
                                **options)
     meta = {"path": os.path.abspath(path), "dataset": dataset, "format": sniff(path)}
     if dt is not None:                  # a NIR model is read back with the same time step
         meta["dt"] = dt
+    if reset is not None:               # ... and the same reset
+        meta["reset"] = reset
     return compiled, meta
 
 
-def export_nir(source, out, uniform_threshold=False, calibration=None, dt=None):
+def export_nir(source, out, uniform_threshold=False, calibration=None, dt=None, reset=None):
     """Write ``source`` (a model file, or a compiled program ``.npz``) to ``out`` as NIR.
 
     A model becomes the rate-scaled IF network (thresholds 1 already: ``uniform_threshold`` is
     moot); a program becomes its stages as IF neurons with thresholds α, or 1 with
     ``uniform_threshold`` (weights divided by α). ``calibration``: inputs or a dataset name for
-    the rate scales of a model (None: the model's provenance dataset). Returns a summary dict."""
-    import nir  # optional interchange dependency, imported only when NIR is used
-    from neurosim.compiler.nir import to_nir
-    from neurosim.compiler.nir_io import to_graph
-    check_output_file(out, "--nir")
+    the rate scales of a model (None: the model's provenance dataset); ``dt``, ``reset``: as
+    :func:`load_network`. Returns a summary dict."""
+    naming("out", check_output_file, out, "argument 'out'")
     source = existing_file(source, f"{MODEL_FILES}, or a compiled program .npz")
     if sniff(source) == "zip" and file_kind(source) == "program":
         compiled = _recompile(source)
         graph, kind = to_nir(compiled, uniform_threshold), "program"
     else:
-        graph, kind = to_graph(load_network(source, dt), calibration), "model"
-    with atomic_write(out, "wb", suffix=".nir") as (_, tmp):
-        nir.write(tmp, graph)
+        graph, kind = to_graph(load_network(source, dt, reset), calibration), "model"
+    write_graph(graph, out)
     return {"source": source, "kind": kind, "output": os.fspath(out),
             "nodes": len(graph.nodes), "uniform_threshold": bool(uniform_threshold or
                                                                   kind == "model")}
 
 
+def naming(param, check, *args):
+    """``check(*args)``; a NeurosimError it raises is raised again naming ``param`` (the checks
+    take a label for their message, not the parameter a front end renames)."""
+    try:
+        return check(*args)
+    except NeurosimError as exc:
+        raise type(exc)(str(exc), param=param) from None
+
+
 def _recompile(program_path):
     """The Compiled object behind a program file: its model recompiled with its recorded
     options (compilation is deterministic for a given seed)."""
-    from neurosim.chip.program import ChipProgram
-    from neurosim.compiler import compile as compile_mlp
     program = ChipProgram.load(program_path)
     model = program.meta.get("model", {})
     path, dataset = model.get("path"), model.get("dataset")
@@ -108,7 +118,8 @@ def _recompile(program_path):
                              f"model file it was compiled from (export the model instead)")
     report = program.meta.get("compiler", {})
     try:
-        compiled = compile_mlp(load_network(path, model.get("dt")), report.get("profile", "truenorth"),
+        compiled = compile_mlp(load_network(path, model.get("dt"), model.get("reset")),
+                               report.get("profile", "truenorth"),
                                weight_encoding=report.get("weight_encoding", "bitplane"),
                                calibration=dataset)
     except ValidationError as exc:

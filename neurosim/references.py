@@ -79,6 +79,13 @@ REFERENCES = {
                  "91-24, NASA GSFC, 1991.",
     "irbem": "S. Bourdarie, D. Boscher et al., IRBEM library (AE8/AP8 and geomagnetic "
              "coordinates), https://prbem.github.io/IRBEM/ (wrapped by the aep8 package).",
+    "hathaway1994": "D. H. Hathaway, R. M. Wilson and E. J. Reichmann, \"The shape of the sunspot "
+                    "cycle\", Solar Physics 151:177-190, 1994 (R(t) = a (t − t₀)³/(exp((t − t₀)²/b²) "
+                    "− c), c fixed for all cycles, b tied to a).",
+    "uh1973": "\"Observation of cosmic-ray particles with Z > 35\", Physical Review D, 1973 (balloon "
+              "flights from Palestine, Texas, September 1968; integral intensities above 1 GeV/n per "
+              "charge group; abstract at repository.lsu.edu/physics_astronomy_pubs/5582, authors not "
+              "retrieved).",
     "heirtzler2002": "J. R. Heirtzler, \"The future of the South Atlantic anomaly and "
                      "implications for radiation damage in space\", J. Atmos. Sol.-Terr. Phys. "
                      "64:1701-1708, 2002.",

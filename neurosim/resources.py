@@ -44,7 +44,7 @@ def search_path(path, kind, near=()):
 
 def find(path, kind, name, near=()):
     """The first existing file of :func:`search_path`; else one InputFileError line naming the
-    parameter ``name`` (e.g. ``[run] model`` or ``--model``), the value and every place looked."""
+    parameter ``name`` (e.g. ``[run] model`` or ``model``), the value and every place looked."""
     places = search_path(path, kind, near)
     for place in places:
         if os.path.isfile(place):

@@ -295,7 +295,7 @@ def test_blocked_cores_are_avoided(dense, digits):
 # ------------------------------------------------------------------ refusals
 def test_fan_in_refusal_names_the_fix(random_mlp, digits):
     mlp = random_mlp(np.random.default_rng(0), [64, 16, 10], density=1.0, bias_std=0.05)
-    with pytest.raises(DoesNotFitError, match=r"fan-in 64.*32 inputs.*--max-fan-in 32"):
+    with pytest.raises(DoesNotFitError, match=r"fan-in 64.*32 inputs.*max_fan_in = 32"):
         compile(mlp, "truenorth", "bitplane", calibration=digits[0], relays=False, max_axons=128)
 
 

@@ -280,8 +280,9 @@ def test_small_mission_outputs_and_values(small, reference_run):
     assert prov["command_line"] and prov["platform"]
 
 
-PINNED = {"upsets_total_mean": 267.3333333333333, "dead_neurons_final_mean": 205.0,
-          "final_accuracy_p50": 0.635}  # pinned anew: rates from the physics, TID per core and chip
+PINNED = {"upsets_total_mean": 245.16666666666666, "dead_neurons_final_mean": 322.3333333333333,
+          "final_accuracy_p50": 0.04}  # pinned anew: GCR ions up to Z = 90 (6 runs: a 0.03 % rate
+# change reshuffles every draw)
 
 
 def test_unchanged_checkpoints_are_not_reevaluated(small):

@@ -6,13 +6,14 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+import neurosim as ns
 from neurosim.compiler import compile as compile_mlp
 from neurosim.errors import InputFileError
-from neurosim.interchange import load_network
+from neurosim.interchange import compile_network, load_network
 from neurosim.mlp import MLP
 from neurosim.compiler.onnx_io import from_onnx, read_onnx
 from neurosim.sim import simulate
-from neurosim.sniff import sniff
+from neurosim.sniff import looks_like_onnx, sniff
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -137,7 +138,6 @@ def test_broken_and_foreign_files_are_refused_in_one_line(tmp_path, dense):
 
 
 def test_onnx_sniffing_needs_a_model_header(dense):
-    from neurosim.sniff import looks_like_onnx
     raw = torch_style(dense).SerializeToString()
     assert looks_like_onnx(raw[:4096]) and looks_like_onnx(raw[:40])
     assert not looks_like_onnx(b"\x08\x07" + b"\xff" * 40)  # field 31, wire type 7: not ONNX
@@ -152,7 +152,6 @@ def test_onnx_sniffing_needs_a_model_header(dense):
 def test_compile_network_takes_any_model_file(tmp_path, dense, digits):
     """compile_network: an ONNX file (no dataset in it) compiles with --calibration, and the
     program's meta names the file and its format."""
-    from neurosim.interchange import compile_network
     path = tmp_path / "digits.onnx"
     onnx.save(torch_style(dense), path)
     compiled, meta = compile_network(path, "ideal", calibration="digits")
@@ -165,15 +164,34 @@ def test_compile_network_takes_any_model_file(tmp_path, dense, digits):
     bare = tmp_path / "bare.npz"
     MLP(dense.layers, dense.activation, dense.steepness).save(bare)
     with pytest.raises(InputFileError, match=r"bare.npz: provenance dataset is None, not one of "
-                                             r"digits, .*; expected --calibration DATASET"):
+                                             r"digits, .*; expected argument .calibration. DATASET") as err:
         compile_network(bare, "ideal")
+    assert err.value.param == "calibration"  # the CLI shows it as --calibration
 
 
 def test_a_mission_flies_an_onnx_model(tmp_path):
-    import neurosim as ns
     path = tmp_path / "digits.onnx"
     onnx.save(torch_style(MLP.load("models/digits_dense.npz")), str(path))
     res = ns.run_mission("leo_10y", runs=2, out_dir=str(tmp_path / "m"), workers=1,
                          progress=False, model=str(path))
     assert res.summary["runs"] == 2 and res.summary["cores"] >= 1
     assert res.summary["baseline_accuracy"] > 0.9          # the digits network, via ONNX
+
+
+def test_a_node_off_the_chain_is_refused_naming_it():
+    """A second Gemm that reads the graph input instead of the Relu's output (a branch, as in a
+    skip connection) has the right shapes but is not an MLP: refused, naming node and tensor."""
+    rng = np.random.default_rng(0)
+    inits = [numpy_helper.from_array(rng.normal(size=(4, 4)).astype(np.float32), "w0"),
+             numpy_helper.from_array(rng.normal(size=(2, 4)).astype(np.float32), "w1")]
+    nodes = [helper.make_node("Gemm", ["input", "w0"], ["g0"], name="fc0", transB=1),
+             helper.make_node("Relu", ["g0"], ["r0"], name="relu0"),
+             helper.make_node("Gemm", ["input", "w1"], ["g1"], name="fc1", transB=1)]
+    with pytest.raises(InputFileError, match=r"node 'fc1' \(Gemm\) reads input, expected the "
+                                             r"output of the node before it, 'r0'"):
+        from_onnx(_model(nodes, inits, 4, 2, "g1"))
+    nodes[2] = helper.make_node("Gemm", ["r0", "w1"], ["g1"], name="fc1", transB=1)
+    assert from_onnx(_model(nodes, inits, 4, 2, "g1")).sizes == [4, 4, 2]
+    with pytest.raises(InputFileError, match=r"graph output r0, expected the last node's output "
+                                             r"'g1'"):
+        from_onnx(_model(nodes, inits, 4, 4, "r0"))

@@ -18,6 +18,7 @@ import pytest
 
 from neurosim.report import html as report_html
 from neurosim.report.compare import write_compare
+from neurosim.report.environment import ENVIRONMENT_FIGURES
 from neurosim.errors import ValidationError
 from neurosim.mission.results import MissionResults
 
@@ -408,7 +409,7 @@ def test_report_of_a_real_mission(real_mission, capsys):
 def test_report_of_a_real_mission_renders_in_headless_chromium(real_mission, tmp_path):
     out, report = real_mission
     dom, px = render_in_chromium(report, tmp_path, HEADINGS)
-    assert dom.count("<img") == len(FIGURE_SECTIONS)
+    assert dom.count("<img") == len(FIGURE_SECTIONS) + len(ENVIRONMENT_FIGURES)
     assert "Mission report: leo_10y" in dom
 
 

@@ -13,11 +13,12 @@ Add a command by writing its pair and adding it to the table.
 """
 import argparse
 import sys
+import warnings
 
 from neurosim import __version__
 from neurosim.cli import bench, bound, compile, environment, export, mission, power, report, train
 from neurosim.cli.common import error_message, print_json
-from neurosim.errors import NeurosimError
+from neurosim.errors import NeurosimError, NeurosimWarning
 
 COMMANDS = {
     "train": (train.add_train, train.train_command),
@@ -65,7 +66,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     _, run = COMMANDS[args.command]
     try:
-        result = run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(args.command)
+            result = run(args)
     except NeurosimError as exc:
         message = error_message(exc, commands[args.command])
         print(f"neurosim {args.command}: error: {message}", file=sys.stderr)
@@ -76,3 +79,16 @@ def main(argv=None):
     if args.json:
         print_json(result)
     return 0
+
+
+def _one_line_warning(command):
+    """A ``warnings.showwarning`` that prints a :class:`NeurosimWarning` as one stderr line,
+    ``neurosim COMMAND: warning: MESSAGE``, and any other warning the usual way."""
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, NeurosimWarning):
+            print(f"neurosim {command}: warning: {message}", file=sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+    return show

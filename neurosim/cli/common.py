@@ -19,11 +19,15 @@ def add_json_flag(parser):
 
 
 def add_dt_flag(parser):
-    """``--dt SECONDS``: the time step under which a NIR graph's leaky neurons are read
+    """``--dt SECONDS`` and ``--reset``: the time step and reset rule under which a NIR graph's neurons are read
     (:func:`neurosim.compiler.nir_io.resolve_dt`; ignored for other model files)."""
     parser.add_argument("--dt", type=float, default=None, metavar="SECONDS",
                         help="time step of a NIR graph's LIF/CubaLIF neurons (default: implied "
                              "by the file, else 0.001)")
+    parser.add_argument("--reset", choices=("subtract", "value"), default=None,
+                        help="reset rule a NIR graph's spiking neurons are read with (default: "
+                             "subtract for IF, snnTorch-style and neurosim's own graphs, value "
+                             "otherwise; neurosim.compiler.nir_io)")
 
 
 def print_json(result):

@@ -55,7 +55,7 @@ def compile_command(args):
                    relays=not args.no_relays, percentile=args.percentile)
     start = time.perf_counter()
     compiled, model_meta = compile_network(args.model, args.chip, calibration=calibration,
-                                             dt=args.dt, **options)
+                                             dt=args.dt, reset=args.reset, **options)
     seconds = time.perf_counter() - start
     program = compiled.program
     program = program.replace(meta=dict(program.meta, model=model_meta))
@@ -138,6 +138,6 @@ def _mlp_accuracy(program, x, y):
     if not model.get("path") or not os.path.isfile(model["path"]):
         return None
     try:
-        return load_network(model["path"], model.get("dt")).accuracy(x, y)
+        return load_network(model["path"], model.get("dt"), model.get("reset")).accuracy(x, y)
     except NeurosimError:  # the file there now is not the model compiled: no reference
         return None

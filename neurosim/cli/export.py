@@ -17,7 +17,7 @@ def add_arguments(sub):
                     "subtract reset), which snnTorch-style importers require.")
     p.add_argument("source", metavar="MODEL_OR_PROGRAM",
                    help="MLP .npz, NIR graph, ONNX model or compiled program .npz")
-    p.add_argument("--nir", required=True, metavar="OUT.nir", help="NIR file to write")
+    p.add_argument("--nir", dest="out", required=True, metavar="OUT.nir", help="NIR file to write")
     p.add_argument("--uniform-threshold", action="store_true",
                    help="a program's thresholds folded into its weights (every threshold 1)")
     p.add_argument("--calibration", default=None, metavar="DATASET",
@@ -28,12 +28,12 @@ def add_arguments(sub):
 
 
 def run(args):
-    """Export MODEL_OR_PROGRAM to --nir; the summary (source, kind, output, nodes,
+    """Export MODEL_OR_PROGRAM to --nir (``args.out``); the summary (source, kind, output, nodes,
     uniform_threshold) is the --json object."""
     check_number(args.dt, "--dt", 0, low_open=True)
     calibration = args.calibration and data.check_dataset(args.calibration, "--calibration")
-    out = export_nir(args.source, args.nir, uniform_threshold=args.uniform_threshold,
-                     calibration=calibration, dt=args.dt)
+    out = export_nir(args.source, args.out, uniform_threshold=args.uniform_threshold,
+                     calibration=calibration, dt=args.dt, reset=args.reset)
     if not args.json:
         print(f"{out['output']}: {out['kind']} {out['source']} as NIR, {out['nodes']} nodes")
     return out

@@ -5,7 +5,7 @@ import shlex
 from neurosim import resources
 from neurosim.cli.common import add_json_flag
 from neurosim.errors import InputFileError, ValidationError
-from neurosim.mission import run_mission, sweep
+from neurosim.mission import MissionStopped, run_mission, sweep
 from neurosim.mission import scenario as scn
 from neurosim.mission.headline import headline
 from neurosim.mission.results import MissionResults
@@ -28,7 +28,7 @@ def add_arguments(sub):
     p.add_argument("scenario", nargs="?", default=None,
                    help="scenario file (default: the shipped scenarios/leo_10y.toml)")
     p.add_argument("--runs", type=int, default=None, help="Monte Carlo runs (default: [run] runs)")
-    p.add_argument("--out", default=None,
+    p.add_argument("--out", dest="out_dir", default=None,
                    help="output directory (default: ./neurosim-results/<scenario>-<timestamp>/)")
     p.add_argument("--executor", choices=["local", "dask"], default=None,
                    help="local process pool (default) or Dask")
@@ -51,7 +51,7 @@ def add_arguments(sub):
                    help="chip profile instead of the scenario's [run] profile")
     p.add_argument("--no-report", action="store_true",
                    help="do not write report.html (build it later with `neurosim report DIR`)")
-    p.add_argument("--sweep", default=None, metavar="KEY=V1,V2,...",
+    p.add_argument("--sweep", dest="spec", default=None, metavar="KEY=V1,V2,...",
                    help="sensitivity study: run the scenario once per value of one scenario key "
                         "(e.g. dose.dose_rate_rad_per_year=1000,1500,2000) into OUT/KEY=V/ and "
                         "write OUT/sweep.csv and OUT/sweep.png (the headline against the value)")
@@ -87,14 +87,31 @@ def load_scenario(path=None, runs=None, model=None, chip=None, workers=None):
 def command_line(args):
     """The ``neurosim mission`` command equivalent to the parsed ``args`` (for the provenance)."""
     parts = ["neurosim", "mission"] + ([args.scenario] if args.scenario else [])
-    for opt in ("runs", "out", "executor", "scheduler", "workers", "model", "chip"):
+    for opt, flag in (("runs", "--runs"), ("out_dir", "--out"), ("executor", "--executor"),
+                      ("scheduler", "--scheduler"), ("workers", "--workers"),
+                      ("model", "--model"), ("chip", "--chip")):
         v = getattr(args, opt, None)
         if v is not None:
-            parts += [f"--{opt}", str(v)]
+            parts += [flag, str(v)]
     for flag in ("resume", "force", "no_report", "json"):
         if getattr(args, flag, False):
             parts.append("--" + flag.replace("_", "-"))
     return shlex.join(parts)
+
+
+def resume_command(command_line, out_dir, scenario_path):
+    """The command that continues this mission: ``command_line`` (or ``neurosim mission
+    SCENARIO``) with ``--out out_dir --resume`` and without --force."""
+    parts = shlex.split(command_line) if command_line else ["neurosim", "mission", scenario_path]
+    kept, skip = [], False
+    for p in parts:
+        if skip:
+            skip = False
+        elif p == "--out":
+            skip = True
+        elif p not in ("--resume", "--force") and not p.startswith("--out="):
+            kept.append(p)
+    return shlex.join(kept + ["--out", out_dir, "--resume"])
 
 
 def terminal_table(h, summary, report_path=None):
@@ -136,9 +153,9 @@ def terminal_table(h, summary, report_path=None):
 def _sweep(args, scenario):
     """``--sweep``: :func:`neurosim.mission.sweep.sweep` of the loaded scenario's file with the
     command line's run, model and chip; prints one line per grid value; the --json object."""
-    key, grid = sweep.parse_grid(args.sweep)
+    key, grid = sweep.parse_grid(args.spec)
     run = scenario.values["run"]
-    out_dir = args.out or os.path.join("neurosim-results", f"{scenario.name}-sweep")
+    out_dir = args.out_dir or os.path.join("neurosim-results", f"{scenario.name}-sweep")
     out = sweep.sweep(scenario.path, key, grid, out_dir, workers=args.workers,
                       progress=not args.json, overrides={"run.runs": run["runs"],
                                                          "run.model": run["model"],
@@ -159,12 +176,18 @@ def run(args):
     summary with a ``report`` key)."""
     scenario = load_scenario(args.scenario, args.runs, getattr(args, "model", None),
                              getattr(args, "chip", None), args.workers)
-    if getattr(args, "sweep", None):
+    if getattr(args, "spec", None):
         return _sweep(args, scenario)
-    summary = run_mission(scenario, out_dir=args.out, executor=args.executor,
-                          workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                          progress=not args.json, command_line=command_line(args),
-                          force=getattr(args, "force", False))
+    line = command_line(args)
+    try:
+        summary = run_mission(scenario, out_dir=args.out_dir, executor=args.executor,
+                              workers=args.workers, scheduler=args.scheduler,
+                              resume=args.resume, progress=not args.json, command_line=line,
+                              force=getattr(args, "force", False))
+    except MissionStopped as exc:     # stopped: continue with this command, not a Python call
+        if exc.out_dir is None:
+            raise
+        raise exc.continue_with(resume_command(line, exc.out_dir, scenario.path)) from None
     # a resumed finished mission whose report a kill cut short gets it now
     report = None if getattr(args, "no_report", False) else write_report(summary["out_dir"])
     summary = dict(summary, report=report)

@@ -58,7 +58,7 @@ def add_compare(sub):
 
 def compare_command(args):
     """Write compare.html and compare.json; their paths and the rows are the --json object."""
-    path, rows = write_compare(args.results, args.out)
+    path, rows = write_compare(args.results, args.out, "--out")
     if not args.json:
         _print_table(rows)
         print(f"compare: {path}")

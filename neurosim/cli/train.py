@@ -129,7 +129,7 @@ def info_command(args):
     """A model's sizes, activation, per-layer statistics and provenance (an imported NIR or ONNX
     network as the MLP neurosim reads it)."""
     check_number(args.dt, "--dt", 0, low_open=True)
-    mlp = load_network(args.model, args.dt)
+    mlp = load_network(args.model, args.dt, args.reset)
     result = {"sizes": mlp.sizes, "activation": mlp.activation, "steepness": mlp.steepness,
               "lipschitz": mlp.lipschitz, "params": mlp.n_params, "neurons": mlp.n_hidden,
               "layers": mlp.layer_stats(), "provenance": mlp.provenance}

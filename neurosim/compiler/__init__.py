@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse
 
+from neurosim import data
 from neurosim.chip.profile import get_profile
 from neurosim.compiler import place as placement
 from neurosim.compiler.assemble import assemble
@@ -74,7 +75,6 @@ def stage_rates(stages, n_layers, x):
 def calibration_inputs(mlp, calibration, samples=1000, seed=0):
     """Calibration rates: an array, a dataset name, or None (the model's provenance dataset)."""
     if calibration is None or isinstance(calibration, str):
-        from neurosim import data
         name = calibration or mlp.provenance.get("dataset")
         if not name:
             raise ValidationError("no calibration data: pass calibration= (an array or a "

@@ -16,6 +16,8 @@ graph as a clipped_relu MLP in rate code, which is then compiled; if the graph e
 node, the output layer keeps its rates clip(z, 0, 1) (output shift 0, scale 1) instead of the
 logit normalisation.
 """
+from dataclasses import replace
+
 import numpy as np
 
 from neurosim.compiler import compile as compile_mlp
@@ -43,7 +45,7 @@ def _stage_sources(stages, s, n_in):
 
 def to_nir(compiled, uniform_threshold=False):
     """The NIR graph of ``compiled`` (module docstring)."""
-    import nir  # optional interchange dependency, imported only when NIR is used
+    import nir  # local for start-up time: nir loads h5py (~0.5 s); only when NIR is used
     stages = compiled.stages
     n_in = compiled.program.n_inputs
     nodes = {"input": nir.Input({"input": np.array([n_in])})}
@@ -82,14 +84,22 @@ def to_nir(compiled, uniform_threshold=False):
 def compile_imported(mlp, profile="truenorth", calibration=None, **options):
     """Compile an MLP read from NIR or ONNX. Without calibration data, 1,000 inputs drawn
     uniformly from [0, 1] (seeded by ``options["seed"]``) calibrate the scales; a graph that
-    ends in spiking neurons (``provenance["nir_import"]["output"]``) keeps its output rates."""
+    ends in spiking neurons (``provenance["nir_import"]["output"]``) keeps its output rates. The
+    NIR import's record (time step, reset per node, expected rate error per node) goes into the
+    compile report as ``nir_import``."""
     if calibration is None and not mlp.provenance.get("dataset"):
         rng = np.random.default_rng(options.get("seed", 0))
         calibration = rng.random((1000, mlp.sizes[0]))
-    if mlp.provenance.get("nir_import", {}).get("output") == "spiking rates":
+    imported = mlp.provenance.get("nir_import")
+    if imported is None:
+        return compile_mlp(mlp, profile, calibration=calibration, **options)
+    if imported.get("output") == "spiking rates":
         options.setdefault("output_shift", 0.0)
         options.setdefault("output_scale", 1.0)
-    return compile_mlp(mlp, profile, calibration=calibration, **options)
+    compiled = compile_mlp(mlp, profile, calibration=calibration, **options)
+    report = dict(compiled.report, nir_import=imported)
+    program = compiled.program.replace(meta=dict(compiled.program.meta, compiler=report))
+    return replace(compiled, program=program, report=report)
 
 
 def compile_nir(graph, profile="truenorth", calibration=None, where="NIR graph", dt=None,

@@ -25,10 +25,21 @@ clipped_relu K = 1:
 * Synaptic filter (CubaLIF): for constant input rates the current settles at I = w_in·z (unit DC
   gain), so the rate map is exact in steady state; the transient (time constant τ_syn) is dropped.
 * v_leak ≠ 0 enters c (a neuron with v_leak > θ fires on its own: c > 0 keeps that).
-* v_reset: NIR resets to v_reset, snnTorch and sinabs subtract θ (NIR 1.0 has no field for the
-  mode); the chip subtracts (TrueNorth reset mode 1). v_reset = 0 is read as either; v_reset ≠ 0
-  is refused.
-* dt: ``dt`` argument (the CLI's ``--dt``); if None, τ/r when every leaky node has the same τ/r ≠ τ
+* Reset: the chip subtracts θ on a spike (TrueNorth reset mode 1), which keeps the overshoot
+  above θ. NIR's standard (and Norse) resets to v_reset instead; snnTorch and sinabs subtract.
+  NIR 1.0 has no field for the mode, so ``reset`` chooses: "subtract", "value", or None (auto):
+  subtract for a graph neurosim wrote (metadata ``neurosim_reset``), for IF nodes (sinabs) and
+  for leaky nodes written the snnTorch way (dt implied by r = τ/dt); reset to value (the
+  standard) otherwise. v_reset ≠ 0 is refused (the chip's rate code needs v_reset = 0).
+* Reset to value is read with the same linear rate, and that is an approximation: a neuron
+  driven to fire every n steps by subtraction fires every ⌈n⌉ steps after a reset to 0, so at
+  rate ρ it fires up to ρ²/(1+ρ) spikes/step less (one step of the staircase 1/n → 1/(n+1)).
+* Expected error, per spiking node: the leak term dt/(2τ) plus, for reset to value, ρ²/(1+ρ) at
+  the node's highest reachable rate ρ (every input rate in [0, 1]: ρ = clip(max_j Σ_i
+  max(W_ij, 0) + b_j, 0, 1)). Each import records it in ``provenance["nir_import"]["notes"]``;
+  a node whose error exceeds ``RATE_TOLERANCE`` raises an :class:`ApproximationWarning` that
+  names the node and the numbers.
+* dt: ``dt`` argument; if None, τ/r when every leaky node has the same τ/r ≠ τ
   (snnTorch writes r = τ/dt, so that its per-step gain r·dt/τ is 1), else ``DEFAULT_DT`` = 1 ms
   (Norse's default step, and the TrueNorth tick).
 
@@ -48,17 +59,21 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 
 import numpy as np
 
 from neurosim.compiler import calibration_inputs
 from neurosim.compiler.normalise import normalise
-from neurosim.errors import InputFileError, ValidationError
+from neurosim.errors import InputFileError, NeurosimWarning, ValidationError
 from neurosim.fileio import atomic_write
 from neurosim.mlp import MLP, Layer
 from neurosim.sniff import describe_format, existing_file, first_nonfinite, sniff
 
 DEFAULT_DT = 1e-3  # s; Norse's default integration step and the TrueNorth tick (1 ms)
+RATE_TOLERANCE = 0.05  # spikes/step: a larger expected rate error warns (assumption: the
+#                        tolerance under which tests/test_nir.py counts two rates as agreeing)
+RESETS = ("subtract", "value")
 RESET_SEMANTICS = ("subtract: v <- v - v_threshold on a spike (TrueNorth reset mode 1); "
                    "rate = clip(r * z / v_threshold, 0, 1) per step.")
 READOUT = "prediction = argmax over the output node of the last Affine's output summed over time"
@@ -74,7 +89,7 @@ _REFUSED = {"Conv1d": "a convolution", "Conv2d": "a convolution", "SumPool2d": "
 def to_graph(mlp: MLP, calibration=None, percentile=99.9):
     """The rate-scaled IF graph of ``mlp`` (module docstring). ``calibration``: inputs (array)
     or a dataset name; None uses the model's provenance dataset."""
-    import nir  # optional interchange dependency, imported only when NIR is used
+    import nir  # local for start-up time: nir loads h5py (~0.5 s); only when NIR is used
     scaled, scales = _rate_scaled_layers(mlp, calibration, percentile)
     nodes = {"input": nir.Input({"input": np.array([mlp.sizes[0]])})}
     edges, prev = [], "input"
@@ -116,8 +131,12 @@ def _rate_scaled_layers(mlp, calibration, percentile):
 def write_nir(mlp: MLP, path, calibration=None, percentile=99.9) -> None:
     """Write ``mlp`` as a NIR file (:func:`to_graph`), via a temporary name renamed when
     complete."""
-    import nir  # optional interchange dependency, imported only when NIR is used
-    graph = to_graph(mlp, calibration, percentile)
+    write_graph(to_graph(mlp, calibration, percentile), path)
+
+
+def write_graph(graph, path) -> None:
+    """Write the NIR ``graph`` to ``path`` via a temporary name renamed when complete."""
+    import nir  # local for start-up time: nir loads h5py (~0.5 s); only when NIR is used
     with atomic_write(path, "wb", suffix=".nir") as (_, tmp):
         nir.write(tmp, graph)
 
@@ -180,6 +199,11 @@ def _chain(graph, where):
     return order
 
 
+class ApproximationWarning(NeurosimWarning):
+    """A NIR node read with an expected rate error above ``RATE_TOLERANCE`` (module
+    docstring): the message names the node and the numbers."""
+
+
 def ends_spiking(graph, where="NIR graph"):
     """True if the node before the Output is a spiking neuron (its rates are the outputs)."""
     order = _chain(graph, where)
@@ -233,13 +257,17 @@ class _Builder:
         self.open = None
 
 
-def from_graph(graph, where="NIR graph", dt=None) -> MLP:
-    """An MLP from a NIR graph (module docstring); ``dt`` in seconds (None: implied or 1 ms)."""
+def from_graph(graph, where="NIR graph", dt=None, reset=None) -> MLP:
+    """An MLP from a NIR graph (module docstring); ``dt`` in seconds (None: implied or 1 ms);
+    ``reset`` "subtract", "value" or None (auto, module docstring). Warns
+    (:class:`ApproximationWarning`) for a node whose expected rate error exceeds
+    ``RATE_TOLERANCE``."""
     meta = dict(graph.metadata or {})
     if "neurosim_activation" in meta:
         return _recorded(graph, meta, where)
     order = _chain(graph, where)
     dt, dt_source = resolve_dt(graph, order, dt, where)
+    resets = resolve_resets(graph, order, reset, dt_source)
     build, notes = _Builder(where), []
     for i, name in enumerate(order):
         node, kind = graph.nodes[name], _kind(graph.nodes[name])
@@ -250,9 +278,13 @@ def from_graph(graph, where="NIR graph", dt=None) -> MLP:
         elif kind == "Scale":
             build.scale(name, node)
         elif kind in SPIKING and build.open is not None:
-            gain, drive, theta, note = neuron_rate_map(node, name, build.open[2].shape, dt, where)
-            notes += note
+            gain, drive, theta, leak_error, note = neuron_rate_map(node, name,
+                                                                   build.open[2].shape, dt, where)
             build.neuron(gain, drive, theta)
+            bound, error_note = expected_error(name, build.layers[-1], leak_error,
+                                               resets[name], dt)
+            warn_if_inexact(bound, error_note, leak_error)
+            notes += note + [error_note]
         else:
             where_ok = "; Flatten only before the first Affine" if kind == "Flatten" else ""
             raise InputFileError(f"{where}: node '{name}' is {kind}"
@@ -271,7 +303,7 @@ def from_graph(graph, where="NIR graph", dt=None) -> MLP:
     try:
         return MLP(build.layers, "clipped_relu", 1.0, {
             "imported_from": "NIR", "reset_assumed": RESET_SEMANTICS,
-            "nir_import": {"dt": dt, "dt_source": dt_source, "notes": notes,
+            "nir_import": {"dt": dt, "dt_source": dt_source, "notes": notes, "reset": resets,
                            "output": "spiking rates" if ends_spiking(graph, where) else "logits"}})
     except ValidationError as exc:
         raise InputFileError(f"{where}: {exc}") from None
@@ -308,7 +340,8 @@ def resolve_dt(graph, order, dt, where):
     when r ≠ 1 (snnTorch's r = τ/dt); else ``DEFAULT_DT``."""
     if dt is not None:
         if not (np.isfinite(dt) and dt > 0):
-            raise ValidationError(f"--dt is {dt}; expected a time step in seconds > 0")
+            raise ValidationError(f"argument 'dt' is {dt}; expected a time step in seconds > 0",
+                                  param="dt")
         return float(dt), "given"
     implied = []
     for name in order:
@@ -326,9 +359,51 @@ def resolve_dt(graph, order, dt, where):
     return DEFAULT_DT, "default"
 
 
+def resolve_resets(graph, order, reset, dt_source):
+    """{spiking node name: "subtract" or "value"}: ``reset`` for every node, or if None the
+    module docstring's rule (neurosim's own graphs, IF nodes and snnTorch-style leaky nodes
+    subtract; other leaky nodes reset to value, as the NIR standard and Norse do)."""
+    if reset is not None and reset not in RESETS:
+        raise ValidationError(f"argument 'reset' is {reset!r}; expected one of "
+                              f"{', '.join(RESETS)}", param="reset")
+    spiking = [n for n in order if _kind(graph.nodes[n]) in SPIKING]
+    if reset is not None:
+        return {name: reset for name in spiking}
+    written_by_neurosim = "neurosim_reset" in (graph.metadata or {})
+    snntorch = "snnTorch" in dt_source
+    return {name: "subtract" if written_by_neurosim or snntorch or _kind(graph.nodes[name]) == "IF"
+            else "value" for name in spiking}
+
+
+def expected_error(name, layer, leak_error, reset, dt):
+    """(bound, note): node ``name``'s expected rate error in spikes/step (module docstring),
+    ``leak_error`` (dt/2τ) plus, for reset to value, ρ²/(1+ρ) at the highest rate ρ that
+    ``layer`` (the node's rate map) reaches for input rates in [0, 1]; the note says so."""
+    reach = float(np.clip((np.maximum(layer.weight, 0).sum(axis=0) + layer.bias).max(), 0, 1))
+    staircase = reach ** 2 / (1 + reach) if reset == "value" else 0.0
+    total = leak_error + staircase
+    parts = [f"leak {leak_error:.3g} (dt/2tau, dt = {dt:g} s)"] if leak_error else []
+    if staircase:
+        parts.append(f"reset to v_reset read as reset by subtraction {staircase:.3g} "
+                     f"(rho^2/(1+rho) at its highest rate rho = {reach:.3g})")
+    note = (f"node '{name}': expected rate error up to {total:.3g} spikes/step"
+            + (f" = {' + '.join(parts)}" if parts else " (exact rate map)"))
+    return total, note
+
+
+def warn_if_inexact(bound, note, leak_error):
+    """An :class:`ApproximationWarning` with ``note`` when ``bound`` exceeds
+    ``RATE_TOLERANCE``."""
+    if bound > RATE_TOLERANCE:
+        remedy = "; a smaller time step dt shrinks the leak term" if leak_error else ""
+        warnings.warn(f"{note}, above {RATE_TOLERANCE}{remedy}", ApproximationWarning,
+                      stacklevel=3)
+
+
 def neuron_rate_map(node, name, shape, dt, where):
-    """(g, c, θ, notes): the rate map Δv = g·z + c per step, threshold θ, of a spiking node
-    (module docstring), each an array of ``shape``."""
+    """(g, c, θ, leak error, notes): the rate map Δv = g·z + c per step, threshold θ, of a
+    spiking node (module docstring), each an array of ``shape``; the leak's rate error bound
+    dt/(2τ) spikes/step (0 for IF)."""
     kind = _kind(node)
 
     def field(f):
@@ -343,17 +418,18 @@ def neuron_rate_map(node, name, shape, dt, where):
                              f"{j}), expected 0 (the chip resets by subtracting the threshold)")
     r = field("r")
     if kind == "IF":
-        return r, np.zeros(shape), theta, []
+        return r, np.zeros(shape), theta, 0.0, []
     tau = field("tau" if kind == "LIF" else "tau_mem")
     _positive(tau, name, "tau" if kind == "LIF" else "tau_mem", where)
     k = dt / tau
     if np.any(k >= 1):
         j = int(np.argmax(k >= 1))
         raise InputFileError(f"{where}: node '{name}' has dt/tau = {k[j]:.3g} (neuron {j}; dt = "
-                             f"{dt:g} s), expected < 1: pass a smaller --dt")
+                             f"{dt:g} s), expected < 1 (lower argument 'dt')",
+                             param="dt")
     gain = r * k
     notes = [f"node '{name}': leak dt/tau up to {k.max():.3g} per step, mapped to a constant leak "
-             f"(mean potential theta/2); rate error up to {k.max() / 2:.3g} spikes/step"]
+             f"(mean potential theta/2)"]
     if kind == "CubaLIF":
         tau_syn = field("tau_syn")
         _positive(tau_syn, name, "tau_syn", where)
@@ -362,7 +438,7 @@ def neuron_rate_map(node, name, shape, dt, where):
                      f"({tau_syn.max() / dt:.3g} steps) replaced by its steady state I = w_in z "
                      f"(exact for constant rates)")
     drive = k * (field("v_leak") - theta / 2)
-    return gain, drive, theta, notes
+    return gain, drive, theta, float(k.max()) / 2, notes
 
 
 def _check_io_shapes(graph, layers, where):
@@ -413,7 +489,7 @@ def _node_array(node, field, name, where):
 def read_graph(path):
     """The NIR graph in the file at ``path``: the file must exist and be HDF5 that ``nir`` can
     read; otherwise one InputFileError line."""
-    import nir  # optional interchange dependency, imported only when NIR is used
+    import nir  # local for start-up time: nir loads h5py (~0.5 s); only when NIR is used
     path = existing_file(path, "a NIR graph (.nir, HDF5)")
     fmt = sniff(path)
     if fmt != "hdf5":
@@ -428,6 +504,7 @@ def read_graph(path):
     return graph
 
 
-def read_nir(path, dt=None) -> MLP:
-    """Read a NIR file as an MLP; unreadable files and unsupported graphs are InputFileErrors."""
-    return from_graph(read_graph(path), where=os.fspath(path), dt=dt)
+def read_nir(path, dt=None, reset=None) -> MLP:
+    """Read a NIR file as an MLP (:func:`from_graph`); unreadable files and unsupported graphs
+    are InputFileErrors."""
+    return from_graph(read_graph(path), where=os.fspath(path), dt=dt, reset=reset)

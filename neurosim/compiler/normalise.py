@@ -58,7 +58,7 @@ def normalise(mlp, calibration, percentile=99.9, output_shift=None, output_scale
     if mlp.activation == "sigmoid":
         raise ValidationError("MLP field 'activation' is 'sigmoid'; the compiler maps relu and "
                               "clipped_relu onto integrate-and-fire rates (retrain with "
-                              "--activation relu)")
+                              "activation 'relu')")
     if not 0 < percentile <= 100:
         raise ValidationError(f"percentile is {percentile}; expected a value in (0, 100]")
     x = np.asarray(calibration, dtype=np.float64)

@@ -12,7 +12,9 @@ Accepted graph, in node order (what ``torch.onnx.export`` writes for a Linear/Re
   ``Clip(min = 0, max = m)`` → clipped_relu with K = 1, the layer divided by m and the next
   layer's weights multiplied by m (clip(z, 0, m) = m·clip(z/m, 0, 1)).
 * A final ``Softmax`` is dropped (it does not change the argmax).
-Any other op is refused naming the node; so is a graph whose nodes do not form this chain.
+Any other op is refused naming the node; so is a graph whose nodes do not form this chain: each
+node must read the tensor the previous one wrote (the graph's one non-constant input first), and
+the graph's output must be the last node's.
 """
 import os
 
@@ -30,7 +32,7 @@ _ACTIVATION = {"Relu": "relu", "Sigmoid": "sigmoid", "Clip": "clipped_relu"}
 def read_onnx(path) -> MLP:
     """The MLP in the ONNX file at ``path`` (module docstring); one InputFileError line
     otherwise."""
-    import onnx  # optional interchange dependency, imported only when ONNX is used
+    import onnx  # local for start-up time: onnx loads protobuf (~0.5 s); only for ONNX files
     path = existing_file(path, "an ONNX model (.onnx)")
     fmt = sniff(path)
     if fmt != "onnx":
@@ -45,19 +47,28 @@ def read_onnx(path) -> MLP:
 
 def from_onnx(model, where="ONNX model") -> MLP:
     """The MLP of an ``onnx.ModelProto`` (module docstring)."""
-    from onnx import numpy_helper  # optional interchange dependency
+    from onnx import numpy_helper  # local for start-up time (see read_onnx)
     consts = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-    reader = _Reader(where, consts)
+    data_inputs = [i.name for i in model.graph.input if i.name not in consts]
+    if len(data_inputs) != 1:
+        raise InputFileError(f"{where}: {len(data_inputs)} graph inputs besides initializers "
+                             f"({', '.join(data_inputs)}), expected 1 (an MLP)")
+    reader = _Reader(where, consts, data_inputs[0])
     for node in model.graph.node:
         reader.node(node)
+    outputs = [o.name for o in model.graph.output]
+    if outputs != [reader.current]:
+        raise InputFileError(f"{where}: graph output {', '.join(outputs)}, expected the last "
+                             f"node's output '{reader.current}' (an MLP)")
     return reader.finish()
 
 
 class _Reader:
-    """Walks the nodes, collecting [weight (in, out), bias] pairs and activations."""
+    """Walks the nodes, collecting [weight (in, out), bias] pairs and activations; ``current``
+    is the tensor the chain has reached."""
 
-    def __init__(self, where, consts):
-        self.where, self.consts = where, consts
+    def __init__(self, where, consts, data_input):
+        self.where, self.consts, self.current = where, consts, data_input
         self.layers, self.acts, self.clip = [], [], []
         self.pending = None  # a MatMul waiting for its Add
         self.done = False
@@ -78,8 +89,17 @@ class _Reader:
             self.fail(node, f"{role} is {value[idx]} at index {idx}, expected finite numbers")
         return value.astype(np.float64)
 
+    def follow(self, node):
+        """Refuse a node that does not read ``current`` (for Add: one of its inputs); then its
+        output is ``current``."""
+        data = [name for name in node.input if name and name not in self.consts]
+        if data != [self.current]:
+            self.fail(node, f"reads {', '.join(data) or 'constants only'}, expected the output "
+                            f"of the node before it, '{self.current}' (a chain: an MLP)")
+        self.current = node.output[0]
+
     def node(self, node):
-        from onnx import helper, numpy_helper  # optional interchange dependency
+        from onnx import helper, numpy_helper  # local for start-up time (see read_onnx)
         op = node.op_type
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         if op not in ACCEPTED:
@@ -88,7 +108,9 @@ class _Reader:
             self.fail(node, "follows the final Softmax, expected nothing after it")
         if op == "Constant":
             self.consts[node.output[0]] = numpy_helper.to_array(attrs["value"])
-        elif op == "Identity":
+            return
+        self.follow(node)
+        if op == "Identity":
             return
         elif op == "Flatten":
             if self.layers or self.pending is not None:

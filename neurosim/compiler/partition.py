@@ -117,7 +117,7 @@ def build_stages(layers, calibration_rates, encoding, sum_encoding, profile, axo
                 raise DoesNotFitError(
                     f"layer {l} neuron {j} has fan-in {int(fan[j])}; a {profile.name} core takes "
                     f"{F} inputs per neuron with {encoding.name} weights ({how}); retrain with "
-                    f"--max-fan-in {F}")
+                    f"the training option max_fan_in = {F}")
         source = "input" if l == 0 else "main"
         rows, bias, unit, sign = [], [], [], []
         for j in np.nonzero(~relayed)[0]:

@@ -14,8 +14,8 @@ Report keys (``Compiled.report``, ``neurosim compile --json``):
 """
 import numpy as np
 
-from neurosim.chip.program import (ROLE_COPY, ROLE_NONE, ROLE_RELAY_NEG, ROLE_RELAY_POS,
-                                   ROLE_UNIT)
+from neurosim.chip.program_fields import (ROLE_COPY, ROLE_NONE, ROLE_RELAY_NEG, ROLE_RELAY_POS,
+                                          ROLE_UNIT)
 
 
 def make_report(program, stages, demand, encoding, profile, axons, hop_cost, hop_rowmajor):

@@ -10,11 +10,13 @@ of the simulator's counters against the analytic ones, not another fit.
 """
 import numpy as np
 
-from neurosim.errors import ValidationError
+from neurosim.chip.synthetic import full_chip_program
 from neurosim.energy.fit import (CHIP_CORES, CHIP_NEURONS, HELD_OUT_TOLERANCE, fit_errors,
                                 fit_truenorth)
 from neurosim.energy.model import power
 from neurosim.energy.profile import truenorth_profile
+from neurosim.errors import ValidationError
+from neurosim.sim import simulate
 from neurosim.sim.counters import ActivityCounters
 
 HOPS_PER_SPIKE = 2 * (64 ** 2 - 1) / (3 * 64)   # uniform random destination on 64 × 64, x and y
@@ -67,8 +69,6 @@ def simulated_workload(profile, ticks=100, backend="core", seed=0):
     """Merolla et al.'s 20 Hz, 128-synapse operating point as a real ChipProgram, simulated for
     ``ticks`` on ``backend`` and priced at 0.775 V: power_mw and pj_per_synaptic_event (all-in
     = P / event rate), with the measured rate, events per spike and hops per spike."""
-    from neurosim.chip.synthetic import full_chip_program   # 4,096-core build: only when asked
-    from neurosim.sim import simulate
     if ticks < 1:
         raise ValidationError(f"ticks is {ticks}; expected at least 1")
     program = full_chip_program("truenorth", rate_hz=WORKLOAD_RATE_HZ,

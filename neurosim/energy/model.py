@@ -89,7 +89,8 @@ def voltage_scales(profile, supply_v):
         return profile.reference_voltage_v, 1.0, 1.0
     if profile.reference_voltage_v is None:
         raise ValidationError(f"supply voltage {supply_v} V: power profile '{profile.name}' has "
-                              f"no reference voltage; expected no --supply-v for it")
+                              "no reference voltage; expected no argument 'supply_v' for it",
+                              param="supply_v")
     low, high = profile.voltage_range_v
     if not (low <= supply_v <= high):
         raise ValidationError(f"supply voltage is {supply_v} V; expected {low}-{high} V for "

@@ -11,7 +11,7 @@ Modules (imports flow down this list):
 
 * :mod:`.runner`     — :func:`run_mission`: results directory, lock, resume, interrupts;
 * :mod:`.executors`  — local process pool and Dask, with their robustness code;
-* :mod:`.work`       — the work estimate and its limits (``--force``);
+* :mod:`.work`       — the work estimate and its limits (``force``);
 * :mod:`.evaluate`   — per-run work: fault timelines, :class:`~.evaluate.CheckpointStats`;
 * :mod:`.prepare`    — :class:`~.prepare.MissionModel` and :func:`prepare`;
 * :mod:`.writer`     — writes the results directory (:func:`~.writer.write_outputs`) and the
@@ -33,7 +33,7 @@ checkpoints binned by dead counts per level; upsets, stuck bits and routing faul
 apart).
 """
 from neurosim.mission.evaluate import CheckpointStats, run_batch
-from neurosim.mission.executors import MissionInterrupted, WorkersDied
+from neurosim.mission.executors import MissionInterrupted, MissionStopped, WorkersDied
 from neurosim.mission.prepare import MissionModel, chip_constants, prepare
 from neurosim.mission.headline import headline
 from neurosim.mission.results import POWER_COMPONENTS, MissionResults
@@ -41,5 +41,6 @@ from neurosim.mission.runner import run_mission
 from neurosim.mission.work import WARN_FAULTS_PER_RUN, check_work, estimate_work
 
 __all__ = ["run_mission", "prepare", "MissionModel", "chip_constants", "run_batch",
-           "CheckpointStats", "MissionInterrupted", "WorkersDied", "POWER_COMPONENTS",
-           "MissionResults", "headline", "check_work", "estimate_work", "WARN_FAULTS_PER_RUN"]
+           "CheckpointStats", "MissionInterrupted", "MissionStopped", "WorkersDied",
+           "POWER_COMPONENTS", "MissionResults", "headline", "check_work", "estimate_work",
+           "WARN_FAULTS_PER_RUN"]

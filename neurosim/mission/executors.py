@@ -28,16 +28,33 @@ BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREAD
 DASK_WORKER_ENV = dict(BLAS_ENV, DASK_LOGGING__DISTRIBUTED="error")
 
 
-class MissionInterrupted(NeurosimError):
-    """SIGINT or SIGTERM stopped the mission; finished batches are kept for --resume. The exit
-    code is the shell's 128 + signal number: 130 for SIGINT (Ctrl-C), 143 for SIGTERM."""
+class MissionStopped(NeurosimError):
+    """A mission that stopped before its end, its finished batches kept in ``out_dir`` for
+    ``resume=True``. The message is ``stopped`` (what happened), then how to continue: the Python
+    call by default; :meth:`continue_with` puts another way (the CLI: its command line)."""
 
-    def __init__(self, message, signum):
-        super().__init__(message)
+    def __init__(self, stopped, out_dir=None, param=None):
+        self.stopped, self.out_dir = stopped, out_dir
+        super().__init__(stopped if out_dir is None else
+                         f"{stopped}; continue with: run_mission(scenario, out_dir={out_dir!r}, "
+                         "resume=True)", param)
+
+    def continue_with(self, how):
+        """This error, its message ending with ``continue with: how``."""
+        self.args = (f"{self.stopped}; continue with: {how}",)
+        return self
+
+
+class MissionInterrupted(MissionStopped):
+    """SIGINT or SIGTERM stopped the mission. The exit code is the shell's 128 + signal number:
+    130 for SIGINT (Ctrl-C), 143 for SIGTERM."""
+
+    def __init__(self, stopped, signum, out_dir=None):
+        super().__init__(stopped, out_dir)
         self.exit_code = 128 + int(signum)
 
 
-class WorkersDied(NeurosimError):
+class WorkersDied(MissionStopped):
     """Worker processes kept dying (e.g. the OOM killer) after MAX_POOL_RESTARTS restarts."""
 
     exit_code = 1
@@ -97,7 +114,8 @@ def _auto_per_task(R, workers, K=1):
 def _workers(n):
     """Worker processes: ``n`` ≥ 1, or all cores for 0/None; negative counts are refused."""
     if n is not None and (not isinstance(n, int) or n < 0):
-        raise ValidationError(f"--workers {n}: expected an integer ≥ 1 (0: all cores)")
+        raise ValidationError(f"argument 'workers' {n}: expected an integer ≥ 1 (0: all cores)",
+                              param="workers")
     return n if n else (os.cpu_count() or 1)
 
 
@@ -200,10 +218,11 @@ def _execute_local(model, todo, workers, on_done):
             _stop_pool(pool)
             raise
     raise WorkersDied(f"worker processes died {MAX_POOL_RESTARTS + 1} times (killed from "
-                      "outside, e.g. by the out-of-memory killer; try fewer --workers)")
+                      "outside, e.g. by the out-of-memory killer; try fewer argument 'workers')",
+                      param="workers")
 
 
-SCHEDULER_TIMEOUT_S = 10     # --scheduler ADDR must answer within this many seconds
+SCHEDULER_TIMEOUT_S = 10     # the Dask scheduler at ``scheduler`` must answer within this many s
 
 
 def _quiet_dask():
@@ -222,10 +241,10 @@ def _dask_client(scheduler, workers):
             return Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s"), None
         except (OSError, TimeoutError, ValueError) as exc:
             _quiet_dask()
-            raise ValidationError(f"--scheduler {scheduler}: no Dask scheduler answered within "
-                                  f"{SCHEDULER_TIMEOUT_S} s ({type(exc).__name__}); expected "
-                                  "the address of a running scheduler, e.g. tcp://host:8786") \
-                from None
+            raise ValidationError(f"argument 'scheduler' {scheduler}: no Dask scheduler answered "
+                                  f"within {SCHEDULER_TIMEOUT_S} s ({type(exc).__name__}); "
+                                  "expected the address of a running scheduler, e.g. "
+                                  "tcp://host:8786", param="scheduler") from None
     with _sigint_ignored(), warnings.catch_warnings():
         warnings.simplefilter("ignore")   # "port 8787 in use": there is no dashboard to serve
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
@@ -254,8 +273,8 @@ def _execute_dask(model, todo, workers, scheduler, on_done):
     try:
         from dask.distributed import as_completed   # optional dependency (extra "dask")
     except ImportError:
-        raise ValidationError("--executor dask needs dask.distributed: pip install "
-                              "'neurosim[dask]'") from None
+        raise ValidationError("argument 'executor' dask needs dask.distributed: pip install "
+                              "'neurosim[dask]'", param="executor") from None
     with _worker_environment(DASK_WORKER_ENV):
         client, cluster = _dask_client(scheduler, workers)
         try:

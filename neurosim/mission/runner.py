@@ -11,7 +11,6 @@ import glob
 import json
 import os
 import re
-import shlex
 import shutil
 import signal
 import socket
@@ -20,6 +19,7 @@ import time
 import zipfile
 
 import numpy as np
+from tqdm import tqdm
 
 from neurosim import fileio
 from neurosim.chip.program import ChipProgram
@@ -32,23 +32,6 @@ from neurosim.mission.prepare import prepare
 from neurosim.mission.results import RESULT_FILES
 from neurosim.mission.writer import write_outputs
 from neurosim.mission.work import check_work, estimate_work, note
-
-
-def resume_command(command_line, out_dir, scenario_path):
-    """The command that continues this mission: ``command_line`` (or ``neurosim mission
-    SCENARIO``) with ``--out out_dir --resume`` and without --force."""
-    parts = shlex.split(command_line) if command_line else ["neurosim", "mission", scenario_path]
-    kept, skip = [], False
-    for p in parts:
-        if skip:
-            skip = False
-        elif p == "--out":
-            skip = True
-        elif p not in ("--resume", "--force") and not p.startswith("--out="):
-            kept.append(p)
-    return shlex.join(kept + ["--out", out_dir, "--resume"])
-
-
 
 
 def default_out_dir(scenario):
@@ -120,17 +103,20 @@ def _lock_holder(path):
     return info, True
 
 
-def _held_message(out_dir, info):
-    return (f"--out {out_dir}: another mission is writing there (pid {info.get('pid')} on "
-            f"{info.get('host')}, started {info.get('started_utc')}; lock file "
-            f"{os.path.join(out_dir, LOCK_NAME)}); wait for it or choose another --out")
+def _held_error(out_dir, info):
+    """The error for ``out_dir`` locked by the live mission ``info`` (pid, host, start)."""
+    return ValidationError(
+        f"argument 'out_dir' {out_dir}: another mission is writing there (pid {info.get('pid')} "
+        f"on {info.get('host')}, started {info.get('started_utc')}; lock file "
+        f"{os.path.join(out_dir, LOCK_NAME)}); wait for it or choose another argument 'out_dir'",
+        param="out_dir")
 
 
 def check_not_locked(out_dir):
     """Refuse early (before compiling) when a live mission holds ``out_dir``."""
     info, alive = _lock_holder(os.path.join(out_dir, LOCK_NAME))
     if alive:
-        raise ValidationError(_held_message(out_dir, info))
+        raise _held_error(out_dir, info)
 
 
 @contextlib.contextmanager
@@ -147,7 +133,7 @@ def results_lock(out_dir):
         except FileExistsError:
             info, alive = _lock_holder(path)
             if alive:
-                raise ValidationError(_held_message(out_dir, info)) from None
+                raise _held_error(out_dir, info) from None
             if info is not None:
                 note(f"{path}: taking over the lock of pid {info.get('pid')} on "
                       f"{info.get('host')} (that process is no longer running)")
@@ -158,7 +144,8 @@ def results_lock(out_dir):
             f.write(json.dumps(me) + "\n")
         break
     else:
-        raise ValidationError(f"--out {out_dir}: could not take the lock {path}")
+        raise ValidationError(f"argument 'out_dir' {out_dir}: could not take the lock {path}",
+                              param="out_dir")
     try:
         yield
     finally:
@@ -220,21 +207,22 @@ def run_mission(scenario, out_dir=None, executor=None, workers=None, scheduler=N
     unfinished mission in ``out_dir`` (or the latest one under neurosim-results/); with nothing
     to continue it starts one; on a finished directory it returns the saved summary. SIGINT and
     SIGTERM stop the workers, keep the finished batches and raise :class:`MissionInterrupted`
-    naming the ``--resume`` command."""
+    saying how to continue (:meth:`~neurosim.mission.executors.MissionStopped.continue_with`)."""
     started = time.time()
     executor = executor or scenario["run.executor"]
     if executor not in ("local", "dask"):
-        raise ValidationError(f"--executor {executor!r}: expected local or dask")
+        raise ValidationError(f"argument 'executor' {executor!r}: expected local or dask",
+                              param="executor")
     n_workers = _workers(workers if workers is not None else scenario["run.workers"])
     if resume and out_dir is None:
         out_dir = _latest_unfinished(scenario)
         if out_dir is None:
             out_dir = default_out_dir(scenario)
-            note(f"--resume: no unfinished neurosim-results/{scenario.name}-* directory; "
+            note(f"resume: no unfinished neurosim-results/{scenario.name}-* directory; "
                   f"starting the mission in {out_dir}")
     out_dir = out_dir or default_out_dir(scenario)
-    fileio.check_output_dir(out_dir, "--out")
-    if not force:               # with --force the estimate after compiling warns (once)
+    fileio.check_output_dir(out_dir, param="out_dir")
+    if not force:               # with force the estimate after compiling warns (once)
         check_work(scenario, estimate_work(scenario))
     check_not_locked(out_dir)
     if executor == "dask" and scheduler:
@@ -243,17 +231,19 @@ def run_mission(scenario, out_dir=None, executor=None, workers=None, scheduler=N
     state = _state(out_dir)
     if state == "finished" and resume:
         _refuse_other_mission(out_dir, _finished_differences(out_dir, scenario))
-        note(f"--resume: {out_dir} holds a finished mission; nothing to run")
+        note(f"resume: {out_dir} holds a finished mission; nothing to run")
         with open(os.path.join(out_dir, "summary.json"), encoding="utf-8") as f:
             return dict(json.load(f), out_dir=out_dir)
     if state == "finished" and not force:
-        raise ValidationError(f"--out {out_dir}: already holds a finished mission; use another "
-                              "--out, or --force to overwrite it")
+        raise ValidationError(f"argument 'out_dir' {out_dir}: already holds a finished mission; "
+                              "use another argument 'out_dir', or argument 'force' to overwrite "
+                              "it", param="out_dir")
     if state == "partial" and not resume and not force:
-        raise ValidationError(f"--out {out_dir}: holds an unfinished mission; continue it with "
-                              "--resume, or start over with --force")
+        raise ValidationError(f"argument 'out_dir' {out_dir}: holds an unfinished mission; "
+                              "continue it with argument 'resume', or start over with argument "
+                              "'force'", param="out_dir")
     if resume and state == "empty":
-        note(f"--resume: {out_dir} has no unfinished mission; starting it")
+        note(f"resume: {out_dir} has no unfinished mission; starting it")
     resuming = resume and state == "partial"
     per_task = scenario["run.runs_per_task"] or _auto_per_task(
         scenario["run.runs"], n_workers, len(scenario.checkpoint_times_days()))
@@ -272,11 +262,10 @@ def run_mission(scenario, out_dir=None, executor=None, workers=None, scheduler=N
             n_done = len(glob.glob(os.path.join(partial, "batch_*.npz")))
             raise MissionInterrupted(
                 f"interrupted by {signal.Signals(signum).name}: {n_done} finished batches kept in "
-                f"{partial}; continue with: "
-                f"{resume_command(command_line, out_dir, scenario.path)}", signum) from None
+                f"{partial}", signum, out_dir) from None
         except WorkersDied as exc:
-            raise WorkersDied(f"{exc}; finished batches kept in {partial}; continue with: "
-                              f"{resume_command(command_line, out_dir, scenario.path)}") from None
+            raise WorkersDied(f"{exc}; finished batches kept in {partial}", out_dir,
+                              exc.param) from None
 
 
 def _state(out_dir):
@@ -303,10 +292,11 @@ def _resume_fingerprint(partial, scenario, fp, out_dir):
 def _refuse_other_mission(out_dir, diffs):
     """ValidationError naming up to three differences (``diffs``) when there are any."""
     if diffs:
-        raise ValidationError(f"--resume: {out_dir} was started with a different scenario: "
-                              + "; ".join(diffs[:3]) + (f" (and {len(diffs) - 3} more)"
-                                                        if len(diffs) > 3 else "")
-                              + "; use another --out, or --force to start over")
+        raise ValidationError(f"argument 'resume': {out_dir} was started with a different "
+                              "scenario: " + "; ".join(diffs[:3])
+                              + (f" (and {len(diffs) - 3} more)" if len(diffs) > 3 else "")
+                              + "; use another argument 'out_dir', or argument 'force' to start "
+                              "over", param="resume")
 
 
 def _finished_differences(out_dir, scenario):
@@ -335,7 +325,7 @@ def _saved_program(partial):
 def _run_locked(scenario, model, out_dir, partial, resuming, fp, per_task, executor, n_workers,
                 scheduler, progress, command_line, started):
     """The part of :func:`run_mission` that writes, under the lock."""
-    if not resuming:                 # a new mission (--force: over an older one): no stale files
+    if not resuming:                 # a new mission (force: over an older one): no stale files
         shutil.rmtree(partial, ignore_errors=True)
         for name in RESULT_FILES:
             with contextlib.suppress(FileNotFoundError):
@@ -352,7 +342,6 @@ def _run_locked(scenario, model, out_dir, partial, resuming, fp, per_task, execu
     todo = [b for b in batches if b not in done]
     bar = None
     if progress:
-        from tqdm import tqdm
         bar = tqdm(total=R, initial=sum(e - s for s, e in done), unit="run",
                    desc=f"mission {scenario.name}", file=sys.stderr)
 

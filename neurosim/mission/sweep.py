@@ -17,40 +17,46 @@ from matplotlib.figure import Figure
 from neurosim import fileio
 from neurosim.errors import ValidationError
 from neurosim.mission import scenario as scn
+from neurosim.mission.schema import SCHEMA
 from neurosim.mission.runner import run_mission
 
 HEADLINES = ("final_accuracy_p50", "final_accuracy_p05", "reliability_final",
              "dead_cores_final_mean", "availability_mean", "power_mw_final_mean")
 
 
-def parse_grid(text):
+def parse_grid(spec):
     """``"dose.dose_rate_rad_per_year=1000,1500,2000"`` → (``"dose.dose_rate_rad_per_year"``,
-    [1000.0, 1500.0, 2000.0]); a bare key (``dose_rate=...``) is looked up in every section."""
-    key, sep, values = str(text).partition("=")
+    [1000.0, 1500.0, 2000.0]); a bare key (``dose_rate=...``) is looked up in every section.
+    Errors name the parameter ``spec`` (the CLI's ``--sweep``)."""
+    key, sep, values = str(spec).partition("=")
     if not sep or not values.strip():
-        raise ValidationError(f"--sweep {text!r}: expected KEY=V1,V2,... (e.g. "
-                              "dose.dose_rate_rad_per_year=1000,1500,2000)")
-    key = _dotted_key(key.strip(), text)
+        raise _spec_error(spec, "expected KEY=V1,V2,... (e.g. "
+                                "dose.dose_rate_rad_per_year=1000,1500,2000)")
+    key = _dotted_key(key.strip(), spec)
     try:
         grid = [float(v) for v in values.split(",")]
     except ValueError:
-        raise ValidationError(f"--sweep {text!r}: values {values!r}; expected numbers separated "
-                              "by commas") from None
+        raise _spec_error(spec, f"values {values!r}; expected numbers separated by commas") \
+            from None
     return key, grid
 
 
-def _dotted_key(key, text):
+def _spec_error(spec, what):
+    return ValidationError(f"argument 'spec' {spec!r}: {what}", param="spec")
+
+
+def _dotted_key(key, spec):
     """``section.key`` of a scenario key given as ``section.key`` or a unique prefix of a key."""
     if "." in key:
         section, name = key.split(".", 1)
-        if name in scn.SCHEMA.get(section, {}):
+        if name in SCHEMA.get(section, {}):
             return key
-    matches = [f"{s}.{k}" for s, keys in scn.SCHEMA.items() for k in keys
+    matches = [f"{s}.{k}" for s, keys in SCHEMA.items() for k in keys
                if k == key or k.startswith(key + "_")]
     if len(matches) != 1:
-        raise ValidationError(f"--sweep {text!r}: key {key!r} matches "
-                              f"{', '.join(matches) or 'no scenario key'}; expected one "
-                              "numeric scenario key, e.g. dose.dose_rate_rad_per_year")
+        raise _spec_error(spec, f"key {key!r} matches {', '.join(matches) or 'no scenario key'}; "
+                                "expected one numeric scenario key, e.g. "
+                                "dose.dose_rate_rad_per_year")
     return matches[0]
 
 

@@ -5,8 +5,9 @@ GCR (per species Z, A; energies per nucleon):
 - local interstellar spectrum of protons [usoskin2005], J_LIS(T) = 1.9·10⁴ P^−2.78 /
   (1 + 0.4866 P^−2.51) m⁻² s⁻¹ sr⁻¹ GeV⁻¹ (T in GeV, P = √(T(T+2m_p)) in GV); heavier species
   have the same shape in energy per nucleon scaled by their abundance relative to protons
-  (:data:`GCR_SPECIES`: He and O from AMS-02 ratios [aguilar2021], the rest relative to O
-  from HEAO-3 [engelmann1990]; see there);
+  (:data:`GCR_SPECIES`: He and O from AMS-02 ratios [aguilar2021], the rest up to Ni relative
+  to O from HEAO-3 [engelmann1990], six ultra-heavy groups up to Z = 90 from balloon data
+  [uh1973]; see there);
 - solar modulation by the force-field approximation [gleeson1968]:
   J(T) = J_LIS(T+Φ) · T(T+2m)/((T+Φ)(T+Φ+2m)), Φ = (Z/A)·φ, with φ = 400 MV at solar minimum
   and 1100 MV at solar maximum (:data:`MODULATION_MV`);
@@ -53,13 +54,25 @@ AMS_HE_PER_O_AT_EQUAL_R = 34.40  # [aguilar2021], R = 9.67 GV
 LIS_HIGH_ENERGY_INDEX = 2.78  # [usoskin2005]
 _HE_PER_P = 2.0 ** (1.0 - LIS_HIGH_ENERGY_INDEX) / AMS_P_PER_HE_AT_EQUAL_R
 _O_PER_P = _HE_PER_P / AMS_HE_PER_O_AT_EQUAL_R
-GCR_SPECIES = (
+NI_AND_LIGHTER = (
     (1, 1.0, 1.0), (2, 4.0, _HE_PER_P), (5, 11.0, 0.33 * _O_PER_P),
     (6, 12.0, 1.10 * _O_PER_P), (7, 14.0, 0.27 * _O_PER_P), (8, 16.0, _O_PER_P),
     (10, 20.0, 0.16 * _O_PER_P), (12, 24.0, 0.20 * _O_PER_P), (14, 28.0, 0.16 * _O_PER_P),
     (16, 32.0, 0.03 * _O_PER_P), (20, 40.0, 0.025 * _O_PER_P), (26, 56.0, 0.11 * _O_PER_P),
     (28, 58.0, 0.006 * _O_PER_P),
 )
+# Ultra-heavy nuclei, Z > 35 [uh1973]: balloon flights from Palestine, Texas, in September 1968
+# (near the maximum of cycle 20) measured integral fluxes above 1 GeV/n per charge group,
+# m⁻² sr⁻¹ s⁻¹: 35–40 (16 ± 4)e-6, 41–50 (28 ± 6)e-6, 51–60 (9 ± 2)e-6, 61–70 (1.8 ± 0.7)e-6,
+# 71–85 (3 ± 1)e-6, ≥ 86 (1.0 ± 0.6)e-6. Each group is one representative nucleus (Z, A of its
+# most abundant stable isotope: Rb, Rh, Cs, Tb, Pt, Th — assumption), with the spectral shape of
+# the other species and the abundance that gives it the measured intensity above 1 GeV/n at solar
+# maximum (φ = 1100 MV). Z = 29–34 (Cu–Se) are not in that measurement and stay out.
+# Checked against CREME96 (README validation table): F(>L) for L = 32–80 MeV cm²/mg comes out
+# 1.8–2.3× CREME96's, whose abundances come from later satellite data.
+UH_GROUPS_J_ABOVE_1GEV_N = ((37, 85.0, 16e-6), (45, 103.0, 28e-6), (55, 133.0, 9e-6),
+                            (65, 159.0, 1.8e-6), (78, 195.0, 3.0e-6), (90, 232.0, 1.0e-6))
+UH_NORMALISATION = {"energy_mev_n": 1000.0, "solar": "max"}  # [uh1973]: > 1 GeV/n, 1968
 
 
 def proton_lis(t_mev):
@@ -77,6 +90,24 @@ def modulated_intensity(t_mev_n, z, a, abundance, solar):
     m = shielding.AMU_MEV
     t = np.asarray(t_mev_n, dtype=float)
     return abundance * proton_lis(t + phi_n) * t * (t + 2 * m) / ((t + phi_n) * (t + phi_n + 2 * m))
+
+
+def integral_intensity_above(t_mev_n, z, a, abundance, solar):
+    """∫ J dT above ``t_mev_n`` (MeV/n) of :func:`modulated_intensity` (cm⁻² s⁻¹ sr⁻¹), on
+    :data:`GCR_ENERGIES_MEV_N` (trapezoids)."""
+    e = GCR_ENERGIES_MEV_N[GCR_ENERGIES_MEV_N >= t_mev_n]
+    return float(np.trapezoid(modulated_intensity(e, z, a, abundance, solar), e))
+
+
+def ultra_heavy_species():
+    """(Z, A, abundance relative to protons) of the groups of :data:`UH_GROUPS_J_ABOVE_1GEV_N`:
+    the abundance that gives each group its measured intensity above 1 GeV/n at solar maximum."""
+    e0, solar = UH_NORMALISATION["energy_mev_n"], UH_NORMALISATION["solar"]
+    return tuple((z, a, j / (1e4 * integral_intensity_above(e0, z, a, 1.0, solar)))
+                 for z, a, j in UH_GROUPS_J_ABOVE_1GEV_N)
+
+
+GCR_SPECIES = NI_AND_LIGHTER + ultra_heavy_species()
 
 
 def rigidity_gv(t_mev_n, z, a):
@@ -123,15 +154,16 @@ class GcrSpectra:
         return self.flux[1]
 
     def let_integral(self, let_grid=LET_GRID, min_z=2):
-        """Integral LET flux F(>L) (cm⁻² s⁻¹, omnidirectional) of species Z ≥ ``min_z``
-        (protons are counted through their nuclear-reaction cross-section instead)."""
+        """Integral LET flux F(>L) (cm⁻² s⁻¹, omnidirectional) of the species in :attr:`flux`
+        with Z ≥ ``min_z`` (protons are counted through their nuclear-reaction cross-section
+        instead)."""
         de = np.gradient(self.energy_mev_n)
         total = np.zeros(len(let_grid))
-        for z, _, _ in GCR_SPECIES:
+        for z, flux in self.flux.items():
             if z < min_z:
                 continue
             let = shielding.let_si(self.energy_mev_n, z)
-            weight = self.flux[z] * de
+            weight = flux * de
             total += (weight[None, :] * (let[None, :] > np.asarray(let_grid)[:, None])).sum(1)
         return total
 

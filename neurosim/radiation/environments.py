@@ -150,24 +150,27 @@ def upset_rates(values):
     return background, spe, saa, mcu
 
 
-def latchup_rate(values, active_share):
+def latchup_rate(values, max_weight):
     """Latch-ups per core per day: ``[latchup] rate_per_core_day`` if given, else the physics
-    weighted by the share of solar-active time."""
+    interpolated between solar minimum and maximum by ``max_weight`` (the mission mean of the
+    solar-maximum weight: the share of solar-active time with the steps cycle model)."""
     measured = values["latchup"].get("rate_per_core_day")
     if measured is not None:
         return measured
     per_core = values["physics"]["latchup_per_core_day"]
-    return (1 - active_share) * per_core["min"] + active_share * per_core["max"]
+    return (1 - max_weight) * per_core["min"] + max_weight * per_core["max"]
 
 
-def mean_rates(values, active_share):
-    """Mission-average upsets/bit/day per class (overrides applied): background weighted by the
-    share of solar-active time, plus the long-run average of solar events, ν·share·E[Φ₃₀]·σ₃₀
-    per day."""
+def mean_rates(values, active_share, max_weight=None):
+    """Mission-average upsets/bit/day per class (overrides applied): background interpolated
+    between solar minimum and maximum by ``max_weight`` (default ``active_share``: the steps
+    cycle model), plus the long-run average of solar events, which occur in the solar-active
+    share of the mission, ν·share·E[Φ₃₀]·σ₃₀ per day."""
+    weight = active_share if max_weight is None else max_weight
     background, spe, _, _ = upset_rates(values)
     model = solar_model(values["solar_events"])
     spe_per_day = model.events_per_active_year * active_share * model.mean_fluence30() / 365.25
-    return [(1 - active_share) * lo + active_share * hi + spe_per_day * s
+    return [(1 - weight) * lo + weight * hi + spe_per_day * s
             for lo, hi, s in zip(background["min"], background["max"], spe)]
 
 

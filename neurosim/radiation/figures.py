@@ -4,11 +4,17 @@
 - :func:`proton_spectra_figure`: orbit-averaged trapped-proton spectra outside and behind the
   shielding, and the GCR protons at the part;
 - :func:`let_spectrum_figure`: the integral LET spectrum at the part with the device's heavy-ion
-  Weibull curve on a second axis.
+  Weibull curve on a second axis;
+- :func:`scenario_figures`: all three for one scenario's orbit, shielding, solar-event model and
+  weight-SRAM device (what ``neurosim environment --figures`` saves and the mission report's
+  overview shows).
 """
 import numpy as np
 from matplotlib.figure import Figure
 
+from .device import load_device
+from .environment import environment_spectra
+from .orbit import orbit_from_dict
 from .trapped import SAA_BOX
 
 
@@ -64,3 +70,16 @@ def let_spectrum_figure(env, weibull):
     ax.legend(loc="lower left")
     twin.legend(loc="upper right")
     return fig
+
+
+def scenario_figures(orbit_table, shielding_mm_al, spe_model, device, solar="min"):
+    """``{"ground_track", "proton_spectra", "let_spectrum": Figure}`` of a scenario: its
+    ``[orbit]`` table, shielding (mm Al), :class:`~neurosim.radiation.cosmic.SolarEventModel`
+    and weight-SRAM device (a shipped name or a device TOML path), in solar phase ``solar``.
+    The spectra come from :func:`~neurosim.radiation.environment.environment_spectra` (memoised
+    per process)."""
+    env = environment_spectra(orbit_from_dict(orbit_table), float(shielding_mm_al), solar,
+                              spe_model)
+    weibull = load_device(device).classes["weight_sram"].heavy_ion
+    return {"ground_track": ground_track_figure(env), "proton_spectra": proton_spectra_figure(env),
+            "let_spectrum": let_spectrum_figure(env, weibull)}

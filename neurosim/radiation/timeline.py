@@ -6,10 +6,12 @@ time versus chip time"). One run draws, with its own ``numpy.random.Generator``:
 Solar cycle and solar particle events
     Mission year y is solar-active when (y + ``solar_cycle_phase_at_launch_years``) mod
     ``cycle_years`` < ``active_years`` ([spenvis]: 7 of 11; whole years, the granularity of
-    :func:`neurosim.radiation.cosmic.sample_solar_events`). Active years use the solar-maximum
-    rates of the physics (AP8-MAX, GCR at φ = 1100 MV), quiet years the solar-minimum ones
-    (AP8-MIN, φ = 400 MV): ``values["physics"]`` from :mod:`neurosim.radiation.environments`,
-    the scenario's measured overrides applied
+    :func:`neurosim.radiation.cosmic.sample_solar_events`). With ``cycle_model = "steps"`` (the
+    default) active years use the solar-maximum rates of the physics (AP8-MAX, GCR at
+    φ = 1100 MV), quiet years the solar-minimum ones (AP8-MIN, φ = 400 MV); with ``"sunspot"``
+    the background rates follow the sunspot cycle month by month, λ_min + w(t)(λ_max − λ_min)
+    (:mod:`neurosim.radiation.solar_cycle`). The rates are ``values["physics"]`` from
+    :mod:`neurosim.radiation.environments`, the scenario's measured overrides applied
     (:func:`~neurosim.radiation.environments.upset_rates`).
     Solar particle events are discrete: a Poisson process of ``events_per_active_year`` in active
     years, each with its own fluence Φ₃₀ > 30 MeV from the log-normal of the statistical model
@@ -17,8 +19,9 @@ Solar cycle and solar particle events
     ``event_duration_days``; scheduled events are added with their given Φ₃₀.
 
 Upsets (single-event upsets) per physical core and memory class k
-    In each window w (a mission year, or a solar event) N ~ Poisson(μ_wk · s · bits_k) with
-    μ_wk = λ_k(phase) · Δt_w for a year and σ₃₀,k · Φ₃₀ for an event (λ upsets/bit/day and σ₃₀
+    In each window w (a mission year or month, or a solar event) N ~ Poisson(μ_wk · s · bits_k) with
+    μ_wk = λ_wk · Δt_w for a background window (λ_wk = λ_k,min + w (λ_k,max − λ_k,min), w its
+    solar-maximum weight) and σ₃₀,k · Φ₃₀ for an event (λ upsets/bit/day and σ₃₀
     upsets/bit per cm⁻² from the physics, s = ``rate_scale``), times uniform in the window,
     positions uniform over the class's bits (with SECDED over the data *and* check bits of every
     word). A share ``mcu_share[k]`` of events (the device's multi-cell share) also flips the
@@ -83,6 +86,7 @@ import numpy as np
 from neurosim.chip.faults import FaultState
 from neurosim.chip.memory import (CROSSBAR, POTENTIAL, ROUTING, SRAM, THRESHOLD, WEIGHT,
                                   CoreMemory)
+from neurosim.radiation import solar_cycle
 from neurosim.radiation.cosmic import sample_solar_events
 from neurosim.radiation.damage import (DomainEventModel, FailureDoseModel, chip_availability,
                                        cores_killed_at, domain_map, dose_krad_at,
@@ -92,6 +96,7 @@ from neurosim.radiation.environment import is_solar_active
 from neurosim.radiation.environments import latchup_rate, mean_rates, solar_model, upset_rates
 
 DAYS_PER_YEAR = 365.25
+MONTH_DAYS = DAYS_PER_YEAR / 12  # background windows of the "sunspot" cycle model
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,10 +169,20 @@ def solar_years(values, total_days):
     """Whole mission years: (edges in days (n+1,), solar-active flag per year (n,)); year y is
     active when :func:`neurosim.radiation.environment.is_solar_active` says so for a cycle that
     started ``solar_cycle_phase_at_launch_years`` before launch."""
-    n = max(1, int(np.ceil(total_days / DAYS_PER_YEAR - 1e-12)))
-    edges = np.minimum(np.arange(n + 1) * DAYS_PER_YEAR, total_days)
+    return _edges(total_days, DAYS_PER_YEAR), np.array(
+        [_active(values, y) for y in range(_n_windows(total_days, DAYS_PER_YEAR))], bool)
+
+
+def _n_windows(total_days, length_days):
+    return max(1, int(np.ceil(total_days / length_days - 1e-12)))
+
+
+def _edges(total_days, length_days):
+    """Window edges every ``length_days`` from 0, the last one at ``total_days``."""
+    edges = np.minimum(np.arange(_n_windows(total_days, length_days) + 1) * length_days,
+                       total_days)
     edges[-1] = total_days
-    return edges, np.array([_active(values, y) for y in range(n)], bool)
+    return edges
 
 
 def _active(values, year):
@@ -177,22 +192,52 @@ def _active(values, year):
                            se["cycle_years"], se["active_years"])
 
 
+def cycle_model(values):
+    """``[solar_events] cycle_model``: "steps" (default) or "sunspot"
+    (:mod:`neurosim.radiation.solar_cycle`)."""
+    return values["solar_events"].get("cycle_model", "steps")
+
+
+def background_windows(values, total_days):
+    """Windows of constant background rates: (edges in days (n+1,), solar-maximum weight w per
+    window (n,)); a window's rate is λ_min + w (λ_max − λ_min). Steps: mission years, w = 1 in
+    active years and 0 in quiet ones. Sunspot: months, w the month's mean of
+    :func:`neurosim.radiation.solar_cycle.activity_weight`."""
+    if cycle_model(values) != "sunspot":
+        edges, active = solar_years(values, total_days)
+        return edges, active.astype(np.float64)
+    se = values["solar_events"]
+    edges = _edges(total_days, MONTH_DAYS)
+    weight = solar_cycle.mean_weights(edges / DAYS_PER_YEAR,
+                                      -values["mission"]["solar_cycle_phase_at_launch_years"],
+                                      se["cycle_years"], se["active_years"])
+    return edges, weight
+
+
 def active_share(values, total_days):
     """Share of the mission in solar-active years."""
     edges, active = solar_years(values, total_days)
     return float(np.diff(edges)[active].sum() / total_days) if total_days > 0 else 0.0
 
 
+def max_weight(values, total_days):
+    """Mission mean of the solar-maximum weight of the background rates (:func:`active_share`
+    with steps)."""
+    edges, weight = background_windows(values, total_days)
+    return float(np.sum(np.diff(edges) * weight) / total_days) if total_days > 0 else 0.0
+
+
 def mission_mean_rates(values, total_days):
     """Mission-average upsets/bit/day per class over ``total_days`` (solar events averaged in;
     :func:`neurosim.radiation.environments.mean_rates`)."""
-    return mean_rates(values, active_share(values, total_days))
+    return mean_rates(values, active_share(values, total_days), max_weight(values, total_days))
 
 
 def mission_latchup_rate(values, total_days):
-    """Latch-ups per core per day over ``total_days`` (the override or the phase-weighted
-    physics; :func:`neurosim.radiation.environments.latchup_rate`)."""
-    return latchup_rate(values, active_share(values, total_days))
+    """Latch-ups per core per day over ``total_days``: the override or the physics weighted by
+    the mission mean of the solar-maximum weight
+    (:func:`neurosim.radiation.environments.latchup_rate`)."""
+    return latchup_rate(values, max_weight(values, total_days))
 
 
 def solar_events(values, total_days, rng):
@@ -213,12 +258,13 @@ def solar_events(values, total_days, rng):
 def upset_windows(values, total_days, rng):
     """Windows of constant upset statistics: (start (W,), length (W,), expected upsets per bit
     per class (W, 3) before ``rate_scale``, SAA share per class (W, 3)), and the event count:
-    one window per mission year (background of its solar phase), one per solar event."""
+    the background windows of :func:`background_windows` (rates and SAA shares interpolated
+    between solar minimum and maximum by their weight), one window per solar event."""
     background, sigma30, saa_share, _ = upset_rates(values)
-    edges, active = solar_years(values, total_days)
-    phase = np.where(active, "max", "min")
-    bg = np.array([background[p] for p in phase], np.float64)
-    saa = np.array([saa_share[p] for p in phase], np.float64)
+    edges, weight = background_windows(values, total_days)
+    w = weight[:, None]
+    bg = (1 - w) * np.asarray(background["min"])[None, :] + w * np.asarray(background["max"])
+    saa = (1 - w) * np.asarray(saa_share["min"])[None, :] + w * np.asarray(saa_share["max"])
     start, dur, fluence = solar_events(values, total_days, rng)
     spe = fluence[:, None] * np.asarray(sigma30, np.float64)[None, :]
     lengths = np.diff(edges)
@@ -294,7 +340,7 @@ def sample(values, layout, times_days, rng):
     S = int(mit["spare_cores"])
     P = n_slots + S
 
-    # --- upsets: yearly background windows and solar events
+    # --- upsets: background windows (years or months) and solar events
     w_start, w_len, w_mu, w_saa, n_solar = upset_windows(values, T, rng)
     data_bits = layout.data_bits()
     positions, word_data, word_bits = _word_geometry(values, data_bits)

@@ -5,11 +5,13 @@
 def write_report(results_dir, out=None):
     """Build ``report.html`` in ``results_dir`` (or at ``out``) from the saved results; return its
     path. Deterministic: the same results give the same bytes."""
+    # local: the report modules import matplotlib, which `neurosim` commands that write no
+    # report should not pay for at start-up
     from neurosim.report.html import write_report as _write
     return _write(results_dir, out)
 
 
 def write_compare(dirs, out=None):
     """Write ``compare.html`` and ``compare.json`` into ``out``; return (html path, rows)."""
-    from neurosim.report.compare import write_compare as _write
+    from neurosim.report.compare import write_compare as _write  # local: start-up time (above)
     return _write(dirs, out)

@@ -32,7 +32,7 @@ from neurosim.mission.headline import headline, power_series, share_ci95
 from neurosim.mission.results import MissionResults
 from neurosim.report import plots
 from neurosim.report.fmt import ci_range, num, pct, power_unit
-from neurosim.report.html import _missing, e
+from neurosim.report.blocks import e, missing
 from neurosim.report.plots import (BLUE, GREEN, GREY, ORANGE, PURPLE, RED, SKY, STYLE, YELLOW,
                                    _fig, _title, wilson_band)
 from neurosim.report.style import CSS
@@ -206,12 +206,12 @@ def render(results, rows):
         "the share of runs meeting the requirement at each checkpoint (band: Wilson 95 %) and "
         "median accuracy over mission time.</p>"
         + (f'<figure><img src="{plots.to_data_uri(fig)}" alt="comparison"></figure>'
-           if fig is not None else _missing("figure")) + "</section>",
+           if fig is not None else missing("figure")) + "</section>",
         f'<section id="sources"><h2>Results</h2><ul>{dirs}</ul></section>',
         "</main></body></html>"]) + "\n"
 
 
-def write_compare(dirs, out=None, out_name="--out"):
+def write_compare(dirs, out=None, out_name="out"):
     """Write ``compare.html`` and ``compare.json`` into ``out`` (default ./neurosim-compare);
     return (html path, rows). ``out`` is checked (``out_name`` names it in the message) before the
     missions are read; both files are written atomically (:mod:`neurosim.fileio`)."""

@@ -7,7 +7,9 @@ import numpy as np
 
 import matplotlib
 import matplotlib.ticker
+from matplotlib.collections import PatchCollection
 from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.patches import Rectangle
 
 from neurosim.report.plots import GREY, INK, STYLE, _fig, _fmt_count
 
@@ -100,8 +102,6 @@ def core_grid_figure(res):
             for s in ax.spines.values():
                 s.set_visible(False)
             if len(xy) <= 400:     # outline each used core (a zero still reads as "used")
-                from matplotlib.collections import PatchCollection
-                from matplotlib.patches import Rectangle
                 ax.add_collection(PatchCollection(
                     [Rectangle((c - 0.5, r - 0.5), 1, 1) for r, c in xy], facecolor="none",
                     edgecolor="#888888", linewidth=0.6))
