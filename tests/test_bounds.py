@@ -13,16 +13,6 @@ from neurosim.errors import NeurosimError, ValidationError
 from neurosim.mlp import MLP, Layer
 
 
-def make_mlp(sizes, activation="sigmoid", steepness=1.0, scale=1.0, bias=False, seed=0):
-    rng = np.random.default_rng(seed)
-    layers = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        w = rng.normal(scale=scale, size=(a, b))
-        bb = rng.normal(scale=0.3, size=b) if bias else np.zeros(b)
-        layers.append(Layer(w, bb, np.ones((a, b), bool)))
-    return MLP(layers, activation=activation, steepness=steepness)
-
-
 def ones_mlp(activation="clipped_relu", steepness=1.0):
     sizes = [4, 3, 2, 1]
     return MLP([Layer(np.ones((a, b)), np.zeros(b), np.ones((a, b), bool))
@@ -96,9 +86,9 @@ def test_relu_requires_C_and_validation():
         bounds.erf(ones_mlp(), 1.5)
 
 
-def test_expected_fep_equals_fep_of_mean_counts():
+def test_expected_fep_equals_fep_of_mean_counts(random_mlp):
     # (★): Fep is multilinear in the f_l, so E[Fep(f)] = Fep(p N) for independent binomial f_l.
-    net = make_mlp([5, 6, 5, 4, 3, 2], activation="sigmoid", steepness=4.0, seed=3)
+    net = random_mlp(np.random.default_rng(3), [5, 6, 5, 4, 3, 2], "sigmoid", 4.0, weight_std=1.0)
     c = bounds.network_constants(net)
     p = np.array([0.3, 0.2, 0.5, 0.1])
     rng = np.random.default_rng(7)
@@ -132,8 +122,9 @@ def test_omega_all_ones_hand_values():
 @pytest.mark.parametrize("activation,steepness", [("sigmoid", 1.0), ("relu", 1.0),
                                                   ("clipped_relu", 1.0), ("sigmoid", 2.5),
                                                   ("clipped_relu", 0.7)])
-def test_omega_vectorised_equals_bruteforce(activation, steepness):
-    net = make_mlp([4, 6, 5, 4, 3], activation=activation, steepness=steepness, bias=True, seed=11)
+def test_omega_vectorised_equals_bruteforce(random_mlp, activation, steepness):
+    net = random_mlp(np.random.default_rng(11), [4, 6, 5, 4, 3], activation, steepness,
+                     weight_std=1.0, bias_std=0.3)
     x = np.random.default_rng(1).random((17, 4))
     for layer, n in zip((1, 2, 3), (6, 5, 4)):
         for c in range(n + 1):
@@ -149,8 +140,8 @@ def test_omega_vectorised_equals_bruteforce(activation, steepness):
     assert worst.max() == pytest.approx(r.max, rel=1e-5)
 
 
-def test_omega_chunking_matches(monkeypatch):
-    net = make_mlp([3, 8, 4, 2], seed=5)
+def test_omega_chunking_matches(random_mlp, monkeypatch):
+    net = random_mlp(np.random.default_rng(5), [3, 8, 4, 2], "sigmoid", weight_std=1.0)
     x = np.random.default_rng(2).random((9, 3))
     full = bounds.omega(net, 1, 3, x)
     monkeypatch.setattr(observed, "_CHUNK_ELEMS", 50)  # forces one subset per batch
@@ -158,8 +149,8 @@ def test_omega_chunking_matches(monkeypatch):
     assert small.max == pytest.approx(full.max) and small.mean == pytest.approx(full.mean)
 
 
-def test_omega_refuses_too_many_subsets():
-    net = make_mlp([4, 40, 2])
+def test_omega_refuses_too_many_subsets(random_mlp):
+    net = random_mlp(np.random.default_rng(0), [4, 40, 2], "sigmoid", weight_std=1.0)
     with pytest.raises(ValidationError, match=r"137,846,528,820 subsets.*limit of 1,000"):
         bounds.omega(net, 1, 20, np.zeros((1, 4)), max_subsets=1000)
     with pytest.raises(ValidationError, match="hidden layer 1..1"):
@@ -180,9 +171,10 @@ def test_random_study_invariants_on_seeded_networks():
 
 
 # ------------------------------------------------------------------ Monte Carlo
-def test_monte_carlo_exact_count_matches_omega_mean():
+def test_monte_carlo_exact_count_matches_omega_mean(random_mlp):
     # exactly c crashes in one layer, uniform subsets: the MC mean converges to Omega's mean
-    net = make_mlp([4, 6, 5, 2], bias=True, seed=4)
+    net = random_mlp(np.random.default_rng(4), [4, 6, 5, 2], "sigmoid",
+                     weight_std=1.0, bias_std=0.3)
     x = np.random.default_rng(3).random((20, 4))
     om = bounds.omega(net, 1, 2, x)
     mc = bounds.monte_carlo_error(net, None, x, 3000, np.random.default_rng(0),
@@ -192,9 +184,9 @@ def test_monte_carlo_exact_count_matches_omega_mean():
     assert mc.max <= om.max + 1e-9
 
 
-def test_monte_carlo_probability_matches_exact_enumeration():
+def test_monte_carlo_probability_matches_exact_enumeration(random_mlp):
     # 5 neurons in the one hidden layer, p = 0.3: E = Σ_c C(5,c) p^c (1−p)^{5−c} Omega_mean(c)
-    net = make_mlp([3, 5, 2], bias=True, seed=8)
+    net = random_mlp(np.random.default_rng(8), [3, 5, 2], "sigmoid", weight_std=1.0, bias_std=0.3)
     x = np.random.default_rng(4).random((10, 3))
     p = 0.3
     exact = sum(math.comb(5, c) * p ** c * (1 - p) ** (5 - c) * bounds.omega(net, 1, c, x).mean
@@ -208,8 +200,9 @@ def test_monte_carlo_probability_matches_exact_enumeration():
 
 
 # ------------------------------------------------------------------ first order
-def test_jacobian_matches_finite_differences():
-    net = make_mlp([3, 5, 4, 2], activation="sigmoid", steepness=2.0, bias=True, seed=9)
+def test_jacobian_matches_finite_differences(random_mlp):
+    net = random_mlp(np.random.default_rng(9), [3, 5, 4, 2], "sigmoid", 2.0,
+                     weight_std=1.0, bias_std=0.3)
     x = np.random.default_rng(5).random((4, 3))
     jac = bounds.output_jacobians(net, x)
     wb = observed._weights(net)
@@ -224,9 +217,9 @@ def test_jacobian_matches_finite_differences():
             np.testing.assert_allclose(jac[l - 1][:, i, :], num, rtol=1e-5, atol=1e-8)
 
 
-def test_taylor_equals_ablation_when_output_is_linear_in_the_layer():
+def test_taylor_equals_ablation_when_output_is_linear_in_the_layer(random_mlp):
     # failing only the last hidden layer: y is linear in a_L, so Taylor = ablation exactly
-    net = make_mlp([4, 6, 5, 3], activation="relu", bias=True, seed=2)
+    net = random_mlp(np.random.default_rng(2), [4, 6, 5, 3], "relu", weight_std=1.0, bias_std=0.3)
     x = np.random.default_rng(6).random((8, 4))
     fo = bounds.first_order(net, x, [0.0, 0.05])
     np.testing.assert_allclose(fo.taylor_mean, fo.ablation_mean, rtol=1e-9, atol=1e-12)
@@ -248,8 +241,9 @@ def _mc_signed(net, x, p, samples, rng):
     return y - net.forward(x)[None]
 
 
-def test_first_order_matches_monte_carlo_for_small_p():
-    net = make_mlp([4, 6, 5, 3], activation="sigmoid", steepness=2.0, bias=True, seed=12)
+def test_first_order_matches_monte_carlo_for_small_p(random_mlp):
+    net = random_mlp(np.random.default_rng(12), [4, 6, 5, 3], "sigmoid", 2.0,
+                     weight_std=1.0, bias_std=0.3)
     x = np.random.default_rng(7).random((3, 4))
     p = np.array([0.003, 0.003])
     fo = bounds.first_order(net, x, p)
@@ -267,9 +261,10 @@ def test_first_order_matches_monte_carlo_for_small_p():
     np.testing.assert_allclose(fo.taylor_abs, fo.ablation_abs, rtol=0.5)
 
 
-def test_taylor_variance_matches_monte_carlo():
+def test_taylor_variance_matches_monte_carlo(random_mlp):
     # last hidden layer only, p = 0.2: Var Δy = p (1 − p) Σ (a_i ∂y/∂a_i)² exactly
-    net = make_mlp([4, 6, 5, 3], activation="clipped_relu", bias=True, seed=13)
+    net = random_mlp(np.random.default_rng(13), [4, 6, 5, 3], "clipped_relu",
+                     weight_std=1.0, bias_std=0.3)
     x = np.random.default_rng(8).random((3, 4))
     p = np.array([0.0, 0.2])
     fo = bounds.first_order(net, x, p)
@@ -280,8 +275,8 @@ def test_taylor_variance_matches_monte_carlo():
 
 
 # ------------------------------------------------------------------ chip function, bench, CLI
-def test_chip_bounds_matches_erf_and_fep():
-    net = make_mlp([6, 8, 7, 3], activation="clipped_relu", seed=21)
+def test_chip_bounds_matches_erf_and_fep(random_mlp):
+    net = random_mlp(np.random.default_rng(21), [6, 8, 7, 3], "clipped_relu", weight_std=1.0)
     c = bounds.network_constants(net, C=1.0, K=1.0)
     e, w = bounds.chip_bounds(c, [0.25, 0.5])
     assert e == pytest.approx(bounds.erf(net, [0.25, 0.5]))
@@ -299,9 +294,10 @@ def test_bench_bounds_quick():
     assert out["chip_fep"] >= out["chip_erf"] > 0
 
 
-def test_cli_bound(tmp_path, capsys):
+def test_cli_bound(random_mlp, tmp_path, capsys):
     from neurosim import cli
-    net = make_mlp([64, 12, 10, 10], activation="sigmoid", steepness=4.0, bias=True, seed=1)
+    net = random_mlp(np.random.default_rng(1), [64, 12, 10, 10], "sigmoid", 4.0,
+                     weight_std=1.0, bias_std=0.3)
     path = tmp_path / "net.npz"
     net.save(path)
     rc = cli.main(["bound", str(path), "--fail-prob", "0.05", "--samples", "100", "--json"])
@@ -401,11 +397,11 @@ def test_program_unit_weights_are_the_normalised_layers(compiled_digits):
     assert chip_constants(prog, FastRate(prog, np.zeros((1, 64))))[0] == c
 
 
-def test_program_unit_weights_fold_relay_pairs():
+def test_program_unit_weights_fold_relay_pairs(random_mlp):
     # A small relu network whose fan-in (12 inputs × 4 bitplane axons) exceeds 32-axon cores:
     # every hidden unit is split into relay pairs; folding r⁺ gives the normalised weights back.
     from neurosim.compiler import compile as compile_mlp
-    net = make_mlp([12, 10, 6], activation="relu", bias=True, seed=5)
+    net = random_mlp(np.random.default_rng(5), [12, 10, 6], "relu", weight_std=1.0, bias_std=0.3)
     x = np.random.default_rng(0).random((200, 12))
     compiled = compile_mlp(net, "truenorth", calibration=x, max_axons=32, anneal=False)
     assert any(len(r) for r in compiled.program.unit_relays(0))

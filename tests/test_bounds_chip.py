@@ -9,33 +9,27 @@ from neurosim.bounds.chip import chip_model
 from neurosim.chip.faults import FaultState
 from neurosim.compiler import compile as compile_mlp
 from neurosim.errors import ValidationError
-from neurosim.mlp import MLP, Layer
-from programs import random_program
+from neurosim.mlp import MLP
 
 DEFAULT_PROGRAMS = 40     # × DEAD_SETS = 1,000 cases in the default run
 SLOW_PROGRAMS = 80        # 2,000 more in the slow run
 DEAD_SETS = 25
 
 
-def random_mlp(rng):
+def random_small_mlp(rng, random_mlp):
     """A small random MLP: 1–3 hidden layers, dense or sparse, relu or clipped relu."""
     sizes = [int(rng.integers(3, 13))] + [int(rng.integers(2, 15)) for _ in
                                           range(int(rng.integers(1, 4)))] + \
         [int(rng.integers(2, 6))]
     density = float(rng.choice([1.0, rng.uniform(0.3, 0.9)]))
-    layers = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        mask = rng.random((a, b)) < density
-        mask[rng.integers(0, a), :] = True       # every unit has an input
-        w = rng.normal(0, 1 / np.sqrt(a * density), (a, b)) * mask
-        layers.append(Layer(w, rng.normal(0, 0.1, b), mask))
-    return MLP(layers, str(rng.choice(["relu", "clipped_relu"])))
+    net = random_mlp(rng, sizes, density=density, bias_std=0.1, every_unit_has_input=True)
+    return MLP(net.layers, str(rng.choice(["relu", "clipped_relu"])))
 
 
-def random_compiled(rng):
+def random_compiled(rng, random_mlp):
     """(program, description): a random MLP compiled on truenorth (bitplane or trinary, cores
     small enough to need fan-out copies and, often, relay pairs) or ideal."""
-    mlp = random_mlp(rng)
+    mlp = random_small_mlp(rng, random_mlp)
     x = rng.random((200, mlp.sizes[0]))
     if rng.random() < 0.25:
         return compile_mlp(mlp, "ideal", calibration=x, anneal=False).program, "ideal"
@@ -87,14 +81,16 @@ def check_cases(rng, program, n_sets):
     return cases
 
 
-def run_property(seed, n_programs):
+def run_property(seed, n_programs, random_mlp, random_program):
+    """(cases, kinds) of ``n_programs`` random programs: 3 in 4 compiled from a random MLP, the
+    others random feed-forward programs."""
     rng = np.random.default_rng(seed)
     cases, kinds = [], set()
     for i in range(n_programs):
         if i % 4 == 3:   # a random feed-forward program: shared axons, outputs anywhere
             program, kind = random_program(rng, feed_forward=True), "random feed-forward"
         else:
-            program, kind = random_compiled(rng)
+            program, kind = random_compiled(rng, random_mlp)
             kinds.update(k for k, v in special_neurons(program).items() if v)
         kinds.add(kind.split()[0])
         cases += check_cases(rng, program, DEAD_SETS)
@@ -113,16 +109,16 @@ def assert_fep_holds(cases):
     assert np.sum((fep < 1) & (obs > 0)) >= 30
 
 
-def test_fep_holds_for_every_dead_set_default():
-    cases, kinds = run_property(seed=1, n_programs=DEFAULT_PROGRAMS)
+def test_fep_holds_for_every_dead_set_default(random_mlp, random_program):
+    cases, kinds = run_property(1, DEFAULT_PROGRAMS, random_mlp, random_program)
     assert len(cases) == DEFAULT_PROGRAMS * DEAD_SETS >= 1000
     assert {"copy", "relay", "output", "truenorth", "ideal", "random"} <= kinds
     assert_fep_holds(cases)
 
 
 @pytest.mark.slow
-def test_fep_holds_for_every_dead_set_slow():
-    cases, _ = run_property(seed=2, n_programs=SLOW_PROGRAMS)
+def test_fep_holds_for_every_dead_set_slow(random_mlp, random_program):
+    cases, _ = run_property(2, SLOW_PROGRAMS, random_mlp, random_program)
     assert len(cases) == SLOW_PROGRAMS * DEAD_SETS
     assert_fep_holds(cases)
 
@@ -201,9 +197,9 @@ def test_hand_built_two_level_program():
 
 # ------------------------------------------------------------------ equal to the unit view
 @pytest.mark.parametrize("seed", range(6))
-def test_chip_model_equals_unit_view_with_one_neuron_per_unit(seed):
+def test_chip_model_equals_unit_view_with_one_neuron_per_unit(random_mlp, seed):
     rng = np.random.default_rng(100 + seed)
-    mlp = random_mlp(rng)
+    mlp = random_small_mlp(rng, random_mlp)
     prog = compile_mlp(mlp, "ideal", calibration=rng.random((200, mlp.sizes[0])),
                        anneal=False).program
     assert np.array_equal(prog.unit_role >= 0, prog.enabled)

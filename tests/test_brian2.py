@@ -16,66 +16,6 @@ from neurosim.sim.encoding import encode
 KEYS = ("counts", "first_spike", "pair_spikes", "pair_events", "pair_hops", "record")
 
 
-def random_program(seed, profile="truenorth", single_source=True):
-    """A small random program: 1-3 cores of ≤ 6 axons × ≤ 6 neurons, random neuron parameters,
-    destinations with delays 1..15. With ``single_source`` every (core, axon) has at most one
-    source (input entry or neuron); otherwise sources collide on purpose."""
-    rng = np.random.default_rng(seed)
-    C = int(rng.integers(1, 4))
-    A = int(rng.integers(3, 7))
-    N = int(rng.integers(2, 7))
-    typed = profile == "truenorth"
-    rows = [(c, a) for c in range(C) for a in range(A)]
-    rng.shuffle(rows)
-    n_inputs = int(rng.integers(1, 4))
-    M = min(len(rows), n_inputs + int(rng.integers(0, 3)))
-    ext = rows[:M]
-    free = rows[M:]
-    fields = dict(
-        crossbar=rng.random((C, A, N)) < 0.6,
-        leak=rng.integers(-2, 3, (C, N)).astype(np.int32),
-        threshold=rng.integers(1, 9, (C, N)).astype(np.int32),
-        floor=rng.integers(0, 8, (C, N)).astype(np.int32),
-        reset_mode=rng.integers(0, 3, (C, N)).astype(np.uint8),
-        reset_value=rng.integers(-3, 4, (C, N)).astype(np.int32),
-        floor_mode=rng.integers(0, 2, (C, N)).astype(np.uint8),
-        initial_potential=rng.integers(-6, 7, (C, N)).astype(np.int32),
-        enabled=rng.random((C, N)) < 0.9,
-        input_index=np.concatenate([np.arange(n_inputs), rng.integers(0, n_inputs, M)])[:M]
-        .astype(np.int32),
-        input_core=np.array([r[0] for r in ext], np.int32),
-        input_axon=np.array([r[1] for r in ext], np.int32),
-    )
-    if typed:
-        fields["axon_type"] = rng.integers(0, 4, (C, A)).astype(np.uint8)
-        fields["weights"] = rng.integers(-6, 7, (C, 4, N)).astype(np.int32)
-    else:
-        fields["synapse_weights"] = rng.integers(-6, 7, (C, A, N)).astype(np.int32)
-    dest_core = np.full((C, N), -1, np.int32)
-    dest_axon = np.zeros((C, N), np.int32)
-    cells = [(c, n) for c in range(C) for n in range(N)]
-    rng.shuffle(cells)
-    for k, (c, n) in enumerate(cells):
-        if single_source:
-            if k >= len(free) or rng.random() < 0.15:
-                continue
-            dest_core[c, n], dest_axon[c, n] = free[k]
-        elif rng.random() < 0.9:
-            dc, da = rows[int(rng.integers(0, 2))]  # two rows for all: collisions
-            dest_core[c, n], dest_axon[c, n] = dc, da
-    fields["dest_core"] = dest_core
-    fields["dest_axon"] = dest_axon
-    fields["dest_delay"] = rng.integers(1, 16, (C, N)).astype(np.uint8)
-    K = int(rng.integers(1, 4))
-    cells = rng.permutation(C * N)[:K]
-    fields["output_core"] = (cells // N).astype(np.int32)
-    fields["output_neuron"] = (cells % N).astype(np.int32)
-    fields["core_xy"] = rng.permutation(64 * 64)[:C].reshape(C, 1).repeat(2, 1).astype(np.int32)
-    fields["core_xy"][:, 0] //= 64
-    fields["core_xy"][:, 1] %= 64
-    return empty_program(profile, C, A, N, n_inputs=n_inputs, n_outputs=K, **fields)
-
-
 def assert_same(expected, got):
     for key in KEYS:
         if key in expected:
@@ -95,25 +35,25 @@ def run_both(prog, ticks=40, batch=3, seed=0, **kw):
 
 @pytest.mark.parametrize("seed,profile", [(s, "truenorth") for s in range(6)]
                          + [(s, "ideal") for s in range(6, 9)])
-def test_random_single_source_programs_direct(seed, profile):
-    prog = random_program(seed, profile)
+def test_random_single_source_programs_direct(random_wired_program, seed, profile):
+    prog = random_wired_program(np.random.default_rng(seed), profile)
     want, got, timing = run_both(prog, seed=seed)
     assert timing["relay"] is False
     assert_same(want, got)
 
 
 @pytest.mark.parametrize("seed", [10, 11, 12])
-def test_random_programs_axon_relay(seed):
-    prog = random_program(seed)
+def test_random_programs_axon_relay(random_wired_program, seed):
+    prog = random_wired_program(np.random.default_rng(seed))
     want, got, timing = run_both(prog, seed=seed, relay=True)
     assert timing["relay"] is True
     assert_same(want, got)
 
 
 @pytest.mark.parametrize("seed", [20, 21, 22, 25])
-def test_colliding_sources_are_ored(seed):
+def test_colliding_sources_are_ored(random_wired_program, seed):
     """Several sources on one axon (as after a routing upset): spikes in one tick count once."""
-    prog = random_program(seed, single_source=False)
+    prog = random_wired_program(np.random.default_rng(seed), single_source=False)
     want, got, timing = run_both(prog, seed=seed)
     assert timing["relay"] is True
     assert _simultaneous_arrivals(prog, want["record"]) > 0, "no collision: tests nothing"
@@ -130,9 +70,9 @@ def _simultaneous_arrivals(prog, record):
     return int((hits > 1).sum())
 
 
-def test_direct_refuses_colliding_sources():
+def test_direct_refuses_colliding_sources(random_wired_program):
     with pytest.raises(ValueError, match="one source"):
-        prog = random_program(20, single_source=False)
+        prog = random_wired_program(np.random.default_rng(20), single_source=False)
         brian2_backend.run_spiking(prog, np.zeros((2, 1, prog.n_inputs), np.uint8), relay=False)
 
 

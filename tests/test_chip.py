@@ -6,7 +6,6 @@ from neurosim.chip import FaultState, apply, empty_program
 from neurosim.chip.program import ChipProgram
 from neurosim.errors import InputFileError, ValidationError
 from neurosim.sim import simulate
-from programs import random_faults, random_program
 
 
 def small(**overrides):
@@ -56,7 +55,7 @@ def test_ideal_profile_needs_synapse_weights_and_truenorth_refuses_them():
 
 # ------------------------------------------------------------------ files
 @pytest.mark.parametrize("profile", ["truenorth", "ideal"])
-def test_save_load_round_trip_is_exact(tmp_path, profile):
+def test_save_load_round_trip_is_exact(random_program, tmp_path, profile):
     prog = random_program(np.random.default_rng(3), profile)
     prog = prog.replace(meta={"mlp_sizes": [1, 2], "note": "x"})
     path = tmp_path / "p.npz"
@@ -100,7 +99,7 @@ def test_load_errors_name_the_file_and_field(tmp_path):
 
 
 # ------------------------------------------------------------------ faults
-def test_apply_never_mutates_and_shares_untouched_arrays():
+def test_apply_never_mutates_and_shares_untouched_arrays(random_program, random_faults):
     rng = np.random.default_rng(9)
     prog = random_program(rng)
     snapshot = {k: v.copy() for k, v in vars(prog).items() if isinstance(v, np.ndarray)}

@@ -14,7 +14,7 @@ from neurosim.compiler import compile
 from neurosim.compiler.nir import compile_nir, to_nir
 from neurosim.compiler.normalise import rate_forward
 from neurosim.errors import DoesNotFitError, InputFileError, ValidationError
-from neurosim.mlp import MLP, Layer
+from neurosim.mlp import MLP
 from neurosim.compiler.nir_io import from_graph, to_graph
 from neurosim.sim import simulate
 
@@ -27,16 +27,6 @@ def compiled(dense, digits):
     return {"ideal": compile(dense, "ideal", calibration=x),
             "bitplane": compile(dense, "truenorth", "bitplane", calibration=x),
             "trinary": compile(dense, "truenorth", "trinary", calibration=x)}
-
-
-def random_mlp(sizes, seed=0, density=1.0):
-    rng = np.random.default_rng(seed)
-    layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        mask = rng.random((n_in, n_out)) < density
-        layers.append(Layer(rng.normal(0, 1 / np.sqrt(n_in * density), (n_in, n_out)) * mask,
-                            rng.normal(0, 0.05, n_out), mask))
-    return MLP(layers, "relu")
 
 
 def sources_per_axon(program):
@@ -88,9 +78,9 @@ def test_normalisation_reproduces_relu_network(dense, digits):
     np.testing.assert_allclose(rate_forward(c.layers, xt)[-1], expected, atol=1e-5)
 
 
-def test_relay_pairs_reproduce_partial_sum_split(digits):
+def test_relay_pairs_reproduce_partial_sum_split(random_mlp, digits):
     x = digits[0][:600]      # every calibration sample is used: σ_j covers each partial sum
-    mlp = random_mlp([64, 24, 10], seed=1)
+    mlp = random_mlp(np.random.default_rng(1), [64, 24, 10], density=1.0, bias_std=0.05)
     whole = compile(mlp, "ideal", calibration=x, percentile=100.0)
     split = compile(mlp, "ideal", calibration=x, percentile=100.0, max_axons=16)
     assert whole.report["relay_neurons"] == 0
@@ -116,9 +106,9 @@ def test_core_equals_reference_on_compiled(compiled, digits, name):
     assert np.array_equal(a.record, b.record) and a.counters == b.counters
 
 
-def test_core_equals_reference_with_relays(digits):
-    c = compile(random_mlp([64, 40, 10], seed=2), "truenorth", "trinary", calibration=digits[0],
-                max_axons=48)
+def test_core_equals_reference_with_relays(random_mlp, digits):
+    mlp = random_mlp(np.random.default_rng(2), [64, 40, 10], density=1.0, bias_std=0.05)
+    c = compile(mlp, "truenorth", "trinary", calibration=digits[0], max_axons=48)
     assert c.report["relay_neurons"] > 0
     xt = digits[2][:8]
     a = simulate(c.program, xt, ticks=20, backend="core", record=True)
@@ -164,9 +154,9 @@ def save_legacy(prog, path):
 
 
 @pytest.fixture(scope="module")
-def relayed():
+def relayed(random_mlp):
     """A compile whose hidden units are split into relay pairs (fan-in beyond 32-axon cores)."""
-    net = random_mlp([12, 10, 6], seed=5)
+    net = random_mlp(np.random.default_rng(5), [12, 10, 6], density=1.0, bias_std=0.05)
     return compile(net, "truenorth", calibration=np.random.default_rng(0).random((200, 12)),
                    max_axons=32, anneal=False)
 
@@ -284,9 +274,9 @@ def test_bitplane_digits_encode_levels():
     assert enc.gmax * 8 <= 255
 
 
-def test_placement_beats_rowmajor_on_100_cores():
+def test_placement_beats_rowmajor_on_100_cores(random_mlp):
     rng = np.random.default_rng(0)
-    mlp = random_mlp([128, 512, 512, 10], seed=3)
+    mlp = random_mlp(np.random.default_rng(3), [128, 512, 512, 10], density=1.0, bias_std=0.05)
     c = compile(mlp, "truenorth", "bitplane", calibration=rng.random((300, 128)))
     r = c.report
     assert r["cores"] >= 100
@@ -303,14 +293,14 @@ def test_blocked_cores_are_avoided(dense, digits):
 
 
 # ------------------------------------------------------------------ refusals
-def test_fan_in_refusal_names_the_fix(digits):
-    mlp = random_mlp([64, 16, 10])
+def test_fan_in_refusal_names_the_fix(random_mlp, digits):
+    mlp = random_mlp(np.random.default_rng(0), [64, 16, 10], density=1.0, bias_std=0.05)
     with pytest.raises(DoesNotFitError, match=r"fan-in 64.*32 inputs.*max_fan_in = 32"):
         compile(mlp, "truenorth", "bitplane", calibration=digits[0], relays=False, max_axons=128)
 
 
-def test_network_too_big_for_grid(digits):
-    mlp = random_mlp([64, 300, 10])
+def test_network_too_big_for_grid(random_mlp, digits):
+    mlp = random_mlp(np.random.default_rng(0), [64, 300, 10], density=1.0, bias_std=0.05)
     with pytest.raises(DoesNotFitError, match=r"needs \d+ cores; chip 'truenorth' has 4 "):
         compile(mlp, "truenorth", calibration=digits[0][:50],
                 blocked=[(r, c) for r in range(64) for c in range(64) if r or c > 3])
@@ -333,6 +323,11 @@ def test_compile_nir_snn_graph(dense, digits):
 
 
 # ------------------------------------------------------------------ CLI
+# slow (three interpreters); in the default run, the `python -m neurosim` entry:
+# test_cli.py::test_version_through_python_m; compile then run --json, accuracy within 0.005 of
+# the MLP's: test_cli.py::test_a_dataset_given_as_a_path_works_in_train_compile_run_and_bound;
+# bad flags, one line and exit 2: test_out_of_range_flags_are_refused_before_loading
+@pytest.mark.slow
 def test_cli_compile_and_run(tmp_path):
     out = tmp_path / "prog.npz"
     env = {"PYTHONPATH": str(ROOT)}

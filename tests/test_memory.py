@@ -9,7 +9,6 @@ from neurosim.chip.memory import (CROSSBAR, POTENTIAL, ROUTE_AXON, ROUTE_COLUMN,
 from neurosim.chip.profile import IDEAL, TRUENORTH
 from neurosim.errors import ValidationError
 
-from programs import random_program
 
 
 def test_truenorth_widths_are_the_published_ones():
@@ -43,7 +42,7 @@ def test_widths_of_a_smaller_profile():
     assert m.data_bits().tolist() == [7 * 3 + 4 * 3 * 8 + 3 * 10, 3 * 13, 3 * 12]
 
 
-def test_of_program_uses_the_programs_core_and_weights():
+def test_of_program_uses_the_programs_core_and_weights(random_program):
     typed = random_program(np.random.default_rng(1), "truenorth")
     C, A, N = typed.crossbar.shape
     m = CoreMemory.of_program(typed)

@@ -137,6 +137,11 @@ def test_fast_evaluator_equals_simulate_rate(small):
 
 
 # ---------------------------------------------------------------------- determinism
+# Tests marked slow keep the default run short; each names the default test that covers the same
+# behaviour.
+# slow; in the default run (2 workers, then a resume: results equal to one worker's):
+# test_mission_robust.py::test_interrupt_keeps_batches_ends_workers_and_resumes
+@pytest.mark.slow
 def test_same_results_with_two_workers(small, reference_run, tmp_path):
     s1, out1 = reference_run
     s2 = mission.run_mission(small, out_dir=str(tmp_path / "w2"), executor="local", workers=2,
@@ -145,6 +150,9 @@ def test_same_results_with_two_workers(small, reference_run, tmp_path):
     assert s1["final_accuracy_p50"] == s2["final_accuracy_p50"]
 
 
+# slow; in the default run: test_same_results_with_dask (the Dask executor's results) and
+# test_mission_robust.py::test_bad_input_is_one_line_and_writes_nothing (a --scheduler address)
+@pytest.mark.slow
 def test_joins_an_existing_dask_cluster_by_address(small, reference_run, tmp_path):
     from dask.distributed import LocalCluster
     _, out1 = reference_run
@@ -161,6 +169,9 @@ def test_same_results_with_dask(small, reference_run, tmp_path):
     _same(_runs(out1), _runs(str(tmp_path / "dask")))
 
 
+# slow; in the default run (killed after two batches, resumed, results equal to an uninterrupted
+# run's): test_mission_robust.py::test_resume_over_debris_recomputes_corrupt_batches
+@pytest.mark.slow
 def test_resume_after_kill(small, reference_run, tmp_path):
     _, out1 = reference_run
     out = tmp_path / "killed"

@@ -120,7 +120,10 @@ def _resume_from_message(err):
 
 
 # ---------------------------------------------------------------------- interrupts
-@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+# Tests marked slow keep the default run short; each names the default test that covers the same
+# behaviour. SIGTERM takes the path of SIGINT (Ctrl-C), which the default run checks.
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130),
+                                      pytest.param(signal.SIGTERM, 143, marks=pytest.mark.slow)])
 def test_interrupt_keeps_batches_ends_workers_and_resumes(tiny, reference, tmp_path, sig, code):
     out = tmp_path / "out"
     proc = _start([tiny, "--out", str(out), "--workers", "2", "--json"])
@@ -149,6 +152,9 @@ def test_interrupt_keeps_batches_ends_workers_and_resumes(tiny, reference, tmp_p
     _same(reference[0], _runs(out))
 
 
+# slow; in the default run: the local executor's interrupt (above), the Dask executor's results
+# (test_mission.py::test_same_results_with_dask)
+@pytest.mark.slow
 def test_dask_interrupt_is_one_line_without_traceback(tiny, tmp_path):
     out = tmp_path / "out"
     proc = _start([tiny, "--out", str(out), "--executor", "dask", "--workers", "2", "--json"])
@@ -164,6 +170,9 @@ def test_dask_interrupt_is_one_line_without_traceback(tiny, tmp_path):
     assert len(lines) == 1 and f"--out {out} --resume" in lines[0], err
 
 
+# slow; in the default run, the workers end with their parent when it is interrupted:
+# test_interrupt_keeps_batches_ends_workers_and_resumes ("a worker survived")
+@pytest.mark.slow
 def test_workers_die_with_a_killed_parent(tiny, tmp_path):
     out = tmp_path / "out"
     proc = _start([tiny, "--out", str(out), "--workers", "2", "--json"])
@@ -178,6 +187,9 @@ def test_workers_die_with_a_killed_parent(tiny, tmp_path):
         _cleanup(proc)
 
 
+# slow; in the default run: test_workers_that_keep_dying_stop_with_the_resume_command (a pool
+# whose workers die) and the interrupt test (2 workers, results equal to one worker's)
+@pytest.mark.slow
 def test_a_killed_worker_is_replaced_and_results_are_identical(tiny, reference, tmp_path):
     out = tmp_path / "out"
     proc = _start([tiny, "--out", str(out), "--workers", "2", "--json"])
@@ -265,6 +277,8 @@ def test_resume_over_debris_recomputes_corrupt_batches(tiny, reference, tmp_path
     assert not any("tmp" in p for p in os.listdir(out))
 
 
+# slow; in the default run: test_resume_on_finished_writes_the_missing_report checks the same line
+@pytest.mark.slow
 def test_resume_names_what_differs(tiny, tmp_path, capsys):
     out = tmp_path / "diff"
     _kill_after_batches(tiny, out, 1)
@@ -299,6 +313,8 @@ def test_live_lock_refuses_and_stale_lock_is_taken_over(tiny, reference, tmp_pat
     _same(reference[0], _runs(out))
 
 
+# slow; in the default run: test_live_lock_refuses_and_stale_lock_is_taken_over (a live lock)
+@pytest.mark.slow
 def test_two_missions_on_one_out_the_second_refuses(tiny, tmp_path):
     out = tmp_path / "race"
     first = _start([tiny, "--out", str(out), "--workers", "1", "--json"])
@@ -367,7 +383,9 @@ def test_expected_faults_match_the_sampled_upsets(tiny, reference):
     ({}, ["--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"],
      "--scheduler tcp://127.0.0.1:9: no Dask scheduler answered"),
 ])
-def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, replace, args, expect):
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch, replace, args,
+                                                  expect):
+    monkeypatch.setattr(executors, "SCHEDULER_TIMEOUT_S", 1)   # the unanswered --scheduler case
     path = _write(tmp_path, **replace)
     out = tmp_path / "out"
     assert main(["mission", path, "--out", str(out), "--json", *args]) == 2

@@ -434,6 +434,9 @@ def test_cli_power_names_the_program_when_its_dataset_is_unknown(tmp_path, capsy
     assert json.loads(capsys.readouterr().out)["inputs"] == 2
 
 
+# slow (the calibration twice); in the default run, the same points, fit error and held-out error
+# from the library: test_fit_reproduces_each_published_point_within_its_stated_error
+@pytest.mark.slow
 def test_cli_calibration_reports_each_point_the_fit_error_and_the_held_out_error(capsys):
     assert main(["power", "--calibration", "--ticks", "5", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

@@ -14,7 +14,6 @@ from neurosim.mission import scenario as scn
 from neurosim.radiation import timeline as tlm
 from neurosim.radiation.environments import PRESETS, upset_rates
 
-from programs import random_program
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCEN = os.path.join(ROOT, "scenarios")
@@ -482,7 +481,7 @@ def test_scrub_phase_keeps_checkpoints_from_aliasing(tmp_path):
     assert np.array_equal(again, live[:5])
 
 
-def test_sampled_upsets_land_in_the_fields_of_the_memory_map(tmp_path):
+def test_sampled_upsets_land_in_the_fields_of_the_memory_map(random_program, tmp_path):
     v = _values(tmp_path, "\n[upsets]\nrate_scale = 1e6\n\n[mitigation]\nsecded = false\n")
     prog = random_program(np.random.default_rng(4), "truenorth", max_cores=3, max_axons=40,
                           max_neurons=40)

@@ -82,6 +82,9 @@ def test_bad_orbit_is_refused_in_one_line(table, key):
     assert "\n" not in str(err.value)
 
 
+# slow (an 8-day track at 15 s); in the default run the orbit average at the default step and span
+# is checked against published ranges (test_ap8_orbit_average_is_in_the_published_range)
+@pytest.mark.slow
 def test_doubling_step_and_span_changes_the_average_by_less_than_2_percent(iss_track):
     base = trapped.average_above(trapped.trapped_flux(iss_track, "p", "min"), 10.0)
     fine = orbit.propagate(orbit.circular_orbit(420.0, 51.6, step_s=15.0, span_days=8.0))

@@ -282,6 +282,9 @@ def test_report_cli_bad_input(tmp_path, capsys):
     assert "at least 2" in capsys.readouterr().err
 
 
+# slow (two more real missions); in the default run, compare's table, HTML and JSON of two
+# results directories written by fake_results: test_report_and_compare_use_one_power_unit
+@pytest.mark.slow
 def test_compare_three_missions(real_missions, tmp_path, capsys):
     """The dense, sparse-momentum and NeST digits models flown through the same small scenario."""
     from neurosim.cli import main

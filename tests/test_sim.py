@@ -11,7 +11,6 @@ from neurosim.chip import FaultState, apply, empty_program
 from neurosim.chip.synthetic import full_chip_program
 from neurosim.sim import simulate
 from neurosim.sim.encoding import encode
-from programs import random_faults, random_program
 
 BACKENDS = ["core", "reference"]
 
@@ -165,10 +164,10 @@ def test_counters_of_a_hand_built_chain():
 
 # ------------------------------------------------------------------ core == reference
 # Random small programs with random faults, core against reference bit for bit. ~4 ms a program
-# (both backends): the default run checks 1,000, the slow run 9,000 more in 9 chunks of distinct
-# seeds, 10,000 together.
-PROGRAMS_DEFAULT = 1000
-PROGRAMS_SLOW_CHUNKS = 9
+# (both backends): the default run checks 250, the slow run 10,000 more in 10 chunks of distinct
+# seeds, 10,250 together.
+PROGRAMS_DEFAULT = 250
+PROGRAMS_SLOW_CHUNKS = 10
 PROGRAMS_PER_SLOW_CHUNK = 1000
 
 
@@ -198,7 +197,7 @@ class Coverage:
                 program.axon_type[program.input_core[fed], program.input_axon[fed]].tolist())
 
 
-def check_core_equals_reference(seed, n_programs):
+def check_core_equals_reference(seed, n_programs, random_program, random_faults):
     """Run ``n_programs`` random programs (both profiles in turn, 3 in 4 with random faults) on
     core and reference; assert equal spike records, counts, first spikes and counters; return the
     Coverage."""
@@ -233,14 +232,16 @@ def assert_covers_everything(cover, n_programs):
     assert cover.delays == set(range(1, 16)) and cover.axon_types == {0, 1, 2, 3}
 
 
-def test_core_equals_reference_on_random_programs():
-    assert_covers_everything(check_core_equals_reference(2024, PROGRAMS_DEFAULT), PROGRAMS_DEFAULT)
+def test_core_equals_reference_on_random_programs(random_program, random_faults):
+    cover = check_core_equals_reference(2024, PROGRAMS_DEFAULT, random_program, random_faults)
+    assert_covers_everything(cover, PROGRAMS_DEFAULT)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("chunk", range(PROGRAMS_SLOW_CHUNKS))
-def test_core_equals_reference_on_more_random_programs(chunk):
-    cover = check_core_equals_reference(10_000 + chunk, PROGRAMS_PER_SLOW_CHUNK)
+def test_core_equals_reference_on_more_random_programs(random_program, random_faults, chunk):
+    cover = check_core_equals_reference(10_000 + chunk, PROGRAMS_PER_SLOW_CHUNK, random_program,
+                                        random_faults)
     assert_covers_everything(cover, PROGRAMS_PER_SLOW_CHUNK)
 
 
@@ -248,7 +249,7 @@ def test_default_and_slow_runs_check_ten_thousand_random_programs():
     assert PROGRAMS_DEFAULT + PROGRAMS_SLOW_CHUNKS * PROGRAMS_PER_SLOW_CHUNK >= 10_000
 
 
-def test_core_results_do_not_depend_on_thread_count():
+def test_core_results_do_not_depend_on_thread_count(random_program):
     rng = np.random.default_rng(5)
     prog = random_program(rng, max_cores=8, max_axons=32, max_neurons=32)
     raster = (rng.random((30, 6, prog.n_inputs)) < 0.5).astype(np.uint8)
@@ -258,7 +259,7 @@ def test_core_results_do_not_depend_on_thread_count():
         assert np.array_equal(one[key], two[key]), key
 
 
-def test_one_input_sweep_does_not_depend_on_thread_count():
+def test_one_input_sweep_does_not_depend_on_thread_count(random_program):
     # batch 1 takes the per-thread sweep over ranges of cores (each thread routes into its own
     # range): 1, 2 and 3 threads give the same records, and the same as the reference
     rng = np.random.default_rng(8)
@@ -273,7 +274,7 @@ def test_one_input_sweep_does_not_depend_on_thread_count():
 
 
 # ------------------------------------------------------------------ rate mode
-def test_spiking_converges_to_rate_mode():
+def test_spiking_converges_to_rate_mode(random_program):
     rng = np.random.default_rng(11)
     errors = {}
     prog = random_program(rng, "truenorth", max_cores=4, max_axons=16, max_neurons=16,
@@ -452,8 +453,9 @@ def with_random_extensions(rng, prog):
         leak=np.where(rng.random((C, N)) < 0.3, rng.integers(-255, 256, (C, N)), prog.leak))
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_core_equals_reference_with_the_whole_truenorth_neuron(seed):
+# seed 0 in the default run, seeds 1-3 (150 more programs) in the slow run
+@pytest.mark.parametrize("seed", [0, *(pytest.param(s, marks=pytest.mark.slow) for s in (1, 2, 3))])
+def test_core_equals_reference_with_the_whole_truenorth_neuron(random_program, seed):
     rng = np.random.default_rng(700 + seed)
     fired_extra = 0
     for case in range(50):
