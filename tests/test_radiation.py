@@ -11,6 +11,7 @@ from neurosim.chip.memory import THRESHOLD, WEIGHT, CoreMemory
 from neurosim.chip.profile import TRUENORTH
 from neurosim.errors import InputFileError
 from neurosim.mission import scenario as scn
+from neurosim.radiation import snapshot
 from neurosim.radiation import timeline as tlm
 from neurosim.radiation.environments import PRESETS, upset_rates
 
@@ -333,22 +334,22 @@ def test_secded_corrects_single_bits_only():
     core = np.array([0, 0, 0, 1])
     cls = np.zeros(4, np.int64)
     pos = np.array([3, 40, 41, 5])              # word 0: 1 bit; word 1: 2 bits; core 1: 1 bit
-    flips, n = tlm._flipped_bits(core, cls, pos, np.zeros(4, bool), positions, 32, 39,
+    flips, n = snapshot.flipped_bits(core, cls, pos, np.zeros(4, bool), positions, 32, 39,
                                  data_bits, True)
     c, p = flips[0]
     assert n == 2 and c.tolist() == [0, 0] and p.tolist() == [32 + 1, 32 + 2]
-    flips, n = tlm._flipped_bits(core, cls, pos, np.zeros(4, bool), data_bits, 1, 1,
+    flips, n = snapshot.flipped_bits(core, cls, pos, np.zeros(4, bool), data_bits, 1, 1,
                                  data_bits, False)
     assert n == 4
     # the same bit twice cancels
-    flips, n = tlm._flipped_bits(np.array([0, 0]), np.array([0, 0]), np.array([7, 7]),
+    flips, n = snapshot.flipped_bits(np.array([0, 0]), np.array([0, 0]), np.array([7, 7]),
                                  np.zeros(2, bool), data_bits, 1, 1, data_bits, False)
     assert n == 0
 
 
 def test_spare_replaces_dead_core():
     death = np.array([100.0, np.inf, np.inf, 50.0, np.inf])   # slots 0,1,2; spares 3, 4
-    service = tlm._service(3, 2, death, 1000.0)
+    service = snapshot.service_periods(3, 2, death, 1000.0)
     # spare 3 died at day 50 (before it was needed): spare 4 takes slot 0 at day 100
     assert service[0] == (0.0, 100.0, 0)
     assert service[4] == (100.0, np.inf, 0)
@@ -514,7 +515,7 @@ def test_tmr_vote_by_hand():
     empty = np.zeros(0, np.int64)
     flips = {0: (np.array([0, 1, 2]), np.concatenate([th, w])), 1: (empty, empty),
              2: (empty, empty)}
-    fs, n_dead, mult = tlm._logical_state(lay, slot_core, host_slot, death, 5.0, flips, empty,
+    fs, n_dead, mult = snapshot.logical_state(lay, slot_core, host_slot, death, 5.0, flips, empty,
                                           empty, np.zeros(0, bool))
     assert fs.dead_neurons.tolist() == [[0, 1], [1, 0]]
     # neuron 3's threshold is hit in replicas 0 and 1 (different bits): the union shows
@@ -525,13 +526,13 @@ def test_tmr_vote_by_hand():
     # carries the union (dead in replica 2, a weight flip in replica 1)
     host_slot = np.array([0, 1, -1, 3])
     flips[0] = (np.array([1]), w)
-    fs, n_dead, mult = tlm._logical_state(lay, slot_core, host_slot, death, 5.0, flips, empty,
+    fs, n_dead, mult = snapshot.logical_state(lay, slot_core, host_slot, death, 5.0, flips, empty,
                                           empty, np.zeros(0, bool))
     assert mult.tolist() == [2, 1] and n_dead == 0
     assert fs.weight_flips.tolist() == [[0, 1, 4, 2]]
     assert fs.dead_neurons.tolist() == [[0, 1], [0, 4], [1, 0]]
     # two replicas gone: the logical core is dead
-    fs, n_dead, mult = tlm._logical_state(lay, slot_core, np.array([0, -1, -1, 3]), death, 5.0,
+    fs, n_dead, mult = snapshot.logical_state(lay, slot_core, np.array([0, -1, -1, 3]), death, 5.0,
                                           {k: (empty, empty) for k in range(3)}, empty, empty,
                                           np.zeros(0, bool))
     assert n_dead == 1 and fs.dead_cores.ravel().tolist() == [0]

@@ -7,6 +7,7 @@ from test_radiation import MINIMAL, _layout, _write
 
 from neurosim.mission import scenario as scn
 from neurosim.radiation import cosmic, environment, orbit, rates, solar_cycle
+from neurosim.radiation import schedule
 from neurosim.radiation import timeline as tlm
 
 
@@ -56,14 +57,14 @@ def test_mean_weights_are_the_interval_means():
 def test_steps_remain_the_default(tmp_path):
     v = _values(tmp_path, "steps")
     del v["solar_events"]["cycle_model"]
-    edges, weight = tlm.background_windows(v, 3 * 365.25)
-    years, active = tlm.solar_years(v, 3 * 365.25)
+    edges, weight = schedule.background_windows(v, 3 * 365.25)
+    years, active = schedule.solar_years(v, 3 * 365.25)
     assert np.array_equal(edges, years) and np.array_equal(weight, active.astype(float))
 
 
 def test_sunspot_windows_are_months_weighted_along_the_cycle(tmp_path):
     v = _values(tmp_path, "sunspot")
-    edges, weight = tlm.background_windows(v, 2 * 365.25)
+    edges, weight = schedule.background_windows(v, 2 * 365.25)
     assert len(edges) == 25 and np.allclose(np.diff(edges), 365.25 / 12)
     assert np.allclose(weight, solar_cycle.mean_weights(edges / 365.25))
     # launch at the start of the active phase: activity still rising towards the maximum
@@ -79,7 +80,7 @@ def test_sunspot_cycle_sets_the_sampled_upset_counts(tmp_path):
                        for s in range(runs)])
     bg = v["physics"]["background"]
     per_bit = lay.data_bits() * lay.C * v["upsets"]["rate_scale"]
-    edges, weight = tlm.background_windows(v, 730.5)
+    edges, weight = schedule.background_windows(v, 730.5)
     for year in range(2):
         months = slice(12 * year, 12 * year + 12)
         lam = [(1 - w) * np.asarray(bg["min"]) + w * np.asarray(bg["max"])
@@ -94,15 +95,15 @@ def test_sunspot_cycle_sets_the_sampled_upset_counts(tmp_path):
 def test_mission_means_use_the_mean_solar_maximum_weight(tmp_path):
     days = 11 * 365.25
     v = _values(tmp_path, "sunspot")
-    w = tlm.max_weight(v, days)
+    w = schedule.max_weight(v, days)
     t = np.linspace(0.0, 11.0, 110_001)[:-1]
     assert abs(w - solar_cycle.activity_weight(t).mean()) < 1e-3      # a whole cycle: 0.468
     assert 0.45 < w < 0.49
     bg = v["physics"]["background"]
     expect = (1 - w) * np.asarray(bg["min"]) + w * np.asarray(bg["max"])   # no solar events
-    assert np.allclose(tlm.mission_mean_rates(v, days), expect, rtol=1e-12)
+    assert np.allclose(schedule.mission_mean_rates(v, days), expect, rtol=1e-12)
     steps = _values(tmp_path, "steps")
-    assert tlm.max_weight(steps, days) == tlm.active_share(steps, days) == 7 / 11
+    assert schedule.max_weight(steps, days) == schedule.active_share(steps, days) == 7 / 11
 
 
 # ---------------------------------------------------------------------- ions heavier than Ni

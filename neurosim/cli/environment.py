@@ -12,7 +12,7 @@ from neurosim.radiation import environments as envs
 from neurosim.radiation import figures
 from neurosim.radiation import orbit as orbits
 from neurosim.mission import scenario as scn
-from neurosim.radiation import timeline
+from neurosim.radiation import schedule
 from neurosim.radiation.device import MEMORY_CLASSES, load_device
 
 FIGURES = {"ground_track": figures.ground_track_figure,
@@ -51,9 +51,9 @@ def summary(scenario):
     """Per-class rates, parts, SAA share, latch-up and dose of a loaded scenario (JSON-ready)."""
     v = scenario.values
     phys = v["physics"]
-    days = v["mission"]["duration_years"] * timeline.DAYS_PER_YEAR
+    days = v["mission"]["duration_years"] * schedule.DAYS_PER_YEAR
     background, sigma30, saa, mcu = envs.upset_rates(v)
-    mean = timeline.mission_mean_rates(v, days)
+    mean = schedule.mission_mean_rates(v, days)
     classes = {}
     for i, k in enumerate(MEMORY_CLASSES):
         classes[k] = {
@@ -72,8 +72,8 @@ def summary(scenario):
         "trapped_saa_share": phys["trapped_saa_share"],
         "trapped_proton_above_10mev_cm2_s": phys["trapped_proton_above_10mev_cm2_s"],
         "latchup_per_core_day": phys["latchup_per_core_day"],
-        "latchup_used_per_core_day": timeline.mission_latchup_rate(v, days),
-        "solar_active_share": timeline.active_share(v, days),
+        "latchup_used_per_core_day": schedule.mission_latchup_rate(v, days),
+        "solar_active_share": schedule.active_share(v, days),
         "dose_rate_rad_per_year": v["dose"]["dose_rate_rad_per_year"],
         "alsat1_flight_rate_per_bit_day": envs.ALSAT1_FLIGHT_RATE_PER_BIT_DAY,
     }

@@ -12,7 +12,7 @@ import numpy as np
 from neurosim.errors import ValidationError
 from neurosim.mission.results import empty_results
 from neurosim.radiation.environments import upset_rates
-from neurosim.radiation.timeline import DAYS_PER_YEAR, mission_latchup_rate, mission_mean_rates
+from neurosim.radiation.schedule import DAYS_PER_YEAR, mission_latchup_rate, mission_mean_rates
 
 # Limits a mission may exceed only with ``force``. They are ASSUMPTIONS about the machine this
 # project targets (2 cores, 24 GiB of memory), not physics:
@@ -32,7 +32,7 @@ WARN_FAULTS_PER_RUN = 100_000
 def expected_faults_per_run(values, layout, total_days):
     """Expected fault events of one run: upsets Σ_k λ̄_k·s·bits_k·T over the memory classes of
     every physical core (λ̄ the mission-mean rate, solar events averaged in,
-    :func:`neurosim.radiation.timeline.mission_mean_rates`; timeline.ChipLayout.data_bits) plus
+    :func:`neurosim.radiation.schedule.mission_mean_rates`; timeline.ChipLayout.data_bits) plus
     each scheduled event's Σ_k σ₃₀,k·Φ₃₀·bits_k, stuck bits rate·A·N·T/365.25 and latch-ups
     λ_SEL·T per physical core (spares and TMR replicas included). NaN (an ∞·0) counts as
     infinite."""

@@ -12,7 +12,7 @@ from neurosim.mission import scenario as scn
 from neurosim.mission.provenance import provenance
 from neurosim.mission.results import (CHECKPOINTS_FILE, POWER_COMPONENTS, PROGRAM_FILE,
                                       RUNS_FILE, SCENARIO_FILE, SUMMARY_FILE)
-from neurosim.radiation.timeline import DAYS_PER_YEAR
+from neurosim.radiation.schedule import DAYS_PER_YEAR
 
 
 def _pct(a, q):

@@ -1,0 +1,245 @@
+"""One run's FaultState at one moment: from the events :func:`neurosim.radiation.timeline.sample`
+drew (deaths, stuck bits, upsets, scrubs, spares, TMR votes) to a
+:class:`~neurosim.chip.faults.FaultState` in the logical program's coordinates, harmless entries
+dropped and rows sorted so that equal damage gives equal states.
+"""
+import heapq
+
+import numpy as np
+
+from neurosim.chip.faults import FaultState
+from neurosim.chip.memory import CROSSBAR, POTENTIAL, ROUTING, SRAM, THRESHOLD, WEIGHT
+
+def isolated_cores(events, cores_per_domain, times):
+    """Chip cores switched off for good by each time: ``cores_per_domain`` per domain that had a
+    destructive latch-up (the power model no longer charges their static power)."""
+    first = {}
+    for t, d in zip(events.latchup_days[events.destructive],
+                    events.latchup_domains[events.destructive]):
+        first.setdefault(int(d), float(t))
+    dead_at = np.sort(np.fromiter(first.values(), np.float64, len(first)))
+    return (np.searchsorted(dead_at, times, "right") * cores_per_domain).astype(np.int32)
+
+
+def last_scrub_before(t, period, phase):
+    """The last scrub strictly before mission day ``t`` for scrubs at ``phase + n·period``
+    (n = 0, 1, …): ``phase + (⌈(t − phase)/period⌉ − 1)·period``, negative when there was none yet
+    (a checkpoint at a scrub time sees the upsets that scrub is about to clear)."""
+    return phase + (np.ceil((t - phase) / period) - 1) * period
+
+
+def simple_state(layout, host_slot, death, t, flips, st_core, st_pos, st_val, cache):
+    """:func:`logical_state` without TMR (slot = logical core), the permanent part cached."""
+    C = layout.C
+    logical = np.arange(C)
+    hosted = np.nonzero(host_slot >= 0)[0]
+    dmask = death[hosted] <= t
+    key = (host_slot.tobytes(), int(dmask.sum()), int(st_core.size))
+    if cache.get("key") != key:
+        lc = host_slot[hosted]
+        pi, j = np.nonzero(dmask)
+        c = lc[pi]
+        ok = layout.used_neurons[c, j]
+        stuck = _stuck_entries(layout, st_core, st_pos, st_val, host_slot, logical)
+        cache.update(key=key, dead_cores=np.setdiff1d(logical, lc),
+                     dead_neurons=_canon(np.stack([c[ok], j[ok]], 1), 2),
+                     perm=np.stack(stuck, 1), mult=np.bincount(lc, minlength=C).astype(np.int16))
+    upsets = _upset_entries(layout, flips, host_slot, logical)
+    fs = _assemble(layout, logical, cache["dead_neurons"], cache["dead_cores"], cache["perm"],
+                   upsets, _keep_all)
+    return fs, int(cache["dead_cores"].size), cache["mult"]
+
+
+def _keep_all(slot, neuron):
+    return np.ones(slot.size, bool)
+
+
+def _stuck_entries(layout, st_core, st_pos, st_val, host_slot, slot_core):
+    """Permanent stuck crossbar bits in force, in time order: (slot, axon, neuron, value) of those
+    that touch a used neuron and a used axon (``slot_core`` maps a slot to its logical core)."""
+    slot = host_slot[st_core]
+    bits = layout.memory.decode(SRAM, st_pos)       # stuck positions are crossbar cells
+    c = slot_core[slot]
+    ok = layout.used_neurons[c, bits.neuron] & layout.used_axons[c, bits.row]
+    return slot[ok], bits.row[ok], bits.neuron[ok], st_val[ok].astype(np.int64)
+
+
+def _upset_entries(layout, flips, host_slot, slot_core):
+    """Flipped bits in force, decoded by the core's memory map: {field: (slot, row, neuron,
+    bit)}, keeping those that touch a used neuron (and, for a crossbar bit, a used axon)."""
+    decoded = [(host_slot[core], layout.memory.decode(cls, pos))
+               for cls, (core, pos) in flips.items() if core.size]
+    if not decoded:
+        return _NO_UPSETS
+    slot = np.concatenate([d[0] for d in decoded])
+    field, row, neuron, bit = (np.concatenate([d[1][i] for d in decoded]) for i in range(4))
+    c = slot_core[slot]
+    ok = layout.used_neurons[c, neuron] & ((field != CROSSBAR) | layout.used_axons[c, row])
+    return {f: tuple(x[ok & (field == f)] for x in (slot, row, neuron, bit))
+            for f in (CROSSBAR, WEIGHT, THRESHOLD, POTENTIAL, ROUTING)}
+
+
+_NO_UPSETS = {f: (np.zeros(0, np.int64),) * 4
+              for f in (CROSSBAR, WEIGHT, THRESHOLD, POTENTIAL, ROUTING)}
+
+
+def _assemble(layout, slot_core, dead_neurons, dead_cores, permanent, upsets, vote):
+    """The FaultState from dead units, permanent stuck rows and the upsets whose (slot, neuron)
+    passes ``vote``; an upset crossbar bit reads as stuck at the flipped pristine value."""
+    def rows(entry, cols):
+        if entry[0].size == 0:
+            return np.zeros((0, 1 + len(cols)), np.int64)
+        v = vote(entry[0], entry[2])
+        return np.stack([slot_core[entry[0][v]]] + [entry[i][v] for i in cols], 1)
+
+    xb = rows(upsets[CROSSBAR], (1, 2))
+    if xb.size or permanent.size:
+        flipped = 1 - layout.crossbar[xb[:, 0], xb[:, 1], xb[:, 2]].astype(np.int64)
+        stuck = _merge_stuck(np.column_stack([xb, flipped]), permanent)
+    else:
+        stuck = permanent
+    return FaultState(
+        dead_neurons=dead_neurons, dead_cores=dead_cores, stuck_synapses=stuck,
+        weight_flips=_canon(rows(upsets[WEIGHT], (1, 2, 3)), 4),
+        threshold_flips=_canon(rows(upsets[THRESHOLD], (2, 3)), 3),
+        potential_flips=_canon(rows(upsets[POTENTIAL], (2, 3)), 3),
+        routing_flips=_canon(rows(upsets[ROUTING], (2, 3)), 3))
+
+
+def service_periods(n_slots, S, death_day, T):
+    """Service intervals: {physical core: (start, end, slot)}; a core stops at ``death_day[p]``
+    (TID of core or chip, destructive latch-up of its domain) and its slot moves to the first
+    spare still alive then (spares in index order), in order of death time."""
+    service = {}
+    heap = []
+    for s in range(n_slots):
+        service[s] = (0.0, np.inf, s)
+        if death_day[s] < T:
+            heapq.heappush(heap, (float(death_day[s]), s, s))
+    spares = list(range(n_slots, n_slots + S))
+    while heap:
+        d, p, s = heapq.heappop(heap)
+        service[p] = (service[p][0], d, s)
+        while spares:
+            q = spares.pop(0)
+            if death_day[q] > d:
+                service[q] = (d, np.inf, s)
+                if death_day[q] < T:
+                    heapq.heappush(heap, (float(death_day[q]), q, s))
+                break
+    return service
+
+
+def flipped_bits(core, cls, pos, mbu, positions, word_data, word_bits, data_bits, secded):
+    """Bits in force: (per class, arrays (core, data bit)), number of flipped bits after SECDED.
+
+    Multi-bit events flip the partner bit (pos ^ 1, kept in the word and the memory); flips of
+    one bit cancel in pairs; with SECDED words with exactly one flipped bit are corrected."""
+    if core.size == 0:
+        return {k: (np.zeros(0, np.int64), np.zeros(0, np.int64)) for k in range(3)}, 0
+    partner = pos ^ 1
+    partner_ok = mbu & (partner < positions[cls]) & (partner // word_bits == pos // word_bits)
+    partner = np.where(partner_ok | ~mbu, partner, pos - 1)
+    extra = mbu & (partner >= 0)
+    core = np.concatenate([core, core[extra]])
+    cls = np.concatenate([cls, cls[extra]])
+    pos = np.concatenate([pos, partner[extra]])
+    key = (core * 3 + cls) * (positions.max() + 1) + pos
+    uk, cnt = np.unique(key, return_counts=True)
+    uk = uk[cnt % 2 == 1]
+    pos = uk % (positions.max() + 1)
+    cc = uk // (positions.max() + 1)
+    core, cls = cc // 3, cc % 3
+    if secded:
+        wkey = cc * (positions.max() + 1) + pos // word_bits
+        _, inv, wcnt = np.unique(wkey, return_inverse=True, return_counts=True)
+        keep = wcnt[inv] >= 2
+        core, cls, pos = core[keep], cls[keep], pos[keep]
+        in_word = pos % word_bits
+        is_data = in_word < word_data
+        data = (pos // word_bits) * word_data + in_word
+        is_data &= data < data_bits[cls]
+        n_flipped = int(core.size)
+        core, cls, pos = core[is_data], cls[is_data], data[is_data]
+    else:
+        n_flipped = int(core.size)
+    return {k: (core[cls == k], pos[cls == k]) for k in range(3)}, n_flipped
+
+
+def logical_state(layout, slot_core, host_slot, death, t, flips, st_core, st_pos, st_val):
+    """The FaultState of the logical program at time t under TMR, dead logical cores,
+    multiplicity. A neuron's fault shows when at least two of its replicas are faulty (or its
+    core has one copy); it then carries the union of its replicas' faults."""
+    C, N = layout.C, layout.N
+    used = layout.used_neurons
+    hosted = host_slot >= 0
+    host_of_slot = np.full(slot_core.size, -1)
+    host_of_slot[host_slot[hosted]] = np.nonzero(hosted)[0]
+    dead_slots = np.nonzero(host_of_slot < 0)[0]
+    hp = np.nonzero(hosted)[0]
+    dn_p, dn_j = np.nonzero(death[hp] <= t)
+    dn_slot = host_slot[hp[dn_p]]
+    keep = used[slot_core[dn_slot], dn_j]
+    dead = (dn_slot[keep], dn_j[keep])
+    stuck = _stuck_entries(layout, st_core, st_pos, st_val, host_slot, slot_core)
+    upsets = _upset_entries(layout, flips, host_slot, slot_core)
+    # faulty (slot, neuron) pairs: dead neurons, faults of every kind, every used neuron of a
+    # dead slot; a logical neuron is bad when faulty in ≥ 2 replicas or its core has one copy
+    keys = [np.stack([dead[0], dead[1]], 1), np.stack([stuck[0], stuck[2]], 1)]
+    keys += [np.stack([e[0], e[2]], 1) for e in upsets.values()]
+    for s in dead_slots:
+        js = np.nonzero(used[slot_core[s]])[0]
+        keys.append(np.stack([np.full(js.size, s), js], 1))
+    pairs = np.unique(np.concatenate(keys), axis=0)
+    ul, cnt = np.unique(slot_core[pairs[:, 0]] * N + pairs[:, 1], return_counts=True)
+    total = np.bincount(slot_core, minlength=C)
+    bad = ul[(cnt >= 2) | (total[ul // N] <= 1)]
+
+    def vote(slot, j):
+        return np.isin(slot_core[slot] * N + j, bad)
+
+    # a logical core is dead when fewer than 2 (of 3) replicas live, or its single copy died
+    multiplicity = total - np.bincount(slot_core[dead_slots], minlength=C)
+    dead_cores = np.nonzero(multiplicity < np.where(total > 1, 2, 1))[0]
+    dead_rows = []
+    for s in dead_slots:
+        c = slot_core[s]
+        if c in dead_cores:
+            continue
+        js = np.nonzero(used[c])[0]
+        v = vote(np.full(js.size, s), js)
+        dead_rows.append(np.stack([np.full(v.sum(), c), js[v]], 1))
+    v = vote(*dead)
+    dead_rows.append(np.stack([slot_core[dead[0][v]], dead[1][v]], 1))
+    dead_neurons = _canon(np.concatenate(dead_rows), 2)
+    dead_neurons = dead_neurons[~np.isin(dead_neurons[:, 0], dead_cores)]
+    v = vote(stuck[0], stuck[2])
+    permanent = np.stack([slot_core[stuck[0][v]]] + [x[v] for x in stuck[1:]], 1)
+    fs = _assemble(layout, slot_core, dead_neurons, dead_cores.astype(np.int64), permanent,
+                   upsets, vote)
+    return fs, int(dead_cores.size), multiplicity
+
+
+def _canon(rows, width):
+    """Rows sorted and unique (the same bit flipped in two TMR replicas is one logical flip)."""
+    if rows is None or len(rows) == 0:
+        return np.zeros((0, width), np.int64)
+    return np.unique(np.asarray(rows, np.int64).reshape(-1, width), axis=0)
+
+
+def _merge_stuck(upsets, permanent):
+    """Crossbar entries: upsets (value = flipped pristine bit) then permanent stuck bits, the
+    later permanent event winning; permanent bits override upsets at the same position."""
+    up = _canon(upsets, 4)
+    if permanent is None or len(permanent) == 0:
+        perm = np.zeros((0, 4), np.int64)
+    else:
+        perm = np.asarray(permanent, np.int64)
+        # keep the last event per position (the input is in time order)
+        pos = perm[:, :3]
+        _, first_rev = np.unique(pos[::-1], axis=0, return_index=True)
+        perm = perm[::-1][first_rev]
+    if up.size and perm.size:
+        pk = {tuple(r) for r in perm[:, :3].tolist()}
+        up = up[[tuple(r) not in pk for r in up[:, :3].tolist()]]
+    return _canon(np.concatenate([up, perm]), 4)
