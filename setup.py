@@ -96,7 +96,7 @@ setup(
         "dask": ["dask[distributed]>=2023.1"],
         # SANA-FE (GPL-3.0): `neurosim bench sim --peer sanafe` only, used through its Python API
         "peer": ["sanafe>=2.2.9"],
-        "test": ["pytest>=7", "pandas>=2", "hypothesis>=6", "dask[distributed]>=2023.1",
+        "test": ["pytest>=7", "pytest-xdist>=3", "pandas>=2", "hypothesis>=6", "dask[distributed]>=2023.1",
                  "threadpoolctl>=3", "onnxruntime>=1.16"],
     },
     entry_points={"console_scripts": ["neurosim = neurosim.cli:main"]},
