@@ -21,7 +21,6 @@ definitions of :mod:`neurosim.sim.rate`): spikes Σ_B r·T per core, synaptic ev
 Σ_a (Σ_B ρ_a)·(connected enabled neurons on a)·T, hops Σ_B r·(|Δrow| + |Δcol|)·T.
 """
 import numpy as np
-from scipy import sparse
 
 from neurosim.sim.unit_graph import rates
 
@@ -123,15 +122,9 @@ class Propagation:
         self._extra_routes(lv)
         if lv in self.arrived:
             keys, drho = self.arrived[lv]
-            rows = g.axon_units[keys]
-            units = np.unique(rows.indices)
+            units, dd = g.drive_changes(keys, drho)
             if units.size:
-                per_row = np.diff(rows.indptr)
-                w_t = sparse.csr_matrix(
-                    (rows.data.astype(np.float64), (np.searchsorted(units, rows.indices),
-                                                    np.repeat(np.arange(keys.size), per_row))),
-                    shape=(units.size, keys.size))
-                d_new = g.D0[units] + w_t @ drho
+                d_new = g.D0[units] + dd
                 dr = rates(d_new, g.u_alpha[units]) - g.base_unit_rates(units)
                 self.changed[lv] = (units, d_new, dr)
                 moved = np.any(dr != 0.0, axis=1)

@@ -33,6 +33,10 @@ RATE_CACHE_BYTES = 128 * 2**20
 # Units whose drives are reduced together when the fault-free sums are taken (bounds the float64
 # temporary to B × this many columns).
 SUM_CHUNK = 4096
+# Per-level weight blocks W[changed axons, units]ᵀ up to this many entries are multiplied as dense
+# arrays (8 MiB; below it numpy's product beats building a sparse matrix — measured, assumption
+# about the machine).
+DENSE_PRODUCT_ENTRIES = 2**20
 
 
 class Unsupported(Exception):
@@ -62,6 +66,7 @@ class UnitGraph:
         if self.B * U * 8 <= RATE_CACHE_BYTES:
             self.R0 = rates(self.D0, self.u_alpha)
         self.special_mask = np.zeros(self.n_core.size, bool)   # scratch of Propagation
+        self._unit_slot = np.full(U, -1, np.int64)               # scratch of drive_changes
 
     # ------------------------------------------------------------------ structure
     def _neurons(self, p):
@@ -152,11 +157,30 @@ class UnitGraph:
     def members(self, units):
         """(index into ``units``, neuron) of every neuron of ``units`` (the CSR unit → neurons
         expanded)."""
-        starts = self.unit_nptr[units]
-        counts = self.unit_nptr[units + 1] - starts
-        col = np.repeat(np.arange(units.size), counts)
-        offset = np.arange(col.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        return col, self.unit_neurons[np.repeat(starts, counts) + offset]
+        col, at = csr_positions(self.unit_nptr, units)
+        return col, self.unit_neurons[at]
+
+    def drive_changes(self, keys, drho):
+        """(units, ΔD (t, B)) = (units fed by the axon ``keys``, W[keys, units]ᵀ @ Δρ) for Δρ
+        (m, B) arriving on ``keys``: the CSR rows read straight from ``axon_units``' arrays
+        (no sparse object built); the product dense when units × keys is at most
+        :data:`DENSE_PRODUCT_ENTRIES`, else sparse."""
+        W = self.axon_units
+        row, at = csr_positions(W.indptr, keys)
+        cols, vals = W.indices[at], W.data[at]
+        slot = self._unit_slot
+        slot[cols] = 0
+        units = np.flatnonzero(slot == 0)
+        slot[units] = np.arange(units.size)
+        pos = slot[cols]
+        slot[units] = -1
+        if units.size * keys.size <= DENSE_PRODUCT_ENTRIES:
+            w_t = np.zeros((units.size, keys.size))
+            w_t[pos, row] = vals
+        else:
+            w_t = sparse.csr_matrix((vals.astype(np.float64), (pos, row)),
+                                    shape=(units.size, keys.size))
+        return units, w_t @ drho
 
     def core_weights(self, c):
         """(A, units of core c) float64 weights of the core's units."""
@@ -219,6 +243,14 @@ def _axon_unit_matrix(rows, A, n_units):
         (np.concatenate(vals).astype(np.float32) if vals else np.zeros(0, np.float32),
          np.concatenate(cols).astype(np.int32) if cols else np.zeros(0, np.int32),
          indptr.astype(np.int64)), shape=(len(rows) * A, n_units))
+
+
+def csr_positions(indptr, rows):
+    """(index into ``rows``, position in the CSR data) of every entry of ``rows``, in order."""
+    starts = indptr[rows]
+    counts = indptr[rows + 1] - starts
+    which = np.repeat(np.arange(len(rows)), counts)
+    return which, np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(which.size)
 
 
 def rates(drives, alpha):
