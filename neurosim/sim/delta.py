@@ -89,6 +89,10 @@ class Propagation:
     def _emit(self, keys, drho):
         """Δρ (k, B) arriving on the axon ``keys`` (c·A + a), grouped by level."""
         levels = self.g.core_level[keys // self.g.A]
+        lo, hi = int(levels.min()), int(levels.max())
+        if lo == hi:                     # the usual case: one level fed
+            self.pending.setdefault(lo, []).append((keys, drho))
+            return
         for lv in np.unique(levels).tolist():
             mine = levels == lv
             self.pending.setdefault(lv, []).append((keys[mine], drho[mine]))
@@ -179,9 +183,9 @@ class Propagation:
     def output_rates(self):
         """(B, K) output rates."""
         g = self.g
-        units = g.unit_of[g.out_n]
+        units = g.out_units
         out = g.base_unit_rates(units)
-        for lv in np.unique(g.u_level[units]).tolist():
+        for lv in g.out_levels:
             if lv in self.changed:
                 changed_units, _, dr = self.changed[lv]
                 at, found = self._find(changed_units, units)
@@ -198,7 +202,7 @@ class Propagation:
         own = np.fromiter(self.special_rate, np.int64, len(self.special_rate))
         for units, _, dr in self.changed.values():
             col, neurons = g.members(units)
-            keep = ~np.isin(neurons, own)
+            keep = ~np.isin(neurons, own) if own.size else slice(None)
             ns.append(neurons[keep]), ds.append(dr.sum(axis=1)[col[keep]])
         for n, r in self.special_rate.items():
             ns.append(np.array([n])), ds.append(np.array(

@@ -32,6 +32,10 @@ from neurosim.sim.delta import Propagation
 from neurosim.sim.rate import run_rate
 from neurosim.sim.unit_graph import UnitGraph, Unsupported
 
+# Programs with at most this many used neurons have their hops summed over every neuron (cheaper
+# than finding the changed ones below a few thousand: measured, assumption about the machine).
+WHOLE_COUNTER_NEURONS = 4096
+
 
 @dataclass
 class FastResult:
@@ -99,7 +103,7 @@ class FastRate:
         self.nnz0 = p.row_synapses().astype(np.float64).ravel()
         self.hop0 = hop_lengths(p.core_xy, p.dest_core[g.n_core, g.n_slot], g.n_core)
         self.enabled_per_core = np.bincount(g.n_core, minlength=C)
-        out = g.base_unit_rates(g.unit_of[g.out_n]).T
+        out = g.base_unit_rates(g.out_units).T
         return FastResult(
             out, np.bincount(g.n_core, self.s0, minlength=C) * T,
             (ax * self.nnz0).reshape(C, A).sum(axis=1) * T,
@@ -218,18 +222,18 @@ class FastRate:
 
     def _neuron_counters(self, prop, new_dest, core_xy):
         """(C,) spikes Σ s·T and hops Σ s·hop·T, s = Σ_B r per neuron: the fault-free ones plus
-        the changes of the neurons whose rate or route changed (every neuron when the cores
-        moved)."""
+        the changes of the neurons whose rate or route changed (hops of every neuron when the
+        cores moved or the program has at most :data:`WHOLE_COUNTER_NEURONS`)."""
         g, p0, T = self.graph, self.program, self.ticks
         ns, ds = prop.neuron_sum_changes()
         spikes = self.base.spikes + np.bincount(g.n_core[ns], ds, minlength=g.C) * T
         routed = np.fromiter(new_dest, np.int64, len(new_dest))
-        if core_xy is not None:
+        if core_xy is not None or g.n_core.size <= WHOLE_COUNTER_NEURONS:
             s = self.s0.copy()
             s[ns] += ds
             dest = p0.dest_core[g.n_core, g.n_slot].copy()
             dest[routed] = [new_dest[n] for n in routed.tolist()]
-            hop = hop_lengths(core_xy, dest, g.n_core)
+            hop = hop_lengths(p0.core_xy if core_xy is None else core_xy, dest, g.n_core)
             return spikes, np.bincount(g.n_core, s * hop, minlength=g.C) * T
         touched = np.union1d(ns, routed)
         s = self.s0[touched].copy()

@@ -153,6 +153,8 @@ class UnitGraph:
         if np.any(out_n < 0):
             raise Unsupported()
         self.out_n = out_n
+        self.out_units = unit_of[out_n]
+        self.out_levels = np.unique(self.u_level[self.out_units]).tolist()
 
     def members(self, units):
         """(index into ``units``, neuron) of every neuron of ``units`` (the CSR unit → neurons
