@@ -102,13 +102,15 @@ class Propagation:
         """Apply the levels in order (the special neurons are marked in the graph's scratch
         mask meanwhile)."""
         g = self.g
-        special_levels = {int(g.neuron_level[n]) for n in self.special}
-        extra_levels = {int(g.core_level[int(k) // g.A]) for k in self.extra}
         marked = np.fromiter(self.special, np.int64, len(self.special))
+        self.special_by_level = {}
+        for n, lv in zip(marked.tolist(), g.neuron_level[marked].tolist()):
+            self.special_by_level.setdefault(lv, []).append(n)
+        extra_levels = {int(g.core_level[int(k) // g.A]) for k in self.extra}
         g.special_mask[marked] = True
         try:
             for lv in range(g.n_level):
-                if lv in self.pending or lv in special_levels or lv in extra_levels:
+                if lv in self.pending or lv in self.special_by_level or lv in extra_levels:
                     self._level(lv)
         finally:
             g.special_mask[marked] = False
@@ -162,7 +164,7 @@ class Propagation:
         """Own rates of the dead and modified neurons of level lv and what they (and the
         dropped ones) change on their axons: (actual − fault-free) rate."""
         g = self.g
-        for n in sorted(x for x in self.special if g.neuron_level[x] == lv):
+        for n in sorted(self.special_by_level.get(lv, ())):
             u = int(g.unit_of[n])
             if n in self.dead:
                 self.special_rate[n] = np.zeros(g.B)

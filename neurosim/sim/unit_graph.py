@@ -30,6 +30,9 @@ FLOAT64_DRIVE_BYTES = 256 * 2**20
 # Fault-free rates are kept too (float64, saving a clip per lookup) up to this size (assumption,
 # as above).
 RATE_CACHE_BYTES = 128 * 2**20
+# The fault-free rates arriving on every axon are kept too (C·A × B float64) up to this size:
+# small programs look them up instead of assembling them (assumption, as above).
+AXON_RATE_CACHE_BYTES = 32 * 2**20
 # Units whose drives are reduced together when the fault-free sums are taken (bounds the float64
 # temporary to B × this many columns).
 SUM_CHUNK = 4096
@@ -61,10 +64,12 @@ class UnitGraph:
         if dtype is None:
             dtype = np.float64 if self.B * U * 8 <= FLOAT64_DRIVE_BYTES else np.float32
         self.dtype = np.dtype(dtype)
-        self.R0 = None
+        self.R0 = self.RA0 = None
         self.D0 = self._base_drives()
         if self.B * U * 8 <= RATE_CACHE_BYTES:
             self.R0 = rates(self.D0, self.u_alpha)
+        if self.C * self.A * self.B * 8 <= AXON_RATE_CACHE_BYTES:
+            self.RA0 = self.base_key_rates(np.arange(self.C * self.A))
         self.special_mask = np.zeros(self.n_core.size, bool)   # scratch of Propagation
         self._unit_slot = np.full(U, -1, np.int64)               # scratch of drive_changes
 
@@ -216,6 +221,8 @@ class UnitGraph:
     def base_key_rates(self, keys):
         """(len(keys), B) fault-free rates arriving on the axon keys c·A + a (0 where no
         source)."""
+        if self.RA0 is not None:
+            return self.RA0[keys]
         rho = np.zeros((len(keys), self.B))
         m = self.src_in.ravel()[keys]
         has_in = m >= 0
