@@ -36,10 +36,11 @@ AXON_RATE_CACHE_BYTES = 32 * 2**20
 # Units whose drives are reduced together when the fault-free sums are taken (bounds the float64
 # temporary to B × this many columns).
 SUM_CHUNK = 4096
-# Per-level weight blocks W[changed axons, units]ᵀ up to this many entries are multiplied as dense
-# arrays (8 MiB; below it numpy's product beats building a sparse matrix — measured, assumption
-# about the machine).
-DENSE_PRODUCT_ENTRIES = 2**20
+# A per-level weight block W[changed axons, units]ᵀ with at most this many entries per nonzero is
+# multiplied as a dense array (numpy's dense product is roughly this much faster per entry than a
+# sparse one and needs no sparse object built: measured on the digits and Fashion networks,
+# assumption about the machine).
+DENSE_FILL = 8
 
 
 class Unsupported(Exception):
@@ -171,7 +172,7 @@ class UnitGraph:
         """(units, ΔD (t, B)) = (units fed by the axon ``keys``, W[keys, units]ᵀ @ Δρ) for Δρ
         (m, B) arriving on ``keys``: the CSR rows read straight from ``axon_units``' arrays
         (no sparse object built); the product dense when units × keys is at most
-        :data:`DENSE_PRODUCT_ENTRIES`, else sparse."""
+        :data:`DENSE_FILL` times the nonzeros, else sparse."""
         W = self.axon_units
         row, at = csr_positions(W.indptr, keys)
         cols, vals = W.indices[at], W.data[at]
@@ -181,7 +182,7 @@ class UnitGraph:
         slot[units] = np.arange(units.size)
         pos = slot[cols]
         slot[units] = -1
-        if units.size * keys.size <= DENSE_PRODUCT_ENTRIES:
+        if units.size * keys.size <= DENSE_FILL * max(cols.size, 1):
             w_t = np.zeros((units.size, keys.size))
             w_t[pos, row] = vals
         else:
