@@ -128,14 +128,31 @@ class Propagation:
         self._extra_routes(lv)
         if lv in self.arrived:
             keys, drho = self.arrived[lv]
-            units, dd = g.drive_changes(keys, drho)
-            if units.size:
+            live = np.flatnonzero(drho.any(axis=0))
+            if live.size < g.B:
+                units, d_new, dr = self._changes_on(keys, drho, live)
+            else:
+                units, dd = g.drive_changes(keys, drho)
                 d_new = g.D0[units] + dd
                 dr = rates(d_new, g.u_alpha[units]) - g.base_unit_rates(units)
+            if units.size:
                 self.changed[lv] = (units, d_new, dr)
                 moved = np.any(dr != 0.0, axis=1)
                 self._emit_units(units[moved], dr[moved])
         self._special_neurons(lv)
+
+    def _changes_on(self, keys, drho, live):
+        """(units, new drives, Δr) when Δρ is nonzero on the inputs ``live`` only: the product
+        and the clip are taken on those columns; elsewhere the drive is D⁰ and Δr = 0 (the same
+        numbers as on all columns)."""
+        g = self.g
+        units, dd = g.drive_changes(keys, drho[:, live])
+        d_new = g.D0[units].astype(np.float64)
+        d_new[:, live] += dd
+        dr = np.zeros(d_new.shape)
+        dr[:, live] = (rates(d_new[:, live], g.u_alpha[units])
+                       - g.base_unit_rates(units)[:, live])
+        return units, d_new, dr
 
     def _extra_routes(self, lv):
         """Axons of level lv that an upset routed extra neurons to: Δρ = min(ρ + Σ r, 1) − ρ⁰
