@@ -62,16 +62,21 @@ def compare_rate(ev, prog, x, fs, atol):
     return True
 
 
+def compare_random_states(ev, prog, x, seed, trials):
+    """How many of ``trials`` random fault states (1–4 faults of each kind, a dead core every
+    fifth, routing upsets every other) ``ev`` evaluates as simulate does (within 1e-12)."""
+    rng = np.random.default_rng(seed)
+    return sum(compare_rate(ev, prog, x, random_faults(prog, rng, int(rng.integers(1, 5)),
+                                                       dead_core=trial % 5 == 2,
+                                                       routing=trial % 2 == 1), 1e-12)
+               for trial in range(trials))
+
+
 def test_change_propagation_equals_simulate_on_a_deep_network(deep):
     prog, x = deep
     ev = FastRate(prog, x)
     assert not ev.generic and ev.graph.n_level >= 4 and ev.graph.dtype == np.float64
-    rng = np.random.default_rng(1)
-    compared = sum(compare_rate(ev, prog, x, random_faults(prog, rng, int(rng.integers(1, 5)),
-                                                           dead_core=trial % 5 == 2,
-                                                           routing=trial % 2 == 1), 1e-12)
-                   for trial in range(40))
-    assert compared >= 30
+    assert compare_random_states(ev, prog, x, seed=1, trials=40) >= 30
 
 
 def test_sparse_products_and_uncached_lookups_equal_simulate(deep, monkeypatch):
@@ -84,12 +89,7 @@ def test_sparse_products_and_uncached_lookups_equal_simulate(deep, monkeypatch):
     prog, x = deep
     ev = FastRate(prog, x)
     assert ev.graph.R0 is None and ev.graph.RA0 is None
-    rng = np.random.default_rng(5)
-    compared = sum(compare_rate(ev, prog, x, random_faults(prog, rng, int(rng.integers(1, 5)),
-                                                           dead_core=trial % 5 == 2,
-                                                           routing=trial % 2 == 1), 1e-12)
-                   for trial in range(20))
-    assert compared >= 15
+    assert compare_random_states(ev, prog, x, seed=5, trials=20) >= 15
 
 
 def test_faults_that_change_nothing_return_the_fault_free_result(deep):
