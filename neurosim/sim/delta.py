@@ -129,7 +129,7 @@ class Propagation:
         if lv in self.arrived:
             keys, drho = self.arrived[lv]
             live = np.flatnonzero(drho.any(axis=0))
-            if live.size < g.B:
+            if live.size <= g.B // 2:      # else the column look-ups cost what they save
                 units, d_new, dr = self._changes_on(keys, drho, live)
             else:
                 units, dd = g.drive_changes(keys, drho)
