@@ -62,16 +62,47 @@ def compare_rate(ev, prog, x, fs, atol):
     return True
 
 
+def compare_random_states(ev, prog, x, seed, trials):
+    """How many of ``trials`` random fault states (1–4 faults of each kind, a dead core every
+    fifth, routing upsets every other) ``ev`` evaluates as simulate does (within 1e-12)."""
+    rng = np.random.default_rng(seed)
+    return sum(compare_rate(ev, prog, x, random_faults(prog, rng, int(rng.integers(1, 5)),
+                                                       dead_core=trial % 5 == 2,
+                                                       routing=trial % 2 == 1), 1e-12)
+               for trial in range(trials))
+
+
 def test_change_propagation_equals_simulate_on_a_deep_network(deep):
     prog, x = deep
     ev = FastRate(prog, x)
     assert not ev.generic and ev.graph.n_level >= 4 and ev.graph.dtype == np.float64
-    rng = np.random.default_rng(1)
-    compared = sum(compare_rate(ev, prog, x, random_faults(prog, rng, int(rng.integers(1, 5)),
-                                                           dead_core=trial % 5 == 2,
-                                                           routing=trial % 2 == 1), 1e-12)
-                   for trial in range(40))
-    assert compared >= 30
+    assert compare_random_states(ev, prog, x, seed=1, trials=40) >= 30
+
+
+def test_sparse_products_and_uncached_lookups_equal_simulate(deep, monkeypatch):
+    # The paths large programs take (sparse per-level products, no cached fault-free rates,
+    # changed neurons' counters only) give the same results as the small-program ones.
+    from neurosim.sim import incremental, unit_graph
+    for name in ("DENSE_FILL", "AXON_RATE_CACHE_BYTES", "RATE_CACHE_BYTES"):
+        monkeypatch.setattr(unit_graph, name, 0)
+    monkeypatch.setattr(incremental, "WHOLE_COUNTER_NEURONS", 0)
+    prog, x = deep
+    ev = FastRate(prog, x)
+    assert ev.graph.R0 is None and ev.graph.RA0 is None
+    assert compare_random_states(ev, prog, x, seed=5, trials=20) >= 15
+
+
+def test_faults_that_change_nothing_return_the_fault_free_result(deep):
+    # A stuck bit equal to the program's and a weight upset of a type no connected axon has
+    # change no rate, route or connection: the fault-free result itself, as simulate says.
+    prog, x = deep
+    ev = FastRate(prog, x)
+    c, a, j = (int(v) for v in np.argwhere(prog.crossbar & prog.enabled[:, None, :])[0])
+    unused = [t for t in range(4) if not np.any(prog.crossbar[c, prog.axon_type[c] == t, j])]
+    flips = [[c, unused[0], j, 0]] if unused else None
+    fs = FaultState(stuck_synapses=[[c, a, j, 1]], weight_flips=flips)
+    assert ev.evaluate(fs) is ev.base
+    assert compare_rate(ev, prog, x, fs, 1e-12)
 
 
 def test_float32_drives_stay_within_their_tolerance(deep):

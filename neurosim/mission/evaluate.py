@@ -139,8 +139,9 @@ def evaluate_faults(model, fs, core_xy, cache):
     equivalent state was evaluated."""
     key = effective_key(model, fs, core_xy)
     if key not in cache:
-        empty = cache.setdefault(None, effective_key(model, NO_FAULTS, None))
-        if core_xy is None and key == empty:
+        if None not in cache:
+            cache[None] = effective_key(model, NO_FAULTS, None)
+        if core_xy is None and key == cache[None]:
             fs = NO_FAULTS                       # only faults that change nothing
         if model.values["run"]["mode"] == "spiking":
             cache[key] = spiking_evaluator(model).evaluate(fs, core_xy)

@@ -21,7 +21,6 @@ definitions of :mod:`neurosim.sim.rate`): spikes Σ_B r·T per core, synaptic ev
 Σ_a (Σ_B ρ_a)·(connected enabled neurons on a)·T, hops Σ_B r·(|Δrow| + |Δcol|)·T.
 """
 import numpy as np
-from scipy import sparse
 
 from neurosim.sim.unit_graph import rates
 
@@ -90,6 +89,10 @@ class Propagation:
     def _emit(self, keys, drho):
         """Δρ (k, B) arriving on the axon ``keys`` (c·A + a), grouped by level."""
         levels = self.g.core_level[keys // self.g.A]
+        lo, hi = int(levels.min()), int(levels.max())
+        if lo == hi:                     # the usual case: one level fed
+            self.pending.setdefault(lo, []).append((keys, drho))
+            return
         for lv in np.unique(levels).tolist():
             mine = levels == lv
             self.pending.setdefault(lv, []).append((keys[mine], drho[mine]))
@@ -99,13 +102,15 @@ class Propagation:
         """Apply the levels in order (the special neurons are marked in the graph's scratch
         mask meanwhile)."""
         g = self.g
-        special_levels = {int(g.neuron_level[n]) for n in self.special}
-        extra_levels = {int(g.core_level[int(k) // g.A]) for k in self.extra}
         marked = np.fromiter(self.special, np.int64, len(self.special))
+        self.special_by_level = {}
+        for n, lv in zip(marked.tolist(), g.neuron_level[marked].tolist()):
+            self.special_by_level.setdefault(lv, []).append(n)
+        extra_levels = {int(g.core_level[int(k) // g.A]) for k in self.extra}
         g.special_mask[marked] = True
         try:
             for lv in range(g.n_level):
-                if lv in self.pending or lv in special_levels or lv in extra_levels:
+                if lv in self.pending or lv in self.special_by_level or lv in extra_levels:
                     self._level(lv)
         finally:
             g.special_mask[marked] = False
@@ -123,20 +128,31 @@ class Propagation:
         self._extra_routes(lv)
         if lv in self.arrived:
             keys, drho = self.arrived[lv]
-            rows = g.axon_units[keys]
-            units = np.unique(rows.indices)
-            if units.size:
-                per_row = np.diff(rows.indptr)
-                w_t = sparse.csr_matrix(
-                    (rows.data.astype(np.float64), (np.searchsorted(units, rows.indices),
-                                                    np.repeat(np.arange(keys.size), per_row))),
-                    shape=(units.size, keys.size))
-                d_new = g.D0[units] + w_t @ drho
+            live = np.flatnonzero(drho.any(axis=0))
+            if live.size <= g.B // 2:      # else the column look-ups cost what they save
+                units, d_new, dr = self._changes_on(keys, drho, live)
+            else:
+                units, dd = g.drive_changes(keys, drho)
+                d_new = g.D0[units] + dd
                 dr = rates(d_new, g.u_alpha[units]) - g.base_unit_rates(units)
+            if units.size:
                 self.changed[lv] = (units, d_new, dr)
                 moved = np.any(dr != 0.0, axis=1)
                 self._emit_units(units[moved], dr[moved])
         self._special_neurons(lv)
+
+    def _changes_on(self, keys, drho, live):
+        """(units, new drives, Δr) when Δρ is nonzero on the inputs ``live`` only: the product
+        and the clip are taken on those columns; elsewhere the drive is D⁰ and Δr = 0 (the same
+        numbers as on all columns)."""
+        g = self.g
+        units, dd = g.drive_changes(keys, drho[:, live])
+        d_new = g.D0[units].astype(np.float64)
+        d_new[:, live] += dd
+        dr = np.zeros(d_new.shape)
+        dr[:, live] = (rates(d_new[:, live], g.u_alpha[units])
+                       - g.base_unit_rates(units)[:, live])
+        return units, d_new, dr
 
     def _extra_routes(self, lv):
         """Axons of level lv that an upset routed extra neurons to: Δρ = min(ρ + Σ r, 1) − ρ⁰
@@ -165,7 +181,7 @@ class Propagation:
         """Own rates of the dead and modified neurons of level lv and what they (and the
         dropped ones) change on their axons: (actual − fault-free) rate."""
         g = self.g
-        for n in sorted(x for x in self.special if g.neuron_level[x] == lv):
+        for n in sorted(self.special_by_level.get(lv, ())):
             u = int(g.unit_of[n])
             if n in self.dead:
                 self.special_rate[n] = np.zeros(g.B)
@@ -186,9 +202,9 @@ class Propagation:
     def output_rates(self):
         """(B, K) output rates."""
         g = self.g
-        units = g.unit_of[g.out_n]
+        units = g.out_units
         out = g.base_unit_rates(units)
-        for lv in np.unique(g.u_level[units]).tolist():
+        for lv in g.out_levels:
             if lv in self.changed:
                 changed_units, _, dr = self.changed[lv]
                 at, found = self._find(changed_units, units)
@@ -205,7 +221,7 @@ class Propagation:
         own = np.fromiter(self.special_rate, np.int64, len(self.special_rate))
         for units, _, dr in self.changed.values():
             col, neurons = g.members(units)
-            keep = ~np.isin(neurons, own)
+            keep = ~np.isin(neurons, own) if own.size else slice(None)
             ns.append(neurons[keep]), ds.append(dr.sum(axis=1)[col[keep]])
         for n, r in self.special_rate.items():
             ns.append(np.array([n])), ds.append(np.array(

@@ -32,6 +32,10 @@ from neurosim.sim.delta import Propagation
 from neurosim.sim.rate import run_rate
 from neurosim.sim.unit_graph import UnitGraph, Unsupported
 
+# Programs with at most this many used neurons have their hops summed over every neuron (cheaper
+# than finding the changed ones below a few thousand: measured, assumption about the machine).
+WHOLE_COUNTER_NEURONS = 4096
+
 
 @dataclass
 class FastResult:
@@ -97,9 +101,10 @@ class FastRate:
         np.add.at(ax, g.dest_of[fed], self.s0[fed])
         self.ax0 = ax
         self.nnz0 = p.row_synapses().astype(np.float64).ravel()
-        self.hop0 = hop_lengths(p.core_xy, p.dest_core[g.n_core, g.n_slot], g.n_core)
+        self.dest0 = p.dest_core[g.n_core, g.n_slot]
+        self.hop0 = hop_lengths(p.core_xy, self.dest0, g.n_core)
         self.enabled_per_core = np.bincount(g.n_core, minlength=C)
-        out = g.base_unit_rates(g.unit_of[g.out_n]).T
+        out = g.base_unit_rates(g.out_units).T
         return FastResult(
             out, np.bincount(g.n_core, self.s0, minlength=C) * T,
             (ax * self.nnz0).reshape(C, A).sum(axis=1) * T,
@@ -120,6 +125,8 @@ class FastRate:
         if faults is not None and (faults.stuck_synapses.size or faults.weight_flips.size
                                    or faults.threshold_flips.size):
             modified, alpha_new, cols = self._modified(faults, dead)
+        if not (dead or new_dest or modified or cols) and core_xy is None:
+            return self.base            # the faults change no rate, route or connection
         prop = Propagation(self.graph, dead, modified, alpha_new, dropped, extra).run()
         return self._faulty_result(prop, dead, cols, new_dest, core_xy)
 
@@ -218,18 +225,18 @@ class FastRate:
 
     def _neuron_counters(self, prop, new_dest, core_xy):
         """(C,) spikes Σ s·T and hops Σ s·hop·T, s = Σ_B r per neuron: the fault-free ones plus
-        the changes of the neurons whose rate or route changed (every neuron when the cores
-        moved)."""
+        the changes of the neurons whose rate or route changed (hops of every neuron when the
+        cores moved or the program has at most :data:`WHOLE_COUNTER_NEURONS`)."""
         g, p0, T = self.graph, self.program, self.ticks
         ns, ds = prop.neuron_sum_changes()
         spikes = self.base.spikes + np.bincount(g.n_core[ns], ds, minlength=g.C) * T
         routed = np.fromiter(new_dest, np.int64, len(new_dest))
-        if core_xy is not None:
+        if core_xy is not None or g.n_core.size <= WHOLE_COUNTER_NEURONS:
             s = self.s0.copy()
             s[ns] += ds
-            dest = p0.dest_core[g.n_core, g.n_slot].copy()
+            dest = self.dest0.copy()
             dest[routed] = [new_dest[n] for n in routed.tolist()]
-            hop = hop_lengths(core_xy, dest, g.n_core)
+            hop = hop_lengths(p0.core_xy if core_xy is None else core_xy, dest, g.n_core)
             return spikes, np.bincount(g.n_core, s * hop, minlength=g.C) * T
         touched = np.union1d(ns, routed)
         s = self.s0[touched].copy()
@@ -243,28 +250,25 @@ class FastRate:
         return spikes, self.base.hops + np.bincount(g.n_core[touched], change, minlength=g.C) * T
 
     def _events(self, prop, dead, cols):
-        """(C,) Σ_a (Σ_B ρ_a)·nnz_a·T: the cores with an axon whose rate, or whose count of
-        connected enabled neurons (dead neurons, changed crossbar columns), changed are summed
-        again."""
+        """(C,) Σ_a (Σ_B ρ_a)·nnz_a·T: the fault-free axon sums and connection counts with
+        the changed ones set (axons whose rate changed; dead neurons and changed crossbar
+        columns), summed again in one pass (C·A elements, the same sums as the fault-free
+        ones where nothing changed)."""
         g, p0, A = self.graph, self.program, self.graph.A
         keys, sums = prop.axon_sums()
-        nnz_changes = {}
+        ax = self.ax0.copy()
+        ax[keys] = sums
+        nnz = self.nnz0
+        if dead or cols:
+            nnz = nnz.copy()
         for (c, j), xcol in cols.items():
             n = g.nid[c, j]
             if n >= 0 and n not in dead:
-                nnz_changes.setdefault(c, []).append(xcol.astype(np.float64)
-                                                     - p0.crossbar[c, :, j])
+                nnz[c * A:(c + 1) * A] += xcol.astype(np.float64) - p0.crossbar[c, :, j]
         for n in dead:
             c, j = int(g.n_core[n]), int(g.n_slot[n])
-            nnz_changes.setdefault(c, []).append(-p0.crossbar[c, :, j].astype(np.float64))
-        events = self.base.events.copy()
-        for c in sorted(set((keys // A).tolist()) | set(nnz_changes)):
-            ax = self.ax0[c * A:(c + 1) * A].copy()
-            mine = keys // A == c
-            ax[keys[mine] - c * A] = sums[mine]
-            nnz = self.nnz0[c * A:(c + 1) * A] + sum(nnz_changes.get(c, []))
-            events[c] = (ax * nnz).sum() * self.ticks
-        return events
+            nnz[c * A:(c + 1) * A] -= p0.crossbar[c, :, j]
+        return (ax * nnz).reshape(g.C, A).sum(axis=1) * self.ticks
 
     # ------------------------------------------------------------------ generic fallback
     def _generic_with(self, faults, core_xy):

@@ -30,9 +30,17 @@ FLOAT64_DRIVE_BYTES = 256 * 2**20
 # Fault-free rates are kept too (float64, saving a clip per lookup) up to this size (assumption,
 # as above).
 RATE_CACHE_BYTES = 128 * 2**20
+# The fault-free rates arriving on every axon are kept too (C·A × B float64) up to this size:
+# small programs look them up instead of assembling them (assumption, as above).
+AXON_RATE_CACHE_BYTES = 32 * 2**20
 # Units whose drives are reduced together when the fault-free sums are taken (bounds the float64
 # temporary to B × this many columns).
 SUM_CHUNK = 4096
+# A per-level weight block W[changed axons, units]ᵀ with at most this many entries per nonzero is
+# multiplied as a dense array (numpy's dense product is roughly this much faster per entry than a
+# sparse one and needs no sparse object built: measured on the digits and Fashion networks,
+# assumption about the machine).
+DENSE_FILL = 8
 
 
 class Unsupported(Exception):
@@ -57,11 +65,14 @@ class UnitGraph:
         if dtype is None:
             dtype = np.float64 if self.B * U * 8 <= FLOAT64_DRIVE_BYTES else np.float32
         self.dtype = np.dtype(dtype)
-        self.R0 = None
+        self.R0 = self.RA0 = None
         self.D0 = self._base_drives()
         if self.B * U * 8 <= RATE_CACHE_BYTES:
             self.R0 = rates(self.D0, self.u_alpha)
+        if self.C * self.A * self.B * 8 <= AXON_RATE_CACHE_BYTES:
+            self.RA0 = self.base_key_rates(np.arange(self.C * self.A))
         self.special_mask = np.zeros(self.n_core.size, bool)   # scratch of Propagation
+        self._unit_slot = np.full(U, -1, np.int64)               # scratch of drive_changes
 
     # ------------------------------------------------------------------ structure
     def _neurons(self, p):
@@ -148,15 +159,36 @@ class UnitGraph:
         if np.any(out_n < 0):
             raise Unsupported()
         self.out_n = out_n
+        self.out_units = unit_of[out_n]
+        self.out_levels = np.unique(self.u_level[self.out_units]).tolist()
 
     def members(self, units):
         """(index into ``units``, neuron) of every neuron of ``units`` (the CSR unit → neurons
         expanded)."""
-        starts = self.unit_nptr[units]
-        counts = self.unit_nptr[units + 1] - starts
-        col = np.repeat(np.arange(units.size), counts)
-        offset = np.arange(col.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        return col, self.unit_neurons[np.repeat(starts, counts) + offset]
+        col, at = csr_positions(self.unit_nptr, units)
+        return col, self.unit_neurons[at]
+
+    def drive_changes(self, keys, drho):
+        """(units, ΔD (t, B)) = (units fed by the axon ``keys``, W[keys, units]ᵀ @ Δρ) for Δρ
+        (m, B) arriving on ``keys``: the CSR rows read straight from ``axon_units``' arrays
+        (no sparse object built); the product dense when units × keys is at most
+        :data:`DENSE_FILL` times the nonzeros, else sparse."""
+        W = self.axon_units
+        row, at = csr_positions(W.indptr, keys)
+        cols, vals = W.indices[at], W.data[at]
+        slot = self._unit_slot
+        slot[cols] = 0
+        units = np.flatnonzero(slot == 0)
+        slot[units] = np.arange(units.size)
+        pos = slot[cols]
+        slot[units] = -1
+        if units.size * keys.size <= DENSE_FILL * max(cols.size, 1):
+            w_t = np.zeros((units.size, keys.size))
+            w_t[pos, row] = vals
+        else:
+            w_t = sparse.csr_matrix((vals.astype(np.float64), (pos, row)),
+                                    shape=(units.size, keys.size))
+        return units, w_t @ drho
 
     def core_weights(self, c):
         """(A, units of core c) float64 weights of the core's units."""
@@ -190,6 +222,8 @@ class UnitGraph:
     def base_key_rates(self, keys):
         """(len(keys), B) fault-free rates arriving on the axon keys c·A + a (0 where no
         source)."""
+        if self.RA0 is not None:
+            return self.RA0[keys]
         rho = np.zeros((len(keys), self.B))
         m = self.src_in.ravel()[keys]
         has_in = m >= 0
@@ -219,6 +253,14 @@ def _axon_unit_matrix(rows, A, n_units):
         (np.concatenate(vals).astype(np.float32) if vals else np.zeros(0, np.float32),
          np.concatenate(cols).astype(np.int32) if cols else np.zeros(0, np.int32),
          indptr.astype(np.int64)), shape=(len(rows) * A, n_units))
+
+
+def csr_positions(indptr, rows):
+    """(index into ``rows``, position in the CSR data) of every entry of ``rows``, in order."""
+    starts = indptr[rows]
+    counts = indptr[rows + 1] - starts
+    which = np.repeat(np.arange(len(rows)), counts)
+    return which, np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(which.size)
 
 
 def rates(drives, alpha):
