@@ -316,8 +316,11 @@ def test_live_lock_refuses_and_stale_lock_is_taken_over(tiny, reference, tmp_pat
 # slow; in the default run: test_live_lock_refuses_and_stale_lock_is_taken_over (a live lock)
 @pytest.mark.slow
 def test_two_missions_on_one_out_the_second_refuses(tiny, tmp_path):
+    """The second mission meets the first one's live lock (the first is given 25× the runs so
+    that it is still running, however fast the evaluator, when the second starts)."""
     out = tmp_path / "race"
-    first = _start([tiny, "--out", str(out), "--workers", "1", "--json"])
+    first = _start([tiny, "--out", str(out), "--workers", "1", "--json", "--runs",
+                    str(25 * RUNS)])
     try:
         assert _wait_for(lambda: (out / ".lock").exists(), first)
         second = _start([tiny, "--out", str(out), "--workers", "1", "--json"])
@@ -327,7 +330,7 @@ def test_two_missions_on_one_out_the_second_refuses(tiny, tmp_path):
         assert first.returncode == 0, err
     finally:
         _cleanup(first)
-    assert json.loads((out / "summary.json").read_text())["runs"] == RUNS
+    assert json.loads((out / "summary.json").read_text())["runs"] == 25 * RUNS
 
 
 # ---------------------------------------------------------------------- bounds on work
