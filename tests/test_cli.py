@@ -27,8 +27,9 @@ PIPELINE_ORDER = ["train", "info", "compile", "run", "export", "power", "bound",
 
 
 def test_version_through_python_m():
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    run = subprocess.run([sys.executable, "-m", "neurosim", "--version"], cwd=ROOT, env=env,
+    parent = pathlib.Path(neurosim.__file__).resolve().parents[1]   # the neurosim under test
+    env = dict(os.environ, PYTHONPATH=str(parent))
+    run = subprocess.run([sys.executable, "-m", "neurosim", "--version"], cwd=parent, env=env,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stderr == ""
     assert run.stdout == f"neurosim {neurosim.__version__}\n"

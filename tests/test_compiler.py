@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import neurosim
 from neurosim.chip.program import ChipProgram
 from neurosim.compiler import compile
 from neurosim.compiler.nir import compile_nir, to_nir
@@ -330,22 +331,24 @@ def test_compile_nir_snn_graph(dense, digits):
 @pytest.mark.slow
 def test_cli_compile_and_run(tmp_path):
     out = tmp_path / "prog.npz"
-    env = {"PYTHONPATH": str(ROOT)}
+    parent = Path(neurosim.__file__).resolve().parents[1]   # the neurosim under test
+    env = {"PYTHONPATH": str(parent)}
     cmd = [sys.executable, "-m", "neurosim"]
     res = subprocess.run(cmd + ["compile", str(ROOT / "models" / "digits_dense.npz"), "--chip",
                                 "ideal", "-o", str(out), "--json"],
-                         capture_output=True, text=True, env=env)
+                         capture_output=True, text=True, env=env, cwd=parent)
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["profile"] == "ideal"
     res = subprocess.run(cmd + ["run", str(out), "--dataset", "digits", "--mode", "rate",
-                                "--json"], capture_output=True, text=True, env=env)
+                                "--json"],
+                         capture_output=True, text=True, env=env, cwd=parent)
     assert res.returncode == 0, res.stderr
     got = json.loads(res.stdout)
     assert abs(got["accuracy"] - got["mlp_accuracy"]) <= 0.005
     assert {"ticks", "spikes", "synaptic_events", "hops", "seconds"} <= set(got)
     res = subprocess.run(cmd + ["compile", str(ROOT / "models" / "digits_dense.npz"),
                                 "--blocked", "70,1", "-o", str(out)],
-                         capture_output=True, text=True, env=env)
+                         capture_output=True, text=True, env=env, cwd=parent)
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
 
 

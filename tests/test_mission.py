@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 
+import neurosim
 from neurosim import mission
 from neurosim.chip.faults import FaultState
 from neurosim.errors import ValidationError
@@ -19,6 +20,12 @@ from neurosim.sim import incremental
 from neurosim.mission import scenario as scn
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Child processes import the neurosim under test (the source tree in development, the installed
+# package in CI): its parent directory is their PYTHONPATH and their working directory (``python
+# -m`` puts the working directory first on sys.path).
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(neurosim.__file__)))
+CHILD_ENV = dict(os.environ, PYTHONPATH=PACKAGE_PARENT + os.pathsep + os.environ.get("PYTHONPATH",
+                                                                                     ""))
 
 SMALL = f"""
 [mission]
@@ -177,9 +184,8 @@ def test_resume_after_kill(small, reference_run, tmp_path):
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "neurosim", "mission", small.path, "--out", str(out),
            "--workers", "1", "--json"]
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(cmd, env=CHILD_ENV, cwd=PACKAGE_PARENT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
     partial = out / ".partial"
     deadline = time.time() + 60
     try:

@@ -25,11 +25,11 @@ from neurosim.mission import executors, runner
 from neurosim.cli import main
 from neurosim.errors import NeurosimError
 from neurosim.mission import scenario as scn
-from test_mission import ROOT, SMALL, _runs, _same
+from test_mission import CHILD_ENV, PACKAGE_PARENT, ROOT, SMALL, _runs, _same
 
 RUNS = 8
 HANG = 120          # seconds: a wait longer than this means the process hangs (test fails)
-ENV = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+ENV = CHILD_ENV
 
 
 def _write(tmp_path, name="tiny", text=None, **replace):
@@ -58,7 +58,7 @@ def reference(tiny, tmp_path_factory):
 
 def _start(args):
     return subprocess.Popen([sys.executable, "-m", "neurosim", "mission", *args], env=ENV,
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            cwd=PACKAGE_PARENT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
 
 
