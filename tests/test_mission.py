@@ -201,13 +201,22 @@ def test_resume_after_kill(small, reference_run, tmp_path):
     done_before = sorted(p.name for p in partial.glob("batch_*.npz"))
     assert 2 <= len(done_before) < 6, done_before
     assert not (out / "summary.json").exists()
-    stamps = {p.name: p.stat().st_mtime_ns for p in partial.glob("batch_*.npz")}
+    # mark the first kept batch: if the resume recomputed it instead of reusing it, the mark goes
+    first = partial / done_before[0]
+    with np.load(first) as z:
+        batch = {k: z[k] for k in z.files}
+    batch["accuracy"] = batch["accuracy"].copy()
+    batch["accuracy"][0, 0] = MARK = 0.123456
+    np.savez(first, **batch)
+    start = int(done_before[0].split("_")[1])
     from neurosim.cli import main
     assert main(["mission", small.path, "--out", str(out), "--resume", "--workers", "1",
                  "--json"]) == 0
-    _same(_runs(out1), _runs(str(out)))
+    resumed = _runs(str(out))
+    assert resumed["accuracy"][start, 0] == pytest.approx(MARK)   # reused, not redone
+    resumed["accuracy"][start, 0] = _runs(out1)["accuracy"][start, 0]
+    _same(_runs(out1), resumed)
     assert not partial.exists()
-    assert all(stamps[n] > 0 for n in done_before)     # finished batches were reused, not redone
 
 
 def test_resume_refuses_other_scenario(small, tmp_path):
