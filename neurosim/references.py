@@ -151,6 +151,15 @@ REFERENCES = {
                 "project's shared references).",
     "wu2025": "Wu et al. 2025: about 90 % of LEO upsets of UoSAT-2 fall in the South Atlantic "
               "Anomaly (secondary quote in the project's shared references).",
+    # ---- published tool output, tabulated by a third party
+    "shirokawakita2026spenvis": "shirokawakita (GitHub user), \"SPENVISを用いた宇宙陽子線環境の算出"
+                                "手順\" (a guide to computing proton environments with SPENVIS), "
+                                "May 2026, github.com/shirokawakita/spenvis_guide: inputs/"
+                                "iss_05yr_combined_proton.csv and images/fig11_iss_combined.png; "
+                                "SPENVIS 4.6.14 AP-8 MIN orbit-averaged trapped-proton differential "
+                                "flux x 180 days (cm-2 MeV-1), 410 km circular, 51.6 deg, 1-day "
+                                "trajectory from 1 Jan 2020, RAAN 0 (the project's SPENVIS header in "
+                                "inputs/Solar_cell_damage_equivalent_fluences_in_ISS_05yr.txt).",
 }
 
 
