@@ -2,34 +2,59 @@
 
 SANA-FE (Boyle et al., UT Austin / Sandia; ``pip install "neurosim[peer]"``, GPL-3.0, an optional
 peer: used through its Python API, never vendored) simulates TrueNorth with its "truenorth" soma
-model in double precision. :func:`build` maps a ChipProgram onto ``sanafe.load_truenorth()``:
+model in double precision. :func:`build` maps a ChipProgram onto ``sanafe.load_truenorth()``, field
+by field (SANA-FE 2.2.9, ``src/models.cpp``: ``TrueNorthModel``):
 
-==================  ==========================================================================
-neurosim            SANA-FE (soma attributes of each mapped neuron; one group per used core)
-==================  ==========================================================================
-enabled neuron      one neuron of the core's group, mapped to the TrueNorth core at core_xy
-crossbar, weights   one connection per (source neuron, destination neuron) pair with
-                    c_ij = 1: weight s_j[type_i] (typed weights expanded per edge)
-dest_delay          only 1 maps: the bundled architecture has no axonal delays (a spike is
-                    integrated the next tick); other delays are refused naming the field
-leak λ              ``leak`` = λ, ``leak_towards_zero`` = False (SANA-FE's default is True)
-threshold α         ``threshold`` = α (fires at V ≥ α, as here)
-reset mode 0/1/2    ``reset_mode`` hard / soft / none; ``reset`` = R
-floor mode 0        ``reverse_threshold`` = −β, ``reverse_reset_mode`` saturate
-floor mode 1        ``reverse_threshold`` = −β − 1 (SANA-FE tests V ≤, here V < −β),
-                    ``reverse_reset_mode`` hard, ``reverse_reset`` = −R
-floor after a fire  SANA-FE skips the floor test in a tick where the neuron fired; here the floor
-                    follows the reset, which only matters for a hard reset below −β: the reset
-                    value is folded (R < −β → −β, or −R for floor mode 1)
-initial potential   ``bias`` = V0 in the first tick only (SANA-FE has no initial potential)
-==================  ==========================================================================
+=====================  =======================================================================
+neurosim field         SANA-FE (soma attributes of each mapped neuron; one group per used core)
+=====================  =======================================================================
+enabled                each enabled neuron is one neuron of its core's group; disabled ones
+                       are left out (they never fire here)
+core_xy                the group's neurons are mapped to TrueNorth core row·64 + col
+crossbar, axon_type,   one connection per (source neuron, destination neuron) pair reached
+weights                through an axon with c_ij = 1: weight s_j[type_i] (typed weights
+                       expanded per edge)
+dest_core, dest_axon   the source of those connections; −1: no connections
+dest_delay             only 1 maps: the bundled architecture has no axonal delays (a spike is
+                       integrated the next tick); other delays are refused naming the field
+leak λ                 ``leak`` = λ, ``leak_towards_zero`` = False (SANA-FE's default is True)
+threshold α            ``threshold`` = α (fires at V ≥ α, as here)
+reset_mode 0/1/2       ``reset_mode`` hard / soft / none; reset_value ``reset`` = R
+floor_mode 0           ``reverse_threshold`` = −β, ``reverse_reset_mode`` saturate
+floor_mode 1           ``reverse_threshold`` = −β − 1 (SANA-FE tests V ≤, here V < −β),
+                       ``reverse_reset_mode`` hard, ``reverse_reset`` = −R
+floor after a fire     SANA-FE skips the floor test in a tick where the neuron fired; here the
+                       floor follows the reset, which only matters for a hard reset below −β:
+                       the reset value is folded (R < −β → −β, or −R for floor mode 1)
+initial_potential      ``bias`` = V0 in the first tick only (SANA-FE has no initial potential)
+profile.potential_bits not modelled by SANA-FE (a double that never saturates): a run is refused
+                       unless a bound shows no potential can reach ±2^(P−1) in its ticks
+                       (:func:`check_unsaturated`)
+prng_seed              nothing to map while no stochastic mode is on
+output_*, neuron_group not needed: every neuron's spikes are compared, every tick
+=====================  =======================================================================
 
-Not mapped (refused, naming the field): two neurons driving one axon (their spikes are ORed
-here, SANA-FE has no axons to OR them on), external inputs (``input_index``: the peer runs
-self-driven networks such as :func:`neurosim.chip.synthetic.mixed_program`), the stochastic and
-leak-reversal extensions, per-synapse (``ideal``) profiles. Not modelled by SANA-FE: the
-potential's 20-bit saturation (the benchmark networks stay far inside it).
+Refused, naming the field (they cannot be mapped onto the truenorth soma): delays other than 1; two
+neurons driving one axon (their spikes are ORed here, SANA-FE has no axons to OR them on); external
+inputs (``input_index``: the peer runs self-driven networks such as
+:func:`neurosim.chip.synthetic.mixed_program`); per-synapse (``ideal``) profiles; and the rest of
+the TrueNorth neuron: ``stochastic_synapse`` and ``stochastic_leak`` (SANA-FE has no stochastic
+synapse or leak), ``leak_reversal`` (SANA-FE's ``leak_towards_zero`` takes the sign of V *before*
+the tick's input, Cassidy et al.'s ε the sign after it), ``threshold_mask_bits`` (SANA-FE's
+``random_mask`` draws from C's ``rand()`` and *lowers* the threshold, V + η ≥ α, where TrueNorth
+raises it, V ≥ α + η, from a seeded per-core sequence).
+
+Timing: SANA-FE runs with its "simple" timing model (:data:`TIMING_MODEL`; neurosim models no
+hardware timing, and "detailed", SANA-FE's default, adds its network-on-chip estimate at about 2×
+the run time), both simulators record every spike, and each is timed on its simulation calls only
+(network construction excluded), wall and process CPU seconds: SANA-FE one run, neurosim the median
+of :data:`NEUROSIM_REPEATS` runs (milliseconds each). Thread counts 1 and 2, the same for both
+(SANA-FE's ``processing_threads``, neurosim's ``num_threads``); the 1-thread ratio is the
+per-thread comparison.
 """
+import contextlib
+import importlib.metadata
+import io
 import os
 import time
 
@@ -41,7 +66,12 @@ from neurosim.errors import ValidationError
 
 CORE_COUNTS = (4, 16, 64, 256)
 QUICK_CORE_COUNTS = (4, 16)
+THREADS = (1, 2)
 RESET_MODES = {0: "hard", 1: "soft", 2: "none"}
+# SANA-FE's fastest timing model (``SpikingChip.sim(timing_model=...)``: "simple", "detailed" —
+# its default — or "cycle"); the spikes do not depend on it, only SANA-FE's run time does.
+TIMING_MODEL = "simple"
+NEUROSIM_REPEATS = 5   # neurosim's time: the median of 5 runs (SANA-FE's: one run, seconds long)
 
 
 def _import_sanafe():
@@ -64,7 +94,8 @@ def check_mappable(program):
     used = [name for name in program.neuron_extensions_used() if name != "prng_seed"]
     if used:
         raise ValidationError(f"field '{used[0]}' is set; the SANA-FE peer maps the "
-                              "deterministic neuron only")
+                              "deterministic neuron only (SANA-FE's truenorth soma has no "
+                              "equivalent: see neurosim.bench.sanafe_peer)")
     routed = program.enabled & (program.dest_core >= 0)
     target = program.dest_core.astype(np.int64) * program.n_axons + program.dest_axon
     shared = routed & (np.bincount(np.where(routed, target, 0).ravel(),
@@ -81,6 +112,45 @@ def check_mappable(program):
         raise ValidationError(f"field 'dest_delay' (core {c}, neuron {n}) is "
                               f"{program.dest_delay[c, n]}; SANA-FE's bundled TrueNorth "
                               "architecture has no axonal delays: only delay 1 maps")
+
+
+def potential_bound(program, ticks):
+    """Per neuron (C, N) int64, a bound on |V| over ``ticks`` ticks of the deterministic neuron:
+
+        |V| ≤ M + ticks · D,   M = max(|V0|, |R|, β, α),   D = |λ| + Σ_i |c_ij s_j[type_i]|
+
+    over the axons i some enabled neuron drives. By induction on the ticks: integration and leak
+    add at most D; a hard reset or a floor sets V to R, −β or −R (|·| ≤ M), a soft reset to
+    V − α ∈ [0, V) (it fires only at V ≥ α ≥ 1)."""
+    C, A, _ = program.crossbar.shape
+    routed = program.enabled & (program.dest_core >= 0)
+    driven = np.zeros((C, A), bool)
+    driven[program.dest_core[routed], program.dest_axon[routed]] = True
+    drive = np.abs(program.leak.astype(np.int64))
+    for t in range(program.weights.shape[1]):
+        rows = driven & (program.axon_type == t)                                 # (C, A)
+        reached = (program.crossbar & rows[:, :, None]).sum(axis=1)              # (C, N)
+        drive += reached * np.abs(program.weights[:, t, :].astype(np.int64))
+    start = np.maximum.reduce([np.abs(program.initial_potential.astype(np.int64)),
+                               np.abs(program.reset_value.astype(np.int64)),
+                               program.floor.astype(np.int64),
+                               program.threshold.astype(np.int64)])
+    return start + int(ticks) * drive
+
+
+def check_unsaturated(program, ticks):
+    """Refuse a run of ``ticks`` ticks in which a potential could reach the profile's saturation
+    (±2^(P−1), P = ``potential_bits``): SANA-FE's potential is a double and never saturates, so
+    only runs that provably stay inside the register compare like with like."""
+    limit = (1 << (program.profile.potential_bits - 1)) - 1
+    bound = np.where(program.enabled, potential_bound(program, ticks), 0)
+    if bound.max(initial=0) > limit:
+        c, n = (int(i) for i in np.unravel_index(np.argmax(bound), bound.shape))
+        raise ValidationError(
+            f"argument 'ticks' is {ticks}: neuron (core {c}, neuron {n}) could reach the "
+            f"{program.profile.potential_bits}-bit potential's saturation (|V| up to "
+            f"{bound[c, n]} > {limit}), which SANA-FE does not model; expected fewer ticks",
+            param="ticks")
 
 
 def soma_attributes(program, c, n):
@@ -166,72 +236,114 @@ def _set_bias(chip, program, offsets, initial):
             mapped[int(k)].set_attributes(model_attributes={"bias": bias})
 
 
+def _timed(call):
+    """(call(), wall seconds, process CPU seconds)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = call()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _sim(chip, ticks, threads):
+    """``chip.sim`` for ``ticks`` ticks with the spike trace, its progress line (printed on
+    Python's stdout) swallowed so that ``--json`` prints one object; (result, wall s, CPU s)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return _timed(lambda: chip.sim(ticks, timing_model=TIMING_MODEL, spike_trace=True,
+                                       processing_threads=threads))
+
+
 def run(chip, program, offsets, ticks, threads=1):
-    """Simulate ``ticks`` ticks: the first with ``bias`` = V0, then bias 0. Returns (record
-    (ticks, C, N) uint8, seconds spent in ``SpikingChip.sim``)."""
+    """Simulate ``ticks`` ticks on SANA-FE: the first with ``bias`` = V0, then bias 0. Returns
+    (record (ticks, C, N) uint8, wall seconds, CPU seconds), both spent in ``SpikingChip.sim``."""
+    check_unsaturated(program, ticks)
     record = np.zeros((ticks, program.n_cores, program.n_neurons), np.uint8)
     chip.reset()
     _set_bias(chip, program, offsets, initial=True)
-    t0 = time.perf_counter()
-    first = chip.sim(1, spike_trace=True, processing_threads=threads)
-    seconds = time.perf_counter() - t0
+    first, wall, cpu = _sim(chip, 1, threads)
     _set_bias(chip, program, offsets, initial=False)   # V0 is in; no bias from now on
     traces = first["spike_trace"]
     if ticks > 1:
-        t0 = time.perf_counter()
-        rest = chip.sim(ticks - 1, spike_trace=True, processing_threads=threads)
-        seconds += time.perf_counter() - t0
+        rest, rest_wall, rest_cpu = _sim(chip, ticks - 1, threads)
+        wall, cpu = wall + rest_wall, cpu + rest_cpu
         traces = traces + rest["spike_trace"]
     for t, spikes in enumerate(traces):
         for s in spikes:
             c = int(s.group_name[1:])
             record[t, c, offsets[c][s.neuron_offset]] = 1
-    return record, seconds
+    return record, wall, cpu
 
 
-def _neurosim(program, ticks, threads):
+def _neurosim(program, ticks, threads, repeats=1):
+    """neurosim's kernel on the same self-driven program, every spike recorded: (record
+    (ticks, C, N) uint8, wall seconds, CPU seconds), the seconds the median of ``repeats`` runs
+    (a run takes milliseconds, so one run is at the mercy of the machine's other jobs); every
+    repeat must record the same spikes."""
     raster = np.zeros((ticks, 1, 0), np.uint8)
-    t0 = time.perf_counter()
-    out = _core.run_spiking(program, raster, record=True, num_threads=threads)
-    return out["record"][:, 0], time.perf_counter() - t0
+    runs = [_timed(lambda: _core.run_spiking(program, raster, record=True, num_threads=threads))
+            for _ in range(repeats)]
+    record = runs[0][0]["record"][:, 0]
+    if not all(np.array_equal(out["record"][:, 0], record) for out, _, _ in runs):
+        raise RuntimeError("neurosim's kernel recorded different spikes in repeated runs")
+    return record, float(np.median([r[1] for r in runs])), float(np.median([r[2] for r in runs]))
 
 
-def compare(program, ticks, threads=(1,)):
-    """Run ``program`` on neurosim's kernel and on SANA-FE with each thread count; a dict of
-    agreement, spikes and seconds."""
+def first_difference(ours, theirs):
+    """(tick, core, neuron) of the first spike the two records disagree on, or None."""
+    differ = np.argwhere(ours != theirs)
+    return [int(i) for i in differ[0]] if differ.size else None
+
+
+def compare(program, ticks, threads=THREADS):
+    """Run ``program`` for ``ticks`` ticks on neurosim's kernel and on SANA-FE with each thread
+    count (the same count for both); spikes compared on every neuron and tick. A dict of
+    agreement, spikes, and per thread count both simulators' wall and CPU seconds and the ratios
+    SANA-FE / neurosim."""
     sanafe = _import_sanafe()
+    check_mappable(program)
+    check_unsaturated(program, ticks)
     chip, offsets = build(program, sanafe)
-    row = {"cores": program.n_cores, "ticks": ticks, "agree": True}
+    row = {"cores": program.n_cores, "ticks": ticks, "agree": True, "first_difference": None,
+           "load_average": list(os.getloadavg())}
     for n in threads:
-        theirs, peer_s = run(chip, program, offsets, ticks, n)
-        ours, ours_s = _neurosim(program, ticks, n)
-        row["agree"] &= bool(np.array_equal(ours, theirs))
-        row[f"spikes"] = int(ours.sum())
-        row[f"neurosim_s_{n}thread"] = ours_s
-        row[f"sanafe_s_{n}thread"] = peer_s
+        theirs, peer_s, peer_cpu = run(chip, program, offsets, ticks, n)
+        ours, ours_s, ours_cpu = _neurosim(program, ticks, n, NEUROSIM_REPEATS)
+        same = bool(np.array_equal(ours, theirs))
+        row["agree"] &= same
+        row["first_difference"] = row["first_difference"] or first_difference(ours, theirs)
+        row["spikes"] = int(ours.sum())
+        row[f"neurosim_s_{n}thread"], row[f"neurosim_cpu_s_{n}thread"] = ours_s, ours_cpu
+        row[f"sanafe_s_{n}thread"], row[f"sanafe_cpu_s_{n}thread"] = peer_s, peer_cpu
         row[f"ratio_{n}thread"] = peer_s / ours_s
+        row[f"cpu_ratio_{n}thread"] = peer_cpu / ours_cpu
     return row
 
 
+def _row_line(row):
+    """One printed line of :func:`bench` for one core count."""
+    return (f"  {row['cores']:4d} cores: {row['spikes']:,} spikes, identical: {row['agree']}; "
+            + "; ".join(f"{n} thread(s): neurosim {row[f'neurosim_s_{n}thread']:.3f} s, "
+                        f"SANA-FE {row[f'sanafe_s_{n}thread']:.2f} s, "
+                        f"{row[f'ratio_{n}thread']:.0f}x (CPU {row[f'cpu_ratio_{n}thread']:.0f}x)"
+                        for n in THREADS)
+            + f"; load {row['load_average'][0]:.1f}")
+
+
 def bench(ticks=None, quick=False, verbose=True):
-    """``neurosim bench sim --peer sanafe``: the mixed network (:func:`mixed_program`) at 4, 16,
-    64 and 256 cores on both simulators, 1 and 2 threads each; spike-for-spike agreement and the
-    speed ratio per thread count."""
+    """``neurosim bench sim --peer sanafe``: the mixed network (:func:`mixed_program`, seed = its
+    core count) at 4, 16, 64 and 256 cores (4 and 16 with ``quick``) on both simulators, 1 and 2
+    threads each; spike-for-spike agreement and the speed ratio per thread count."""
     say = print if verbose else (lambda *a, **k: None)
+    if ticks is not None and ticks < 1:
+        raise ValidationError(f"argument 'ticks' is {ticks}; expected at least 1", param="ticks")
     _import_sanafe()
     ticks = ticks or (20 if quick else 200)
     counts = QUICK_CORE_COUNTS if quick else CORE_COUNTS
-    threads = (1, 2)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    say(f"neurosim bench sim --peer sanafe: mixed network, {ticks} ticks, load average "
-        f"{load:.1f}")
+    version = importlib.metadata.version("sanafe")
+    say(f"neurosim bench sim --peer sanafe: SANA-FE {version} (timing model '{TIMING_MODEL}'), "
+        f"mixed network, {ticks} ticks, load average {os.getloadavg()[0]:.1f}")
     rows = []
     for n_cores in counts:
-        row = compare(mixed_program(n_cores, seed=n_cores), ticks, threads)
-        rows.append(row)
-        say(f"  {n_cores:4d} cores: {row['spikes']} spikes, identical: {row['agree']}; "
-            + "; ".join(f"{n} thread(s): neurosim {row[f'neurosim_s_{n}thread']:.3f} s, "
-                        f"SANA-FE {row[f'sanafe_s_{n}thread']:.2f} s, "
-                        f"{row[f'ratio_{n}thread']:.0f}x" for n in threads))
-    return {"peer": "sanafe", "ticks": ticks, "load_average": load,
+        rows.append(compare(mixed_program(n_cores, seed=n_cores), ticks))
+        say(_row_line(rows[-1]))
+    return {"peer": "sanafe", "sanafe_version": version, "timing_model": TIMING_MODEL,
+            "ticks": ticks, "threads": list(THREADS), "load_average": list(os.getloadavg()),
             "agree": all(r["agree"] for r in rows), "per_cores": rows}
