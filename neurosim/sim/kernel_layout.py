@@ -11,9 +11,9 @@ from neurosim.sim.reference import potential_range
 
 INT32_MIN, INT32_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
 
-__all__ = ["axon_type_bits", "crossbar_bits", "extension_arrays", "neuron_arrays", "pack_bits",
-           "potential_range", "routing_arrays", "shared_type_weights", "uniform_cores",
-           "uniform_parameters"]
+__all__ = ["axon_type_bits", "crossbar_bits", "extension_arrays", "kernel_arrays",
+           "neuron_arrays", "pack_bits", "potential_range", "routing_arrays",
+           "shared_type_weights", "uniform_cores", "uniform_parameters"]
 
 
 def neuron_arrays(program):
@@ -68,15 +68,16 @@ def routing_arrays(program):
     if A > 1 << AXON_BITS or C > 1 << CORE_BITS:
         raise ValidationError(f"program: {C} cores of {A} axons; the core kernel takes at most "
                               f"{1 << CORE_BITS} cores of {1 << AXON_BITS} axons")
-    dc = program.dest_core.astype(np.int64)
-    has = dc >= 0
-    dest = np.where(has, dc, 0)
-    target = (dest << (4 + AXON_BITS)) | (program.dest_axon.astype(np.int64) << 4) \
-        | program.dest_delay
-    xy = program.core_xy.astype(np.int64)
-    hops = np.abs(xy[dest] - xy[:, None, :]).sum(axis=2)
-    return np.ascontiguousarray(np.where(has, hops << (4 + AXON_BITS + CORE_BITS) | target, -1),
-                                dtype=np.int64)
+    has = program.dest_core >= 0
+    dest = np.where(has, program.dest_core, 0)
+    row, col = program.core_xy[:, 0], program.core_xy[:, 1]
+    hops = np.abs(row[dest] - row[:, None]) + np.abs(col[dest] - col[:, None])
+    word = hops.astype(np.int64) << (4 + AXON_BITS + CORE_BITS)
+    word |= dest.astype(np.int64) << (4 + AXON_BITS)
+    word |= program.dest_axon.astype(np.int64) << 4
+    word |= program.dest_delay
+    word[~has] = -1
+    return word
 
 
 def pack_bits(flags):
@@ -136,3 +137,51 @@ def shared_type_weights(program):
     if program.synapse_weights is not None:
         return np.full(w.shape[:2], INT32_MIN, np.int32)
     return np.where((w == w[:, :, :1]).all(axis=2), w[:, :, 0], INT32_MIN).astype(np.int32)
+
+
+def kernel_arrays(program):
+    """Every read-only array the kernel takes, derived from ``program`` alone, C-contiguous in the
+    kernel's dtypes (the ``ns_chip`` fields of cext/tick.h of the same names; ``V0`` is the
+    initial potential saturated to the profile's width). Built once per program and kept in its
+    cache: a program never changes (``ChipProgram.replace`` makes a new one with an empty cache),
+    so repeated runs of one program (benchmarks, a mission's batches) skip the layout."""
+    if "kernel_arrays" not in program._cache:
+        program._cache["kernel_arrays"] = _layout(program)
+    return program._cache["kernel_arrays"]
+
+
+def _layout(program):
+    """The arrays of :func:`kernel_arrays`."""
+    C, N, K = program.n_cores, program.n_neurons, program.n_outputs
+    per_synapse = program.synapse_weights is not None
+    out_index = np.full((C, N), -1, np.int32)
+    out_index[program.output_core, program.output_neuron] = np.arange(K, dtype=np.int32)
+    neurons = neuron_arrays(program)
+    ext = extension_arrays(program)
+    vmin, vmax = potential_range(program.profile)
+    arrays = {
+        "xbits": crossbar_bits(program), "enabled_bits": pack_bits(program.enabled),
+        "atype": program.axon_type, "type_bits": axon_type_bits(program),
+        "typed_w": program.weights, "typed_const": shared_type_weights(program),
+        "syn_w": program.masked_synapse_weights_int16() if per_synapse else np.zeros(1),
+        "uniform": uniform_cores(neurons), "uniform_prm": uniform_parameters(neurons),
+        "route": routing_arrays(program), "core_outputs": (out_index >= 0).any(axis=1),
+        "out_index": out_index, "in_idx": program.input_index, "in_core": program.input_core,
+        "in_axon": program.input_axon,
+        "V0": np.clip(program.initial_potential, vmin, vmax),
+        **neurons, **ext,
+    }
+    return {name: np.ascontiguousarray(value, dtype=KERNEL_DTYPES[name])
+            for name, value in arrays.items()}
+
+
+KERNEL_DTYPES = {
+    "xbits": np.uint64, "enabled_bits": np.uint64, "atype": np.uint8, "type_bits": np.uint64,
+    "typed_w": np.int16, "typed_const": np.int32, "syn_w": np.int16, "uniform": np.uint8,
+    "uniform_prm": np.int32, "route": np.int64, "core_outputs": np.uint8,
+    "out_index": np.int32, "in_idx": np.int32, "in_core": np.int32, "in_axon": np.int32,
+    "V0": np.int32, "leak": np.int32, "thr": np.int32, "floor_lo": np.int32,
+    "floor_to": np.int32, "keep": np.int32, "radd": np.int32, "core_extra": np.uint8,
+    "leak_rev": np.int32, "stoch_leak": np.int32, "thr_mask": np.uint32, "eta_reset": np.int32,
+    "eta_floor": np.int32, "stoch_syn": np.uint8, "core_stoch_syn": np.uint8, "seed": np.uint32,
+}
