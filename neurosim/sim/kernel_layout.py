@@ -4,6 +4,8 @@ The kernel keeps the neuron state as a structure of int32 arrays with disabled n
 neutralised (so its neuron pass has no branches), the crossbar as bits (a 256-neuron row is four
 64-bit words, read as AVX-512 masks), and each neuron's way out as one int64.
 """
+import mmap
+
 import numpy as np
 
 from neurosim.errors import ValidationError
@@ -96,12 +98,15 @@ def axon_type_bits(program):
 
 
 def crossbar_bits(program):
-    """The crossbar as bits (C, A, ⌈N/64⌉) uint64, kept in the program's cache (it is derived
-    from the crossbar alone, which a program never changes)."""
+    """The crossbar as bits (C, A, ⌈N/64⌉) uint64 on huge pages (the kernel reads its rows at
+    random: :func:`huge_page_array`), kept in the program's cache (it is derived from the
+    crossbar alone, which a program never changes)."""
     if "crossbar_bits" not in program._cache:
-        program._cache["crossbar_bits"] = np.ascontiguousarray(
-            np.concatenate([pack_bits(program.crossbar[c:c + 64])
-                            for c in range(0, program.n_cores, 64)]))
+        C, A, N = program.crossbar.shape
+        bits = huge_page_array((C, A, (N + 63) // 64), np.uint64)
+        for c in range(0, C, 64):   # 64 cores at a time: no crossbar-sized temporary
+            bits[c:c + 64] = pack_bits(program.crossbar[c:c + 64])
+        program._cache["crossbar_bits"] = bits
     return program._cache["crossbar_bits"]
 
 
@@ -141,9 +146,9 @@ def shared_type_weights(program):
 
 def kernel_arrays(program):
     """Every read-only array the kernel takes, derived from ``program`` alone, C-contiguous in the
-    kernel's dtypes (the ``ns_chip`` fields of cext/tick.h of the same names; ``V0`` is the
-    initial potential saturated to the profile's width). Built once per program and kept in its
-    cache: a program never changes (``ChipProgram.replace`` makes a new one with an empty cache),
+    kernel's dtypes, read only (the ``ns_chip`` fields of cext/tick.h of the same names; ``V0``
+    is the initial potential saturated to the profile's width). Built once per program and kept
+    in its cache: a program never changes (``ChipProgram.replace`` makes a new one with an empty cache),
     so repeated runs of one program (benchmarks, a mission's batches) skip the layout."""
     if "kernel_arrays" not in program._cache:
         program._cache["kernel_arrays"] = _layout(program)
@@ -171,8 +176,27 @@ def _layout(program):
         "V0": np.clip(program.initial_potential, vmin, vmax),
         **neurons, **ext,
     }
-    return {name: np.ascontiguousarray(value, dtype=KERNEL_DTYPES[name])
-            for name, value in arrays.items()}
+    return {name: _read_only(_placed(name, value)) for name, value in arrays.items()}
+
+
+def _placed(name, value):
+    """``value`` as a C-contiguous array of the kernel's dtype for ``name``; the routes, which the
+    kernel reads at random, on huge pages (:func:`huge_page_array`; the crossbar's bits are
+    placed there by :func:`crossbar_bits`)."""
+    array = np.ascontiguousarray(value, dtype=KERNEL_DTYPES[name])
+    if name not in RANDOM_ACCESS:
+        return array
+    placed = huge_page_array(array.shape, array.dtype)
+    placed[...] = array
+    return placed
+
+
+def _read_only(array):
+    """A read-only view of ``array`` (the array itself, which may be the program's, keeps its
+    flags): a cached layout cannot be changed by accident."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 KERNEL_DTYPES = {
@@ -185,3 +209,25 @@ KERNEL_DTYPES = {
     "leak_rev": np.int32, "stoch_leak": np.int32, "thr_mask": np.uint32, "eta_reset": np.int32,
     "eta_floor": np.int32, "stoch_syn": np.uint8, "core_stoch_syn": np.uint8, "seed": np.uint32,
 }
+
+RANDOM_ACCESS = ("route",)
+HUGE_PAGE = 2 << 20   # x86-64 transparent huge page
+HUGE_PAGE_MIN_BYTES = HUGE_PAGE
+
+
+def huge_page_array(shape, dtype):
+    """A zeroed array on transparent huge pages where the system offers them: anonymous memory
+    aligned to 2 MiB and madvise(MADV_HUGEPAGE)d (Linux's THP in ``madvise`` mode only backs
+    such regions; numpy advises its own allocations, but a ``malloc`` block is not 2 MiB-aligned,
+    so its first and last pages stay small). A random read into a large array with 4 KiB pages
+    misses the TLB almost every time, and in a virtual machine each miss is a two-level page walk.
+    Arrays under 2 MiB, and systems without MADV_HUGEPAGE, get an ordinary array."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if nbytes < HUGE_PAGE_MIN_BYTES or not hasattr(mmap, "MADV_HUGEPAGE"):
+        return np.zeros(shape, dtype)
+    region = mmap.mmap(-1, nbytes + HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    start = -np.frombuffer(region, np.uint8, count=1).ctypes.data % HUGE_PAGE
+    region.madvise(mmap.MADV_HUGEPAGE, start, nbytes)
+    return np.frombuffer(region, dtype, count=nbytes // dtype.itemsize,
+                         offset=start).reshape(shape)
