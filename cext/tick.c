@@ -488,16 +488,7 @@ static void step_item(const ns_chip *p, int t, int c, int b0, int b1, int shared
  * have arrived. Each level is a dependent random access into a large array, so without this
  * every core waits for several memory round trips. The prefetchers are forced inline: GCC 12 finds
  * an out-of-line prefetch-only function free of side effects and deletes its calls (ipa-modref). */
-#ifndef NS_AHEAD_SET
-#define NS_AHEAD_SET 12
-#endif
-#ifndef NS_AHEAD_ROWS
-#define NS_AHEAD_ROWS 8
-#endif
-#ifndef NS_LAG
-#define NS_LAG 2
-#endif
-enum { AHEAD_SET = NS_AHEAD_SET, AHEAD_ROWS = NS_AHEAD_ROWS, AHEAD_WEIGHTS = 4, LAG = NS_LAG };
+enum { AHEAD_SET = 12, AHEAD_ROWS = 8, AHEAD_WEIGHTS = 4, LAG = 2 };
 
 static inline __attribute__((always_inline)) void
 prefetch_rows(const ns_chip *p, int slot, int c)
