@@ -14,7 +14,7 @@ import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
-from neurosim.sim.kernel_layout import huge_page_array, kernel_arrays, potential_range
+from neurosim.sim.kernel_layout import kernel_arrays, potential_range
 
 cnp.import_array()
 
@@ -101,14 +101,14 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
     cdef dict arrays = kernel_arrays(program)   # the program's layout, built once per program
 
     spikes_in = np.ascontiguousarray(raster, dtype=np.uint8)
-    V = huge_page_array((B, C, N), np.int32)
+    V = np.empty((B, C, N), np.int32)
     V[...] = arrays["V0"]
     counts = np.zeros((B, K), np.int64)
     first = np.full((B, K), -1, np.int64)
     pair = {k: np.zeros((B, C), np.int64) for k in ("spikes", "events", "hops")}
     rec = np.zeros((T, B, C, N), np.uint8) if record else np.zeros(1, np.uint8)
     W = (A + 63) // 64
-    flag = huge_page_array((B, SLOTS, C, W), np.uint64)
+    flag = np.zeros((B, SLOTS, C, W), np.uint64)
     fired = np.zeros((B, C, (N + 63) // 64), np.uint64)
 
     cdef ns_chip chip

@@ -2,7 +2,10 @@
 
 The kernel keeps the neuron state as a structure of int32 arrays with disabled neurons
 neutralised (so its neuron pass has no branches), the crossbar as bits (a 256-neuron row is four
-64-bit words, read as AVX-512 masks), and each neuron's way out as one int64.
+64-bit words, read as AVX-512 masks), and each neuron's way out as one int64. All of it is built
+once per program (:func:`kernel_arrays`, kept in the program's cache); the arrays the kernel reads
+at random — crossbar rows and routing words — sit on transparent huge pages
+(:func:`huge_page_array`).
 """
 import mmap
 
@@ -13,7 +16,7 @@ from neurosim.sim.reference import potential_range
 
 INT32_MIN, INT32_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
 
-__all__ = ["axon_type_bits", "crossbar_bits", "extension_arrays", "kernel_arrays",
+__all__ = ["axon_type_bits", "crossbar_bits", "extension_arrays", "huge_page_array", "kernel_arrays",
            "neuron_arrays", "pack_bits", "potential_range", "routing_arrays",
            "shared_type_weights", "uniform_cores", "uniform_parameters"]
 
@@ -144,12 +147,29 @@ def shared_type_weights(program):
     return np.where((w == w[:, :, :1]).all(axis=2), w[:, :, 0], INT32_MIN).astype(np.int32)
 
 
+KERNEL_DTYPES = {
+    "xbits": np.uint64, "enabled_bits": np.uint64, "atype": np.uint8, "type_bits": np.uint64,
+    "typed_w": np.int16, "typed_const": np.int32, "syn_w": np.int16, "uniform": np.uint8,
+    "uniform_prm": np.int32, "route": np.int64, "core_outputs": np.uint8,
+    "out_index": np.int32, "in_idx": np.int32, "in_core": np.int32, "in_axon": np.int32,
+    "V0": np.int32, "leak": np.int32, "thr": np.int32, "floor_lo": np.int32,
+    "floor_to": np.int32, "keep": np.int32, "radd": np.int32, "core_extra": np.uint8,
+    "leak_rev": np.int32, "stoch_leak": np.int32, "thr_mask": np.uint32, "eta_reset": np.int32,
+    "eta_floor": np.int32, "stoch_syn": np.uint8, "core_stoch_syn": np.uint8, "seed": np.uint32,
+}
+
+HUGE_PAGE_FIELDS = ("route",)   # crossbar_bits places "xbits" there itself
+HUGE_PAGE = 2 << 20   # x86-64 transparent huge page
+HUGE_PAGE_MIN_BYTES = HUGE_PAGE
+
+
 def kernel_arrays(program):
     """Every read-only array the kernel takes, derived from ``program`` alone, C-contiguous in the
     kernel's dtypes, read only (the ``ns_chip`` fields of cext/tick.h of the same names; ``V0``
     is the initial potential saturated to the profile's width). Built once per program and kept
-    in its cache: a program never changes (``ChipProgram.replace`` makes a new one with an empty cache),
-    so repeated runs of one program (benchmarks, a mission's batches) skip the layout."""
+    in its cache: a program never changes (``ChipProgram.replace`` makes a new one with an empty
+    cache), so repeated runs of one program (benchmarks, a mission's batches) skip the layout
+    (≈ 90 ms per run on the full chip)."""
     if "kernel_arrays" not in program._cache:
         program._cache["kernel_arrays"] = _layout(program)
     return program._cache["kernel_arrays"]
@@ -184,7 +204,7 @@ def _placed(name, value):
     kernel reads at random, on huge pages (:func:`huge_page_array`; the crossbar's bits are
     placed there by :func:`crossbar_bits`)."""
     array = np.ascontiguousarray(value, dtype=KERNEL_DTYPES[name])
-    if name not in RANDOM_ACCESS:
+    if name not in HUGE_PAGE_FIELDS:
         return array
     placed = huge_page_array(array.shape, array.dtype)
     placed[...] = array
@@ -199,29 +219,14 @@ def _read_only(array):
     return view
 
 
-KERNEL_DTYPES = {
-    "xbits": np.uint64, "enabled_bits": np.uint64, "atype": np.uint8, "type_bits": np.uint64,
-    "typed_w": np.int16, "typed_const": np.int32, "syn_w": np.int16, "uniform": np.uint8,
-    "uniform_prm": np.int32, "route": np.int64, "core_outputs": np.uint8,
-    "out_index": np.int32, "in_idx": np.int32, "in_core": np.int32, "in_axon": np.int32,
-    "V0": np.int32, "leak": np.int32, "thr": np.int32, "floor_lo": np.int32,
-    "floor_to": np.int32, "keep": np.int32, "radd": np.int32, "core_extra": np.uint8,
-    "leak_rev": np.int32, "stoch_leak": np.int32, "thr_mask": np.uint32, "eta_reset": np.int32,
-    "eta_floor": np.int32, "stoch_syn": np.uint8, "core_stoch_syn": np.uint8, "seed": np.uint32,
-}
-
-RANDOM_ACCESS = ("route",)
-HUGE_PAGE = 2 << 20   # x86-64 transparent huge page
-HUGE_PAGE_MIN_BYTES = HUGE_PAGE
-
-
 def huge_page_array(shape, dtype):
-    """A zeroed array on transparent huge pages where the system offers them: anonymous memory
-    aligned to 2 MiB and madvise(MADV_HUGEPAGE)d (Linux's THP in ``madvise`` mode only backs
-    such regions; numpy advises its own allocations, but a ``malloc`` block is not 2 MiB-aligned,
-    so its first and last pages stay small). A random read into a large array with 4 KiB pages
-    misses the TLB almost every time, and in a virtual machine each miss is a two-level page walk.
-    Arrays under 2 MiB, and systems without MADV_HUGEPAGE, get an ordinary array."""
+    """A zeroed array on transparent huge pages where the system offers them: private anonymous
+    memory aligned to 2 MiB and madvise(MADV_HUGEPAGE)d (Linux's THP in ``madvise`` mode backs
+    only advised regions, and only their 2 MiB-aligned parts). A random read into a large array on
+    4 KiB pages misses the TLB almost every time, and in a virtual machine each miss is a
+    two-level page walk: the full chip's 32 MiB of crossbar bits in numpy's own allocation cost
+    1.9 CPU-ms per tick, here 1.2 (README, "neurosim bench sim"). Arrays under 2 MiB, and systems
+    without MADV_HUGEPAGE, get an ordinary array."""
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if nbytes < HUGE_PAGE_MIN_BYTES or not hasattr(mmap, "MADV_HUGEPAGE"):
