@@ -16,8 +16,8 @@ from neurosim.sim.reference import potential_range
 
 INT32_MIN, INT32_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
 
-__all__ = ["axon_type_bits", "crossbar_bits", "extension_arrays", "huge_page_array", "kernel_arrays",
-           "neuron_arrays", "pack_bits", "potential_range", "routing_arrays",
+__all__ = ["axon_type_bits", "crossbar_bits", "extension_arrays", "huge_page_array",
+           "kernel_arrays", "neuron_arrays", "pack_bits", "potential_range", "routing_arrays",
            "shared_type_weights", "uniform_cores", "uniform_parameters"]
 
 
