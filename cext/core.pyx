@@ -14,9 +14,7 @@ import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
-from neurosim.sim.kernel_layout import (axon_type_bits, crossbar_bits, extension_arrays,
-                                       neuron_arrays, pack_bits, potential_range, routing_arrays,
-                                       shared_type_weights, uniform_cores, uniform_parameters)
+from neurosim.sim.kernel_layout import kernel_arrays, potential_range
 
 cnp.import_array()
 
@@ -76,15 +74,10 @@ SLOTS = 16         # ring-buffer slots: delays 1..15 plus the current tick
 
 
 cdef void *_ptr(cnp.ndarray arr):
-    """Data pointer of a C-contiguous array (the caller keeps the array alive)."""
+    """Data pointer of a C-contiguous array (the caller keeps the array alive: the program's
+    cache holds its layout, this function's locals the rest)."""
     assert arr.flags.c_contiguous
     return cnp.PyArray_DATA(arr)
-
-
-cdef void *_held(dict keep, str name, value, dtype):
-    """Data pointer of ``value`` as a C-contiguous ``dtype`` array, held in ``keep[name]``."""
-    keep[name] = np.ascontiguousarray(value, dtype=dtype)
-    return _ptr(keep[name])
 
 
 def default_threads(n_items):
@@ -105,78 +98,64 @@ def run_spiking(program, cnp.ndarray raster, bint record=False, int num_threads=
     cdef int T = raster.shape[0], B = raster.shape[1]
     cdef int C = program.n_cores, A = program.n_axons, N = program.n_neurons
     cdef int K = program.n_outputs
-    per_synapse = program.synapse_weights is not None
-    cdef dict keep = {}   # every array the kernel points into stays referenced here
+    cdef dict arrays = kernel_arrays(program)   # the program's layout, built once per program
 
     spikes_in = np.ascontiguousarray(raster, dtype=np.uint8)
-    keep["raster"] = spikes_in
-    out_index = np.full((C, N), -1, np.int32)
-    out_index[program.output_core, program.output_neuron] = np.arange(K, dtype=np.int32)
     V = np.empty((B, C, N), np.int32)
-    vmin, vmax = potential_range(program.profile)
-    V[...] = np.clip(program.initial_potential, vmin, vmax)
+    V[...] = arrays["V0"]
     counts = np.zeros((B, K), np.int64)
     first = np.full((B, K), -1, np.int64)
     pair = {k: np.zeros((B, C), np.int64) for k in ("spikes", "events", "hops")}
     rec = np.zeros((T, B, C, N), np.uint8) if record else np.zeros(1, np.uint8)
+    W = (A + 63) // 64
+    flag = np.zeros((B, SLOTS, C, W), np.uint64)
+    fired = np.zeros((B, C, (N + 63) // 64), np.uint64)
 
     cdef ns_chip chip
     chip.C, chip.A, chip.N, chip.B, chip.K = C, A, N, B, K
     chip.T = program.weights.shape[1]
     chip.M = program.input_index.shape[0]
     chip.n_inputs = spikes_in.shape[2]
-    chip.per_synapse = per_synapse
+    chip.per_synapse = program.synapse_weights is not None
     chip.do_record = record
     chip.block = BATCH_BLOCK
-    chip.vmin, chip.vmax = vmin, vmax
+    chip.vmin, chip.vmax = potential_range(program.profile)
     chip.NW = (N + 63) // 64
-    chip.xbits = <const uint64_t *> _held(keep, "xbits", crossbar_bits(program), np.uint64)
-    chip.enabled_bits = <const uint64_t *> _held(keep, "enabled_bits", pack_bits(program.enabled),
-                                                 np.uint64)
-    chip.atype = <const uint8_t *> _held(keep, "atype", program.axon_type, np.uint8)
-    chip.type_bits = <const uint64_t *> _held(keep, "type_bits", axon_type_bits(program),
-                                              np.uint64)
-    chip.typed_w = <const int16_t *> _held(keep, "typed_w", program.weights, np.int16)
-    chip.typed_const = <const int32_t *> _held(keep, "typed_const", shared_type_weights(program),
-                                               np.int32)
-    chip.syn_w = <const int16_t *> _held(keep, 
-        "syn_w", program.masked_synapse_weights_int16() if per_synapse else np.zeros(1),
-        np.int16)
-    neurons = neuron_arrays(program)
-    chip.uniform = <const uint8_t *> _held(keep, "uniform", uniform_cores(neurons), np.uint8)
-    chip.uniform_prm = <const int32_t *> _held(keep, "uniform_prm", uniform_parameters(neurons),
-                                               np.int32)
-    chip.leak = <const int32_t *> _held(keep, "leak", neurons["leak"], np.int32)
-    chip.thr = <const int32_t *> _held(keep, "thr", neurons["thr"], np.int32)
-    chip.floor_lo = <const int32_t *> _held(keep, "floor_lo", neurons["floor_lo"], np.int32)
-    chip.floor_to = <const int32_t *> _held(keep, "floor_to", neurons["floor_to"], np.int32)
-    chip.keep = <const int32_t *> _held(keep, "keep", neurons["keep"], np.int32)
-    chip.radd = <const int32_t *> _held(keep, "radd", neurons["radd"], np.int32)
-    ext = extension_arrays(program)
-    chip.core_extra = <const uint8_t *> _held(keep, "core_extra", ext["core_extra"], np.uint8)
-    chip.leak_rev = <const int32_t *> _held(keep, "leak_rev", ext["leak_rev"], np.int32)
-    chip.stoch_leak = <const int32_t *> _held(keep, "stoch_leak", ext["stoch_leak"], np.int32)
-    chip.thr_mask = <const uint32_t *> _held(keep, "thr_mask", ext["thr_mask"], np.uint32)
-    chip.eta_reset = <const int32_t *> _held(keep, "eta_reset", ext["eta_reset"], np.int32)
-    chip.eta_floor = <const int32_t *> _held(keep, "eta_floor", ext["eta_floor"], np.int32)
-    chip.stoch_syn = <const uint8_t *> _held(keep, "stoch_syn", ext["stoch_syn"], np.uint8)
-    chip.core_stoch_syn = <const uint8_t *> _held(keep, "core_stoch_syn", ext["core_stoch_syn"],
-                                                np.uint8)
-    chip.seed = <const uint32_t *> _held(keep, "seed", ext["seed"], np.uint32)
-    chip.route = <const int64_t *> _held(keep, "route", routing_arrays(program), np.int64)
-    chip.core_outputs = <const uint8_t *> _held(keep, "core_outputs", (out_index >= 0).any(axis=1),
-                                                np.uint8)
-    chip.out_index = <const int32_t *> _held(keep, "out_index", out_index, np.int32)
-    chip.in_idx = <const int32_t *> _held(keep, "in_idx", program.input_index, np.int32)
-    chip.in_core = <const int32_t *> _held(keep, "in_core", program.input_core, np.int32)
-    chip.in_axon = <const int32_t *> _held(keep, "in_axon", program.input_axon, np.int32)
+    chip.W = W
+    chip.xbits = <const uint64_t *> _ptr(arrays["xbits"])
+    chip.enabled_bits = <const uint64_t *> _ptr(arrays["enabled_bits"])
+    chip.atype = <const uint8_t *> _ptr(arrays["atype"])
+    chip.type_bits = <const uint64_t *> _ptr(arrays["type_bits"])
+    chip.typed_w = <const int16_t *> _ptr(arrays["typed_w"])
+    chip.typed_const = <const int32_t *> _ptr(arrays["typed_const"])
+    chip.syn_w = <const int16_t *> _ptr(arrays["syn_w"])
+    chip.uniform = <const uint8_t *> _ptr(arrays["uniform"])
+    chip.uniform_prm = <const int32_t *> _ptr(arrays["uniform_prm"])
+    chip.leak = <const int32_t *> _ptr(arrays["leak"])
+    chip.thr = <const int32_t *> _ptr(arrays["thr"])
+    chip.floor_lo = <const int32_t *> _ptr(arrays["floor_lo"])
+    chip.floor_to = <const int32_t *> _ptr(arrays["floor_to"])
+    chip.keep = <const int32_t *> _ptr(arrays["keep"])
+    chip.radd = <const int32_t *> _ptr(arrays["radd"])
+    chip.core_extra = <const uint8_t *> _ptr(arrays["core_extra"])
+    chip.leak_rev = <const int32_t *> _ptr(arrays["leak_rev"])
+    chip.stoch_leak = <const int32_t *> _ptr(arrays["stoch_leak"])
+    chip.thr_mask = <const uint32_t *> _ptr(arrays["thr_mask"])
+    chip.eta_reset = <const int32_t *> _ptr(arrays["eta_reset"])
+    chip.eta_floor = <const int32_t *> _ptr(arrays["eta_floor"])
+    chip.stoch_syn = <const uint8_t *> _ptr(arrays["stoch_syn"])
+    chip.core_stoch_syn = <const uint8_t *> _ptr(arrays["core_stoch_syn"])
+    chip.seed = <const uint32_t *> _ptr(arrays["seed"])
+    chip.route = <const int64_t *> _ptr(arrays["route"])
+    chip.core_outputs = <const uint8_t *> _ptr(arrays["core_outputs"])
+    chip.out_index = <const int32_t *> _ptr(arrays["out_index"])
+    chip.in_idx = <const int32_t *> _ptr(arrays["in_idx"])
+    chip.in_core = <const int32_t *> _ptr(arrays["in_core"])
+    chip.in_axon = <const int32_t *> _ptr(arrays["in_axon"])
     chip.raster = <const uint8_t *> _ptr(spikes_in)
     chip.V = <int32_t *> _ptr(V)
-    chip.W = (A + 63) // 64
-    chip.flag = <uint64_t *> _held(keep, "flag", np.zeros((B, SLOTS, C, chip.W), np.uint64),
-                                   np.uint64)
-    chip.fired = <uint64_t *> _held(keep, "fired", np.zeros((B, C, chip.NW), np.uint64),
-                                    np.uint64)
+    chip.flag = <uint64_t *> _ptr(flag)
+    chip.fired = <uint64_t *> _ptr(fired)
     chip.counts = <int64_t *> _ptr(counts)
     chip.first = <int64_t *> _ptr(first)
     chip.pair_spikes = <int64_t *> _ptr(pair["spikes"])

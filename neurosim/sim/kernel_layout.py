@@ -2,8 +2,13 @@
 
 The kernel keeps the neuron state as a structure of int32 arrays with disabled neurons
 neutralised (so its neuron pass has no branches), the crossbar as bits (a 256-neuron row is four
-64-bit words, read as AVX-512 masks), and each neuron's way out as one int64.
+64-bit words, read as AVX-512 masks), and each neuron's way out as one int64. All of it is built
+once per program (:func:`kernel_arrays`, kept in the program's cache); the arrays the kernel reads
+at random — crossbar rows and routing words — sit on transparent huge pages
+(:func:`huge_page_array`).
 """
+import mmap
+
 import numpy as np
 
 from neurosim.errors import ValidationError
@@ -11,9 +16,9 @@ from neurosim.sim.reference import potential_range
 
 INT32_MIN, INT32_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
 
-__all__ = ["axon_type_bits", "crossbar_bits", "extension_arrays", "neuron_arrays", "pack_bits",
-           "potential_range", "routing_arrays", "shared_type_weights", "uniform_cores",
-           "uniform_parameters"]
+__all__ = ["axon_type_bits", "crossbar_bits", "extension_arrays", "huge_page_array",
+           "kernel_arrays", "neuron_arrays", "pack_bits", "potential_range", "routing_arrays",
+           "shared_type_weights", "uniform_cores", "uniform_parameters"]
 
 
 def neuron_arrays(program):
@@ -68,15 +73,16 @@ def routing_arrays(program):
     if A > 1 << AXON_BITS or C > 1 << CORE_BITS:
         raise ValidationError(f"program: {C} cores of {A} axons; the core kernel takes at most "
                               f"{1 << CORE_BITS} cores of {1 << AXON_BITS} axons")
-    dc = program.dest_core.astype(np.int64)
-    has = dc >= 0
-    dest = np.where(has, dc, 0)
-    target = (dest << (4 + AXON_BITS)) | (program.dest_axon.astype(np.int64) << 4) \
-        | program.dest_delay
-    xy = program.core_xy.astype(np.int64)
-    hops = np.abs(xy[dest] - xy[:, None, :]).sum(axis=2)
-    return np.ascontiguousarray(np.where(has, hops << (4 + AXON_BITS + CORE_BITS) | target, -1),
-                                dtype=np.int64)
+    has = program.dest_core >= 0
+    dest = np.where(has, program.dest_core, 0)
+    row, col = program.core_xy[:, 0], program.core_xy[:, 1]
+    hops = np.abs(row[dest] - row[:, None]) + np.abs(col[dest] - col[:, None])
+    word = hops.astype(np.int64) << (4 + AXON_BITS + CORE_BITS)
+    word |= dest.astype(np.int64) << (4 + AXON_BITS)
+    word |= program.dest_axon.astype(np.int64) << 4
+    word |= program.dest_delay
+    word[~has] = -1
+    return word
 
 
 def pack_bits(flags):
@@ -95,12 +101,15 @@ def axon_type_bits(program):
 
 
 def crossbar_bits(program):
-    """The crossbar as bits (C, A, ⌈N/64⌉) uint64, kept in the program's cache (it is derived
-    from the crossbar alone, which a program never changes)."""
+    """The crossbar as bits (C, A, ⌈N/64⌉) uint64 on huge pages (the kernel reads its rows at
+    random: :func:`huge_page_array`), kept in the program's cache (it is derived from the
+    crossbar alone, which a program never changes)."""
     if "crossbar_bits" not in program._cache:
-        program._cache["crossbar_bits"] = np.ascontiguousarray(
-            np.concatenate([pack_bits(program.crossbar[c:c + 64])
-                            for c in range(0, program.n_cores, 64)]))
+        C, A, N = program.crossbar.shape
+        bits = huge_page_array((C, A, (N + 63) // 64), np.uint64)
+        for c in range(0, C, 64):   # 64 cores at a time: no crossbar-sized temporary
+            bits[c:c + 64] = pack_bits(program.crossbar[c:c + 64])
+        program._cache["crossbar_bits"] = bits
     return program._cache["crossbar_bits"]
 
 
@@ -136,3 +145,94 @@ def shared_type_weights(program):
     if program.synapse_weights is not None:
         return np.full(w.shape[:2], INT32_MIN, np.int32)
     return np.where((w == w[:, :, :1]).all(axis=2), w[:, :, 0], INT32_MIN).astype(np.int32)
+
+
+KERNEL_DTYPES = {
+    "xbits": np.uint64, "enabled_bits": np.uint64, "atype": np.uint8, "type_bits": np.uint64,
+    "typed_w": np.int16, "typed_const": np.int32, "syn_w": np.int16, "uniform": np.uint8,
+    "uniform_prm": np.int32, "route": np.int64, "core_outputs": np.uint8,
+    "out_index": np.int32, "in_idx": np.int32, "in_core": np.int32, "in_axon": np.int32,
+    "V0": np.int32, "leak": np.int32, "thr": np.int32, "floor_lo": np.int32,
+    "floor_to": np.int32, "keep": np.int32, "radd": np.int32, "core_extra": np.uint8,
+    "leak_rev": np.int32, "stoch_leak": np.int32, "thr_mask": np.uint32, "eta_reset": np.int32,
+    "eta_floor": np.int32, "stoch_syn": np.uint8, "core_stoch_syn": np.uint8, "seed": np.uint32,
+}
+
+HUGE_PAGE_FIELDS = ("route",)   # crossbar_bits places "xbits" there itself
+HUGE_PAGE = 2 << 20   # x86-64 transparent huge page
+HUGE_PAGE_MIN_BYTES = HUGE_PAGE
+
+
+def kernel_arrays(program):
+    """Every read-only array the kernel takes, derived from ``program`` alone, C-contiguous in the
+    kernel's dtypes, read only (the ``ns_chip`` fields of cext/tick.h of the same names; ``V0``
+    is the initial potential saturated to the profile's width). Built once per program and kept
+    in its cache: a program never changes (``ChipProgram.replace`` makes a new one with an empty
+    cache), so repeated runs of one program (benchmarks, a mission's batches) skip the layout
+    (≈ 90 ms per run on the full chip)."""
+    if "kernel_arrays" not in program._cache:
+        program._cache["kernel_arrays"] = _layout(program)
+    return program._cache["kernel_arrays"]
+
+
+def _layout(program):
+    """The arrays of :func:`kernel_arrays`."""
+    C, N, K = program.n_cores, program.n_neurons, program.n_outputs
+    per_synapse = program.synapse_weights is not None
+    out_index = np.full((C, N), -1, np.int32)
+    out_index[program.output_core, program.output_neuron] = np.arange(K, dtype=np.int32)
+    neurons = neuron_arrays(program)
+    ext = extension_arrays(program)
+    vmin, vmax = potential_range(program.profile)
+    arrays = {
+        "xbits": crossbar_bits(program), "enabled_bits": pack_bits(program.enabled),
+        "atype": program.axon_type, "type_bits": axon_type_bits(program),
+        "typed_w": program.weights, "typed_const": shared_type_weights(program),
+        "syn_w": program.masked_synapse_weights_int16() if per_synapse else np.zeros(1),
+        "uniform": uniform_cores(neurons), "uniform_prm": uniform_parameters(neurons),
+        "route": routing_arrays(program), "core_outputs": (out_index >= 0).any(axis=1),
+        "out_index": out_index, "in_idx": program.input_index, "in_core": program.input_core,
+        "in_axon": program.input_axon,
+        "V0": np.clip(program.initial_potential, vmin, vmax),
+        **neurons, **ext,
+    }
+    return {name: _read_only(_placed(name, value)) for name, value in arrays.items()}
+
+
+def _placed(name, value):
+    """``value`` as a C-contiguous array of the kernel's dtype for ``name``; the routes, which the
+    kernel reads at random, on huge pages (:func:`huge_page_array`; the crossbar's bits are
+    placed there by :func:`crossbar_bits`)."""
+    array = np.ascontiguousarray(value, dtype=KERNEL_DTYPES[name])
+    if name not in HUGE_PAGE_FIELDS:
+        return array
+    placed = huge_page_array(array.shape, array.dtype)
+    placed[...] = array
+    return placed
+
+
+def _read_only(array):
+    """A read-only view of ``array`` (the array itself, which may be the program's, keeps its
+    flags): a cached layout cannot be changed by accident."""
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def huge_page_array(shape, dtype):
+    """A zeroed array on transparent huge pages where the system offers them: private anonymous
+    memory aligned to 2 MiB and madvise(MADV_HUGEPAGE)d (Linux's THP in ``madvise`` mode backs
+    only advised regions, and only their 2 MiB-aligned parts). A random read into a large array on
+    4 KiB pages misses the TLB almost every time, and in a virtual machine each miss is a
+    two-level page walk: the full chip's 32 MiB of crossbar bits in numpy's own allocation cost
+    1.9 CPU-ms per tick, here 1.2 (README, "neurosim bench sim"). Arrays under 2 MiB, and systems
+    without MADV_HUGEPAGE, get an ordinary array."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if nbytes < HUGE_PAGE_MIN_BYTES or not hasattr(mmap, "MADV_HUGEPAGE"):
+        return np.zeros(shape, dtype)
+    region = mmap.mmap(-1, nbytes + HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    start = -np.frombuffer(region, np.uint8, count=1).ctypes.data % HUGE_PAGE
+    region.madvise(mmap.MADV_HUGEPAGE, start, nbytes)
+    return np.frombuffer(region, dtype, count=nbytes // dtype.itemsize,
+                         offset=start).reshape(shape)
