@@ -43,7 +43,6 @@ import time
 import numpy as np
 
 from neurosim import _core
-from neurosim.bench import full_chip
 from neurosim.chip.program import empty_program
 from neurosim.errors import ValidationError
 from neurosim.sim import brian2_backend, reference
@@ -229,6 +228,9 @@ def bench_sim(batch=None, ticks=None, quick=False, verbose=True):
         elif "brian2_standalone_error" in row:
             say(f"    brian2 cpp_standalone failed: {row['brian2_standalone_error']}")
 
+    # local import: `python -m neurosim.bench.full_chip` (the child) must not find the module
+    # already imported by its package, or runpy warns
+    from neurosim.bench import full_chip
     chip = full_chip.measure(quick=quick, say=say)
 
     main = per_batch[str(batches[0])]

@@ -135,6 +135,13 @@ class ChipProgram:
     def n_outputs(self):
         return self.output_core.shape[0]
 
+    def __getstate__(self):
+        """Pickled without ``_cache`` (derived arrays, e.g. the kernel layout: ~100 MiB on the full
+        chip): a worker that receives the program rebuilds what it uses."""
+        state = dict(self.__dict__)
+        state["_cache"] = {}
+        return state
+
     def replace(self, **changes):
         """A new program with some arrays replaced; unchanged arrays are shared (copy-on-write)."""
         return replace(self, _cache={}, **changes)
