@@ -160,6 +160,33 @@ REFERENCES = {
                                 "flux x 180 days (cm-2 MeV-1), 410 km circular, 51.6 deg, 1-day "
                                 "trajectory from 1 Jan 2020, RAAN 0 (the project's SPENVIS header in "
                                 "inputs/Solar_cell_damage_equivalent_fluences_in_ISS_05yr.txt).",
+    # ---- 28 nm device parameters (the shipped sram-28nm-bulk cell)
+    "lee2014kintex7": "D. S. Lee, M. J. Wirthlin, G. M. Swift and A. C. Le, \"Single-Event "
+                      "Characterization of the 28 nm Xilinx Kintex-7 Field-Programmable Gate Array "
+                      "under Heavy Ion Irradiation\", IEEE Radiation Effects Data Workshop 2014, "
+                      "doi:10.1109/REDW.2014.7004595 (XC7K325T-1FBG900C; Table 1: Weibull per bit "
+                      "A, W, X0, S of configuration memory 3.34e-8, 338.5, 0.4, 0.852, user "
+                      "flip-flops 1.47e-7, 271.3, 1.1, 1.090, BRAM 3.82e-8, 87.5, 0.1, 0.893; "
+                      "Table 2: GEO solar-minimum 100 mil Al rates 1.0e-7, 9.0e-8, 5.2e-7 "
+                      "upsets/bit/day). Numbers transcribed from [seu-platform2026]; the primary "
+                      "was not read in this project.",
+    "wirthlin2014jinst": "M. J. Wirthlin, H. Takai and A. Harding, \"Soft error rate estimations "
+                         "of the Kintex-7 FPGA within the ATLAS Liquid Argon (LAr) Calorimeter\", "
+                         "JINST 9:C01025, 2014, doi:10.1088/1748-0221/9/01/C01025 (Table 1, TSL "
+                         "180 MeV protons: configuration memory 8.29e-15, BRAM 8.19e-15 cm2/bit). "
+                         "Numbers transcribed from [seu-platform2026] "
+                         "(code/layout_ecc_sim/data/proton_7series_sigma_E.json); the primary was "
+                         "not read in this project.",
+    "sielewicz-kintex7": "K. M. Sielewicz, \"Report on radiation testing of the FPGA\", chapter 1 "
+                         "\"Measurement of CRAM cross-section of Kintex-7 325 FPGA\" (30 MeV "
+                         "protons: 3.07e-15 cm2 per bit), undated report, public copy at "
+                         "scribd.com/document/722603618.",
+    "seu-platform2026": "juwadeLone/seu_platform (GitHub), code/orbit_seu/env_data/"
+                        "WEIBULL_MEASURED_NOTES.md (commit b0d03d2c) and code/layout_ecc_sim/data/"
+                        "weibull_7series_measured.json, proton_7series_sigma_E.json (commit "
+                        "3c8a2e1e), 2026: transcriptions of [lee2014kintex7] Tables 1-2 and "
+                        "[wirthlin2014jinst] Table 1, with the note that Lee's Table 1 header "
+                        "'um2/bit' is a misprint for cm2/bit (secondary source).",
 }
 
 

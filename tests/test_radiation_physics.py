@@ -210,9 +210,14 @@ def test_saa_share_of_trapped_proton_upsets_at_iss_inclination(sram28):
     assert r["latchup_per_chip_day"] > 0
 
 
-def test_fom_cross_check_agrees_with_irpp_in_geo(sram28):
+def test_fom_cross_check_agrees_with_irpp_in_geo():
+    """On a curve of the usual shape (s > 1, W of tens of MeV cm²/mg). The measured 28 nm
+    BRAM curve [lee2014kintex7] (W 87.5, s 0.893, onset 0.1) is far broader: there the FOM
+    gives 1/30 of the IRPP rate, while the IRPP matches the paper's own GEO prediction
+    (tests/test_radiation_devices_s5.py) — the FOM is not meant for such curves."""
     geo = environment.PHYSICS_PRESETS["geo"]
-    c = environment.environment_report(geo.orbit, geo.shielding_mm_al, sram28)["classes"]
+    sram65 = device.load_device("sram-65nm-bulk")
+    c = environment.environment_report(geo.orbit, geo.shielding_mm_al, sram65)["classes"]
     ratio = c["weight_sram"]["parts_per_bit_day"]["gcr_heavy_ion"] / \
         c["weight_sram"]["petersen_fom_geo_rate_per_bit_day"]
     assert 0.25 < ratio < 4  # FOM is a ±2-3x estimate [petersen1992]

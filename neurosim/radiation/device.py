@@ -9,7 +9,11 @@ Curves (per bit, cm²; LET in MeV cm²/mg, proton energy in MeV):
 - latch-up Weibull σ_SEL(L) per chip (cm²).
 
 A device file (TOML, ``data/devices/*.toml``) gives every value as ``{value = ..., source =
-"..."}``; a value that had to be assumed says "assumption" in its source. Memory classes
+"..."}``; a value that had to be assumed says "assumption" in its source (:func:`assumed_fields`
+lists them). Shipped: ``sram-28nm-bulk`` — heavy-ion Weibull of the 28 nm Kintex-7 block RAM
+[lee2014kintex7], proton Bendel curve through two measured Kintex-7 points [sielewicz-kintex7],
+[wirthlin2014jinst]; RPP depth, MCU and latch-up assumed — and ``sram-65nm-bulk`` (all curves
+assumed; no 65 nm fit with numbers was found). Memory classes
 (``weight_sram``, ``potential``, ``routing``) share the device's cell unless a
 ``[classes.<name>]`` table overrides a curve. MCU: ``mcu.share`` is the fraction of upset events
 that flip more than one cell; the cells of a cluster are physically adjacent along a row (up to
@@ -164,6 +168,12 @@ def device_from_dict(data, where="[device]"):
     latch = weibull_from_table(data["latchup"], where, sources, "latchup.")
     return Device(str(data.get("name", "device")), float(data.get("node_nm", 0)), classes,
                   latch, sources)
+
+
+def assumed_fields(dev):
+    """Keys of ``dev.sources`` (``"heavy_ion.onset"`` …) whose source says "assumption": the
+    values a test report of the chip should replace, sorted."""
+    return sorted(key for key, text in dev.sources.items() if "assumption" in text.lower())
 
 
 def shipped_devices():
