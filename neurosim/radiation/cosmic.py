@@ -63,8 +63,8 @@ HEAO3_SPECIES = (
     (16, 32.0, 0.03 * _O_PER_P), (20, 40.0, 0.025 * _O_PER_P), (26, 56.0, 0.11 * _O_PER_P),
     (28, 58.0, 0.006 * _O_PER_P),
 )
-# The other elements up to Ni — Li, Be and the odd-Z and sub-iron species, which together carry
-# about as much flux above LET 20 MeV cm²/mg as Fe — from the GCR model of Matthiä et al.
+# The other elements up to Ni — Li, Be and the odd-Z and sub-iron species, which carry 18 % of
+# the flux above LET 20 MeV cm²/mg behind 100 mil (Fe 75 %) — from the GCR model of Matthiä et al.
 # [matthia2013] (the ISO 15390 form fitted per element, Z = 1–28): J_Z ∝ C_Z β^α_Z R^−γ_Z times a
 # modulation factor that depends on R only. Each element's abundance relative to O is the ratio
 # of the model's intensities above 1 GeV/n (W = 50, moderate activity; the ratios change by ≤ 1.2 %
