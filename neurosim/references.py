@@ -187,6 +187,18 @@ REFERENCES = {
                         "3c8a2e1e), 2026: transcriptions of [lee2014kintex7] Tables 1-2 and "
                         "[wirthlin2014jinst] Table 1, with the note that Lee's Table 1 header "
                         "'um2/bit' is a misprint for cm2/bit (secondary source).",
+    "hathaway2015": "D. H. Hathaway, \"The Solar Cycle\", Living Reviews in Solar Physics 12:4, "
+                    "2015, section 4.5 \"Cycle shape\", eq. 6: F(t) = A ((t - t0)/b)^3 / "
+                    "(exp(((t - t0)/b)^2) - c), the average cycle fit with A = 195, b = 56 "
+                    "months, c = 0.8, t0 = -4 months (read in transcriptions quoting the review: "
+                    "NOAA SWPC's solar-cycle-update code by M. Miesch, github.com/mmiesch/"
+                    "solar-cycle-update, utilities/cycles_util.py history, and a second public "
+                    "implementation citing eq. 6 on PDF p. 40).",
+    "matthia2013": "D. Matthiae, T. Berger, A. I. Mrigakshi and G. Reitz, \"A ready-to-use galactic "
+                   "cosmic ray model\", Advances in Space Research 51(3):329-338, 2013 (the "
+                   "ISO 15390 form with per-element C, gamma, alpha for Z = 1-28; coefficients as "
+                   "coded in the reference implementation github.com/ssc-maire/CosRayModifiedISO, "
+                   "internalFunctions/pythonModifiedISO.py).",
 }
 
 

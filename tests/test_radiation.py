@@ -239,6 +239,7 @@ def _upsets_per_day(v, lay, phase="max", cls=slice(None)):
 
 def test_upset_counts_match_poisson_expectation(tmp_path):
     v = _values(tmp_path, "\n[upsets]\nrate_scale = 1000.0\n")
+    v["solar_events"]["cycle_model"] = "steps"    # constant rates per year (sunspot: _s4)
     lay = _layout()
     times = np.arange(1, 25) * 30.4375
     runs = 200
@@ -257,6 +258,7 @@ def test_solar_minimum_years_use_the_solar_minimum_rates(tmp_path):
     text = MINIMAL.replace("accuracy_requirement = 0.9", "accuracy_requirement = 0.9\n"
                            "solar_cycle_phase_at_launch_years = 6.0")
     v = scn.load(_write(tmp_path, text + "\n[upsets]\nrate_scale = 1000.0\n")).values
+    v["solar_events"]["cycle_model"] = "steps"    # constant rates per year (sunspot: _s4)
     lay = _layout()
     times = np.array([365.25, 730.5])
     counts = np.array([tlm.sample(v, lay, times, np.random.default_rng(s)).stats["upsets"]
@@ -468,6 +470,7 @@ def test_scrub_phase_keeps_checkpoints_from_aliasing(tmp_path):
     mean over runs is flat at half a period's worth of upsets."""
     v = _values(tmp_path, "\n[upsets]\nrate_scale = 2000.0\n\n"
                           "[mitigation]\nscrub_period_days = 30.0\n")
+    v["solar_events"]["cycle_model"] = "steps"    # constant rates per year (sunspot: _s4)
     live = _live_upsets_monthly(v, 150)
     mean = live.mean(axis=0)
     assert not v["mitigation"]["secded"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from neurosim.radiation.cosmic import SolarEventModel
 from neurosim.radiation.damage import FailureDoseModel
 from neurosim.radiation.environments import CREME_UNCERTAINTY, PRESETS, SOLAR_CYCLE
+from neurosim.radiation.solar_cycle import CYCLE_MODELS, DEFAULT_CYCLE_MODEL
 
 REQ = object()       # required
 PRESET = object()    # required unless the environment preset gives it
@@ -137,11 +138,12 @@ SCHEMA = {
                           SOLAR_CYCLE + ")"),
         "active_years": _k("float", 7.0, 0, doc="solar-active years per cycle (" + SOLAR_CYCLE
                            + ")"),
-        "cycle_model": _k("str", "steps", choices=("steps", "sunspot"),
-                          doc="background rates over the solar cycle: 'steps' (solar maximum in "
-                              "the active years, minimum otherwise, whole years) or 'sunspot' "
-                              "(monthly, the Hathaway–Wilson–Reichmann shape [hathaway1994]; "
-                              "neurosim.radiation.solar_cycle)"),
+        "cycle_model": _k("str", DEFAULT_CYCLE_MODEL, choices=CYCLE_MODELS,
+                          doc="background rates over the solar cycle: 'sunspot' (monthly, the "
+                              "Hathaway–Wilson–Reichmann shape of the average cycle "
+                              "[hathaway1994; hathaway2015]; neurosim.radiation.solar_cycle) or "
+                              "'steps' (solar maximum in the active years, minimum otherwise, "
+                              "whole years)"),
         "scheduled": _k("events", [], doc="events at fixed times: array of tables with "
                                           "start_day, duration_days, fluence30_cm2, source"),
         "source": _k("str", "", doc="source of the event statistics given here"),

@@ -5,9 +5,11 @@ GCR (per species Z, A; energies per nucleon):
 - local interstellar spectrum of protons [usoskin2005], J_LIS(T) = 1.9·10⁴ P^−2.78 /
   (1 + 0.4866 P^−2.51) m⁻² s⁻¹ sr⁻¹ GeV⁻¹ (T in GeV, P = √(T(T+2m_p)) in GV); heavier species
   have the same shape in energy per nucleon scaled by their abundance relative to protons
-  (:data:`GCR_SPECIES`: He and O from AMS-02 ratios [aguilar2021], the rest up to Ni relative
-  to O from HEAO-3 [engelmann1990], six ultra-heavy groups up to Z = 90 from balloon data
-  [uh1973]; see there);
+  (:data:`GCR_SPECIES`, every element from H to Se and six ultra-heavy groups up to Z = 90:
+  He and O from AMS-02 ratios [aguilar2021], the major species up to Ni relative to O from
+  HEAO-3 [engelmann1990], the other elements up to Ni from the model of Matthiä et al.
+  [matthia2013], Cu–Se relative to Fe from CREME96's element table [obrien2022], the
+  ultra-heavy groups from balloon data [uh1973]; see there);
 - solar modulation by the force-field approximation [gleeson1968]:
   J(T) = J_LIS(T+Φ) · T(T+2m)/((T+Φ)(T+Φ+2m)), Φ = (Z/A)·φ, with φ = 400 MV at solar minimum
   and 1100 MV at solar maximum (:data:`MODULATION_MV`);
@@ -54,22 +56,48 @@ AMS_HE_PER_O_AT_EQUAL_R = 34.40  # [aguilar2021], R = 9.67 GV
 LIS_HIGH_ENERGY_INDEX = 2.78  # [usoskin2005]
 _HE_PER_P = 2.0 ** (1.0 - LIS_HIGH_ENERGY_INDEX) / AMS_P_PER_HE_AT_EQUAL_R
 _O_PER_P = _HE_PER_P / AMS_HE_PER_O_AT_EQUAL_R
-NI_AND_LIGHTER = (
+HEAO3_SPECIES = (
     (1, 1.0, 1.0), (2, 4.0, _HE_PER_P), (5, 11.0, 0.33 * _O_PER_P),
     (6, 12.0, 1.10 * _O_PER_P), (7, 14.0, 0.27 * _O_PER_P), (8, 16.0, _O_PER_P),
     (10, 20.0, 0.16 * _O_PER_P), (12, 24.0, 0.20 * _O_PER_P), (14, 28.0, 0.16 * _O_PER_P),
     (16, 32.0, 0.03 * _O_PER_P), (20, 40.0, 0.025 * _O_PER_P), (26, 56.0, 0.11 * _O_PER_P),
     (28, 58.0, 0.006 * _O_PER_P),
 )
+# The other elements up to Ni — Li, Be and the odd-Z and sub-iron species, which carry 18 % of
+# the flux above LET 20 MeV cm²/mg behind 100 mil (Fe 75 %) — from the GCR model of Matthiä et al.
+# [matthia2013] (the ISO 15390 form fitted per element, Z = 1–28): J_Z ∝ C_Z β^α_Z R^−γ_Z times a
+# modulation factor that depends on R only. Each element's abundance relative to O is the ratio
+# of the model's intensities above 1 GeV/n (W = 50, moderate activity; the ratios change by ≤ 1.2 %
+# between W = 0 and 50 and by < 8 % when taken at 2 GeV/n instead): (Z, A of the most abundant
+# stable isotope — assumption, as for the species above; ratio to O). The species above come out
+# of the same model within 15 % of the HEAO-3 ratios (B 0.29, C 1.04, N 0.28, Ne 0.165, Mg 0.21,
+# Si 0.166, S 0.034, Ca 0.022, Fe 0.113, Ni 0.0058). Only the abundance is taken: the spectral
+# shape is the common one of this module, as for every heavy species.
+MATTHIA_PER_O = ((3, 7.0, 0.142), (4, 9.0, 0.0797), (9, 19.0, 0.0254), (11, 23.0, 0.0361),
+                 (13, 27.0, 0.0387), (15, 31.0, 0.0082), (17, 35.0, 0.0073), (18, 40.0, 0.0136),
+                 (19, 39.0, 0.0097), (21, 45.0, 0.0044), (22, 48.0, 0.0145), (23, 51.0, 0.0074),
+                 (24, 52.0, 0.0147), (25, 55.0, 0.0105), (27, 59.0, 0.0011))
+NI_AND_LIGHTER = tuple(sorted(HEAO3_SPECIES + tuple((z, a, r * _O_PER_P)
+                                                    for z, a, r in MATTHIA_PER_O)))
+# Cu to Se (Z = 29–34), which neither HEAO-3's major species, the model above nor the balloon
+# groups below cover: abundance relative to Fe from CREME96's GCR model (Nymmik's element table
+# [tylka1997]), as the ratio of the integral fluxes above 1 GeV/n per element in the CREME96
+# flux file of [obrien2022] (q800a90i.FLX: 800 km 90°, solar quiet 1977). CREME96 gives these
+# elements Fe's spectral shape (the ratios are the same, to 0.2 %, above 0.1, 1 and 3 GeV/n), as
+# this module does: (Z, A of the most abundant stable isotope — assumption; ratio to Fe).
+CREME96_PER_FE = ((29, 63.0, 6.85e-4), (30, 64.0, 8.84e-4), (31, 69.0, 6.60e-5),
+                  (32, 74.0, 1.43e-4), (33, 75.0, 9.07e-6), (34, 80.0, 5.34e-5))
+_FE_PER_P = dict((z, ab) for z, _, ab in HEAO3_SPECIES)[26]
+CU_TO_SE = tuple((z, a, r * _FE_PER_P) for z, a, r in CREME96_PER_FE)
 # Ultra-heavy nuclei, Z > 35 [uh1973]: balloon flights from Palestine, Texas, in September 1968
 # (near the maximum of cycle 20) measured integral fluxes above 1 GeV/n per charge group,
 # m⁻² sr⁻¹ s⁻¹: 35–40 (16 ± 4)e-6, 41–50 (28 ± 6)e-6, 51–60 (9 ± 2)e-6, 61–70 (1.8 ± 0.7)e-6,
 # 71–85 (3 ± 1)e-6, ≥ 86 (1.0 ± 0.6)e-6. Each group is one representative nucleus (Z, A of its
 # most abundant stable isotope: Rb, Rh, Cs, Tb, Pt, Th — assumption), with the spectral shape of
 # the other species and the abundance that gives it the measured intensity above 1 GeV/n at solar
-# maximum (φ = 1100 MV). Z = 29–34 (Cu–Se) are not in that measurement and stay out.
+# maximum (φ = 1100 MV). Z = 29–34 (Cu–Se) are not in that measurement (see :data:`CU_TO_SE`).
 # Checked against CREME96 (README validation table): F(>L) for L = 32–80 MeV cm²/mg comes out
-# 1.8–2.3× CREME96's, whose abundances come from later satellite data.
+# 1.6–2.1× CREME96's, whose abundances come from later satellite data.
 UH_GROUPS_J_ABOVE_1GEV_N = ((37, 85.0, 16e-6), (45, 103.0, 28e-6), (55, 133.0, 9e-6),
                             (65, 159.0, 1.8e-6), (78, 195.0, 3.0e-6), (90, 232.0, 1.0e-6))
 UH_NORMALISATION = {"energy_mev_n": 1000.0, "solar": "max"}  # [uh1973]: > 1 GeV/n, 1968
@@ -107,7 +135,7 @@ def ultra_heavy_species():
                  for z, a, j in UH_GROUPS_J_ABOVE_1GEV_N)
 
 
-GCR_SPECIES = NI_AND_LIGHTER + ultra_heavy_species()
+GCR_SPECIES = NI_AND_LIGHTER + CU_TO_SE + ultra_heavy_species()
 
 
 def rigidity_gv(t_mev_n, z, a):

@@ -28,7 +28,7 @@ from ..errors import ValidationError
 from . import cosmic, orbit, rates, shielding, trapped
 from .device import MEMORY_CLASSES, load_device, secded_uncorrectable_fraction
 
-MODEL_VERSION = "radphys-6"  # bump when a model changes, so cached reports are recomputed
+MODEL_VERSION = "radphys-7"  # bump when a model changes, so cached reports are recomputed
 SPE_ENERGIES_MEV = trapped.PROTON_ENERGIES_MEV
 
 

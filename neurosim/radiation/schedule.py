@@ -3,10 +3,10 @@ particle events of one run, and the mission means (:mod:`neurosim.radiation.time
 faults from them).
 
 Mission year y is solar-active when (y + ``solar_cycle_phase_at_launch_years``) mod
-``cycle_years`` < ``active_years`` ([spenvis]: 7 of 11). With ``cycle_model = "steps"`` (the
-default) active years use the solar-maximum rates of the physics, quiet years the solar-minimum
-ones; with ``"sunspot"`` the rates follow the sunspot cycle month by month, λ_min + w(t)(λ_max −
-λ_min) (:mod:`neurosim.radiation.solar_cycle`, [hathaway1994]).
+``cycle_years`` < ``active_years`` ([spenvis]: 7 of 11). With ``cycle_model = "sunspot"`` (the
+default) the rates follow the sunspot cycle month by month, λ_min + w(t)(λ_max − λ_min)
+(:mod:`neurosim.radiation.solar_cycle`, [hathaway1994; hathaway2015]); with ``"steps"`` active
+years use the solar-maximum rates of the physics, quiet years the solar-minimum ones.
 """
 import numpy as np
 
@@ -46,9 +46,9 @@ def _active(values, year):
 
 
 def cycle_model(values):
-    """``[solar_events] cycle_model``: "steps" (default) or "sunspot"
+    """``[solar_events] cycle_model``: "sunspot" (default) or "steps"
     (:mod:`neurosim.radiation.solar_cycle`)."""
-    return values["solar_events"].get("cycle_model", "steps")
+    return values["solar_events"].get("cycle_model", solar_cycle.DEFAULT_CYCLE_MODEL)
 
 
 def background_windows(values, total_days):
