@@ -30,12 +30,26 @@ import numpy as np
 
 from neurosim import _core
 from neurosim.chip.faults import apply
+from neurosim.chip.program_fields import ARRAY_FIELDS, NEURON_EXTENSIONS, OPTIONAL_FIELDS
 from neurosim.sim.encoding import encode
-from neurosim.sim.incremental import FastResult
+from neurosim.sim.incremental import FastResult, hop_lengths
+from neurosim.sim.subchip import (core_levels, external_arrivals, level_program, pack_trains,
+                                  drive_change, drive_table, routed_arrivals, run_neurons,
+                                  shift_trains, spike_counts, unpack_trains)
 
 RECORD_CHUNK = 64   # inputs simulated together with the spike record on (bounds its memory)
 # One kernel thread: the mission's workers already use every core (two kernel threads in each of
 # two workers ran 1.5x slower than one on the 2-core machine, `python -m neurosim bench mission`).
+# Levels of at most this many changed neurons per core run in numpy, more in the kernel (whose
+# cost follows the spikes arriving at the whole core): assumption, to be measured.
+NUMPY_NEURONS = 32
+# The fault-free drives of every neuron (int32 per neuron, input and tick) are kept up to this
+# size (digits network, 500 inputs, 64 ticks: 67 MB); larger programs run every level in the
+# kernel (assumption: a worker's memory).
+DRIVE_TABLE_BYTES = 256 << 20
+NEURON_FIELDS = {name: spec for name, (_, spec) in
+                 {**ARRAY_FIELDS, **OPTIONAL_FIELDS, **NEURON_EXTENSIONS}.items()
+                 if spec[0] == "C" and spec[-1] == "N"}   # per-neuron parameters, (C, N) or (C, X, N)
 
 
 class SpikingCheckpoints:
@@ -50,24 +64,30 @@ class SpikingCheckpoints:
         self._fault_free()
 
     def _fault_free(self):
-        """Counts, first spikes and per-core counters of every input on the fault-free chip;
-        fired (B, C, N) and axon_active (B, C, A) from the spike record."""
-        p = self.program
-        B = self.x.shape[0]
-        C, A, N = p.crossbar.shape
-        parts = [_core.run_spiking(p, np.ascontiguousarray(self.raster[:, s:s + RECORD_CHUNK]),
-                                   record=True, num_threads=1) for s in range(0, B, RECORD_CHUNK)]
-        self.fired = np.concatenate([r["record"].any(axis=0) for r in parts])
+        """Rows (counts, per-core spikes, events, hops per input) of the fault-free chip; its
+        packed trains (B, C, N, W) and arrivals (B, C, A, W) (:mod:`neurosim.sim.subchip`), their
+        spike counts, and fired (B, C, N), axon_active (B, C, A) for :meth:`triggered`."""
+        p, B, T = self.program, self.x.shape[0], self.ticks
+        parts, trains = [], []
+        for s in range(0, B, RECORD_CHUNK):
+            r = _core.run_spiking(p, np.ascontiguousarray(self.raster[:, s:s + RECORD_CHUNK]),
+                                  record=True, num_threads=1)
+            trains.append(pack_trains(r.pop("record")))
+            parts.append(r)
+        self.trains = np.concatenate(trains)
         self.base_rows = _rows(parts)
-        self.base = self._result(self.base_rows, p)
-        active = np.zeros((B, C * A), bool)
-        fed = self.raster.any(axis=0)[:, p.input_index]
-        np.logical_or.at(active, (slice(None), p.input_core.astype(np.int64) * A + p.input_axon),
-                         fed)
-        rc, rj = np.nonzero(p.enabled & (p.dest_core >= 0))
-        keys = p.dest_core[rc, rj].astype(np.int64) * A + p.dest_axon[rc, rj]
-        np.logical_or.at(active, (slice(None), keys), self.fired[:, rc, rj])
-        self.axon_active = active.reshape(B, C, A)
+        self.base_totals = _totals(self.base_rows)
+        self.base = self._result(self.base_rows["counts"], self.base_totals, p)
+        self.external = external_arrivals(p, self.raster)
+        self.arrivals = routed_arrivals(p, self.trains, T, self.external.copy())
+        self.neuron_spikes = spike_counts(self.trains)                     # (B, C, N)
+        self.axon_spikes = spike_counts(self.arrivals)                     # (B, C, A)
+        self.fired = self.neuron_spikes > 0
+        self.axon_active = self.axon_spikes > 0
+        self.row_synapses = p.row_synapses().astype(np.int64)
+        self.hop_lengths = hop_lengths(p.core_xy, p.dest_core, np.arange(p.n_cores)[:, None])
+        small = 4 * int(p.enabled.sum()) * B * T <= DRIVE_TABLE_BYTES
+        self.drive_row, self.drive = drive_table(p, self.arrivals, T) if small else (None, None)
 
     def triggered(self, fs):
         """(B,) bool: the inputs on which a fault of ``fs`` triggers (module docstring)."""
@@ -109,30 +129,219 @@ class SpikingCheckpoints:
         return self._connected(fs, c, n) & (rows == row)
 
     def evaluate(self, fs, core_xy=None):
-        """FastResult of the faulty chip (cores at ``core_xy`` if moved: every input then)."""
-        hit = np.ones(self.x.shape[0], bool) if core_xy is not None else self.triggered(fs)
+        """FastResult of the faulty chip, cores at ``core_xy`` if moved (module docstring)."""
         prog = apply(self.program, fs)
+        levels = core_levels(self.program, prog) if core_xy is None else None
+        if levels is None:
+            return self._evaluate_whole(fs, prog, core_xy)
+        return Propagation(self, prog, self.triggered(fs)).run(levels)
+
+    def _evaluate_whole(self, fs, prog, core_xy):
+        """The faulty program ``prog`` (cores at ``core_xy`` if moved: every input then) run whole
+        on the inputs where a fault triggers; the synaptic events of the other inputs follow the
+        rows whose synapse count changed (dead neurons, stuck bits)."""
+        hit = np.ones(self.x.shape[0], bool) if core_xy is not None else self.triggered(fs)
         if core_xy is not None:
             prog = prog.replace(core_xy=np.asarray(core_xy, np.int32))
         rows = {k: v.copy() for k, v in self.base_rows.items()}
+        rows["events"] += np.einsum("bca,ca->bc", self.axon_spikes,
+                                    prog.row_synapses() - self.row_synapses)
         idx = np.flatnonzero(hit)
         if idx.size:
             r = _core.run_spiking(prog, np.ascontiguousarray(self.raster[:, idx]), num_threads=1)
             for k, v in _rows([r]).items():
                 rows[k][idx] = v
-        return self._result(rows, prog)
+        return self._result(rows["counts"], _totals(rows), prog)
 
-    def _result(self, rows, prog):
-        """FastResult of per-input kernel ``rows`` of ``prog`` (hops and neuron updates, which the
-        kernel reports as totals, shared evenly over the cores)."""
+    def _result(self, counts, totals, prog):
+        """FastResult of output ``counts`` (B, K) and per-core ``totals`` (spikes, events (C,),
+        hops: a total) of ``prog`` (hops and neuron updates, which the kernel reports as totals,
+        shared evenly over the cores)."""
         C, T = prog.n_cores, self.ticks
+        spikes, events, hops = totals
         updates = int(prog.enabled.sum()) * T * self.x.shape[0]
         share = lambda total: np.full(C, total / C)
-        return FastResult(rows["counts"] / T, rows["spikes"].sum(axis=0).astype(float),
-                          rows["events"].sum(axis=0).astype(float),
-                          share(float(rows["hops"].sum())), share(float(updates)),
+        return FastResult(counts / T, spikes.astype(float), events.astype(float),
+                          share(float(hops)), share(float(updates)),
                           prog.enabled.any(axis=1).astype(float),
                           float(self.raster.sum(dtype=np.int64)))
+
+
+def changed_neurons(program, faulty):
+    """(C, N) bool: the neurons whose parameters (:data:`NEURON_FIELDS`: crossbar column,
+    weights, threshold, potential, route, enabled, ...) differ between ``program`` and
+    ``faulty``."""
+    mask = np.zeros(program.enabled.shape, bool)
+    for name, spec in NEURON_FIELDS.items():
+        a, b = getattr(program, name), getattr(faulty, name)
+        if a is not b:
+            diff = a != b
+            mask |= diff.any(axis=1) if len(spec) == 3 else diff
+    return mask
+
+
+class Propagation:
+    """One FaultState's faulty chip, core level by core level (module docstring).
+
+    ``trains[c]`` (B, N, W): the faulty trains of a core that was run; ``arrivals[c]`` (B, A, W):
+    the faulty arrivals of a core whose arrivals changed, ``new_inputs[c]`` (B,) and
+    ``new_axons[c]`` (A,) where they changed. Every other core and axon is fault-free."""
+
+    def __init__(self, ev, faulty, hit):
+        self.ev, self.faulty, self.hit = ev, faulty, hit
+        self.faulted = changed_neurons(ev.program, faulty)
+        self.trains, self.arrivals, self.new_inputs, self.new_axons = {}, {}, {}, {}
+        en = faulty.enabled & (faulty.dest_core >= 0)
+        src_c, src_n = np.nonzero(en)
+        keys = faulty.dest_core[src_c, src_n].astype(np.int64) * faulty.n_axons \
+            + faulty.dest_axon[src_c, src_n]
+        order = np.argsort(keys, kind="stable")
+        self.route_keys, self.route_src = keys[order], (src_c[order], src_n[order])
+
+    def run(self, levels):
+        """FastResult after running, level by level, the cores with faulted neurons or changed
+        arrivals."""
+        for cores in levels:
+            stage = [c for c in cores.tolist()
+                     if self.faulted[c].any() or c in self.new_inputs]
+            if stage:
+                self.run_level(stage)
+        return self.result()
+
+    def active_neurons(self, c):
+        """(N,) bool: neurons of core c that may differ: faulted, or connected (faulty crossbar)
+        to an axon whose arrivals changed; enabled in one of the two programs."""
+        ev, act = self.ev, self.faulted[c].copy()
+        if c in self.new_axons:
+            act |= self.faulty.crossbar[c][self.new_axons[c]].any(axis=0)
+        return act & (ev.program.enabled[c] | self.faulty.enabled[c])
+
+    def level_inputs(self, cores):
+        """(B,) bool: inputs on which a fault of these cores triggers or their arrivals changed."""
+        inputs = np.zeros(self.hit.shape, bool)
+        for c in cores:
+            if self.faulted[c].any():
+                inputs |= self.hit
+            if c in self.new_inputs:
+                inputs |= self.new_inputs[c]
+        return inputs
+
+    def run_level(self, cores):
+        """Run the active neurons of ``cores`` (one level) on the inputs where they may differ,
+        fed their (faulty) arrivals — a few neurons in numpy, more in the kernel — keep their
+        trains and pass their changes downstream."""
+        active = {c: self.active_neurons(c) for c in cores}
+        idx = np.flatnonzero(self.level_inputs(cores))
+        cores = [c for c in cores if active[c].any()]
+        if not idx.size or not cores:
+            return
+        few = [c for c in cores if self.ev.drive is not None
+               and active[c].sum() <= NUMPY_NEURONS
+               and not self.faulty.stochastic_synapse[c][:, active[c]].any()]
+        got = {c: self.run_numpy(c, active[c], idx) for c in few}
+        many = [c for c in cores if c not in got]
+        if many:
+            got.update(zip(many, self.run_kernel(many, [active[c] for c in many], idx)))
+        for c in cores:
+            cols = np.flatnonzero(active[c])
+            trains = self.ev.trains[:, c].copy()
+            trains[np.ix_(idx, cols)] = got[c]
+            self.trains[c] = trains
+            self.pass_changes(c, cols)
+
+    def core_arrivals(self, c, idx):
+        """(H, A, W) faulty arrivals of core c on inputs ``idx``."""
+        return self.arrivals.get(c, self.ev.arrivals[:, c])[idx]
+
+    def run_numpy(self, c, active, idx):
+        """(H, n, W) trains of the ``active`` neurons of core c on inputs ``idx``
+        (:func:`neurosim.sim.subchip.run_neurons`), their input the fault-free drive plus what
+        the changed arrivals and weights add:
+        D_q = D_p + Σ_i (a_q − a_p)_i · W_q[i] + Σ_i (a_p)_i · (W_q − W_p)[i]."""
+        ev, p, q, T = self.ev, self.ev.program, self.faulty, self.ev.ticks
+        js = np.flatnonzero(active)
+        drive = ev.drive[ev.drive_row[c, js]][:, idx].astype(np.int64)      # (n, H, T)
+        w_q = q.effective_weights(c)[:, js]
+        if c in self.new_axons:
+            ks = np.flatnonzero(self.new_axons[c])
+            moved = unpack_trains(self.arrivals[c][idx][:, ks], T).astype(np.int8) \
+                - unpack_trains(ev.arrivals[idx, c][:, ks], T)
+            drive += drive_change(moved, w_q[ks])
+        dw = w_q - p.effective_weights(c)[:, js]
+        ks = np.flatnonzero(dw.any(axis=1))
+        if ks.size:
+            drive += drive_change(unpack_trains(ev.arrivals[idx, c][:, ks], T), dw[ks])
+        return pack_trains(run_neurons(q, c, js, drive))
+
+    def run_kernel(self, cores, active, idx):
+        """[(H, n, W) trains of the ``active`` neurons of each core] on inputs ``idx``: the
+        cores as one program (:func:`neurosim.sim.subchip.level_program`), each axon fed its
+        arrivals when it drives an active neuron (the others cannot change them)."""
+        q, active = self.faulty, np.stack(active)
+        arrivals = np.stack([self.core_arrivals(c, idx) for c in cores], axis=1)  # (H, S, A, W)
+        arrivals *= (q.crossbar[cores] & active[:, None, :]).any(axis=2)[None, :, :, None]
+        raster = unpack_trains(arrivals.reshape(idx.size, -1, arrivals.shape[-1]), self.ev.ticks)
+        prog = level_program(q, cores, q.enabled[cores] & active)
+        got = pack_trains(_core.run_spiking(prog, raster, record=True, num_threads=1)["record"])
+        return [got[:, i][:, active[i]] for i in range(len(cores))]
+
+    def pass_changes(self, c, cols):
+        """Recompute the arrivals of every axon an active neuron ``cols`` of core c reaches (in
+        either program) whose train or route changed."""
+        ev, p, q = self.ev, self.ev.program, self.faulty
+        mine, ff = self.trains[c][:, cols], ev.trains[:, c, cols]
+        rerouted = (p.dest_core[c, cols] != q.dest_core[c, cols]) | \
+            (p.dest_axon[c, cols] != q.dest_axon[c, cols]) | \
+            (p.dest_delay[c, cols] != q.dest_delay[c, cols])
+        fires = mine.any(axis=(0, 2)) | ff.any(axis=(0, 2))
+        moved = cols[(mine != ff).any(axis=(0, 2)) | (rerouted & fires)]
+        A = p.n_axons
+        keys = [prog.dest_core[c, moved].astype(np.int64) * A + prog.dest_axon[c, moved]
+                for prog in (p, q)]
+        routed = [prog.enabled[c, moved] & (prog.dest_core[c, moved] >= 0) for prog in (p, q)]
+        for key in np.unique(np.concatenate([k[r] for k, r in zip(keys, routed)])).tolist():
+            self.recompute_axon(*divmod(key, A))
+
+    def recompute_axon(self, dc, da):
+        """Faulty arrivals of axon (dc, da): its external inputs OR its faulty sources' trains,
+        delayed; recorded where they differ from the fault-free arrivals."""
+        ev, q, A = self.ev, self.faulty, self.faulty.n_axons
+        new = ev.external[:, dc, da].copy()
+        lo, hi = np.searchsorted(self.route_keys, [dc * A + da, dc * A + da + 1])
+        for sc, sn in zip(self.route_src[0][lo:hi].tolist(), self.route_src[1][lo:hi].tolist()):
+            train = self.trains[sc][:, sn] if sc in self.trains else ev.trains[:, sc, sn]
+            new |= shift_trains(train, int(q.dest_delay[sc, sn]), ev.ticks)
+        changed = (new != ev.arrivals[:, dc, da]).any(axis=-1)
+        if changed.any():
+            if dc not in self.arrivals:
+                self.arrivals[dc] = ev.arrivals[:, dc].copy()
+                self.new_inputs[dc] = np.zeros(changed.shape, bool)
+                self.new_axons[dc] = np.zeros(A, bool)
+            self.arrivals[dc][:, da] = new
+            self.new_inputs[dc] |= changed
+            self.new_axons[dc][da] = True
+
+    def result(self):
+        """FastResult: the fault-free counts and counters corrected on the cores that were run
+        (spikes, hops, outputs) and on the axons whose arrivals or synapse counts changed."""
+        ev, p, q = self.ev, self.ev.program, self.faulty
+        counts = ev.base_rows["counts"].copy()
+        spikes, events, hops = (np.array(t) for t in ev.base_totals)
+        hop_q = hop_lengths(q.core_xy, q.dest_core, np.arange(q.n_cores)[:, None])
+        for c, trains in self.trains.items():
+            n_q, n_p = spike_counts(trains), ev.neuron_spikes[:, c]
+            spikes[c] += int((n_q - n_p).sum())
+            hops += int((n_q * hop_q[c]).sum() - (n_p * ev.hop_lengths[c]).sum())
+            outputs = np.flatnonzero(q.output_core == c)
+            counts[:, outputs] = n_q[:, q.output_neuron[outputs]]
+        for c, arrivals in self.arrivals.items():
+            rows = ev.row_synapses[c] if not self.faulted[c].any() else \
+                (q.crossbar[c] & q.enabled[c]).sum(axis=1)
+            events[c] += int(((spike_counts(arrivals) - ev.axon_spikes[:, c]) * rows).sum())
+        for c in np.flatnonzero(self.faulted.any(axis=1)).tolist():
+            rows = (q.crossbar[c] & q.enabled[c]).sum(axis=1) - ev.row_synapses[c]
+            events[c] += int((ev.axon_spikes[:, c].sum(axis=0) * rows).sum())
+        return ev._result(counts, (spikes, events, hops), q)
 
 
 def _rows(results):
@@ -143,3 +352,8 @@ def _rows(results):
             "spikes": np.concatenate([r["pair_spikes"] for r in results]),
             "events": np.concatenate([r["pair_events"] for r in results]),
             "hops": np.concatenate([r["pair_hops"] for r in results])}
+
+
+def _totals(rows):
+    """(spikes (C,), events (C,), hops) summed over the inputs of per-input ``rows``."""
+    return (rows["spikes"].sum(axis=0), rows["events"].sum(axis=0), int(rows["hops"].sum()))
