@@ -33,19 +33,19 @@ from neurosim.chip.faults import apply
 from neurosim.chip.program_fields import ARRAY_FIELDS, NEURON_EXTENSIONS, OPTIONAL_FIELDS
 from neurosim.sim.encoding import encode
 from neurosim.sim.incremental import FastResult, hop_lengths
-from neurosim.sim.subchip import (core_levels, external_arrivals, level_program, pack_trains,
-                                  drive_change, drive_table, routed_arrivals, run_neurons,
-                                  shift_trains, spike_counts, unpack_trains)
+from neurosim.sim.subchip import (add_drive, core_drive, core_levels, core_weights,
+                                  drive_int_dtype, external_arrivals, level_program, pack_trains,
+                                  routed_arrivals, run_neurons, shift_trains, spike_counts,
+                                  unpack_trains)
 
 RECORD_CHUNK = 64   # inputs simulated together with the spike record on (bounds its memory)
 # One kernel thread: the mission's workers already use every core (two kernel threads in each of
 # two workers ran 1.5x slower than one on the 2-core machine, `python -m neurosim bench mission`).
-# Levels of at most this many changed neurons per core run in numpy, more in the kernel (whose
-# cost follows the spikes arriving at the whole core): assumption, to be measured.
-NUMPY_NEURONS = 32
 # The fault-free drives of every neuron (int32 per neuron, input and tick) are kept up to this
-# size (digits network, 500 inputs, 64 ticks: 67 MB); larger programs run every level in the
-# kernel (assumption: a worker's memory).
+# size (digits network, 500 inputs, 64 ticks: 67 MB) and levels run in numpy from them (69 ms
+# against 96 ms in the kernel for a 256-neuron level on 330 inputs, CPU time, `bench mission`'s
+# states); larger programs run every level in the kernel (the size: assumption, a worker's
+# memory).
 DRIVE_TABLE_BYTES = 256 << 20
 NEURON_FIELDS = {name: spec for name, (_, spec) in
                  {**ARRAY_FIELDS, **OPTIONAL_FIELDS, **NEURON_EXTENSIONS}.items()
@@ -86,8 +86,14 @@ class SpikingCheckpoints:
         self.axon_active = self.axon_spikes > 0
         self.row_synapses = p.row_synapses().astype(np.int64)
         self.hop_lengths = hop_lengths(p.core_xy, p.dest_core, np.arange(p.n_cores)[:, None])
-        small = 4 * int(p.enabled.sum()) * B * T <= DRIVE_TABLE_BYTES
-        self.drive_row, self.drive = drive_table(p, self.arrivals, T) if small else (None, None)
+        self.drives = {} if 4 * int(p.enabled.sum()) * B * T <= DRIVE_TABLE_BYTES else None
+
+    def core_drive(self, c):
+        """(column (N,), table (T, B, n)) of the fault-free drives of core c
+        (:func:`neurosim.sim.subchip.core_drive`), computed on first use."""
+        if c not in self.drives:
+            self.drives[c] = core_drive(self.program, c, self.arrivals[:, c], self.ticks)
+        return self.drives[c]
 
     def triggered(self, fs):
         """(B,) bool: the inputs on which a fault of ``fs`` triggers (module docstring)."""
@@ -235,8 +241,7 @@ class Propagation:
         cores = [c for c in cores if active[c].any()]
         if not idx.size or not cores:
             return
-        few = [c for c in cores if self.ev.drive is not None
-               and active[c].sum() <= NUMPY_NEURONS
+        few = [c for c in cores if self.ev.drives is not None
                and not self.faulty.stochastic_synapse[c][:, active[c]].any()]
         got = {c: self.run_numpy(c, active[c], idx) for c in few}
         many = [c for c in cores if c not in got]
@@ -260,17 +265,19 @@ class Propagation:
         D_q = D_p + Σ_i (a_q − a_p)_i · W_q[i] + Σ_i (a_p)_i · (W_q − W_p)[i]."""
         ev, p, q, T = self.ev, self.ev.program, self.faulty, self.ev.ticks
         js = np.flatnonzero(active)
-        drive = ev.drive[ev.drive_row[c, js]][:, idx].astype(np.int64)      # (n, H, T)
-        w_q = q.effective_weights(c)[:, js]
+        column, table = ev.core_drive(c)
+        w_q, w_p = core_weights(q, c, js), core_weights(p, c, js)
+        drive = table[:, idx[:, None], column[js]].astype(drive_int_dtype(w_p, w_q),
+                                                           copy=False)           # (T, H, n)
         if c in self.new_axons:
             ks = np.flatnonzero(self.new_axons[c])
             moved = unpack_trains(self.arrivals[c][idx][:, ks], T).astype(np.int8) \
                 - unpack_trains(ev.arrivals[idx, c][:, ks], T)
-            drive += drive_change(moved, w_q[ks])
-        dw = w_q - p.effective_weights(c)[:, js]
+            add_drive(drive, moved, w_q[ks])
+        dw = w_q - w_p
         ks = np.flatnonzero(dw.any(axis=1))
         if ks.size:
-            drive += drive_change(unpack_trains(ev.arrivals[idx, c][:, ks], T), dw[ks])
+            add_drive(drive, unpack_trains(ev.arrivals[idx, c][:, ks], T), dw[ks])
         return pack_trains(run_neurons(q, c, js, drive))
 
     def run_kernel(self, cores, active, idx):

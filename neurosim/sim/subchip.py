@@ -150,74 +150,102 @@ def exact_drive_dtype(weights):
     return np.float32 if np.abs(weights).sum(axis=0).max(initial=0) < 1 << 24 else np.float64
 
 
-def drive_table(program, arrivals, ticks):
-    """The fault-free integration input of every enabled neuron at every tick,
-    D[j, b, t] = Σ_i arrivals[b, c, i, t] · W_c[i, j] (int32, exact: see
-    :func:`exact_drive_dtype`), as (row (C, N) int64 of each enabled neuron's row in the table,
-    −1 for the others; table (n_enabled, B, T) int32)."""
-    C, N = program.enabled.shape
-    B = arrivals.shape[0]
-    row = np.full((C, N), -1, np.int64)
-    row[program.enabled] = np.arange(int(program.enabled.sum()))
-    table = np.empty((int(program.enabled.sum()), B, ticks), np.int32)
-    for c in range(C):
-        js = np.flatnonzero(program.enabled[c])
-        if js.size:
-            W = program.effective_weights(c)[:, js]
-            X = unpack_trains(arrivals[:, c], ticks).astype(exact_drive_dtype(W))  # (T, B, A)
-            D = X.reshape(ticks * B, -1) @ W.astype(X.dtype)     # one 2-D product: BLAS
-            table[row[c, js]] = np.transpose(D.reshape(ticks, B, js.size), (2, 1, 0))
-    return row, table
+def drive_int_dtype(*weights):
+    """int32 when every sum of rows of each of ``weights`` (A, n) fits it, else int64."""
+    most = max(int(np.abs(w).sum(axis=0).max(initial=0)) for w in weights)
+    return np.int32 if most < 1 << 31 else np.int64
 
 
-def drive_change(arrived, weights):
-    """ΔD (n, H, T) int64 of spikes ``arrived`` (T, H, k) (0/±1) on k axons of weights
-    ``weights`` (k, n) (a product exact in :func:`exact_drive_dtype`)."""
+def core_weights(program, core, neurons):
+    """The integer weights (A, n) of the neurons ``neurons`` of ``core``: c_ij·s_j[type_i], or
+    c_ij·w_ij (:meth:`ChipProgram.effective_weights` for these columns only)."""
+    xbar = program.crossbar[core][:, neurons].astype(np.int64)
+    if program.synapse_weights is not None:
+        return xbar * program.synapse_weights[core][:, neurons]
+    return xbar * program.weights[core][:, neurons][program.axon_type[core]]
+
+
+def core_drive(program, core, arrivals, ticks):
+    """The integration input of the enabled neurons of ``core`` at every tick,
+    D[t, b, j] = Σ_i arrivals[b, i, t] · W[i, j], given the core's ``arrivals`` (B, A, W); as
+    (column (N,) int64 of each enabled neuron in the table, −1 for the others; table (T, B, n)
+    int32 unless :func:`drive_int_dtype` needs int64). One matrix product, exact in
+    :func:`exact_drive_dtype`."""
+    js = np.flatnonzero(program.enabled[core])
+    column = np.full(program.n_neurons, -1, np.int64)
+    column[js] = np.arange(js.size)
+    W = core_weights(program, core, js)
+    X = unpack_trains(arrivals, ticks).astype(exact_drive_dtype(W))            # (T, B, A)
+    D = X.reshape(-1, X.shape[-1]) @ W.astype(X.dtype)                         # BLAS, 2-D
+    return column, D.reshape(ticks, -1, js.size).astype(drive_int_dtype(W))
+
+
+def add_drive(drive, arrived, weights):
+    """Add to ``drive`` (T, H, n) what spikes ``arrived`` (T, H, k) (0/±1) on k axons of weights
+    ``weights`` (k, n) bring: spike by spike when they are few, else one matrix product (exact
+    in :func:`exact_drive_dtype`)."""
     T, H, k = arrived.shape
-    dtype = exact_drive_dtype(weights)
-    D = arrived.reshape(T * H, k).astype(dtype) @ weights.astype(dtype)
-    return np.transpose(D.reshape(T, H, -1), (2, 1, 0)).astype(np.int64)
+    t, h, a = np.nonzero(arrived)
+    if 4 * t.size <= T * H:
+        np.add.at(drive, (t, h), (arrived[t, h, a, None] * weights[a]).astype(drive.dtype))
+    else:
+        dtype = exact_drive_dtype(weights)
+        D = arrived.reshape(T * H, k).astype(dtype) @ weights.astype(dtype)
+        drive += D.reshape(T, H, -1).astype(drive.dtype)
+    return drive
+
+
+def state_dtype(program, core, neurons, drive, mask):
+    """int32 when no value a tick computes for these neurons can leave int32 — |V| ≤ 2^(P−1)
+    after the clip, plus the largest drive, leak, α + η, β + η or R — else int64."""
+    p, c, js = program, core, neurons
+    biggest = [np.abs(drive).max(initial=0), np.abs(p.leak[c, js]).max(initial=0),
+               p.threshold[c, js].max(initial=0), p.floor[c, js].max(initial=0),
+               mask.max(initial=0), np.abs(p.reset_value[c, js]).max(initial=0)]
+    bound = (1 << (p.profile.potential_bits - 1)) + sum(int(b) for b in biggest)
+    return np.int32 if bound < 1 << 31 else np.int64
 
 
 def run_neurons(program, core, neurons, drive):
     """Fired (T, H, n) bool of the neurons ``neurons`` (n,) of ``core`` of ``program``, given
-    their integration input ``drive`` (n, H, T) (Σ_i arriving_i · W[i, j] per tick) — the tick
+    their integration input ``drive`` (T, H, n) (Σ_i arriving_i · W[i, j] per tick) — the tick
     of :func:`neurosim.sim.reference.run_spiking` restricted to these neurons, with their draws
     (seed of the core, tick, neuron index). Stochastic synapses are not handled (their weights
     are drawn per tick: the caller runs such neurons in the kernel)."""
     p, c, js = program, core, np.asarray(neurons, np.int64)
-    H, T = drive.shape[1:]
+    T, H = drive.shape[:2]
     N = p.n_neurons
-    drive = np.ascontiguousarray(np.transpose(drive, (2, 1, 0)), dtype=np.int64)  # (T, H, n)
     enabled = p.enabled[c, js]
-    leak = np.where(enabled, p.leak[c, js], 0).astype(np.int64)   # disabled: no leak
-    alpha = p.threshold[c, js].astype(np.int64)
-    beta = p.floor[c, js].astype(np.int64)
-    R = p.reset_value[c, js].astype(np.int64)
-    to_value, by_alpha = p.reset_mode[c, js] == 0, p.reset_mode[c, js] == 1
-    floor_reset = p.floor_mode[c, js] == 1
-    stoch_leak, reversal = p.stochastic_leak[c, js], p.leak_reversal[c, js]
     mask = np.where(enabled, (np.uint64(1) << p.threshold_mask_bits[c, js].astype(np.uint64))
                     - np.uint64(1), 0).astype(np.uint32)
+    dt = state_dtype(p, c, js, drive, mask)
+    drive = drive.astype(dt)
+    leak = np.where(enabled, p.leak[c, js], 0).astype(dt)   # disabled: no leak
+    alpha = p.threshold[c, js].astype(dt)
+    beta = p.floor[c, js].astype(dt)
+    R = p.reset_value[c, js].astype(dt)
+    to_value, by_alpha = p.reset_mode[c, js] == 0, p.reset_mode[c, js] == 1
+    floor_reset = p.floor_mode[c, js] == 1
+    floor_to = np.where(floor_reset, -R, -beta)
+    stoch_leak, reversal = p.stochastic_leak[c, js], p.leak_reversal[c, js]
     random = bool(stoch_leak.any() or mask.any())
     vmin, vmax = potential_range(p.profile)
-    V = np.broadcast_to(np.clip(p.initial_potential[c, js].astype(np.int64), vmin, vmax),
+    V = np.broadcast_to(np.clip(p.initial_potential[c, js], vmin, vmax).astype(dt),
                         (H, js.size)).copy()
     fired_all = np.zeros((T, H, js.size), bool)
-    L, eta = leak, np.zeros(js.size, np.int64)
+    L, eta = leak, np.zeros(js.size, dt)
     for t in range(T):
         V += drive[t]
         if random:
             base = draw_base(p.prng_seed[c:c + 1], t)
             L = np.where(stoch_leak, stochastic(leak, draws(base, 1, N)[0, js]), leak)
-            eta = (draws(base, 0, N)[0, js] & mask).astype(np.int64)
+            eta = (draws(base, 0, N)[0, js] & mask).astype(dt)
         V += np.where(reversal, np.sign(V) * L, L) if reversal.any() else L
-        np.clip(V, vmin, vmax, out=V)
-        fired = enabled & (V >= alpha + eta)
-        V = np.where(fired & to_value, R, V)
-        if by_alpha.any():
-            V = np.where(fired & by_alpha, V - alpha - eta, V)
-        below = enabled & (V < -beta - np.where(floor_reset, eta, 0))
-        V = np.where(below, np.where(floor_reset, -R, -beta), V)
+        np.minimum(np.maximum(V, vmin, out=V), vmax, out=V)
+        fired = np.greater_equal(V, alpha + eta, out=fired_all[t]) & enabled
         fired_all[t] = fired
+        np.copyto(V, R, where=fired & to_value)
+        if by_alpha.any():
+            np.subtract(V, alpha + eta, out=V, where=fired & by_alpha)
+        np.copyto(V, floor_to, where=enabled & (V < -beta - np.where(floor_reset, eta, 0)))
     return fired_all
