@@ -1,10 +1,16 @@
-"""Spiking-mode checkpoints: re-simulate only the evaluation inputs a FaultState can change.
+"""Spiking-mode checkpoints: the fault-free chip simulated once, each FaultState's changes
+followed neuron by neuron, core level by core level.
 
-The fault-free chip is simulated once (the tick kernel of :func:`neurosim.sim.simulate`), its
-spike record kept as "did neuron n fire, did axon a receive a spike, for input b". A faulty chip
-behaves exactly like the fault-free one on every input b for which no fault *triggers* along the
-fault-free trajectory (by induction over the ticks: until a fault changes something, the state is
-the fault-free state). A fault of a used neuron n of core c triggers on input b when:
+**Fault-free record.** The fault-free chip is run once through the tick kernel (what
+:func:`neurosim.sim.simulate` runs) with the spike record on; every neuron's spike train and every
+axon's arrivals are kept packed, 64 ticks per word (:mod:`neurosim.sim.subchip`), with the
+per-input counters and, for programs within :data:`DRIVE_TABLE_BYTES`, each core's fault-free
+integration input per neuron and tick, D_p (computed on first use).
+
+**Triggers.** A faulty chip behaves exactly like the fault-free one on every input b for which no
+fault *triggers* along the fault-free trajectory (by induction over the ticks: until a fault
+changes something, the state is the fault-free state). A fault of a used neuron n of core c
+triggers on input b when, on the fault-free chip:
 
 ==================  ==========================================================================
 fault               triggers on input b when, on the fault-free chip,
@@ -19,11 +25,34 @@ potential flip      always (the evaluation starts from the flipped potential)
 routing flip        n fired (and n has a destination)
 ==================  ==========================================================================
 
-Faults of unused neurons and no-op stuck bits never trigger. The faulty program
-(:func:`neurosim.chip.faults.apply`) is simulated on the triggered inputs only, in one kernel
-call, and their rows replace the fault-free ones: the result is the one ``simulate`` gives on all
-inputs, bit for bit. Programs with stochastic neuron modes draw from
-per-core generators; their draws do not depend on the batch, so the restriction holds for them
+Faults of unused neurons and no-op stuck bits never trigger.
+
+**Propagation** (:class:`Propagation`). A neuron's spike train depends only on its parameters,
+its draws and the arrivals on the axons it is connected to. When the routes of the pristine and
+the faulty program together form no cycle, the cores are ordered in levels
+(:func:`neurosim.sim.subchip.core_levels`) and, level by level, only the *active* neurons are run
+— those whose parameters the faults changed (on the inputs where a fault triggers) and those
+connected to an axon whose arrivals changed (on the inputs where they changed) — fed the faulty
+arrivals of their axons. Their trains are compared with the fault-free ones; the arrivals of the
+axons that a changed train (or a changed route) reaches are recomputed (OR of the sources' trains,
+delayed) and passed on. Where nothing differs, nothing downstream changes: exact by induction.
+A level runs in numpy from D_q = D_p + Σ_i (a_q − a_p)_i · W_q[i] + Σ_i (a_p)_i · (W_q − W_p)[i]
+(:func:`neurosim.sim.subchip.run_neurons`, the reference tick restricted to those neurons); with
+stochastic synapses among its active neurons, or without drive tables, in the kernel on a
+program of the level's cores alone (:func:`neurosim.sim.subchip.level_program`).
+
+The counters are the fault-free ones corrected where something changed: spikes and hops from the
+changed trains, synaptic events from the changed arrivals and from the rows whose count of
+synapses onto enabled neurons changed (a dead neuron reaches fewer synapses even on inputs where
+it never fires), output counts from the output neurons' trains.
+
+**Fallback.** A routing cycle (or a routing upset that creates one) or moved cores: the faulty
+program (:func:`neurosim.chip.faults.apply`) is run whole in one kernel call on the triggered
+inputs (every input when cores moved), their rows replacing the fault-free ones.
+
+Either way the result is the one ``simulate`` gives on all inputs, bit for bit. Programs with
+stochastic neuron modes draw from per-core generators whose draws depend on the core's seed, the
+tick and the neuron, not on the batch or on which neurons run, so the restrictions hold for them
 too (cext/tick.c draw_base(seed, tick)).
 """
 import numpy as np
@@ -47,9 +76,10 @@ RECORD_CHUNK = 64   # inputs simulated together with the spike record on (bounds
 # states); larger programs run every level in the kernel (the size: assumption, a worker's
 # memory).
 DRIVE_TABLE_BYTES = 256 << 20
+# per-neuron parameters, shaped (C, N) or (C, X, N)
 NEURON_FIELDS = {name: spec for name, (_, spec) in
                  {**ARRAY_FIELDS, **OPTIONAL_FIELDS, **NEURON_EXTENSIONS}.items()
-                 if spec[0] == "C" and spec[-1] == "N"}   # per-neuron parameters, (C, N) or (C, X, N)
+                 if spec[0] == "C" and spec[-1] == "N"}
 
 
 class SpikingCheckpoints:
@@ -234,19 +264,20 @@ class Propagation:
 
     def run_level(self, cores):
         """Run the active neurons of ``cores`` (one level) on the inputs where they may differ,
-        fed their (faulty) arrivals — a few neurons in numpy, more in the kernel — keep their
-        trains and pass their changes downstream."""
+        fed their (faulty) arrivals — in numpy from the drive tables, else in the kernel —
+        keep their trains and pass their changes downstream."""
         active = {c: self.active_neurons(c) for c in cores}
         idx = np.flatnonzero(self.level_inputs(cores))
         cores = [c for c in cores if active[c].any()]
         if not idx.size or not cores:
             return
-        few = [c for c in cores if self.ev.drives is not None
-               and not self.faulty.stochastic_synapse[c][:, active[c]].any()]
-        got = {c: self.run_numpy(c, active[c], idx) for c in few}
-        many = [c for c in cores if c not in got]
-        if many:
-            got.update(zip(many, self.run_kernel(many, [active[c] for c in many], idx)))
+        in_numpy = [c for c in cores if self.ev.drives is not None
+                    and not self.faulty.stochastic_synapse[c][:, active[c]].any()]
+        got = {c: self.run_numpy(c, active[c], idx) for c in in_numpy}
+        in_kernel = [c for c in cores if c not in got]
+        if in_kernel:
+            got.update(zip(in_kernel,
+                           self.run_kernel(in_kernel, [active[c] for c in in_kernel], idx)))
         for c in cores:
             cols = np.flatnonzero(active[c])
             trains = self.ev.trains[:, c].copy()

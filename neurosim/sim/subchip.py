@@ -177,7 +177,7 @@ def core_drive(program, core, arrivals, ticks):
     W = core_weights(program, core, js)
     X = unpack_trains(arrivals, ticks).astype(exact_drive_dtype(W))            # (T, B, A)
     D = X.reshape(-1, X.shape[-1]) @ W.astype(X.dtype)                         # BLAS, 2-D
-    return column, D.reshape(ticks, -1, js.size).astype(drive_int_dtype(W))
+    return column, D.reshape(ticks, arrivals.shape[0], js.size).astype(drive_int_dtype(W))
 
 
 def add_drive(drive, arrived, weights):
@@ -185,8 +185,8 @@ def add_drive(drive, arrived, weights):
     ``weights`` (k, n) bring: spike by spike when they are few, else one matrix product (exact
     in :func:`exact_drive_dtype`)."""
     T, H, k = arrived.shape
-    t, h, a = np.nonzero(arrived)
-    if 4 * t.size <= T * H:
+    if 4 * np.count_nonzero(arrived) <= T * H:
+        t, h, a = np.nonzero(arrived)
         np.add.at(drive, (t, h), (arrived[t, h, a, None] * weights[a]).astype(drive.dtype))
     else:
         dtype = exact_drive_dtype(weights)
