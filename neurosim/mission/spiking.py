@@ -107,7 +107,7 @@ class SpikingCheckpoints:
         self.trains = np.concatenate(trains)
         self.base_rows = _rows(parts)
         self.base_totals = _totals(self.base_rows)
-        self.base = self._result(self.base_rows["counts"], self.base_totals, p)
+        self.base = self.fast_result(self.base_rows["counts"], self.base_totals, p)
         self.external = external_arrivals(p, self.raster)
         self.arrivals = routed_arrivals(p, self.trains, T, self.external.copy())
         self.neuron_spikes = spike_counts(self.trains)                     # (B, C, N)
@@ -187,9 +187,9 @@ class SpikingCheckpoints:
             r = _core.run_spiking(prog, np.ascontiguousarray(self.raster[:, idx]), num_threads=1)
             for k, v in _rows([r]).items():
                 rows[k][idx] = v
-        return self._result(rows["counts"], _totals(rows), prog)
+        return self.fast_result(rows["counts"], _totals(rows), prog)
 
-    def _result(self, counts, totals, prog):
+    def fast_result(self, counts, totals, prog):
         """FastResult of output ``counts`` (B, K) and per-core ``totals`` (spikes, events (C,),
         hops: a total) of ``prog`` (hops and neuron updates, which the kernel reports as totals,
         shared evenly over the cores)."""
@@ -372,14 +372,14 @@ class Propagation:
             hops += int((n_q * hop_q[c]).sum() - (n_p * ev.hop_lengths[c]).sum())
             outputs = np.flatnonzero(q.output_core == c)
             counts[:, outputs] = n_q[:, q.output_neuron[outputs]]
+        rows = {c: (q.crossbar[c] & q.enabled[c]).sum(axis=1)         # synapses per axon
+                for c in np.flatnonzero(self.faulted.any(axis=1)).tolist()}
         for c, arrivals in self.arrivals.items():
-            rows = ev.row_synapses[c] if not self.faulted[c].any() else \
-                (q.crossbar[c] & q.enabled[c]).sum(axis=1)
-            events[c] += int(((spike_counts(arrivals) - ev.axon_spikes[:, c]) * rows).sum())
-        for c in np.flatnonzero(self.faulted.any(axis=1)).tolist():
-            rows = (q.crossbar[c] & q.enabled[c]).sum(axis=1) - ev.row_synapses[c]
-            events[c] += int((ev.axon_spikes[:, c].sum(axis=0) * rows).sum())
-        return ev._result(counts, (spikes, events, hops), q)
+            more = spike_counts(arrivals) - ev.axon_spikes[:, c]
+            events[c] += int((more * rows.get(c, ev.row_synapses[c])).sum())
+        for c, row in rows.items():
+            events[c] += int((ev.axon_spikes[:, c].sum(axis=0) * (row - ev.row_synapses[c])).sum())
+        return ev.fast_result(counts, (spikes, events, hops), q)
 
 
 def _rows(results):

@@ -21,6 +21,7 @@ axon); :func:`run_neurons` runs a few neurons of one core in numpy, the tick of
 the arriving spikes of the whole core, when the neurons are few).
 """
 import functools
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -206,6 +207,29 @@ def state_dtype(program, core, neurons, drive, mask):
     return np.int32 if bound < 1 << 31 else np.int64
 
 
+def neuron_constants(program, core, neurons, drive):
+    """The per-neuron constants of :func:`run_neurons` (as a namespace), in the integer type
+    :func:`state_dtype` picks, and the ``drive`` in it."""
+    p, c, js = program, core, neurons
+    enabled = p.enabled[c, js]
+    mask = np.where(enabled, (np.uint64(1) << p.threshold_mask_bits[c, js].astype(np.uint64))
+                    - np.uint64(1), 0).astype(np.uint32)
+    dt = state_dtype(p, c, js, drive, mask)
+    R, beta = p.reset_value[c, js].astype(dt), p.floor[c, js].astype(dt)
+    floor_reset = p.floor_mode[c, js] == 1
+    to_value, by_alpha = p.reset_mode[c, js] == 0, p.reset_mode[c, js] == 1
+    return SimpleNamespace(
+        dt=dt, drive=drive.astype(dt), enabled=enabled, all_enabled=bool(enabled.all()),
+        mask=mask, leak=np.where(enabled, p.leak[c, js], 0).astype(dt),   # disabled: no leak
+        alpha=p.threshold[c, js].astype(dt), beta=beta, R=R, floor_reset=floor_reset,
+        floor_to=np.where(floor_reset, -R, -beta), to_value=to_value, by_alpha=by_alpha,
+        stoch_leak=p.stochastic_leak[c, js], reversal=p.leak_reversal[c, js],
+        reversal_used=bool(p.leak_reversal[c, js].any()), resets=(bool(to_value.any()),
+                                                                  bool(by_alpha.any())),
+        random=bool(p.stochastic_leak[c, js].any() or mask.any()),
+        V0=np.clip(p.initial_potential[c, js], *potential_range(p.profile)).astype(dt))
+
+
 def run_neurons(program, core, neurons, drive):
     """Fired (T, H, n) bool of the neurons ``neurons`` (n,) of ``core`` of ``program``, given
     their integration input ``drive`` (T, H, n) (Σ_i arriving_i · W[i, j] per tick) — the tick
@@ -213,39 +237,29 @@ def run_neurons(program, core, neurons, drive):
     (seed of the core, tick, neuron index). Stochastic synapses are not handled (their weights
     are drawn per tick: the caller runs such neurons in the kernel)."""
     p, c, js = program, core, np.asarray(neurons, np.int64)
+    k = neuron_constants(p, c, js, drive)
     T, H = drive.shape[:2]
-    N = p.n_neurons
-    enabled = p.enabled[c, js]
-    mask = np.where(enabled, (np.uint64(1) << p.threshold_mask_bits[c, js].astype(np.uint64))
-                    - np.uint64(1), 0).astype(np.uint32)
-    dt = state_dtype(p, c, js, drive, mask)
-    drive = drive.astype(dt)
-    leak = np.where(enabled, p.leak[c, js], 0).astype(dt)   # disabled: no leak
-    alpha = p.threshold[c, js].astype(dt)
-    beta = p.floor[c, js].astype(dt)
-    R = p.reset_value[c, js].astype(dt)
-    to_value, by_alpha = p.reset_mode[c, js] == 0, p.reset_mode[c, js] == 1
-    floor_reset = p.floor_mode[c, js] == 1
-    floor_to = np.where(floor_reset, -R, -beta)
-    stoch_leak, reversal = p.stochastic_leak[c, js], p.leak_reversal[c, js]
-    random = bool(stoch_leak.any() or mask.any())
     vmin, vmax = potential_range(p.profile)
-    V = np.broadcast_to(np.clip(p.initial_potential[c, js], vmin, vmax).astype(dt),
-                        (H, js.size)).copy()
+    V = np.broadcast_to(k.V0, (H, js.size)).copy()
     fired_all = np.zeros((T, H, js.size), bool)
-    L, eta = leak, np.zeros(js.size, dt)
+    L, threshold, floor_lo = k.leak, k.alpha, -k.beta  # α + η, −β (− η in floor mode 1)
     for t in range(T):
-        V += drive[t]
-        if random:
+        V += k.drive[t]
+        if k.random:
             base = draw_base(p.prng_seed[c:c + 1], t)
-            L = np.where(stoch_leak, stochastic(leak, draws(base, 1, N)[0, js]), leak)
-            eta = (draws(base, 0, N)[0, js] & mask).astype(dt)
-        V += np.where(reversal, np.sign(V) * L, L) if reversal.any() else L
+            L = np.where(k.stoch_leak, stochastic(k.leak, draws(base, 1, p.n_neurons)[0, js]),
+                         k.leak)
+            eta = (draws(base, 0, p.n_neurons)[0, js] & k.mask).astype(k.dt)
+            threshold, floor_lo = k.alpha + eta, -k.beta - np.where(k.floor_reset, eta, 0)
+        V += np.where(k.reversal, np.sign(V) * L, L) if k.reversal_used else L
         np.minimum(np.maximum(V, vmin, out=V), vmax, out=V)
-        fired = np.greater_equal(V, alpha + eta, out=fired_all[t]) & enabled
-        fired_all[t] = fired
-        np.copyto(V, R, where=fired & to_value)
-        if by_alpha.any():
-            np.subtract(V, alpha + eta, out=V, where=fired & by_alpha)
-        np.copyto(V, floor_to, where=enabled & (V < -beta - np.where(floor_reset, eta, 0)))
+        fired = np.greater_equal(V, threshold, out=fired_all[t])
+        if not k.all_enabled:
+            fired &= k.enabled
+        if k.resets[0]:
+            np.copyto(V, k.R, where=fired & k.to_value)
+        if k.resets[1]:
+            np.subtract(V, threshold, out=V, where=fired & k.by_alpha)
+        below = np.less(V, floor_lo)
+        np.copyto(V, k.floor_to, where=below if k.all_enabled else below & k.enabled)
     return fired_all
