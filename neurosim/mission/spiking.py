@@ -108,10 +108,10 @@ class SpikingCheckpoints:
         self.base_rows = _rows(parts)
         self.base_totals = _totals(self.base_rows)
         self.base = self.fast_result(self.base_rows["counts"], self.base_totals, p)
-        self.external = external_arrivals(p, self.raster)
-        self.arrivals = routed_arrivals(p, self.trains, T, self.external.copy())
-        self.neuron_spikes = spike_counts(self.trains)                     # (B, C, N)
-        self.axon_spikes = spike_counts(self.arrivals)                     # (B, C, A)
+        self.input_trains = pack_trains(self.raster)                        # (B, n_inputs, W)
+        self.arrivals = routed_arrivals(p, self.trains, T, external_arrivals(p, self.raster))
+        self.neuron_spikes = spike_counts(self.trains).astype(np.int32)    # (B, C, N)
+        self.axon_spikes = spike_counts(self.arrivals).astype(np.int32)    # (B, C, A)
         self.fired = self.neuron_spikes > 0
         self.axon_active = self.axon_spikes > 0
         self.row_synapses = p.row_synapses().astype(np.int64)
@@ -233,6 +233,7 @@ class Propagation:
             + faulty.dest_axon[src_c, src_n]
         order = np.argsort(keys, kind="stable")
         self.route_keys, self.route_src = keys[order], (src_c[order], src_n[order])
+        self.input_keys = faulty.input_core.astype(np.int64) * faulty.n_axons + faulty.input_axon
 
     def run(self, levels):
         """FastResult after running, level by level, the cores with faulted neurons or changed
@@ -337,26 +338,39 @@ class Propagation:
         keys = [prog.dest_core[c, moved].astype(np.int64) * A + prog.dest_axon[c, moved]
                 for prog in (p, q)]
         routed = [prog.enabled[c, moved] & (prog.dest_core[c, moved] >= 0) for prog in (p, q)]
-        for key in np.unique(np.concatenate([k[r] for k, r in zip(keys, routed)])).tolist():
-            self.recompute_axon(*divmod(key, A))
+        keys = np.unique(np.concatenate([k[r] for k, r in zip(keys, routed)]))
+        if keys.size:
+            self.recompute_axons(keys)
 
-    def recompute_axon(self, dc, da):
-        """Faulty arrivals of axon (dc, da): its external inputs OR its faulty sources' trains,
-        delayed; recorded where they differ from the fault-free arrivals."""
-        ev, q, A = self.ev, self.faulty, self.faulty.n_axons
-        new = ev.external[:, dc, da].copy()
-        lo, hi = np.searchsorted(self.route_keys, [dc * A + da, dc * A + da + 1])
-        for sc, sn in zip(self.route_src[0][lo:hi].tolist(), self.route_src[1][lo:hi].tolist()):
-            train = self.trains[sc][:, sn] if sc in self.trains else ev.trains[:, sc, sn]
-            new |= shift_trains(train, int(q.dest_delay[sc, sn]), ev.ticks)
-        changed = (new != ev.arrivals[:, dc, da]).any(axis=-1)
-        if changed.any():
+    def recompute_axons(self, keys):
+        """Faulty arrivals of the axons ``keys`` (sorted core·A + axon): their external inputs OR
+        their faulty sources' trains, delayed; recorded where they differ from the fault-free
+        arrivals."""
+        ev, q, A, T = self.ev, self.faulty, self.faulty.n_axons, self.ev.ticks
+        new = np.zeros((ev.arrivals.shape[0], keys.size, ev.arrivals.shape[-1]), np.uint64)
+        fed = np.isin(self.input_keys, keys)
+        np.bitwise_or.at(new, (slice(None), np.searchsorted(keys, self.input_keys[fed])),
+                         ev.input_trains[:, q.input_index[fed]])
+        src = np.isin(self.route_keys, keys)
+        slot = np.searchsorted(keys, self.route_keys[src])
+        src_c, src_n = self.route_src[0][src], self.route_src[1][src]
+        delay = q.dest_delay[src_c, src_n]
+        for sc in np.unique(src_c).tolist():
+            trains = self.trains[sc] if sc in self.trains else ev.trains[:, sc]
+            for d in np.unique(delay[src_c == sc]).tolist():
+                sel = (src_c == sc) & (delay == d)
+                np.bitwise_or.at(new, (slice(None), slot[sel]),
+                                 shift_trains(trains[:, src_n[sel]], d, T))
+        dest_c, dest_a = keys // A, keys % A
+        changed = (new != ev.arrivals[:, dest_c, dest_a]).any(axis=-1)           # (B, K)
+        for k in np.flatnonzero(changed.any(axis=0)).tolist():
+            dc, da = int(dest_c[k]), int(dest_a[k])
             if dc not in self.arrivals:
                 self.arrivals[dc] = ev.arrivals[:, dc].copy()
-                self.new_inputs[dc] = np.zeros(changed.shape, bool)
+                self.new_inputs[dc] = np.zeros(changed.shape[0], bool)
                 self.new_axons[dc] = np.zeros(A, bool)
-            self.arrivals[dc][:, da] = new
-            self.new_inputs[dc] |= changed
+            self.arrivals[dc][:, da] = new[:, k]
+            self.new_inputs[dc] |= changed[:, k]
             self.new_axons[dc][da] = True
 
     def result(self):

@@ -183,16 +183,17 @@ def core_drive(program, core, arrivals, ticks):
 
 def add_drive(drive, arrived, weights):
     """Add to ``drive`` (T, H, n) what spikes ``arrived`` (T, H, k) (0/±1) on k axons of weights
-    ``weights`` (k, n) bring: spike by spike when they are few, else one matrix product (exact
-    in :func:`exact_drive_dtype`)."""
+    ``weights`` (k, n) bring: one matrix product (exact in :func:`exact_drive_dtype`), over the
+    (tick, input) rows that have a spike when they are few."""
     T, H, k = arrived.shape
-    if 4 * np.count_nonzero(arrived) <= T * H:
-        t, h, a = np.nonzero(arrived)
-        np.add.at(drive, (t, h), (arrived[t, h, a, None] * weights[a]).astype(drive.dtype))
+    dtype = exact_drive_dtype(weights)
+    w = weights.astype(dtype)
+    t, h = np.nonzero(arrived.any(axis=2))
+    if 4 * t.size <= T * H:                      # few (tick, input) pairs: only those rows
+        drive[t, h] += (arrived[t, h].astype(dtype) @ w).astype(drive.dtype)
     else:
-        dtype = exact_drive_dtype(weights)
-        D = arrived.reshape(T * H, k).astype(dtype) @ weights.astype(dtype)
-        drive += D.reshape(T, H, -1).astype(drive.dtype)
+        drive += (arrived.reshape(T * H, k).astype(dtype) @ w).reshape(T, H, -1).astype(
+            drive.dtype)
     return drive
 
 
