@@ -28,7 +28,7 @@ import numpy as np
 
 from neurosim.chip.faults import _flip_routing, apply
 from neurosim.sim.counters import ActivityCounters
-from neurosim.sim.delta import Propagation
+from neurosim.sim.delta import Propagation, RowStore
 from neurosim.sim.rate import run_rate
 from neurosim.sim.unit_graph import UnitGraph, Unsupported
 
@@ -84,6 +84,7 @@ class FastRate:
         except Unsupported:
             self.graph = None
         self.generic = self.graph is None
+        self.rows = None if self.generic else RowStore(self.B)   # Δρ / Δr rows, reused
         self.base = self._evaluate_generic(program) if self.generic else self._base_result()
         self.base_out = self.base.out
 
@@ -93,7 +94,7 @@ class FastRate:
         evaluations start from."""
         g, p, T = self.graph, self.program, self.ticks
         C, A = g.C, g.A
-        self.s0 = g.base_unit_sums()[g.unit_of]                      # Σ_B r per neuron
+        self.s0 = g.unit_sums0[g.unit_of]                            # Σ_B r per neuron
         ax = np.zeros(C * A)
         np.add.at(ax, p.input_core.astype(np.int64) * A + p.input_axon,
                   self.X.sum(axis=0)[p.input_index])
@@ -127,8 +128,11 @@ class FastRate:
             modified, alpha_new, cols = self._modified(faults, dead)
         if not (dead or new_dest or modified or cols) and core_xy is None:
             return self.base            # the faults change no rate, route or connection
-        prop = Propagation(self.graph, dead, modified, alpha_new, dropped, extra).run()
-        return self._faulty_result(prop, dead, cols, new_dest, core_xy)
+        prop = Propagation(self.graph, self.rows, dead, modified, alpha_new, dropped, extra)
+        try:
+            return self._faulty_result(prop.run(), dead, cols, new_dest, core_xy)
+        finally:
+            prop.release()
 
     def _dead(self, faults):
         """Used neurons that are dead (listed, or on a dead core)."""
