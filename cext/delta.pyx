@@ -6,13 +6,13 @@ For the axons ``keys`` of a level whose arriving rate changed by Δρ (rows of a
 unit u they feed gets
 
     ΔD_u = Σ_k W[k, u] Δρ_k                       (summed in key order)
-    Δr_u = clip((D⁰_u + ΔD_u)·(1/α_u), 0, 1) − clip(D⁰_u·(1/α_u), 0, 1)
+    Δr_u = clip((D⁰_u + ΔD_u) / α_u, 0, 1) − clip(D⁰_u / α_u, 0, 1)
 
 with Σ_B Δr_u, Σ_B r_u = Σ_B r⁰_u + Σ_B Δr_u, and Δr_u stored as a new row when some Δr_u ≠ 0. Where ΔD = 0,
 D⁰ + ΔD = D⁰ exactly, so Δr = 0 exactly: a unit clipped at 0 (or 1) before and after passes
-nothing on. The product by 1/α instead of the division differs from
-:func:`neurosim.sim.unit_graph.rates` by at most one rounding (relative 2⁻⁵³). D⁰ may be float32 or
-float64; the arithmetic is float64.
+nothing on. The fault-free rate is the one :func:`neurosim.sim.unit_graph.rates` computes (the same
+division and clip), so that r⁰ + Δr is exactly 0 where the new rate is 0 (outputs tied at 0 stay
+tied). D⁰ may be float32 or float64; the arithmetic is float64.
 
 Row store: ``vals`` (R, B) float64, ``cols`` (R, B) int32, ``nnz`` (R,): a row with nnz < 0 is
 dense (vals[r, :B]); else its nnz nonzero values are packed in vals[r, :nnz] at the inputs
@@ -112,14 +112,14 @@ cdef inline int64_t finish(Finish *f, const double *buf, const drive_t *d0row, d
     """Δr of one unit from its ΔD ``buf`` (module docstring): the store row it was written to
     (−1: no Δr ≠ 0, nothing written), Σ Δr and Σ r = Σ r⁰ (``s0``) + Σ Δr."""
     cdef Py_ssize_t B = f.B, b, B4 = B - B % 4
-    cdef double inv = 1.0 / alpha, d0, s_0 = 0.0, s_1 = 0.0, s_2 = 0.0, s_3 = 0.0
+    cdef double d0, s_0 = 0.0, s_1 = 0.0, s_2 = 0.0, s_3 = 0.0
     cdef double *dr = f.dr
     cdef int64_t nz = 0, row
     cdef double *v
     cdef int32_t *c
     for b in range(B):
         d0 = d0row[b]
-        dr[b] = clip01((d0 + buf[b]) * inv) - clip01(d0 * inv)
+        dr[b] = clip01((d0 + buf[b]) / alpha) - clip01(d0 / alpha)
     for b in range(B):
         nz += dr[b] != 0.0
     if nz == 0:
@@ -161,14 +161,14 @@ cdef inline int64_t finish_live(Finish *f, double *buf, uint8_t *mark, const int
     there."""
     cdef Py_ssize_t B = f.B, i, k
     cdef int32_t b
-    cdef double inv = 1.0 / alpha, d0, dr, ds = 0.0
+    cdef double d0, dr, ds = 0.0
     cdef int64_t nz = 0, row = f.next_row
     cdef double *v = f.vals + row * B
     cdef int32_t *c = f.cols + row * B
     for i in range(n_live):
         b = live[i]
         d0 = d0row[b]
-        dr = clip01((d0 + buf[b]) * inv) - clip01(d0 * inv)
+        dr = clip01((d0 + buf[b]) / alpha) - clip01(d0 / alpha)
         v[nz] = dr
         c[nz] = b
         nz += dr != 0.0
@@ -223,6 +223,7 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
     cdef Py_ssize_t t = units.shape[0], B = vals.shape[1], j, i
     cdef int64_t u, e, p, r, packed
     cdef Py_ssize_t n_live
+    cdef bint dirty = False
     cdef Finish f
     cdef bint push = t * B * 8 <= PUSH_BLOCK_BYTES
     cdef double *block = <double *> calloc(max(t * B if push else B, 1), sizeof(double))
@@ -261,6 +262,9 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
                         r = rows[src[e]]
                         packed = packed + nnz[r] if nnz[r] >= 0 and packed >= 0 else -1
                     if 0 <= 2 * packed <= B:
+                        if dirty:                  # the dense path leaves buf as it used it
+                            memset(buf, 0, B * sizeof(double))
+                            dirty = False
                         n_live = 0
                         for e in range(ptr[j], ptr[j + 1]):
                             r = rows[src[e]]
@@ -272,6 +276,7 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
                                                    alpha[u], sums0[u], &dsum[j], &rsum[j])
                         continue
                     memset(buf, 0, B * sizeof(double))
+                    dirty = True
                     for e in range(ptr[j], ptr[j + 1]):
                         r = rows[src[e]]
                         add_row(buf, w[e], &vals[r, 0], &cols[r, 0], nnz[r], B)

@@ -113,14 +113,15 @@ class Propagation:
         r = self.special_rate.get(n)
         return r if r is not None else self.unit_rate(int(self.g.unit_of[n]))
 
-    def _arriving(self, key):
-        """(B,) rate arriving on axon ``key`` of the faulty chip (its level applied or being)."""
-        rho = self.g.base_key_rates([key])[0]
-        got = self.arrived.get(int(self.g.core_level[key // self.g.A]))
+    def _arriving(self, keys):
+        """(len(keys), B) rates arriving on the axon ``keys`` of one level of the faulty chip
+        (that level applied or being)."""
+        rho = self.g.base_key_rates(keys)
+        got = self.arrived.get(int(self.g.core_level[keys[0] // self.g.A]))
         if got is not None:
-            at = np.searchsorted(got[0], key)
-            if at < got[0].size and got[0][at] == key:
-                return rho + self.store.row(got[1][at])
+            at = np.minimum(np.searchsorted(got[0], keys), got[0].size - 1)
+            for i in np.flatnonzero(got[0][at] == keys).tolist():
+                rho[i] += self.store.row(got[1][at[i]])
         return rho
 
     def _emit(self, keys, rows, sums):
@@ -134,11 +135,6 @@ class Propagation:
         for lv in np.unique(levels).tolist():
             mine = levels == lv
             self.pending.setdefault(lv, []).append((keys[mine], rows[mine], sums[mine]))
-
-    def _emit_row(self, key, drho, rho_sum):
-        """One axon's Δρ row (B,) and Σ_B ρ."""
-        self._emit(np.array([key], np.int64), np.array([self.store.add(drho)], np.int64),
-                   np.array([rho_sum]))
 
     # ------------------------------------------------------------------ the pass
     def run(self):
@@ -217,8 +213,8 @@ class Propagation:
             return
         rows, sums = [], []
         for k in mine:
-            rho = np.minimum(self._arriving(k) + sum(self.neuron_rate(n) for n in self.extra[k]),
-                             1.0)
+            rho = np.minimum(self._arriving([k])[0]
+                             + sum(self.neuron_rate(n) for n in self.extra[k]), 1.0)
             rows.append(self.store.add(rho - g.base_key_rates([k])[0]))
             sums.append(rho.sum())
         keys, old_rows, old_sums = self.arrived.get(lv, (_EMPTY, _EMPTY, np.zeros(0)))
@@ -240,25 +236,45 @@ class Propagation:
 
     def _special_neurons(self, lv):
         """Own rates of the dead and modified neurons of level lv and what they (and the
-        dropped ones) change on their axons: (actual − fault-free) rate."""
+        dropped ones) change on their axons: (actual − fault-free) rate, all rows added to the
+        store at once."""
         g = self.g
-        for n in sorted(self.special_by_level.get(lv, ())):
-            u = int(g.unit_of[n])
+        neurons = sorted(self.special_by_level.get(lv, ()))
+        if not neurons:
+            return
+        units = g.unit_of[neurons]
+        base = g.base_unit_rates(units)
+        actual = np.zeros((len(neurons), g.B))
+        for i, (n, u) in enumerate(zip(neurons, units.tolist())):
             if n in self.dead:
-                self.special_rate[n] = np.zeros(g.B)
-            elif n in self.modified:
-                c, idx, dw = self.modified[n]
-                d = g.D0[u].astype(np.float64)
-                if u in self.drive_change:
-                    d += self.drive_change[u]
-                for a, w in zip(idx.tolist(), dw.tolist()):
-                    d += self._arriving(c * g.A + a) * w
-                self.special_rate[n] = np.clip(d / self.alpha_new[n], 0.0, 1.0)
-            if g.dest_of[n] < 0:
+                self.special_rate[n] = actual[i]
                 continue
-            actual = np.zeros(g.B) if (n in self.dead or n in self.dropped) \
-                else self.neuron_rate(n)
-            self._emit_row(int(g.dest_of[n]), actual - g.base_unit_rates([u])[0], actual.sum())
+            if n in self.modified:
+                own = self.special_rate[n] = self._modified_rate(n, u)
+            else:
+                row = g.unit_row[u]
+                own = base[i] if row < 0 else base[i] + self.store.row(row)
+            if n not in self.dropped:
+                actual[i] = own
+        fed = np.flatnonzero(g.dest_of[neurons] >= 0)
+        if fed.size:
+            first = self.store.reserve(fed.size)
+            self.store.vals[first:first + fed.size] = actual[fed] - base[fed]
+            self.store.nnz[first:first + fed.size] = -1
+            self.store.used = first + fed.size
+            self._emit(g.dest_of[np.asarray(neurons)[fed]],
+                       first + np.arange(fed.size), actual[fed].sum(axis=1))
+
+    def _modified_rate(self, n, u):
+        """(B,) rate of the modified neuron n of unit u: clip((D_u + Σ ρ_a ΔW_a) / α'_n)."""
+        g = self.g
+        c, idx, dw = self.modified[n]
+        d = g.D0[u].astype(np.float64)
+        if u in self.drive_change:
+            d += self.drive_change[u]
+        if idx.size:
+            d += dw @ self._arriving(c * g.A + idx)
+        return np.clip(d / self.alpha_new[n], 0.0, 1.0)
 
     # ------------------------------------------------------------------ what changed
     def output_rates(self):

@@ -242,16 +242,16 @@ class FastRate:
             dest[routed] = [new_dest[n] for n in routed.tolist()]
             hop = hop_lengths(p0.core_xy if core_xy is None else core_xy, dest, g.n_core)
             return spikes, np.bincount(g.n_core, s * hop, minlength=g.C) * T
-        touched = np.union1d(ns, routed)
-        s = self.s0[touched].copy()
-        s[np.searchsorted(touched, ns)] += ds
-        hop = self.hop0[touched].copy()
-        if routed.size:
-            at = np.searchsorted(touched, routed)
-            hop[at] = hop_lengths(p0.core_xy, np.array([new_dest[n] for n in routed.tolist()]),
-                                  g.n_core[routed])
-        change = s * hop - self.s0[touched] * self.hop0[touched]
-        return spikes, self.base.hops + np.bincount(g.n_core[touched], change, minlength=g.C) * T
+        change = ds * self.hop0[ns]
+        if routed.size:                  # s·hop' − s⁰·hop⁰ = Δs·hop⁰ + s·(hop' − hop⁰)
+            ds_full = np.zeros(g.n_core.size)
+            ds_full[ns] = ds
+            hop = hop_lengths(p0.core_xy, np.array([new_dest[n] for n in routed.tolist()]),
+                              g.n_core[routed])
+            ns = np.concatenate([ns, routed])
+            change = np.concatenate([change, (self.s0[routed] + ds_full[routed])
+                                     * (hop - self.hop0[routed])])
+        return spikes, self.base.hops + np.bincount(g.n_core[ns], change, minlength=g.C) * T
 
     def _events(self, prop, dead, cols):
         """(C,) Σ_a (Σ_B ρ_a)·nnz_a·T: the fault-free axon sums and connection counts with
