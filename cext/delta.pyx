@@ -8,8 +8,8 @@ unit u they feed gets
     ΔD_u = Σ_k W[k, u] Δρ_k                       (summed in key order)
     Δr_u = clip((D⁰_u + ΔD_u) / α_u, 0, 1) − clip(D⁰_u / α_u, 0, 1)
 
-with Σ_B Δr_u, Σ_B r_u = Σ_B r⁰_u + Σ_B Δr_u, and Δr_u stored as a new row when some Δr_u ≠ 0. Where ΔD = 0,
-D⁰ + ΔD = D⁰ exactly, so Δr = 0 exactly: a unit clipped at 0 (or 1) before and after passes
+with Σ_B Δr_u, Σ_B r_u = Σ_B r⁰_u + Σ_B Δr_u, and Δr_u stored as a new row when some Δr_u ≠ 0.
+Where ΔD = 0, D⁰ + ΔD = D⁰ exactly, so Δr = 0 exactly: a unit clipped at 0 (or 1) before and after passes
 nothing on. The fault-free rate is the one :func:`neurosim.sim.unit_graph.rates` computes (the same
 division and clip), so that r⁰ + Δr is exactly 0 where the new rate is 0 (outputs tied at 0 stay
 tied). D⁰ may be float32 or float64; the arithmetic is float64.
@@ -22,7 +22,8 @@ them costs their nonzeros, not B.
 Two loop orders give the same sums in the same order: *pull* (per unit, its changed axons summed
 into a buffer of B; for many units) and *push* (per changed axon, added to the buffers of all its
 units, held together in a (units, B) block; when the block is small enough to stay in cache,
-every Δρ row is read once instead of once per unit it feeds).
+every Δρ row is read once instead of once per unit it feeds). In pull, a unit whose changed axons
+are all packed rows is computed on the inputs those rows touch only (its other inputs have ΔD = 0).
 """
 import numpy as np
 from libc.stdint cimport int32_t, int64_t, uint8_t

@@ -96,7 +96,7 @@ class Propagation:
         self.special = dead | set(modified) | dropped
         self.pending = {}          # level → [(axon keys, store rows, Σ_B ρ)] not yet applied
         self.arrived = {}          # level → (sorted axon keys, store rows, Σ_B ρ)
-        self.touched = []          # per applied level: (units whose rate changed, Σ_B Δr)
+        self.touched = []          # per applied level: (neurons whose unit's rate changed, Σ_B Δr)
         self.special_rate = {}     # dead and modified neurons: their own rate (B,)
         self.drive_change = {}     # unit of a modified neuron → ΔD (B,)
 
@@ -163,8 +163,8 @@ class Propagation:
 
     def release(self):
         """Clear the graph's ``unit_row`` entries of this evaluation."""
-        for units, _ in self.touched:
-            self.g.unit_row[units] = -1
+        for neurons, _ in self.touched:
+            self.g.unit_row[self.g.unit_of[neurons]] = -1
 
     def _level(self, lv):
         """Apply the Δρ arriving on the cores of level lv, compute its special neurons, emit
@@ -201,8 +201,9 @@ class Propagation:
         moved = unit_rows >= 0
         units, unit_rows = units[moved], unit_rows[moved]
         g.unit_row[units] = unit_rows
-        self.touched.append((units, dsum[moved]))
-        self._emit_units(units, unit_rows, rsum[moved])
+        col, neurons = g.members(units)
+        self.touched.append((neurons, dsum[moved][col]))
+        self._emit_units(col, neurons, unit_rows, rsum[moved])
 
     def _extra_routes(self, lv):
         """Axons of level lv that an upset routed extra neurons to: Δρ = min(ρ + Σ r, 1) − ρ⁰
@@ -224,11 +225,10 @@ class Propagation:
         self.arrived[lv] = (keys[order], np.r_[old_rows[keep], rows][order],
                             np.r_[old_sums[keep], sums][order])
 
-    def _emit_units(self, units, rows, rate_sums):
-        """Every regular neuron of the changed ``units`` (Δr in store ``rows``) passes Δr on to
-        its axon."""
+    def _emit_units(self, col, neurons, rows, rate_sums):
+        """Every regular one of the ``neurons`` of changed units (index ``col`` into their Δr
+        store ``rows`` and Σ_B r ``rate_sums``) passes Δr on to its axon."""
         g = self.g
-        col, neurons = g.members(units)
         keep = (g.dest_of[neurons] >= 0) & ~g.special_mask[neurons]
         if keep.any():
             col = col[keep]
@@ -293,11 +293,11 @@ class Propagation:
         """(neurons, Δ Σ_B r) of every neuron whose rate changed."""
         g = self.g
         ns, ds = [_EMPTY], [np.zeros(0)]
-        own = np.fromiter(self.special_rate, np.int64, len(self.special_rate))
-        for units, dsum in self.touched:
-            col, neurons = g.members(units)
-            keep = ~np.isin(neurons, own) if own.size else slice(None)
-            ns.append(neurons[keep]), ds.append(dsum[col[keep]])
+        own = np.zeros(g.n_core.size, bool)
+        own[np.fromiter(self.special_rate, np.int64, len(self.special_rate))] = True
+        for neurons, dsum in self.touched:
+            keep = ~own[neurons]
+            ns.append(neurons[keep]), ds.append(dsum[keep])
         for n, r in self.special_rate.items():
             ns.append(np.array([n])), ds.append(np.array(
                 [r.sum() - g.base_unit_rates([int(g.unit_of[n])]).sum()]))
