@@ -54,7 +54,14 @@ extensions = [
         extra_compile_args=["-O3", "-fno-strict-aliasing"] + _native_flags() + omp_compile,
         extra_link_args=omp_link,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-    )
+    ),
+    Extension(                  # the mission rate evaluator's per-level loop (neurosim.sim.delta)
+        "neurosim._delta",
+        ["cext/delta.pyx"],
+        include_dirs=[numpy.get_include()],
+        extra_compile_args=["-O3"] + _native_flags(),
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    ),
 ]
 
 setup(

@@ -39,7 +39,7 @@ from neurosim.sim import simulate
 EVAL_INPUTS = 500
 FAST_COMPILE = {"anneal": False, "calibration_samples": 200}
 # (runs, runs with --quick) per network of the networks section; None: skipped
-NETWORK_RUNS = {"digits": (1000, 100), "fashion": (100, 10), "wide": (2, None)}
+NETWORK_RUNS = {"digits": (1000, 100), "fashion": (100, 10), "wide": (10, None)}
 SPIKING_RUNS = (10, 2)
 WIDE_SIZES = [784, 1600, 1600, 10]
 FASHION_SIZES = [784, 300, 100, 10]

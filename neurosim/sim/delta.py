@@ -5,13 +5,20 @@ modified (column or threshold changed: r_n = clip((D_u + Σ_{a: W'≠W} ρ_a (W'
 α'_n, 0, 1), D_u its unit's drive) or dropped (a routing upset took its spikes off its axon). The
 rate arriving on an axon then changes by Δρ_a; the drives of the units of that core change by
 
-    ΔD = W[changed axons, units touched]ᵀ @ Δρ             (one sparse product per level)
+    ΔD_u = Σ_{a changed} W[a, u] Δρ_a
 
 and a unit whose rate r = clip((D⁰ + ΔD)/α, 0, 1) differs from its fault-free rate passes its
-change Δr on to the axons its neurons feed, at deeper levels. Levels are taken in order, every
-touched core of a level in one sparse product (``axon_units`` rows of the changed axons), so every
-Δρ arriving on a level is known when it is applied. No array of the program's size is copied:
-the fault-free drives D⁰ (:class:`neurosim.sim.unit_graph.UnitGraph`) are read, never written.
+change Δr on to the axons its neurons feed, at deeper levels. Levels are taken in order, so every
+Δρ arriving on a level is known when it is applied. Per level, one call of the compiled loop
+(:mod:`neurosim._delta`, cext/delta.pyx) takes every unit the changed axons feed and computes ΔD,
+Δr and the sums Σ_B Δr, Σ_B r in one pass per unit.
+
+Rows of Δρ and Δr (B inputs each) live in one :class:`RowStore` per evaluator, reused from one
+evaluation to the next: an axon fed by a regular neuron *refers* to its unit's Δr row (no copy
+per neuron or per axon). No array of the program's size is copied: the fault-free drives D⁰
+(:class:`neurosim.sim.unit_graph.UnitGraph`) are read, never written, and the fault-free rates
+are recomputed where needed (clip(D⁰/α), the same division and clip as
+:func:`neurosim.sim.unit_graph.rates`).
 
 A routing upset that sends a neuron's spikes to another used axon at a deeper level (*extra*
 route) adds its rate there, capped at 1: ρ_a = min(ρ_a,own + Σ r_extra, 1).
@@ -22,53 +29,83 @@ definitions of :mod:`neurosim.sim.rate`): spikes Σ_B r·T per core, synaptic ev
 """
 import numpy as np
 
-from neurosim.sim.unit_graph import rates
+from neurosim._delta import apply_level, group_targets
+
+_EMPTY = np.zeros(0, np.int64)
+
+
+class RowStore:
+    """Growing arrays of Δρ / Δr rows (B inputs each), emptied by :meth:`reset` and kept (with
+    their largest size) from one evaluation to the next: ``vals`` (R, B) float64, ``cols``
+    (R, B) int32, ``nnz`` (R,) — a row is dense (nnz < 0) or its nonzeros packed at the front
+    (cext/delta.pyx)."""
+
+    def __init__(self, B, rows=256):
+        self.B = B
+        self.vals = np.empty((rows, B))
+        self.cols = np.empty((rows, B), np.int32)
+        self.nnz = np.empty(rows, np.int64)
+        self.used = 0
+
+    def reset(self):
+        self.used = 0
+
+    def reserve(self, n):
+        """Room for ``n`` more rows (the arrays doubled when full); the first new row's index."""
+        used, cap = self.used, self.nnz.size
+        if used + n > cap:
+            cap = max(2 * cap, used + n)
+            for name in ("vals", "cols", "nnz"):
+                old = getattr(self, name)
+                new = np.empty((cap,) + old.shape[1:], old.dtype)
+                new[:used] = old[:used]
+                setattr(self, name, new)
+        return used
+
+    def add(self, row):
+        """Index of a new dense row holding ``row`` (B,)."""
+        i = self.reserve(1)
+        self.vals[i] = row
+        self.nnz[i] = -1
+        self.used = i + 1
+        return i
+
+    def row(self, i):
+        """(B,) row i, dense."""
+        n = self.nnz[i]
+        if n < 0:
+            return self.vals[i].copy()
+        out = np.zeros(self.B)
+        out[self.cols[i, :n]] = self.vals[i, :n]
+        return out
 
 
 class Propagation:
-    """One faulty evaluation over a :class:`~neurosim.sim.unit_graph.UnitGraph` ``g``.
+    """One faulty evaluation over a :class:`~neurosim.sim.unit_graph.UnitGraph` ``g``, its rows
+    in ``store`` (a :class:`RowStore`).
 
     ``dead`` (set of neurons), ``modified`` {n: (core, axons, ΔW)}, ``alpha_new`` {n: α'},
-    ``dropped`` (set), ``extra`` {axon key: [neurons]}. :meth:`run` takes the levels in order,
-    all touched cores of a level in one sparse product; then ``arrived`` {level: (axon keys,
-    Δρ (m, B))} holds every axon whose arriving rate changed, ``changed`` {level: (units, new
-    drives (t, B), Δr (t, B))} every unit whose drive changed, ``special_rate`` {n: r (B,)} the
-    dead and modified neurons' own rates. Arrays are unit-major (one row per unit or axon), like
-    the drives D⁰."""
+    ``dropped`` (set), ``extra`` {axon key: [neurons]}. :meth:`run` takes the levels in order;
+    then :meth:`output_rates`, :meth:`neuron_sum_changes` and :meth:`axon_sums` give what
+    changed."""
 
-    def __init__(self, g, dead, modified, alpha_new, dropped, extra):
-        self.g = g
+    def __init__(self, g, store, dead, modified, alpha_new, dropped, extra):
+        self.g, self.store = g, store
         self.dead, self.modified, self.alpha_new = dead, modified, alpha_new
         self.dropped, self.extra = dropped, extra
         self.special = dead | set(modified) | dropped
-        self.pending = {}          # level → [(axon keys, Δρ (m, B))] emitted, not yet applied
-        self.arrived = {}
-        self.changed = {}
-        self.special_rate = {}
+        self.pending = {}          # level → [(axon keys, store rows, Σ_B ρ)] not yet applied
+        self.arrived = {}          # level → (sorted axon keys, store rows, Σ_B ρ)
+        self.touched = []          # per applied level: (neurons whose unit's rate changed, Σ_B Δr)
+        self.special_rate = {}     # dead and modified neurons: their own rate (B,)
+        self.drive_change = {}     # unit of a modified neuron → ΔD (B,)
 
     # ------------------------------------------------------------------ lookups
-    @staticmethod
-    def _find(sorted_ids, ids):
-        """(positions, found) of ``ids`` in the sorted array ``sorted_ids``."""
-        at = np.searchsorted(sorted_ids, ids)
-        found = at < sorted_ids.size
-        found[found] = sorted_ids[at[found]] == np.asarray(ids)[found]
-        return at, found
-
-    def _changed_row(self, u):
-        """(new drive, Δr) of unit u if its drive changed, else None."""
-        got = self.changed.get(int(self.g.u_level[u]))
-        if got is not None:
-            at, found = self._find(got[0], [u])
-            if found[0]:
-                return got[1][at[0]], got[2][at[0]]
-        return None
-
     def unit_rate(self, u):
         """(B,) rate of unit u on the faulty chip."""
         r = self.g.base_unit_rates([u])[0]
-        got = self._changed_row(u)
-        return r if got is None else r + got[1]
+        row = self.g.unit_row[u]
+        return r if row < 0 else r + self.store.row(row)
 
     def neuron_rate(self, n):
         """(B,) rate of neuron n on the faulty chip (its own: a dropped route does not change
@@ -76,139 +113,177 @@ class Propagation:
         r = self.special_rate.get(n)
         return r if r is not None else self.unit_rate(int(self.g.unit_of[n]))
 
-    def _arriving(self, key):
-        """(B,) rate arriving on axon ``key`` of the faulty chip (its level applied or being)."""
-        rho = self.g.base_key_rates([key])[0]
-        got = self.arrived.get(int(self.g.core_level[key // self.g.A]))
+    def _arriving(self, keys):
+        """(len(keys), B) rates arriving on the axon ``keys`` of one level of the faulty chip
+        (that level applied or being)."""
+        rho = self.g.base_key_rates(keys)
+        got = self.arrived.get(int(self.g.core_level[keys[0] // self.g.A]))
         if got is not None:
-            at, found = self._find(got[0], [key])
-            if found[0]:
-                return rho + got[1][at[0]]
+            at = np.minimum(np.searchsorted(got[0], keys), got[0].size - 1)
+            for i in np.flatnonzero(got[0][at] == keys).tolist():
+                rho[i] += self.store.row(got[1][at[i]])
         return rho
 
-    def _emit(self, keys, drho):
-        """Δρ (k, B) arriving on the axon ``keys`` (c·A + a), grouped by level."""
+    def _emit(self, keys, rows, sums):
+        """Δρ (store ``rows``) arriving on the axon ``keys`` (c·A + a), Σ_B ρ ``sums``, grouped
+        by level."""
         levels = self.g.core_level[keys // self.g.A]
         lo, hi = int(levels.min()), int(levels.max())
         if lo == hi:                     # the usual case: one level fed
-            self.pending.setdefault(lo, []).append((keys, drho))
+            self.pending.setdefault(lo, []).append((keys, rows, sums))
             return
         for lv in np.unique(levels).tolist():
             mine = levels == lv
-            self.pending.setdefault(lv, []).append((keys[mine], drho[mine]))
+            self.pending.setdefault(lv, []).append((keys[mine], rows[mine], sums[mine]))
 
     # ------------------------------------------------------------------ the pass
     def run(self):
         """Apply the levels in order (the special neurons are marked in the graph's scratch
-        mask meanwhile)."""
+        mask, the units of the modified ones in its ``want_row``, meanwhile; the graph's
+        ``unit_row`` maps each changed unit to its store row until :meth:`release`)."""
         g = self.g
+        self.store.reset()
         marked = np.fromiter(self.special, np.int64, len(self.special))
         self.special_by_level = {}
         for n, lv in zip(marked.tolist(), g.neuron_level[marked].tolist()):
             self.special_by_level.setdefault(lv, []).append(n)
         extra_levels = {int(g.core_level[int(k) // g.A]) for k in self.extra}
+        self.wanted = np.unique(g.unit_of[np.fromiter(self.modified, np.int64,
+                                                      len(self.modified))])
         g.special_mask[marked] = True
+        g.want_row[self.wanted] = np.arange(self.wanted.size)
         try:
             for lv in range(g.n_level):
                 if lv in self.pending or lv in self.special_by_level or lv in extra_levels:
                     self._level(lv)
         finally:
             g.special_mask[marked] = False
+            g.want_row[self.wanted] = -1
         return self
+
+    def release(self):
+        """Clear the graph's ``unit_row`` entries of this evaluation."""
+        for neurons, _ in self.touched:
+            self.g.unit_row[self.g.unit_of[neurons]] = -1
 
     def _level(self, lv):
         """Apply the Δρ arriving on the cores of level lv, compute its special neurons, emit
         what changed."""
-        g = self.g
         chunks = self.pending.pop(lv, [])
         if chunks:
-            keys = np.concatenate([k for k, _ in chunks])
+            keys = np.concatenate([c[0] for c in chunks])
             order = np.argsort(keys)
-            self.arrived[lv] = (keys[order], np.concatenate([d for _, d in chunks])[order])
+            self.arrived[lv] = (keys[order], np.concatenate([c[1] for c in chunks])[order],
+                                np.concatenate([c[2] for c in chunks])[order])
         self._extra_routes(lv)
         if lv in self.arrived:
-            keys, drho = self.arrived[lv]
-            live = np.flatnonzero(drho.any(axis=0))
-            if live.size <= g.B // 2:      # else the column look-ups cost what they save
-                units, d_new, dr = self._changes_on(keys, drho, live)
-            else:
-                units, dd = g.drive_changes(keys, drho)
-                d_new = g.D0[units] + dd
-                dr = rates(d_new, g.u_alpha[units]) - g.base_unit_rates(units)
-            if units.size:
-                self.changed[lv] = (units, d_new, dr)
-                moved = np.any(dr != 0.0, axis=1)
-                self._emit_units(units[moved], dr[moved])
+            self._apply(*self.arrived[lv][:2])
         self._special_neurons(lv)
 
-    def _changes_on(self, keys, drho, live):
-        """(units, new drives, Δr) when Δρ is nonzero on the inputs ``live`` only: the product
-        and the clip are taken on those columns; elsewhere the drive is D⁰ and Δr = 0 (the same
-        numbers as on all columns)."""
-        g = self.g
-        units, dd = g.drive_changes(keys, drho[:, live])
-        d_new = g.D0[units].astype(np.float64)
-        d_new[:, live] += dd
-        dr = np.zeros(d_new.shape)
-        dr[:, live] = (rates(d_new[:, live], g.u_alpha[units])
-                       - g.base_unit_rates(units)[:, live])
-        return units, d_new, dr
+    def _apply(self, keys, rows):
+        """The units fed by the axon ``keys`` (Δρ in store ``rows``): Δr into the store, and the
+        moved ones (some Δr ≠ 0) passed on."""
+        g, store = self.g, self.store
+        units, ptr, src, w = group_targets(g.w_indptr, g.w_indices, g.w_data, keys, g.unit_slot)
+        t = units.size
+        if t == 0:
+            return
+        first = store.reserve(t)
+        wanted = np.zeros((self.wanted.size, g.B))
+        unit_rows = np.empty(t, np.int64)
+        dsum, rsum = np.empty(t), np.empty(t)
+        store.used = apply_level(units, ptr, src, w, keys, rows, g.w_indptr, g.w_indices,
+                                 g.w_data, g.unit_slot, store.vals, store.cols, store.nnz,
+                                 first, g.D0, g.u_alpha, g.unit_sums0, g.want_row, wanted,
+                                 unit_rows, dsum, rsum)
+        for u in units[g.want_row[units] >= 0].tolist():
+            self.drive_change[u] = wanted[g.want_row[u]]
+        moved = unit_rows >= 0
+        units, unit_rows = units[moved], unit_rows[moved]
+        g.unit_row[units] = unit_rows
+        col, neurons = g.members(units)
+        self.touched.append((neurons, dsum[moved][col]))
+        self._emit_units(col, neurons, unit_rows, rsum[moved])
 
     def _extra_routes(self, lv):
         """Axons of level lv that an upset routed extra neurons to: Δρ = min(ρ + Σ r, 1) − ρ⁰
-        (set in one rebuild of the level's arrived rows)."""
+        (new rows, set in one rebuild of the level's arrived rows)."""
         g = self.g
         mine = [int(k) for k in self.extra if g.core_level[int(k) // g.A] == lv]
         if not mine:
             return
-        rows = [np.minimum(self._arriving(k) + sum(self.neuron_rate(n) for n in self.extra[k]),
-                           1.0) - g.base_key_rates([k])[0] for k in mine]
-        keys, drho = self.arrived.get(lv, (np.zeros(0, np.int64), np.zeros((0, g.B))))
+        rows, sums = [], []
+        for k in mine:
+            rho = np.minimum(self._arriving([k])[0]
+                             + sum(self.neuron_rate(n) for n in self.extra[k]), 1.0)
+            rows.append(self.store.add(rho - g.base_key_rates([k])[0]))
+            sums.append(rho.sum())
+        keys, old_rows, old_sums = self.arrived.get(lv, (_EMPTY, _EMPTY, np.zeros(0)))
         keep = ~np.isin(keys, mine)
-        keys, drho = np.r_[keys[keep], mine], np.vstack([drho[keep]] + [r[None] for r in rows])
+        keys = np.r_[keys[keep], mine]
         order = np.argsort(keys)
-        self.arrived[lv] = (keys[order], drho[order])
+        self.arrived[lv] = (keys[order], np.r_[old_rows[keep], rows][order],
+                            np.r_[old_sums[keep], sums][order])
 
-    def _emit_units(self, units, dr):
-        """Every regular neuron of the changed ``units`` passes Δr on to its axon."""
+    def _emit_units(self, col, neurons, rows, rate_sums):
+        """Every regular one of the ``neurons`` of changed units (index ``col`` into their Δr
+        store ``rows`` and Σ_B r ``rate_sums``) passes Δr on to its axon."""
         g = self.g
-        col, neurons = g.members(units)
         keep = (g.dest_of[neurons] >= 0) & ~g.special_mask[neurons]
         if keep.any():
-            self._emit(g.dest_of[neurons[keep]], dr[col[keep]])
+            col = col[keep]
+            self._emit(g.dest_of[neurons[keep]], rows[col], rate_sums[col])
 
     def _special_neurons(self, lv):
         """Own rates of the dead and modified neurons of level lv and what they (and the
-        dropped ones) change on their axons: (actual − fault-free) rate."""
+        dropped ones) change on their axons: (actual − fault-free) rate, all rows added to the
+        store at once."""
         g = self.g
-        for n in sorted(self.special_by_level.get(lv, ())):
-            u = int(g.unit_of[n])
+        neurons = sorted(self.special_by_level.get(lv, ()))
+        if not neurons:
+            return
+        units = g.unit_of[neurons]
+        base = g.base_unit_rates(units)
+        actual = np.zeros((len(neurons), g.B))
+        for i, (n, u) in enumerate(zip(neurons, units.tolist())):
             if n in self.dead:
-                self.special_rate[n] = np.zeros(g.B)
-            elif n in self.modified:
-                c, idx, dw = self.modified[n]
-                got = self._changed_row(u)
-                d = g.D0[u].astype(np.float64) if got is None else got[0].copy()
-                for a, w in zip(idx.tolist(), dw.tolist()):
-                    d += self._arriving(c * g.A + a) * w
-                self.special_rate[n] = np.clip(d / self.alpha_new[n], 0.0, 1.0)
-            if g.dest_of[n] < 0:
+                self.special_rate[n] = actual[i]
                 continue
-            actual = 0.0 if (n in self.dead or n in self.dropped) else self.neuron_rate(n)
-            d = actual - g.base_unit_rates([u])[0]
-            self._emit(g.dest_of[n:n + 1], d[None])
+            if n in self.modified:
+                own = self.special_rate[n] = self._modified_rate(n, u)
+            else:
+                row = g.unit_row[u]
+                own = base[i] if row < 0 else base[i] + self.store.row(row)
+            if n not in self.dropped:
+                actual[i] = own
+        fed = np.flatnonzero(g.dest_of[neurons] >= 0)
+        if fed.size:
+            first = self.store.reserve(fed.size)
+            self.store.vals[first:first + fed.size] = actual[fed] - base[fed]
+            self.store.nnz[first:first + fed.size] = -1
+            self.store.used = first + fed.size
+            self._emit(g.dest_of[np.asarray(neurons)[fed]],
+                       first + np.arange(fed.size), actual[fed].sum(axis=1))
+
+    def _modified_rate(self, n, u):
+        """(B,) rate of the modified neuron n of unit u: clip((D_u + Σ ρ_a ΔW_a) / α'_n)."""
+        g = self.g
+        c, idx, dw = self.modified[n]
+        d = g.D0[u].astype(np.float64)
+        if u in self.drive_change:
+            d += self.drive_change[u]
+        if idx.size:
+            d += dw @ self._arriving(c * g.A + idx)
+        return np.clip(d / self.alpha_new[n], 0.0, 1.0)
 
     # ------------------------------------------------------------------ what changed
     def output_rates(self):
         """(B, K) output rates."""
         g = self.g
-        units = g.out_units
-        out = g.base_unit_rates(units)
-        for lv in g.out_levels:
-            if lv in self.changed:
-                changed_units, _, dr = self.changed[lv]
-                at, found = self._find(changed_units, units)
-                out[found] += dr[at[found]]
+        out = g.base_unit_rates(g.out_units)
+        for k, row in enumerate(g.unit_row[g.out_units].tolist()):
+            if row >= 0:
+                out[k] += self.store.row(row)
         for k, n in enumerate(g.out_n.tolist()):
             if n in self.special_rate:
                 out[k] = self.special_rate[n]
@@ -217,22 +292,20 @@ class Propagation:
     def neuron_sum_changes(self):
         """(neurons, Δ Σ_B r) of every neuron whose rate changed."""
         g = self.g
-        ns, ds = [np.zeros(0, np.int64)], [np.zeros(0)]
-        own = np.fromiter(self.special_rate, np.int64, len(self.special_rate))
-        for units, _, dr in self.changed.values():
-            col, neurons = g.members(units)
-            keep = ~np.isin(neurons, own) if own.size else slice(None)
-            ns.append(neurons[keep]), ds.append(dr.sum(axis=1)[col[keep]])
+        ns, ds = [_EMPTY], [np.zeros(0)]
+        own = np.zeros(g.n_core.size, bool)
+        own[np.fromiter(self.special_rate, np.int64, len(self.special_rate))] = True
+        for neurons, dsum in self.touched:
+            keep = ~own[neurons]
+            ns.append(neurons[keep]), ds.append(dsum[keep])
         for n, r in self.special_rate.items():
             ns.append(np.array([n])), ds.append(np.array(
                 [r.sum() - g.base_unit_rates([int(g.unit_of[n])]).sum()]))
         return np.concatenate(ns), np.concatenate(ds)
 
     def axon_sums(self):
-        """(axon keys, Σ_B ρ) of every axon whose arriving rate changed (summed from the rates
-        themselves, so that an axon whose source died sums to exactly 0)."""
-        g = self.g
-        keys = [k for k, _ in self.arrived.values()]
-        sums = [(g.base_key_rates(k) + d).sum(axis=1) for k, d in self.arrived.values()]
-        return (np.concatenate(keys) if keys else np.zeros(0, np.int64),
-                np.concatenate(sums) if sums else np.zeros(0))
+        """(axon keys, Σ_B ρ) of every axon whose arriving rate changed (the new rates summed,
+        so that an axon whose source died sums to exactly 0)."""
+        arrived = list(self.arrived.values())
+        return (np.concatenate([a[0] for a in arrived]) if arrived else _EMPTY,
+                np.concatenate([a[2] for a in arrived]) if arrived else np.zeros(0))

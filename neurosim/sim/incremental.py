@@ -28,7 +28,7 @@ import numpy as np
 
 from neurosim.chip.faults import _flip_routing, apply
 from neurosim.sim.counters import ActivityCounters
-from neurosim.sim.delta import Propagation
+from neurosim.sim.delta import Propagation, RowStore
 from neurosim.sim.rate import run_rate
 from neurosim.sim.unit_graph import UnitGraph, Unsupported
 
@@ -84,6 +84,7 @@ class FastRate:
         except Unsupported:
             self.graph = None
         self.generic = self.graph is None
+        self.rows = None if self.generic else RowStore(self.B)   # Δρ / Δr rows, reused
         self.base = self._evaluate_generic(program) if self.generic else self._base_result()
         self.base_out = self.base.out
 
@@ -93,7 +94,7 @@ class FastRate:
         evaluations start from."""
         g, p, T = self.graph, self.program, self.ticks
         C, A = g.C, g.A
-        self.s0 = g.base_unit_sums()[g.unit_of]                      # Σ_B r per neuron
+        self.s0 = g.unit_sums0[g.unit_of]                            # Σ_B r per neuron
         ax = np.zeros(C * A)
         np.add.at(ax, p.input_core.astype(np.int64) * A + p.input_axon,
                   self.X.sum(axis=0)[p.input_index])
@@ -127,8 +128,11 @@ class FastRate:
             modified, alpha_new, cols = self._modified(faults, dead)
         if not (dead or new_dest or modified or cols) and core_xy is None:
             return self.base            # the faults change no rate, route or connection
-        prop = Propagation(self.graph, dead, modified, alpha_new, dropped, extra).run()
-        return self._faulty_result(prop, dead, cols, new_dest, core_xy)
+        prop = Propagation(self.graph, self.rows, dead, modified, alpha_new, dropped, extra)
+        try:
+            return self._faulty_result(prop.run(), dead, cols, new_dest, core_xy)
+        finally:
+            prop.release()
 
     def _dead(self, faults):
         """Used neurons that are dead (listed, or on a dead core)."""
@@ -238,16 +242,16 @@ class FastRate:
             dest[routed] = [new_dest[n] for n in routed.tolist()]
             hop = hop_lengths(p0.core_xy if core_xy is None else core_xy, dest, g.n_core)
             return spikes, np.bincount(g.n_core, s * hop, minlength=g.C) * T
-        touched = np.union1d(ns, routed)
-        s = self.s0[touched].copy()
-        s[np.searchsorted(touched, ns)] += ds
-        hop = self.hop0[touched].copy()
-        if routed.size:
-            at = np.searchsorted(touched, routed)
-            hop[at] = hop_lengths(p0.core_xy, np.array([new_dest[n] for n in routed.tolist()]),
-                                  g.n_core[routed])
-        change = s * hop - self.s0[touched] * self.hop0[touched]
-        return spikes, self.base.hops + np.bincount(g.n_core[touched], change, minlength=g.C) * T
+        change = ds * self.hop0[ns]
+        if routed.size:                  # s·hop' − s⁰·hop⁰ = Δs·hop⁰ + s·(hop' − hop⁰)
+            ds_full = np.zeros(g.n_core.size)
+            ds_full[ns] = ds
+            hop = hop_lengths(p0.core_xy, np.array([new_dest[n] for n in routed.tolist()]),
+                              g.n_core[routed])
+            ns = np.concatenate([ns, routed])
+            change = np.concatenate([change, (self.s0[routed] + ds_full[routed])
+                                     * (hop - self.hop0[routed])])
+        return spikes, self.base.hops + np.bincount(g.n_core[ns], change, minlength=g.C) * T
 
     def _events(self, prop, dead, cols):
         """(C,) Σ_a (Σ_B ρ_a)·nnz_a·T: the fault-free axon sums and connection counts with

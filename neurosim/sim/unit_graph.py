@@ -36,12 +36,6 @@ AXON_RATE_CACHE_BYTES = 32 * 2**20
 # Units whose drives are reduced together when the fault-free sums are taken (bounds the float64
 # temporary to B × this many columns).
 SUM_CHUNK = 4096
-# A per-level weight block W[changed axons, units]ᵀ with at most this many entries per nonzero is
-# multiplied as a dense array (numpy's dense product is roughly this much faster per entry than a
-# sparse one and needs no sparse object built: measured on the digits and Fashion networks,
-# assumption about the machine).
-DENSE_FILL = 8
-
 
 class Unsupported(Exception):
     """The program is not one the unit graph handles (cycle, several sources on one axon, an
@@ -71,8 +65,16 @@ class UnitGraph:
             self.R0 = rates(self.D0, self.u_alpha)
         if self.C * self.A * self.B * 8 <= AXON_RATE_CACHE_BYTES:
             self.RA0 = self.base_key_rates(np.arange(self.C * self.A))
-        self.special_mask = np.zeros(self.n_core.size, bool)   # scratch of Propagation
-        self._unit_slot = np.full(U, -1, np.int64)               # scratch of drive_changes
+        self.unit_sums0 = self.base_unit_sums()                  # Σ_B r⁰ per unit
+        W = self.axon_units          # its CSR arrays, in the types of neurosim._delta
+        self.w_indptr = W.indptr.astype(np.int64)
+        self.w_indices = W.indices.astype(np.int32, copy=False)
+        self.w_data = W.data.astype(np.float32, copy=False)
+        # scratch of neurosim.sim.delta.Propagation (all −1 / False between evaluations)
+        self.special_mask = np.zeros(self.n_core.size, bool)
+        self.unit_slot = np.full(U, -1, np.int64)
+        self.unit_row = np.full(U, -1, np.int64)
+        self.want_row = np.full(U, -1, np.int64)
 
     # ------------------------------------------------------------------ structure
     def _neurons(self, p):
@@ -167,28 +169,6 @@ class UnitGraph:
         expanded)."""
         col, at = csr_positions(self.unit_nptr, units)
         return col, self.unit_neurons[at]
-
-    def drive_changes(self, keys, drho):
-        """(units, ΔD (t, B)) = (units fed by the axon ``keys``, W[keys, units]ᵀ @ Δρ) for Δρ
-        (m, B) arriving on ``keys``: the CSR rows read straight from ``axon_units``' arrays
-        (no sparse object built); the product dense when units × keys is at most
-        :data:`DENSE_FILL` times the nonzeros, else sparse."""
-        W = self.axon_units
-        row, at = csr_positions(W.indptr, keys)
-        cols, vals = W.indices[at], W.data[at]
-        slot = self._unit_slot
-        slot[cols] = 0
-        units = np.flatnonzero(slot == 0)
-        slot[units] = np.arange(units.size)
-        pos = slot[cols]
-        slot[units] = -1
-        if units.size * keys.size <= DENSE_FILL * max(cols.size, 1):
-            w_t = np.zeros((units.size, keys.size))
-            w_t[pos, row] = vals
-        else:
-            w_t = sparse.csr_matrix((vals.astype(np.float64), (pos, row)),
-                                    shape=(units.size, keys.size))
-        return units, w_t @ drho
 
     def core_weights(self, c):
         """(A, units of core c) float64 weights of the core's units."""

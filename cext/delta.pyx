@@ -1,0 +1,293 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""The inner loops of the mission's rate evaluator (:mod:`neurosim.sim.delta`): the units of one
+level whose drive changes, and their rate changes.
+
+For the axons ``keys`` of a level whose arriving rate changed by Δρ (rows of a row store), every
+unit u they feed gets
+
+    ΔD_u = Σ_k W[k, u] Δρ_k                       (summed in key order)
+    Δr_u = clip((D⁰_u + ΔD_u) / α_u, 0, 1) − clip(D⁰_u / α_u, 0, 1)
+
+with Σ_B Δr_u, Σ_B r_u = Σ_B r⁰_u + Σ_B Δr_u, and Δr_u stored as a new row when some Δr_u ≠ 0.
+Where ΔD = 0, D⁰ + ΔD = D⁰ exactly, so Δr = 0 exactly: a unit clipped at 0 (or 1) before and after passes
+nothing on. The fault-free rate is the one :func:`neurosim.sim.unit_graph.rates` computes (the same
+division and clip), so that r⁰ + Δr is exactly 0 where the new rate is 0 (outputs tied at 0 stay
+tied). D⁰ may be float32 or float64; the arithmetic is float64.
+
+Row store: ``vals`` (R, B) float64, ``cols`` (R, B) int32, ``nnz`` (R,): a row with nnz < 0 is
+dense (vals[r, :B]); else its nnz nonzero values are packed in vals[r, :nnz] at the inputs
+cols[r, :nnz]. Rows with at most B/:data:`SPARSE_DIVISOR` nonzeros are packed, so that reading
+them costs their nonzeros, not B.
+
+Two loop orders give the same sums in the same order: *pull* (per unit, its changed axons summed
+into a buffer of B; for many units) and *push* (per changed axon, added to the buffers of all its
+units, held together in a (units, B) block; when the block is small enough to stay in cache,
+every Δρ row is read once instead of once per unit it feeds). In pull, a unit whose changed axons
+are all packed rows is computed on the inputs those rows touch only (its other inputs have ΔD = 0).
+"""
+import numpy as np
+from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.string cimport memcpy, memset
+from libc.stdlib cimport calloc, free, malloc
+
+# A row with nnz ≤ B / SPARSE_DIVISOR is stored packed (assumption: a packed entry costs about
+# three dense ones to read — an index load and a scattered add).
+SPARSE_DIVISOR = 3
+cdef int64_t SPARSE_DIVISOR_C = SPARSE_DIVISOR
+# Push when the (units, B) float64 block is at most this many bytes (assumption: about the L2
+# cache of one core of the development machine).
+PUSH_BLOCK_BYTES = 4 * 2**20
+
+ctypedef fused drive_t:
+    float
+    double
+
+
+def group_targets(const int64_t[::1] indptr, const int32_t[::1] indices,
+                  const float[::1] weights, const int64_t[::1] keys, int64_t[::1] slot):
+    """The units fed by the CSR rows ``keys`` of (indptr, indices, weights) and, per unit, its
+    (index into ``keys``, weight) pairs in key order: (units (t,), ptr (t+1,), src, w).
+    ``slot`` (U,) is scratch, all −1 on entry and on return."""
+    cdef Py_ssize_t m = keys.shape[0], i, s, t = 0
+    cdef int64_t p, u, e, total = 0
+    for i in range(m):
+        total += indptr[keys[i] + 1] - indptr[keys[i]]
+    units_a = np.empty(total, np.int64)
+    ptr_a = np.zeros(total + 1, np.int64)
+    src_a = np.empty(total, np.int64)
+    w_a = np.empty(total, np.float64)
+    cdef int64_t[::1] units = units_a, ptr = ptr_a, src = src_a
+    cdef double[::1] w = w_a
+    for i in range(m):
+        for p in range(indptr[keys[i]], indptr[keys[i] + 1]):
+            u = indices[p]
+            if slot[u] < 0:
+                slot[u] = t
+                units[t] = u
+                t += 1
+            ptr[slot[u] + 1] += 1
+    for s in range(t):
+        ptr[s + 1] += ptr[s]
+    cur_a = ptr_a[:t].copy()
+    cdef int64_t[::1] cur = cur_a
+    for i in range(m):
+        for p in range(indptr[keys[i]], indptr[keys[i] + 1]):
+            s = slot[indices[p]]
+            e = cur[s]
+            src[e] = i
+            w[e] = weights[p]
+            cur[s] = e + 1
+    for s in range(t):
+        slot[units[s]] = -1
+    return units_a[:t], ptr_a[:t + 1], src_a, w_a
+
+
+cdef inline double clip01(double x) noexcept nogil:
+    """min(max(x, 0), 1) (numpy.clip's order)."""
+    return 1.0 if x > 1.0 else (0.0 if x < 0.0 else x)
+
+
+cdef inline void add_row(double *buf, double wt, const double *vals, const int32_t *cols,
+                         int64_t nnz, Py_ssize_t B) noexcept nogil:
+    """buf += wt · (store row: dense when nnz < 0, else packed)."""
+    cdef Py_ssize_t b
+    if nnz < 0:
+        for b in range(B):
+            buf[b] += wt * vals[b]
+    else:
+        for b in range(nnz):
+            buf[cols[b]] += wt * vals[b]
+
+
+cdef struct Finish:
+    double *vals          # store (R, B)
+    int32_t *cols
+    int64_t *nnz
+    Py_ssize_t B
+    Py_ssize_t next_row   # next free store row
+    double *dr            # scratch (B,)
+
+
+cdef inline int64_t finish(Finish *f, const double *buf, const drive_t *d0row, double alpha,
+                           double s0, double *dsum, double *rsum) noexcept nogil:
+    """Δr of one unit from its ΔD ``buf`` (module docstring): the store row it was written to
+    (−1: no Δr ≠ 0, nothing written), Σ Δr and Σ r = Σ r⁰ (``s0``) + Σ Δr."""
+    cdef Py_ssize_t B = f.B, b, B4 = B - B % 4
+    cdef double d0, s_0 = 0.0, s_1 = 0.0, s_2 = 0.0, s_3 = 0.0
+    cdef double *dr = f.dr
+    cdef int64_t nz = 0, row
+    cdef double *v
+    cdef int32_t *c
+    for b in range(B):
+        d0 = d0row[b]
+        dr[b] = clip01((d0 + buf[b]) / alpha) - clip01(d0 / alpha)
+    for b in range(B):
+        nz += dr[b] != 0.0
+    if nz == 0:
+        dsum[0] = 0.0
+        rsum[0] = s0
+        return -1
+    for b in range(0, B4, 4):                  # four chains: a quarter of the add latency
+        s_0 += dr[b]
+        s_1 += dr[b + 1]
+        s_2 += dr[b + 2]
+        s_3 += dr[b + 3]
+    for b in range(B4, B):
+        s_0 += dr[b]
+    dsum[0] = (s_0 + s_1) + (s_2 + s_3)
+    rsum[0] = s0 + dsum[0]
+    row = f.next_row
+    f.next_row += 1
+    v = f.vals + row * B
+    if nz * SPARSE_DIVISOR_C > B:
+        memcpy(v, dr, B * sizeof(double))
+        f.nnz[row] = -1
+        return row
+    c = f.cols + row * B
+    nz = 0
+    for b in range(B):                         # branch-free packing
+        v[nz] = dr[b]
+        c[nz] = <int32_t> b
+        nz += dr[b] != 0.0
+    f.nnz[row] = nz
+    return row
+
+
+
+cdef inline int64_t finish_live(Finish *f, double *buf, uint8_t *mark, const int32_t *live,
+                                Py_ssize_t n_live, const drive_t *d0row, double alpha,
+                                double s0, double *dsum, double *rsum) noexcept nogil:
+    """:func:`finish` when ΔD is nonzero on the inputs ``live`` only (the others have Δr = 0
+    exactly): the work is on those inputs; Σ r = Σ r⁰ (``s0``) + Σ Δr. Clears buf and mark
+    there."""
+    cdef Py_ssize_t B = f.B, i, k
+    cdef int32_t b
+    cdef double d0, dr, ds = 0.0
+    cdef int64_t nz = 0, row = f.next_row
+    cdef double *v = f.vals + row * B
+    cdef int32_t *c = f.cols + row * B
+    for i in range(n_live):
+        b = live[i]
+        d0 = d0row[b]
+        dr = clip01((d0 + buf[b]) / alpha) - clip01(d0 / alpha)
+        v[nz] = dr
+        c[nz] = b
+        nz += dr != 0.0
+        ds += dr
+        buf[b] = 0.0
+        mark[b] = 0
+    dsum[0] = ds
+    rsum[0] = s0 + ds
+    if nz == 0:
+        return -1
+    f.next_row += 1
+    if nz * SPARSE_DIVISOR_C > B:              # too full to pack: stored dense
+        memset(f.dr, 0, B * sizeof(double))
+        for k in range(nz):
+            f.dr[c[k]] = v[k]
+        memcpy(v, f.dr, B * sizeof(double))
+        nz = -1
+    f.nnz[row] = nz
+    return row
+
+
+cdef inline Py_ssize_t add_packed(double *buf, uint8_t *mark, int32_t *live, Py_ssize_t n_live,
+                                  double wt, const double *vals, const int32_t *cols,
+                                  int64_t nnz) noexcept nogil:
+    """buf += wt · (packed row), the inputs first touched appended to ``live``."""
+    cdef Py_ssize_t k
+    cdef int32_t b
+    for k in range(nnz):
+        b = cols[k]
+        if not mark[b]:
+            mark[b] = 1
+            live[n_live] = b
+            n_live += 1
+        buf[b] += wt * vals[k]
+    return n_live
+
+
+def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[::1] src,
+                const double[::1] w, const int64_t[::1] keys, const int64_t[::1] rows,
+                const int64_t[::1] indptr, const int32_t[::1] indices,
+                const float[::1] weights, int64_t[::1] slot,
+                double[:, ::1] vals, int32_t[:, ::1] cols, int64_t[::1] nnz,
+                Py_ssize_t first, const drive_t[:, ::1] D0, const double[::1] alpha,
+                const double[::1] sums0, const int64_t[::1] want_row, double[:, ::1] wanted,
+                int64_t[::1] unit_rows, double[::1] dsum, double[::1] rsum):
+    """Δr of every unit j of ``units`` (:func:`group_targets` of ``keys``, whose Δρ are the
+    store ``rows``): rows written from store row ``first`` on, unit_rows[j] = its row (−1 when
+    Δr = 0), dsum[j], rsum[j]; ΔD itself into wanted[want_row[u]] when want_row[u] ≥ 0.
+    Push or pull (module docstring); in pull, a unit whose changed axons are all packed rows
+    with at most B/2 nonzeros together is computed on those inputs only (``sums0``: Σ_B r⁰ per
+    unit). Returns the next free store row."""
+    cdef Py_ssize_t t = units.shape[0], B = vals.shape[1], j, i
+    cdef int64_t u, e, p, r, packed
+    cdef Py_ssize_t n_live
+    cdef bint dirty = False
+    cdef Finish f
+    cdef bint push = t * B * 8 <= PUSH_BLOCK_BYTES
+    cdef double *block = <double *> calloc(max(t * B if push else B, 1), sizeof(double))
+    cdef double *scratch = <double *> malloc(max(B, 1) * sizeof(double))
+    cdef uint8_t *mark = <uint8_t *> calloc(max(B, 1), 1)
+    cdef int32_t *live = <int32_t *> malloc(max(B, 1) * sizeof(int32_t))
+    cdef double *buf
+    if block == NULL or scratch == NULL or mark == NULL or live == NULL:
+        free(block)
+        free(scratch)
+        free(mark)
+        free(live)
+        raise MemoryError()
+    f.vals, f.cols, f.nnz, f.B = &vals[0, 0], &cols[0, 0], &nnz[0], B
+    f.next_row, f.dr = first, scratch
+    try:
+        with nogil:
+            if push:
+                for j in range(t):
+                    slot[units[j]] = j
+                for i in range(keys.shape[0]):
+                    r = rows[i]
+                    for p in range(indptr[keys[i]], indptr[keys[i] + 1]):
+                        add_row(block + slot[indices[p]] * B, weights[p], &vals[r, 0],
+                                &cols[r, 0], nnz[r], B)
+                for j in range(t):
+                    slot[units[j]] = -1
+            for j in range(t):
+                u = units[j]
+                if push:
+                    buf = block + j * B
+                else:
+                    buf = block
+                    packed = 0
+                    for e in range(ptr[j], ptr[j + 1]):
+                        r = rows[src[e]]
+                        packed = packed + nnz[r] if nnz[r] >= 0 and packed >= 0 else -1
+                    if 0 <= 2 * packed <= B:
+                        if dirty:                  # the dense path leaves buf as it used it
+                            memset(buf, 0, B * sizeof(double))
+                            dirty = False
+                        n_live = 0
+                        for e in range(ptr[j], ptr[j + 1]):
+                            r = rows[src[e]]
+                            n_live = add_packed(buf, mark, live, n_live, w[e], &vals[r, 0],
+                                                &cols[r, 0], nnz[r])
+                        if want_row[u] >= 0:
+                            memcpy(&wanted[want_row[u], 0], buf, B * sizeof(double))
+                        unit_rows[j] = finish_live(&f, buf, mark, live, n_live, &D0[u, 0],
+                                                   alpha[u], sums0[u], &dsum[j], &rsum[j])
+                        continue
+                    memset(buf, 0, B * sizeof(double))
+                    dirty = True
+                    for e in range(ptr[j], ptr[j + 1]):
+                        r = rows[src[e]]
+                        add_row(buf, w[e], &vals[r, 0], &cols[r, 0], nnz[r], B)
+                if want_row[u] >= 0:
+                    memcpy(&wanted[want_row[u], 0], buf, B * sizeof(double))
+                unit_rows[j] = finish(&f, buf, &D0[u, 0], alpha[u], sums0[u], &dsum[j],
+                                      &rsum[j])
+    finally:
+        free(block)
+        free(scratch)
+        free(mark)
+        free(live)
+    return f.next_row
