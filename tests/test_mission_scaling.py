@@ -79,11 +79,11 @@ def test_change_propagation_equals_simulate_on_a_deep_network(deep):
     assert compare_random_states(ev, prog, x, seed=1, trials=40) >= 30
 
 
-def test_sparse_products_and_uncached_lookups_equal_simulate(deep, monkeypatch):
-    # The paths large programs take (sparse per-level products, no cached fault-free rates,
-    # changed neurons' counters only) give the same results as the small-program ones.
+def test_uncached_lookups_equal_simulate(deep, monkeypatch):
+    # The paths large programs take (no cached fault-free rates, changed neurons' counters only)
+    # give the same results as the small-program ones.
     from neurosim.sim import incremental, unit_graph
-    for name in ("DENSE_FILL", "AXON_RATE_CACHE_BYTES", "RATE_CACHE_BYTES"):
+    for name in ("AXON_RATE_CACHE_BYTES", "RATE_CACHE_BYTES"):
         monkeypatch.setattr(unit_graph, name, 0)
     monkeypatch.setattr(incremental, "WHOLE_COUNTER_NEURONS", 0)
     prog, x = deep

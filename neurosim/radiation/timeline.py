@@ -6,11 +6,12 @@ time versus chip time"). One run draws, with its own ``numpy.random.Generator``:
 Solar cycle and solar particle events
     Mission year y is solar-active when (y + ``solar_cycle_phase_at_launch_years``) mod
     ``cycle_years`` < ``active_years`` ([spenvis]: 7 of 11; whole years, the granularity of
-    :func:`neurosim.radiation.cosmic.sample_solar_events`). With ``cycle_model = "steps"`` (the
-    default) active years use the solar-maximum rates of the physics (AP8-MAX, GCR at
-    φ = 1100 MV), quiet years the solar-minimum ones (AP8-MIN, φ = 400 MV); with ``"sunspot"``
-    the background rates follow the sunspot cycle month by month, λ_min + w(t)(λ_max − λ_min)
-    (:mod:`neurosim.radiation.solar_cycle`). The rates are ``values["physics"]`` from
+    :func:`neurosim.radiation.cosmic.sample_solar_events`). With ``cycle_model = "sunspot"`` (the
+    default) the background rates follow the sunspot cycle month by month,
+    λ_min + w(t)(λ_max − λ_min), w(t) from Hathaway's average cycle
+    (:mod:`neurosim.radiation.solar_cycle`); with ``"steps"`` active years use the solar-maximum
+    rates of the physics (AP8-MAX, GCR at φ = 1100 MV), quiet years the solar-minimum ones
+    (AP8-MIN, φ = 400 MV), whole years. The rates are ``values["physics"]`` from
     :mod:`neurosim.radiation.environments`, the scenario's measured overrides applied
     (:func:`~neurosim.radiation.environments.upset_rates`).
     Solar particle events are discrete: a Poisson process of ``events_per_active_year`` in active
