@@ -3,7 +3,7 @@
 
 #include <limits.h>
 #include <string.h>
-#ifdef __AVX512F__
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 #ifdef _OPENMP
@@ -95,7 +95,52 @@ static inline void add_rows_word(__m512i acc[4], const ns_rows *rows, int w, con
         }
     }
 }
+#elif defined(__AVX2__)
+/* AVX2 (no AVX-512): the same for a whole word of 64 neurons held in eight 8-lane vectors. A
+ * row's 8 bits for vector q become a lane mask by testing each lane's own bit (1, 2, ..., 128),
+ * and the weight is added where the mask is set (and-not-add: no masked add in AVX2). Only whole
+ * words take this path (the last, partial word of a core with N % 64 != 0 is done in scalar code),
+ * so nothing past the N neurons is read. */
+static inline __m256i lane_mask8(uint64_t b, int q, __m256i lane_bits)
+{
+    __m256i byte = _mm256_set1_epi32((int)((b >> (8 * q)) & 0xffu));
+    return _mm256_cmpeq_epi32(_mm256_and_si256(byte, lane_bits), lane_bits);
+}
+
+static inline void add_rows_word8(__m256i acc[8], const ns_rows *rows, int w)
+{
+    const __m256i lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    for (int i = 0; i < rows->nc; i++) {
+        uint64_t b = rows->cbits[i][w];
+        if (!b)
+            continue;
+        __m256i wv = _mm256_set1_epi32(rows->wc[i]);
+        for (int q = 0; q < 8; q++)
+            acc[q] = _mm256_add_epi32(acc[q], _mm256_and_si256(wv, lane_mask8(b, q, lane_bits)));
+    }
+    for (int i = 0; i < rows->nw; i++) {
+        uint64_t b = rows->wbits[i][w];
+        if (!b)
+            continue;
+        const int16_t *wr = rows->w[i] + 64 * w;
+        for (int q = 0; q < 8; q++) {
+            __m256i wv = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(wr + 8 * q)));
+            acc[q] = _mm256_add_epi32(acc[q], _mm256_and_si256(wv, lane_mask8(b, q, lane_bits)));
+        }
+    }
+}
 #endif
+
+/* Scalar: V_n += the queued rows' weights for neurons n0..n1-1 whose bits are set. */
+static inline void add_rows_range(int32_t *restrict V, const ns_rows *rows, int n0, int n1)
+{
+    for (int i = 0; i < rows->nc; i++)
+        for (int n = n0; n < n1; n++)
+            V[n] += rows->wc[i] & -(int32_t)((rows->cbits[i][n >> 6] >> (n & 63)) & 1);
+    for (int i = 0; i < rows->nw; i++)
+        for (int n = n0; n < n1; n++)
+            V[n] += rows->w[i][n] & -(int32_t)((rows->wbits[i][n >> 6] >> (n & 63)) & 1);
+}
 
 /* V_j += w_j for every neuron j whose bit is set in one of the queued rows (w: the neuron's
  * weight for the row's axon type). AVX-512: 64 neurons at a time held in registers while every
@@ -114,13 +159,22 @@ static void add_typed_rows(int32_t *restrict V, const ns_rows *rows, int N)
         for (int q = 0; q < 4; q++)
             store_lanes(V + 64 * w + 16 * q, k[q], acc[q]);
     }
+#elif defined(__AVX2__)
+    for (int w = 0; 64 * w < N; w++) {
+        int32_t *v = V + 64 * w;
+        if (N - 64 * w < 64) {
+            add_rows_range(V, rows, 64 * w, N);
+            break;
+        }
+        __m256i acc[8];
+        for (int q = 0; q < 8; q++)
+            acc[q] = _mm256_loadu_si256((const __m256i *)(v + 8 * q));
+        add_rows_word8(acc, rows, w);
+        for (int q = 0; q < 8; q++)
+            _mm256_storeu_si256((__m256i *)(v + 8 * q), acc[q]);
+    }
 #else
-    for (int i = 0; i < rows->nc; i++)
-        for (int n = 0; n < N; n++)
-            V[n] += rows->wc[i] & -(int32_t)((rows->cbits[i][n >> 6] >> (n & 63)) & 1);
-    for (int i = 0; i < rows->nw; i++)
-        for (int n = 0; n < N; n++)
-            V[n] += rows->w[i][n] & -(int32_t)((rows->wbits[i][n >> 6] >> (n & 63)) & 1);
+    add_rows_range(V, rows, 0, N);
 #endif
 }
 
@@ -285,7 +339,8 @@ static void integrate_block(const ns_chip *p, int slot, int c, int b0, int b1, u
 /* The queued rows, then leak, saturate, fire, reset, floor for the deterministic neuron:
  *   v = clamp(V + rows + lambda, vmin, vmax); f = v >= alpha; v = f ? (v & keep) + radd : v;
  *   V = v < lo ? to : v
- * 64 neurons at a time held in registers (AVX-512), so V is read and written once per tick. The
+ * 64 neurons at a time held in registers (AVX-512, or AVX2 where the machine has no AVX-512), so V
+ * is read and written once per tick. The
  * fire flags go to the bit set fm (neuron n = bit n % 64 of word n / 64); returns the spike
  * count. prm: leak, thr, keep, radd, lo, to, each (N,) or, where ``uniform`` (a constant at each
  * call site), one value for every neuron. */
@@ -326,13 +381,45 @@ pass_body(int32_t *restrict V, uint64_t *restrict fm, const ns_rows *rows,
         count += __builtin_popcountll(word);
     }
 #else
-    /* 64 neurons at a time: a loop the compiler vectorises (fire flags as bytes), then the
-     * bytes packed into the word */
-    add_typed_rows(V, rows, N);
+    /* 64 neurons at a time: AVX2 for whole words (eight 8-lane vectors in registers while the
+     * rows add to them; fire flags from the lanes' sign bits), scalar code otherwise (no AVX2, or
+     * the last, partial word) */
+#ifdef __AVX2__
+    const __m256i vlo = _mm256_set1_epi32(vmin), vhi = _mm256_set1_epi32(vmax);
+    const __m256i ones = _mm256_set1_epi32(-1);
+#endif
     for (int w = 0; 64 * w < N; w++) {
         uint8_t f8[64];
         int n0 = 64 * w, width = N - n0 < 64 ? N - n0 : 64;
         uint64_t word = 0;
+#ifdef __AVX2__
+        if (width == 64) {
+            __m256i acc[8];
+            for (int q = 0; q < 8; q++)
+                acc[q] = _mm256_loadu_si256((const __m256i *)(V + n0 + 8 * q));
+            add_rows_word8(acc, rows, w);
+            for (int q = 0; q < 8; q++) {
+                int n = n0 + 8 * q;
+#define NS_PARAM(x) (uniform ? _mm256_set1_epi32((x)[0]) \
+                             : _mm256_loadu_si256((const __m256i *)((x) + n)))
+                __m256i v = _mm256_add_epi32(acc[q], NS_PARAM(leak));
+                v = _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi);
+                /* f = v >= alpha, as not (alpha > v) */
+                __m256i f = _mm256_xor_si256(_mm256_cmpgt_epi32(NS_PARAM(thr), v), ones);
+                __m256i fired = _mm256_add_epi32(_mm256_and_si256(v, NS_PARAM(keep)),
+                                                 NS_PARAM(radd));
+                v = _mm256_blendv_epi8(v, fired, f);
+                v = _mm256_blendv_epi8(v, NS_PARAM(to), _mm256_cmpgt_epi32(NS_PARAM(lo), v));
+#undef NS_PARAM
+                _mm256_storeu_si256((__m256i *)(V + n), v);
+                word |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(f)) << (8 * q);
+            }
+            fm[w] = word;
+            count += __builtin_popcountll(word);
+            continue;
+        }
+#endif
+        add_rows_range(V, rows, n0, n0 + width);
         for (int j = 0; j < width; j++) {
             int i = uniform ? 0 : n0 + j;
             /* every parameter loaded unconditionally: the selects below become blends */
