@@ -2,6 +2,8 @@
 simulate(mode="rate"): pull loop instead of push, no cached fault-free rates, changed neurons'
 counters only (float64: 1e-12 on rates; float32 drives: 1e-6); and the row store reused from one
 evaluation to the next leaves no trace."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -98,3 +100,20 @@ def test_store_rows_gathered_equal_one_by_one():
     idx = np.array([5, 0, 3, 3, 2])
     np.testing.assert_array_equal(store.rows(idx), np.array([store.row(i) for i in idx]))
     assert store.rows(np.zeros(0, np.int64)).shape == (0, B)
+
+
+def test_per_synapse_weights_equal_simulate(deep):
+    # a program with a weight per synapse (no axon types): weight flips and stuck bits change
+    # single synapses of the columns gathered by FastRate._modified
+    prog, x = deep
+    C, A, N = prog.crossbar.shape
+    types = np.broadcast_to(prog.axon_type[:, :, None].astype(np.intp), (C, A, N))
+    per_synapse = np.take_along_axis(prog.weights, types, axis=1).astype(np.int32)
+    per_synapse[:, ::3] = -per_synapse[:, ::3]          # no longer one weight per axon type
+    profile = dataclasses.replace(prog.profile, name="truenorth-per-synapse", typed_weights=False)
+    prog = prog.replace(profile=profile, synapse_weights=per_synapse)
+    ev = FastRate(prog, x)
+    assert ev.graph is not None
+    rng = np.random.default_rng(11)
+    assert sum(compare_rate(ev, prog, x, random_faults(prog, rng, 4, routing=False), 1e-12)
+               for _ in range(15)) == 15
