@@ -201,7 +201,8 @@ class Propagation:
         """The units fed by the axon ``keys`` (Δρ in store ``rows``): Δr into the store, and the
         moved ones (some Δr ≠ 0) passed on."""
         g, store = self.g, self.store
-        units, ptr, src, w = group_targets(g.w_indptr, g.w_indices, g.w_data, keys, g.unit_slot)
+        units, ptr, src, w = group_targets(g.w_indptr, g.w_indices, g.w_data, keys, rows,
+                                          g.unit_slot)
         t = units.size
         if t == 0:
             return
