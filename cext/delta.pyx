@@ -19,11 +19,14 @@ dense (vals[r, :B]); else its nnz nonzero values are packed in vals[r, :nnz] at 
 cols[r, :nnz]. Rows with at most B/:data:`SPARSE_DIVISOR` nonzeros are packed, so that reading
 them costs their nonzeros, not B.
 
-Two loop orders give the same sums in the same order: *pull* (per unit, its changed axons summed
-into a buffer of B; for many units) and *push* (per changed axon, added to the buffers of all its
-units, held together in a (units, B) block; when the block is small enough to stay in cache,
-every Δρ row is read once instead of once per unit it feeds). In pull, a unit whose changed axons
-are all packed rows is computed on the inputs those rows touch only (its other inputs have ΔD = 0).
+Two loop orders give the same sums to rounding: *pull* (per unit, its changed axons summed into a
+buffer of B; for many units) and *push* (per changed axon, added to the buffers of all its units,
+held together in a (units, B) block; when the block is small enough to stay in cache, every Δρ row
+is read once instead of once per unit it feeds). In pull, axons of a unit that carry the same row
+(copies of one neuron's rate on axons of several types, whose weights add up to the connection's)
+are added once with their weights summed — W[k, u] + W[k', u] of integers is exact, so only the
+rounding of the products changes — and a unit whose changed axons are all packed rows is computed
+on the inputs those rows touch only (its other inputs have ΔD = 0).
 """
 import numpy as np
 from libc.stdint cimport int32_t, int64_t, uint8_t
@@ -34,6 +37,10 @@ from libc.stdlib cimport calloc, free, malloc
 # three dense ones to read — an index load and a scattered add).
 SPARSE_DIVISOR = 3
 cdef int64_t SPARSE_DIVISOR_C = SPARSE_DIVISOR
+# Pairs of a unit searched for a key's row by group_targets (bounds its cost per pair when a
+# unit has many changed axons; units have a few).
+MERGE_SCAN = 16
+cdef int64_t MERGE_SCAN_C = MERGE_SCAN
 # Push when the (units, B) float64 block is at most this many bytes (assumption: about the L2
 # cache of one core of the development machine).
 PUSH_BLOCK_BYTES = 4 * 2**20
@@ -44,10 +51,14 @@ ctypedef fused drive_t:
 
 
 def group_targets(const int64_t[::1] indptr, const int32_t[::1] indices,
-                  const float[::1] weights, const int64_t[::1] keys, int64_t[::1] slot):
+                  const float[::1] weights, const int64_t[::1] keys, const int64_t[::1] rows,
+                  int64_t[::1] slot):
     """The units fed by the CSR rows ``keys`` of (indptr, indices, weights) and, per unit, its
-    (index into ``keys``, weight) pairs in key order: (units (t,), ptr (t+1,), src, w).
-    ``slot`` (U,) is scratch, all −1 on entry and on return."""
+    (index into ``keys``, weight) pairs in key order, one per store row ``rows`` of the keys:
+    a key whose row an earlier key of the unit already carries adds its weight to that pair
+    (looked for among the unit's first :data:`MERGE_SCAN` pairs; beyond, pairs are kept apart).
+    Returns (units (t,), ptr (t+1,), src, w). ``slot`` (U,) is scratch, all −1 on entry and on
+    return."""
     cdef Py_ssize_t m = keys.shape[0], i, s, t = 0
     cdef int64_t p, u, e, total = 0
     for i in range(m):
@@ -70,16 +81,31 @@ def group_targets(const int64_t[::1] indptr, const int32_t[::1] indices,
         ptr[s + 1] += ptr[s]
     cur_a = ptr_a[:t].copy()
     cdef int64_t[::1] cur = cur_a
+    cdef int64_t scan_end, start, n = 0
     for i in range(m):
         for p in range(indptr[keys[i]], indptr[keys[i] + 1]):
             s = slot[indices[p]]
+            e = ptr[s]
+            scan_end = min(cur[s], ptr[s] + MERGE_SCAN_C)
+            while e < scan_end and rows[src[e]] != rows[i]:
+                e += 1
+            if e < scan_end:                   # the unit's pair of this row: weights summed
+                w[e] += weights[p]
+                continue
             e = cur[s]
             src[e] = i
             w[e] = weights[p]
             cur[s] = e + 1
-    for s in range(t):
+    for s in range(t):                         # merged pairs left gaps: close them
+        start = ptr[s]
+        ptr[s] = n
+        for e in range(start, cur[s]):
+            src[n] = src[e]
+            w[n] = w[e]
+            n += 1
         slot[units[s]] = -1
-    return units_a[:t], ptr_a[:t + 1], src_a, w_a
+    ptr[t] = n
+    return units_a[:t], ptr_a[:t + 1], src_a[:n], w_a[:n]
 
 
 cdef inline double clip01(double x) noexcept nogil:

@@ -21,9 +21,9 @@ def random_level(rng, B, n_keys=12, n_units=30, density=0.3, zero_cols=0.0):
     return W, np.arange(n_keys, dtype=np.int64), drho, D0, alpha
 
 
-def run_kernel(W, keys, drho, D0, alpha, pack, want=()):
+def run_kernel(W, keys, drho, D0, alpha, pack, want=(), row_of=None):
     """(units, Δr rows (t, B) dense, dsum, rsum, wanted ΔD) from apply_level, Δρ stored
-    packed (``pack``) or dense."""
+    packed (``pack``) or dense; key k carries stored row ``row_of[k]`` (default: its own)."""
     B = drho.shape[1]
     U = D0.shape[0]
     store = RowStore(B, rows=2)
@@ -34,9 +34,10 @@ def run_kernel(W, keys, drho, D0, alpha, pack, want=()):
         if pack:
             store.vals[i, :nz.size], store.cols[i, :nz.size], store.nnz[i] = row[nz], nz, nz.size
         rows.append(i)
+    rows = np.array(rows, np.int64)[np.arange(len(keys)) if row_of is None else row_of]
     slot = np.full(U, -1, np.int64)
     indptr, indices = W.indptr.astype(np.int64), W.indices.astype(np.int32)
-    units, ptr, src, w = kernel.group_targets(indptr, indices, W.data, keys, slot)
+    units, ptr, src, w = kernel.group_targets(indptr, indices, W.data, keys, rows, slot)
     assert np.all(slot == -1)
     t = units.size
     first = store.reserve(t)
@@ -45,7 +46,7 @@ def run_kernel(W, keys, drho, D0, alpha, pack, want=()):
     wanted = np.zeros((len(want), B))
     unit_rows, dsum, rsum = np.empty(t, np.int64), np.empty(t), np.empty(t)
     sums0 = np.clip(D0.astype(np.float64) / alpha[:, None], 0, 1).sum(axis=1)
-    store.used = kernel.apply_level(units, ptr, src, w, keys, np.array(rows, np.int64), indptr,
+    store.used = kernel.apply_level(units, ptr, src, w, keys, rows, indptr,
                                     indices, W.data, slot, store.vals, store.cols, store.nnz,
                                     first, D0, alpha, sums0, want_row, wanted, unit_rows, dsum,
                                     rsum)
@@ -82,6 +83,36 @@ def test_level_loop_equals_numpy(monkeypatch, push, pack, dtype, zero_cols):
         if u in units:
             np.testing.assert_allclose(wanted[k], dd[units.tolist().index(u)], atol=1e-9)
     assert np.any(dr != 0)
+
+
+@pytest.mark.parametrize("push", [True, False])
+@pytest.mark.parametrize("pack", [True, False])
+def test_keys_carrying_one_row_equal_numpy(monkeypatch, push, pack):
+    # several axons carry the same Δρ row (copies of one neuron on axons of several types):
+    # pull adds the row once per unit with the weights summed, push once per axon; both equal
+    # ΔD = Σ_k W[k, u] Δρ_row(k) within 1e-12, and group_targets keeps one pair per
+    # (unit, row)
+    monkeypatch.setattr(kernel, "PUSH_BLOCK_BYTES", 2**30 if push else 0)
+    rng = np.random.default_rng(4)
+    W, keys, drho, D0, alpha = random_level(rng, B=29, n_keys=20, density=0.5,
+                                            zero_cols=0.8 if pack else 0.0)
+    row_of = rng.integers(0, 6, keys.size)
+    units, dr, dsum, _, _ = run_kernel(W, keys, drho, D0, alpha, pack, row_of=row_of)
+    dd, dr_ref = expected(W, drho[row_of], D0, alpha, units)
+    np.testing.assert_allclose(dr, dr_ref, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(dsum, dr_ref.sum(axis=1), rtol=0, atol=1e-10)
+    assert np.any(dr != 0)
+    slot = np.full(D0.shape[0], -1, np.int64)
+    units, ptr, src, w = kernel.group_targets(W.indptr.astype(np.int64),
+                                              W.indices.astype(np.int32), W.data, keys,
+                                              row_of.astype(np.int64), slot)
+    Wd = W.toarray().astype(np.float64)
+    for j, u in enumerate(units.tolist()):
+        got = {int(row_of[src[e]]): w[e] for e in range(ptr[j], ptr[j + 1])}
+        want = {}
+        for k in np.flatnonzero(Wd[:, u]):
+            want[int(row_of[k])] = want.get(int(row_of[k]), 0.0) + Wd[k, u]
+        assert got == want
 
 
 def test_unchanged_drive_gives_exactly_zero_change():

@@ -28,6 +28,7 @@ definitions of :mod:`neurosim.sim.rate`): spikes Σ_B r·T per core, synaptic ev
 Σ_a (Σ_B ρ_a)·(connected enabled neurons on a)·T, hops Σ_B r·(|Δrow| + |Δcol|)·T.
 """
 import numpy as np
+from scipy import sparse
 
 from neurosim._delta import apply_level, group_targets
 
@@ -79,6 +80,20 @@ class RowStore:
         out[self.cols[i, :n]] = self.vals[i, :n]
         return out
 
+    def rows(self, idx):
+        """(len(idx), B) rows ``idx``, dense (the packed ones scattered in one step)."""
+        idx = np.asarray(idx, np.int64)
+        out = np.zeros((idx.size, self.B))
+        n = self.nnz[idx]
+        dense = n < 0
+        out[dense] = self.vals[idx[dense]]
+        at = np.flatnonzero(~dense)
+        if at.size:
+            k, b = np.nonzero(np.arange(self.B) < n[at, None])   # entry b of packed row k
+            r = idx[at[k]]
+            out[at[k], self.cols[r, b]] = self.vals[r, b]
+        return out
+
 
 class Propagation:
     """One faulty evaluation over a :class:`~neurosim.sim.unit_graph.UnitGraph` ``g``, its rows
@@ -116,12 +131,14 @@ class Propagation:
     def _arriving(self, keys):
         """(len(keys), B) rates arriving on the axon ``keys`` of one level of the faulty chip
         (that level applied or being)."""
+        keys = np.asarray(keys, np.int64)
         rho = self.g.base_key_rates(keys)
         got = self.arrived.get(int(self.g.core_level[keys[0] // self.g.A]))
         if got is not None:
             at = np.minimum(np.searchsorted(got[0], keys), got[0].size - 1)
-            for i in np.flatnonzero(got[0][at] == keys).tolist():
-                rho[i] += self.store.row(got[1][at[i]])
+            hit = np.flatnonzero(got[0][at] == keys)
+            if hit.size:
+                rho[hit] += self.store.rows(got[1][at[hit]])
         return rho
 
     def _emit(self, keys, rows, sums):
@@ -184,7 +201,8 @@ class Propagation:
         """The units fed by the axon ``keys`` (Δρ in store ``rows``): Δr into the store, and the
         moved ones (some Δr ≠ 0) passed on."""
         g, store = self.g, self.store
-        units, ptr, src, w = group_targets(g.w_indptr, g.w_indices, g.w_data, keys, g.unit_slot)
+        units, ptr, src, w = group_targets(g.w_indptr, g.w_indices, g.w_data, keys, rows,
+                                          g.unit_slot)
         t = units.size
         if t == 0:
             return
@@ -245,12 +263,13 @@ class Propagation:
         units = g.unit_of[neurons]
         base = g.base_unit_rates(units)
         actual = np.zeros((len(neurons), g.B))
+        self._modified_rates([n for n in neurons if n in self.modified and n not in self.dead])
         for i, (n, u) in enumerate(zip(neurons, units.tolist())):
             if n in self.dead:
                 self.special_rate[n] = actual[i]
                 continue
             if n in self.modified:
-                own = self.special_rate[n] = self._modified_rate(n, u)
+                own = self.special_rate[n]
             else:
                 row = g.unit_row[u]
                 own = base[i] if row < 0 else base[i] + self.store.row(row)
@@ -265,16 +284,30 @@ class Propagation:
             self._emit(g.dest_of[np.asarray(neurons)[fed]],
                        first + np.arange(fed.size), actual[fed].sum(axis=1))
 
-    def _modified_rate(self, n, u):
-        """(B,) rate of the modified neuron n of unit u: clip((D_u + Σ ρ_a ΔW_a) / α'_n)."""
+    def _modified_rates(self, neurons):
+        """Own rates (B,) of the modified ``neurons`` of one level into ``special_rate``:
+        r_n = clip((D_u + Σ_a ΔW_a ρ_a) / α'_n, 0, 1), D_u = D⁰_u + ΔD_u of its unit u, the
+        rates ρ of all their changed axons assembled at once and Σ_a ΔW_a ρ_a as one sparse
+        product (each neuron's terms summed in axon order)."""
+        if not neurons:
+            return
         g = self.g
-        c, idx, dw = self.modified[n]
-        d = g.D0[u].astype(np.float64)
-        if u in self.drive_change:
-            d += self.drive_change[u]
-        if idx.size:
-            d += dw @ self._arriving(c * g.A + idx)
-        return np.clip(d / self.alpha_new[n], 0.0, 1.0)
+        units = g.unit_of[neurons]
+        d = g.D0[units].astype(np.float64)
+        for i, u in enumerate(units.tolist()):
+            if u in self.drive_change:
+                d[i] += self.drive_change[u]
+        parts = [self.modified[n] for n in neurons]
+        keys = np.concatenate([c * g.A + idx for c, idx, _ in parts])
+        if keys.size:
+            sizes = [idx.size for _, idx, _ in parts]
+            dw = sparse.csr_matrix((np.concatenate([w for _, _, w in parts]),
+                                    np.arange(keys.size),
+                                    np.concatenate([[0], np.cumsum(sizes)])),
+                                   shape=(len(neurons), keys.size))
+            d += dw @ self._arriving(keys)
+        alpha = np.array([self.alpha_new[n] for n in neurons])
+        self.special_rate.update(zip(neurons, np.clip(d / alpha[:, None], 0.0, 1.0)))
 
     # ------------------------------------------------------------------ what changed
     def output_rates(self):
@@ -298,9 +331,11 @@ class Propagation:
         for neurons, dsum in self.touched:
             keep = ~own[neurons]
             ns.append(neurons[keep]), ds.append(dsum[keep])
-        for n, r in self.special_rate.items():
-            ns.append(np.array([n])), ds.append(np.array(
-                [r.sum() - g.base_unit_rates([int(g.unit_of[n])]).sum()]))
+        if self.special_rate:            # Σ_B r − Σ_B r⁰ of the neurons with their own rate
+            special = np.fromiter(self.special_rate, np.int64, len(self.special_rate))
+            ns.append(special)
+            ds.append(np.array([r.sum() for r in self.special_rate.values()])
+                      - g.unit_sums0[g.unit_of[special]])
         return np.concatenate(ns), np.concatenate(ds)
 
     def axon_sums(self):

@@ -169,44 +169,56 @@ class FastRate:
 
     def _modified(self, faults, dead):
         """Neurons whose column or threshold changed: {n: (core, axons, ΔW)}, {n: α'}, and the
-        new crossbar column of every (core, neuron) whose column changed."""
+        new crossbar column of every (core, neuron) whose column changed. The columns of all
+        the (core, neuron) pairs hit are gathered at once; the faults are applied in
+        :func:`neurosim.chip.faults.apply`'s order (stuck bits, weight flips, threshold flips,
+        each in listed order); ΔW = x'·w'[type] − x·w[type] per axon."""
         p0 = self.program
         typed = p0.synapse_weights is None
         wmax = p0.profile.weight_max
         mbits = int(np.log2(wmax + 1))
-        per = {}
-        for kind, arr in (("s", faults.stuck_synapses), ("w", faults.weight_flips),
-                          ("t", faults.threshold_flips)):
-            for row in arr.tolist():
-                cj = (row[0], row[2]) if kind != "t" else (row[0], row[1])
-                per.setdefault(cj, []).append((kind, row))
+        stuck, flips = faults.stuck_synapses.tolist(), faults.weight_flips.tolist()
+        thr = faults.threshold_flips.tolist()
+        at = {}                                  # (core, neuron) → row of the gathered arrays
+        for c, _, j, _ in stuck + flips:
+            at.setdefault((c, j), len(at))
+        for c, j, _ in thr:
+            at.setdefault((c, j), len(at))
         modified, alpha_new, cols = {}, {}, {}
-        for (c, j), items in per.items():
-            xcol = p0.crossbar[c, :, j].copy()
-            wrow = (p0.weights[c, :, j] if typed else p0.synapse_weights[c, :, j]).astype(np.int64)
-            alpha = int(p0.threshold[c, j])
-            for kind, row in items:
-                if kind == "s":
-                    xcol[row[1]] = bool(row[3])
-                elif kind == "w":
-                    wrow[row[1]] = _flip_weight(int(wrow[row[1]]), row[3], mbits, wmax)
-                else:
-                    alpha ^= 1 << row[2]
-            alpha = min(max(alpha, 1), p0.profile.threshold_max)
-            if np.any(xcol != p0.crossbar[c, :, j]):
-                cols[(c, j)] = xcol
-            n = int(self.graph.nid[c, j])
+        if not at:
+            return modified, alpha_new, cols
+        cs, js = np.array(list(at)).T
+        x0 = p0.crossbar[cs, :, js]                                      # (k, A)
+        w0 = (p0.weights if typed else p0.synapse_weights)[cs, :, js].astype(np.int64)
+        x, w = x0.copy(), w0.copy()
+        alpha0 = p0.threshold[cs, js].astype(np.int64)
+        alpha = alpha0.tolist()
+        for c, a, j, v in stuck:
+            x[at[(c, j)], a] = bool(v)
+        for c, a, j, bit in flips:
+            i = at[(c, j)]
+            w[i, a] = _flip_weight(int(w[i, a]), bit, mbits, wmax)
+        for c, j, bit in thr:
+            alpha[at[(c, j)]] ^= 1 << bit
+        if typed:                                # weights per axon type → per axon
+            types = p0.axon_type[cs]
+            w, w0 = np.take_along_axis(w, types, axis=1), np.take_along_axis(w0, types, axis=1)
+        diff = (x * w - x0 * w0).astype(np.float64)
+        moved = (x != x0).any(axis=1)
+        nids = self.graph.nid[cs, js].tolist()
+        tmax = p0.profile.threshold_max
+        for i, (c, j) in enumerate(at):
+            if moved[i]:
+                cols[(c, j)] = x[i]
+            n = nids[i]
             if n < 0 or n in dead:
                 continue
-            col = xcol * (wrow[p0.axon_type[c]] if typed else wrow)
-            diff = (col - p0.crossbar[c, :, j] * (p0.weights[c, p0.axon_type[c], j] if typed
-                                                   else p0.synapse_weights[c, :, j])
-                    ).astype(np.float64)
-            idx = np.nonzero(diff)[0]
-            if idx.size == 0 and alpha == p0.threshold[c, j]:
+            a_i = min(max(alpha[i], 1), tmax)
+            idx = np.flatnonzero(diff[i])
+            if idx.size == 0 and a_i == alpha0[i]:
                 continue
-            modified[n] = (c, idx, diff[idx])
-            alpha_new[n] = float(alpha)
+            modified[n] = (c, idx, diff[i, idx])
+            alpha_new[n] = float(a_i)
         return modified, alpha_new, cols
 
     # ------------------------------------------------------------------ counters
