@@ -680,3 +680,14 @@ def test_report_bounds_section_shows_the_comparison_of_the_summary(real_mission)
         assert cells[4] == report_html.num(bin_["erf"])
         assert cells[7] == ("yes" if bin_["vacuous"] else "no")
     assert f"{b['outside_model']:,} with upsets" in sec and "Tightness:" in sec
+
+
+def test_reliability_below_a_fault_free_shortfall_says_it_means_nothing():
+    # a model whose fault-free accuracy is under the requirement fails it in every run: the
+    # headline must say so instead of a bare 0 %
+    from neurosim.mission.headline import reliability_note
+    note = reliability_note(0.892, 0.9)
+    assert note == ("the fault-free chip (89.2%) is already below the requirement (90%): "
+                    "this share says nothing about the faults")
+    assert reliability_note(0.9, 0.9) is None and reliability_note(0.97, 0.9) is None
+    assert reliability_note(0.5, None) is None and reliability_note(float("nan"), 0.9) is None

@@ -127,7 +127,8 @@ def terminal_table(h, summary, report_path=None):
         (f"final reliability (accuracy >= {pct(req, 0)})" if req is not None
          else "final reliability",
          f"{pct(h['reliability_final'])} of {h['runs']} runs at the end"
-         + (f" ({ci})" if ci else "")),
+         + (f" ({ci})" if ci else "")
+         + (f"; {h['reliability_note']}" if h.get("reliability_note") else "")),
         ("dead neurons", f"{num(h['dead_neurons_final_mean'])} at the end (mean over runs)"
                          + (f"; dead cores {num(h['dead_cores_final_mean'])}"
                             if h.get("dead_cores_final_mean") is not None else "")),

@@ -138,4 +138,15 @@ def headline(res):
         "bound_violations_run_checkpoints": pairs if isinstance(pairs, int) else None,
         "bound_violations_crash_only": res.s("bound_violations_crash_only"),
         "requirement": res.requirement(), "budget_mw": res.budget_mw(),
+        "reliability_note": reliability_note(res.baseline_accuracy(), res.requirement()),
     }
+
+
+def reliability_note(baseline, requirement):
+    """What a final reliability cannot say, or None: a fault-free chip already below the accuracy
+    requirement makes every run fail it whatever the radiation does (a 0 % that says nothing
+    about the faults)."""
+    if requirement is None or not _finite(baseline) or float(baseline) >= requirement:
+        return None
+    return (f"the fault-free chip ({float(baseline):.1%}) is already below the requirement "
+            f"({requirement:.0%}): this share says nothing about the faults")

@@ -60,6 +60,9 @@ def _cards(h):
     ci = ci_text(*(h["reliability_final_ci95"] or (None, None)))
     if ci:
         detail += f"; {ci} ({h['runs']} runs)"
+    if h.get("reliability_note"):
+        detail += f"; {h['reliability_note']}"
+        cls = "neutral"
     cards.append(("final reliability", pct(rel), detail, cls))
     cards.append(("dead neurons", num(h["dead_neurons_final_mean"]),
                   "mean over runs, end of mission", "neutral"))
