@@ -98,7 +98,7 @@ static inline void add_rows_word(__m512i acc[4], const ns_rows *rows, int w, con
 #elif defined(__AVX2__)
 /* AVX2 (no AVX-512): the same for a whole word of 64 neurons held in eight 8-lane vectors. A
  * row's 8 bits for vector q become a lane mask by testing each lane's own bit (1, 2, ..., 128),
- * and the weight is added where the mask is set (and-not-add: no masked add in AVX2). Only whole
+ * and the weight, ANDed with the mask, is added (AVX2 has no masked add). Only whole
  * words take this path (the last, partial word of a core with N % 64 != 0 is done in scalar code),
  * so nothing past the N neurons is read. */
 static inline __m256i lane_mask8(uint64_t b, int q, __m256i lane_bits)

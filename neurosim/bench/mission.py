@@ -43,7 +43,7 @@ NETWORK_RUNS = {"digits": (1000, 100), "fashion": (100, 10), "wide": (10, None)}
 SPIKING_RUNS = (10, 2)
 # Below this many runs the measured seconds are dominated by starting the workers and preparing
 # the evaluator in each (a few seconds per worker: on the 85-core network 10 runs take ≈ 1 s per
-# run, 1,000 runs ≈ 0.13 s per run), so the extrapolation to 1,000 runs is an upper bound.
+# run, the whole 1,000 ≈ 0.39 s per run), so the extrapolation to 1,000 runs is an upper bound.
 FEW_RUNS = 100
 WIDE_SIZES = [784, 1600, 1600, 10]
 FASHION_SIZES = [784, 300, 100, 10]
