@@ -580,3 +580,22 @@ def test_environment_command_writes_figures_and_refuses_a_bad_directory(tmp_path
     blocker.write_text("x")
     with pytest.raises(ValidationError, match="--figures .*is a file, expected a directory"):
         environment.run(_environment_args(os.path.join(SCEN, "leo_10y.toml"), str(blocker)))
+
+
+def test_stuck_merge_keeps_the_last_permanent_event_and_lets_it_override_upsets():
+    from neurosim.radiation.snapshot import _merge_stuck
+    upsets = np.array([[2, 5, 7, 0], [0, 1, 1, 1], [2, 5, 7, 0], [1, 0, 3, 1]])
+    permanent = np.array([[1, 0, 3, 0],    # overrides the upset at (1, 0, 3)
+                          [4, 9, 9, 1],
+                          [4, 9, 9, 0]])   # later event at the same bit: stuck at 0 wins
+    merged = _merge_stuck(upsets, permanent)
+    assert merged.tolist() == [[0, 1, 1, 1], [1, 0, 3, 0], [2, 5, 7, 0], [4, 9, 9, 0]]
+    assert _merge_stuck(upsets, np.zeros((0, 4), np.int64)).tolist() == [
+        [0, 1, 1, 1], [1, 0, 3, 1], [2, 5, 7, 0]]
+
+
+def test_canonical_rows_are_numpys_lexicographic_unique():
+    from neurosim.radiation.snapshot import _canon
+    rows = np.random.default_rng(3).integers(-2, 3, (200, 3))
+    assert np.array_equal(_canon(rows, 3), np.unique(rows, axis=0))
+    assert _canon(None, 4).shape == (0, 4)

@@ -221,10 +221,22 @@ def logical_state(layout, slot_core, host_slot, death, t, flips, st_core, st_pos
 
 
 def _canon(rows, width):
-    """Rows sorted and unique (the same bit flipped in two TMR replicas is one logical flip)."""
+    """Rows sorted lexicographically and unique (the same bit flipped in two TMR replicas is one
+    logical flip); the order of ``np.unique(rows, axis=0)``, without its structured-array cost."""
     if rows is None or len(rows) == 0:
         return np.zeros((0, width), np.int64)
-    return np.unique(np.asarray(rows, np.int64).reshape(-1, width), axis=0)
+    rows = np.asarray(rows, np.int64).reshape(-1, width)
+    rows = rows[np.lexsort(rows.T[::-1])]
+    first = np.ones(len(rows), bool)
+    first[1:] = np.any(rows[1:] != rows[:-1], axis=1)
+    return rows[first]
+
+
+def _position_keys(*arrays):
+    """One integer per row of each (n, 3) array of (core, axon, neuron) positions, equal exactly
+    when the positions are (mixed radix over the largest coordinate of all of them)."""
+    dims = np.max([a.max(axis=0) for a in arrays if len(a)], axis=0) + 1
+    return [np.ravel_multi_index(tuple(a.T), dims) for a in arrays]
 
 
 def _merge_stuck(upsets, permanent):
@@ -232,14 +244,11 @@ def _merge_stuck(upsets, permanent):
     later permanent event winning; permanent bits override upsets at the same position."""
     up = _canon(upsets, 4)
     if permanent is None or len(permanent) == 0:
-        perm = np.zeros((0, 4), np.int64)
-    else:
-        perm = np.asarray(permanent, np.int64)
-        # keep the last event per position (the input is in time order)
-        pos = perm[:, :3]
-        _, first_rev = np.unique(pos[::-1], axis=0, return_index=True)
-        perm = perm[::-1][first_rev]
-    if up.size and perm.size:
-        pk = {tuple(r) for r in perm[:, :3].tolist()}
-        up = up[[tuple(r) not in pk for r in up[:, :3].tolist()]]
+        return up
+    perm = np.asarray(permanent, np.int64)
+    up_key, perm_key = _position_keys(up[:, :3], perm[:, :3])
+    # keep the last event per position (the input is in time order)
+    _, first_rev = np.unique(perm_key[::-1], return_index=True)
+    perm, perm_key = perm[::-1][first_rev], perm_key[::-1][first_rev]
+    up = up[~np.isin(up_key, perm_key)]
     return _canon(np.concatenate([up, perm]), 4)
