@@ -110,6 +110,31 @@ def test_ap8_orbit_average_is_in_the_published_range(iss_track):
     assert polar > 2 * iss
 
 
+def test_each_ap8_ae8_version_gets_coordinates_in_its_own_field_model():
+    # aep8 pairs every model version with its IRBEM field routine; ours must agree, electrons
+    # at solar maximum included (AE8 MAX is on Jensen & Cain 1960, AP8 MAX on GSFC 12/66)
+    import aep8
+    track = orbit.propagate(orbit.circular_orbit(700.0, 60.0, step_s=600.0, span_days=0.5))
+    x, y, z = (track.xyz_km / trapped.EARTH_RADIUS_KM).T
+    for particle in "pe":
+        for solar in ("min", "max"):
+            b, l_shell = aep8.model(particle, solar)._geomag(np.zeros(x.size, int), x, y, z)
+            ours = trapped.geomagnetic_coordinates(track, solar, particle)
+            assert np.array_equal(ours[0], l_shell, equal_nan=True)
+            assert np.array_equal(ours[1], b, equal_nan=True)
+    assert not np.allclose(trapped.geomagnetic_coordinates(track, "max")[1],
+                           trapped.geomagnetic_coordinates(track, "min")[1])
+
+
+def test_coordinates_shared_between_processes_are_those_of_one_pass():
+    track = orbit.propagate(orbit.circular_orbit(700.0, 60.0, step_s=600.0, span_days=0.5))
+    both = trapped.coordinates_by_field(track, set(trapped.FIELD_MODEL.values()))
+    for solar in ("min", "max"):
+        one = trapped.geomagnetic_coordinates(track, solar)
+        got = both[trapped.FIELD_MODEL["p", solar]]
+        assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(one, got))
+
+
 # ---------------------------------------------------------------- device curves
 def test_weibull_and_bendel_shapes():
     w = device.Weibull(1.0, 10.0, 2.0, 1e-8)

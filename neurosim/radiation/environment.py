@@ -28,7 +28,7 @@ from ..errors import ValidationError
 from . import cosmic, orbit, rates, shielding, trapped
 from .device import MEMORY_CLASSES, load_device, secded_uncorrectable_fraction
 
-MODEL_VERSION = "radphys-7"  # bump when a model changes, so cached reports are recomputed
+MODEL_VERSION = "radphys-8"  # bump when a model changes, so cached reports are recomputed
 SPE_ENERGIES_MEV = trapped.PROTON_ENERGIES_MEV
 
 
@@ -65,6 +65,15 @@ def _spe_at_part(model, l_shell, alt_km, mm_al):
 
 
 @lru_cache(maxsize=16)
+def _track_and_coordinates(orb):
+    """The ground track of ``orb`` and (L, B/B₀) along it in every AP8/AE8 field model, computed
+    at once (:func:`~neurosim.radiation.trapped.coordinates_by_field`): solar minimum and
+    maximum need different field models, and a mission needs both phases."""
+    track = orbit.propagate(orb)
+    return track, trapped.coordinates_by_field(track, set(trapped.FIELD_MODEL.values()))
+
+
+@lru_cache(maxsize=16)
 def environment_spectra(orb, shielding_mm_al, solar="min", spe_model=cosmic.SolarEventModel()):
     """:class:`EnvironmentSpectra` of ``orb`` behind ``shielding_mm_al`` mm Al in solar phase
     ``solar`` ("min" or "max"). Solar events occur only at solar maximum (active years)."""
@@ -73,12 +82,13 @@ def environment_spectra(orb, shielding_mm_al, solar="min", spe_model=cosmic.Sola
         raise ValidationError(f"solar phase is {solar!r}; expected 'min' or 'max'")
     e = trapped.PROTON_ENERGIES_MEV
     if orb.near_earth:
-        track = orbit.propagate(orb)
-        coords = trapped.geomagnetic_coordinates(track, solar)
-        protons = trapped.trapped_flux(track, "p", solar, coords=coords)
-        electrons = trapped.trapped_flux(track, "e", solar, coords=coords)
+        track, coords = _track_and_coordinates(orb)
+        protons = trapped.trapped_flux(track, "p", solar,
+                                       coords=coords[trapped.FIELD_MODEL["p", solar]])
+        electrons = trapped.trapped_flux(track, "e", solar,
+                                         coords=coords[trapped.FIELD_MODEL["e", solar]])
         diff = protons.average_differential()
-        l_shell, alt = coords[0], track.alt_km
+        l_shell, alt = protons.l_shell, track.alt_km
         above10 = trapped.integral_above(protons, 10.0)
         share = trapped.saa_share(track, protons)
         e_above1 = trapped.average_above(electrons, 1.0)
