@@ -40,6 +40,31 @@ static inline int32_t sgn32(int32_t x)
     return (x > 0) - (x < 0);
 }
 
+/* The positions 64 w + i of the set bits i of words x[0 .. words), in ascending order, into out
+ * (room for 64 words + 3 entries); returns their number. Four positions are written for every
+ * word whatever its bit count (those past the count are overwritten by the next word's or left
+ * unused) and only a word with more than four bits loops, so a sparse set is listed without the
+ * mispredicted exit of a loop per word. */
+static inline int set_bits(const uint64_t *x, int words, int *out)
+{
+    int n = 0;
+    for (int w = 0; w < words; w++) {
+        uint64_t b = x[w];
+        int k = __builtin_popcountll(b);
+        for (int i = 0; i < 4; i++) {
+            /* bit 63 forced on: ctz is defined (and its value unused) once b is empty */
+            out[n + i] = 64 * w + __builtin_ctzll(b | (1ull << 63));
+            b &= b - 1;
+        }
+        for (int i = 4; i < k; i++) {
+            out[n + i] = 64 * w + __builtin_ctzll(b);
+            b &= b - 1;
+        }
+        n += k;
+    }
+    return n;
+}
+
 /* ------------------------------------------------------------------ step 1: integrate */
 
 /* Typed-weight crossbar rows of one core waiting to be added to its V together: rows whose type
@@ -294,21 +319,20 @@ static inline void arrive(const ns_chip *p, int shared, int b, int slot, int c, 
         *f |= bit;
 }
 
-/* Step 1 for core c and one input b: the arrival set's axons type by type (the set's words ANDed
- * with the type's axon set and read with ctz, so no axon's type is looked up), typed-weight rows
- * queued on ``rows`` (the neuron pass adds the last of them); the set is emptied for the slot's
- * next use. */
+/* Step 1 for core c and one input b: the arrival set's axons listed (set_bits), each with its
+ * type, typed-weight rows queued on ``rows`` (the neuron pass adds the last of them); the set is
+ * emptied for the slot's next use. */
 static void integrate_one(const ns_chip *p, int slot, int c, int b, uint32_t base, ns_rows *rows)
 {
     uint64_t *f = flag_at(p, b, slot, c);
     int32_t *V = p->V + ((int64_t)b * p->C + c) * p->N;
+    const uint8_t *atype = p->atype + (int64_t)c * p->A;
+    int axons[64 * p->W + 3];
+    int n = set_bits(f, p->W, axons);
     int64_t events = 0;
-    for (int type = 0; type < p->T; type++) {
-        int64_t ct = (int64_t)c * p->T + type;
-        const uint64_t *tb = type_set(p, c, type);
-        for (int w = 0; w < p->W; w++)
-            for (uint64_t bits = f[w] & tb[w]; bits; bits &= bits - 1)
-                events += add_row(p, V, c, w * 64 + __builtin_ctzll(bits), ct, base, rows);
+    for (int i = 0; i < n; i++) {
+        int a = axons[i];
+        events += add_row(p, V, c, a, (int64_t)c * p->T + atype[a], base, rows);
     }
     memset(f, 0, sizeof(uint64_t) * p->W);
     p->pair_events[(int64_t)b * p->C + c] += events;
@@ -526,7 +550,8 @@ static int update_core(const ns_chip *p, int slot, int c, int b, uint32_t base)
 /* ------------------------------------------------------------------ step 3: spikes out */
 
 /* Step 3 for core c and input b: record, count and route the neurons whose fire bit is set (in
- * ascending order); each spike goes straight onto its destination's arrival set. */
+ * ascending order; ``count`` of them, only its being 0 is read); each spike goes straight onto
+ * its destination's arrival set. */
 static void emit(const ns_chip *p, int t, int b, int c, int count, int shared)
 {
     int N = p->N, C = p->C;
@@ -536,28 +561,27 @@ static void emit(const ns_chip *p, int t, int b, int c, int count, int shared)
     uint8_t *rec = p->do_record ? p->record + ((int64_t)t * p->B + b) * C * N + cn : 0;
     int outputs = p->core_outputs[c];
     int64_t hops = 0;
-    for (int w = 0; w < p->NW && count; w++) {
-        uint64_t bits = fm[w];
-        while (bits) {
-            int n = w * 64 + __builtin_ctzll(bits);
-            bits &= bits - 1;
-            count--;
-            if (rec)
-                rec[n] = 1;
-            if (outputs) {
-                int k = p->out_index[cn + n];
-                if (k >= 0) {
-                    p->counts[(int64_t)b * p->K + k] += 1;
-                    if (p->first[(int64_t)b * p->K + k] < 0)
-                        p->first[(int64_t)b * p->K + k] = t;
-                }
+    if (!count)
+        return;
+    int fired[64 * p->NW + 3];
+    count = set_bits(fm, p->NW, fired);
+    for (int i = 0; i < count; i++) {
+        int n = fired[i];
+        if (rec)
+            rec[n] = 1;
+        if (outputs) {
+            int k = p->out_index[cn + n];
+            if (k >= 0) {
+                p->counts[(int64_t)b * p->K + k] += 1;
+                if (p->first[(int64_t)b * p->K + k] < 0)
+                    p->first[(int64_t)b * p->K + k] = t;
             }
-            int64_t r = route[n];
-            if (r >= 0) {
-                arrive(p, shared, b, (t + (int)(r & 15)) & (NS_SLOTS - 1),
-                       (int)((r >> 20) & 0xffffff), (int)((r >> 4) & 0xffff));
-                hops += r >> 44;
-            }
+        }
+        int64_t r = route[n];
+        if (r >= 0) {
+            arrive(p, shared, b, (t + (int)(r & 15)) & (NS_SLOTS - 1),
+                   (int)((r >> 20) & 0xffffff), (int)((r >> 4) & 0xffff));
+            hops += r >> 44;
         }
     }
     p->pair_hops[bc] += hops;
@@ -582,12 +606,12 @@ static void step_item(const ns_chip *p, int t, int c, int b0, int b1, int shared
 /* ---------------------------------------------------- one input: a software-pipelined sweep */
 
 /* Distances (in cores) at which a sweep prefetches what a core will need: its arrival set and its
- * axon types' sets (integrate_one ANDs them) first, then the crossbar rows the set names, then
- * the weight rows of the types it holds; a core's spikes are sent LAG cores later, once their
- * routes (prefetched when the core fired) have arrived. Each level is a dependent random access
- * into a large array, so without this every core waits for several memory round trips. The
- * prefetchers are forced inline: GCC 12 finds an out-of-line prefetch-only function free of side
- * effects and deletes its calls (ipa-modref). */
+ * axons' types first, then the crossbar rows the set names, then the weight rows of the types it
+ * holds; a core's spikes are sent LAG cores later, once their routes (prefetched when the core
+ * fired) have arrived. Each level is a dependent random access into a large array, so without
+ * this every core waits for several memory round trips. The prefetchers are forced inline: GCC
+ * 12 finds an out-of-line prefetch-only function free of side effects and deletes its calls
+ * (ipa-modref). */
 enum { AHEAD_SET = 12, AHEAD_ROWS = 8, AHEAD_WEIGHTS = 4, LAG = 2 };
 
 /* The cache lines of x[0 .. bytes). */
@@ -601,10 +625,10 @@ prefetch_span(const void *x, int64_t bytes)
 static inline __attribute__((always_inline)) void
 prefetch_rows(const ns_chip *p, int slot, int c)
 {
-    const uint64_t *f = flag_at(p, 0, slot, c);
-    for (int w = 0; w < p->W; w++)
-        for (uint64_t bits = f[w]; bits; bits &= bits - 1)
-            __builtin_prefetch(row_bits(p, c, w * 64 + __builtin_ctzll(bits)));
+    int axons[64 * p->W + 3];
+    int n = set_bits(flag_at(p, 0, slot, c), p->W, axons);
+    for (int i = 0; i < n; i++)
+        __builtin_prefetch(row_bits(p, c, axons[i]));
 }
 
 static inline __attribute__((always_inline)) void
@@ -629,11 +653,11 @@ prefetch_weights(const ns_chip *p, int slot, int c)
 static inline __attribute__((always_inline)) void
 prefetch_routes(const ns_chip *p, int c)
 {
-    const uint64_t *fm = p->fired + (int64_t)c * p->NW;
     const int64_t *route = p->route + (int64_t)c * p->N;
-    for (int w = 0; w < p->NW; w++)
-        for (uint64_t bits = fm[w]; bits; bits &= bits - 1)
-            __builtin_prefetch(route + w * 64 + __builtin_ctzll(bits));
+    int fired[64 * p->NW + 3];
+    int n = set_bits(p->fired + (int64_t)c * p->NW, p->NW, fired);
+    for (int i = 0; i < n; i++)
+        __builtin_prefetch(route + fired[i]);
 }
 
 /* Steps 1-3 for input 0 and the cores [c0, c1), in order, with the prefetches above. */
@@ -645,7 +669,7 @@ static void sweep_single(const ns_chip *p, int t, int c0, int c1, int shared)
         if (c < c1) {
             if (c + AHEAD_SET < c1) {
                 __builtin_prefetch(flag_at(p, 0, slot, c + AHEAD_SET));
-                prefetch_span(type_set(p, c + AHEAD_SET, 0), sizeof(uint64_t) * p->T * p->W);
+                prefetch_span(p->atype + (int64_t)(c + AHEAD_SET) * p->A, p->A);
             }
             if (c + AHEAD_ROWS < c1)
                 prefetch_rows(p, slot, c + AHEAD_ROWS);
