@@ -40,6 +40,31 @@ static inline int32_t sgn32(int32_t x)
     return (x > 0) - (x < 0);
 }
 
+/* The positions 64 w + i of the set bits i of words x[0 .. words), in ascending order, into out
+ * (room for 64 words + 3 entries); returns their number. Four positions are written for every
+ * word whatever its bit count (those past the count are overwritten by the next word's or left
+ * unused) and only a word with more than four bits loops, so a sparse set is listed without the
+ * mispredicted exit of a loop per word. */
+static inline int set_bits(const uint64_t *x, int words, int *out)
+{
+    int n = 0;
+    for (int w = 0; w < words; w++) {
+        uint64_t b = x[w];
+        int k = __builtin_popcountll(b);
+        for (int i = 0; i < 4; i++) {
+            /* bit 63 forced on: ctz is defined (and its value unused) once b is empty */
+            out[n + i] = 64 * w + __builtin_ctzll(b | (1ull << 63));
+            b &= b - 1;
+        }
+        for (int i = 4; i < k; i++) {
+            out[n + i] = 64 * w + __builtin_ctzll(b);
+            b &= b - 1;
+        }
+        n += k;
+    }
+    return n;
+}
+
 /* ------------------------------------------------------------------ step 1: integrate */
 
 /* Typed-weight crossbar rows of one core waiting to be added to its V together: rows whose type
@@ -96,36 +121,45 @@ static inline void add_rows_word(__m512i acc[4], const ns_rows *rows, int w, con
     }
 }
 #elif defined(__AVX2__)
-/* AVX2 (no AVX-512): the same for a whole word of 64 neurons held in eight 8-lane vectors. A
- * row's 8 bits for vector q become a lane mask by testing each lane's own bit (1, 2, ..., 128),
- * and the weight, ANDed with the mask, is added (AVX2 has no masked add). Only whole
- * words take this path (the last, partial word of a core with N % 64 != 0 is done in scalar code),
- * so nothing past the N neurons is read. */
-static inline __m256i lane_mask8(uint64_t b, int q, __m256i lane_bits)
+/* AVX2 (no AVX-512): the same for a whole word of 64 neurons held in eight 8-lane vectors,
+ * acc[q] = neurons 64 w + 8 q + j, j = 0..7. Lane j of vector q needs bit 8 q + j of the row's
+ * word: the word's low half (q < 4) or high half (q >= 4), broadcast to every lane straight from
+ * memory, is shifted left by 31 - (8 (q % 4) + j) (shift[q % 4]) so that this bit becomes the
+ * sign bit, and an arithmetic shift right by 31 makes it the lane mask (all ones where set); the
+ * weight, ANDed with the mask, is added (AVX2 has no masked add): two broadcast loads per row and
+ * word, then four operations per row and 8 neurons (shift, shift, and, add). Only whole words
+ * take this path (the last, partial word of a core with N % 64 != 0 is done in scalar code), so
+ * nothing past the N neurons is read. */
+static inline __m256i lane_mask8(__m256i half, __m256i shift)
 {
-    __m256i byte = _mm256_set1_epi32((int)((b >> (8 * q)) & 0xffu));
-    return _mm256_cmpeq_epi32(_mm256_and_si256(byte, lane_bits), lane_bits);
+    return _mm256_srai_epi32(_mm256_sllv_epi32(half, shift), 31);
 }
 
 static inline void add_rows_word8(__m256i acc[8], const ns_rows *rows, int w)
 {
-    const __m256i lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    const __m256i shift[4] = {_mm256_setr_epi32(31, 30, 29, 28, 27, 26, 25, 24),
+                              _mm256_setr_epi32(23, 22, 21, 20, 19, 18, 17, 16),
+                              _mm256_setr_epi32(15, 14, 13, 12, 11, 10, 9, 8),
+                              _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0)};
     for (int i = 0; i < rows->nc; i++) {
-        uint64_t b = rows->cbits[i][w];
-        if (!b)
-            continue;
+        /* the word as two 32-bit halves, low first (x86 is little-endian) */
+        const int32_t *b = (const int32_t *)(rows->cbits[i] + w);
         __m256i wv = _mm256_set1_epi32(rows->wc[i]);
-        for (int q = 0; q < 8; q++)
-            acc[q] = _mm256_add_epi32(acc[q], _mm256_and_si256(wv, lane_mask8(b, q, lane_bits)));
+        __m256i lo = _mm256_set1_epi32(b[0]), hi = _mm256_set1_epi32(b[1]);
+        for (int q = 0; q < 4; q++) {
+            acc[q] = _mm256_add_epi32(acc[q], _mm256_and_si256(wv, lane_mask8(lo, shift[q])));
+            acc[q + 4] = _mm256_add_epi32(acc[q + 4],
+                                          _mm256_and_si256(wv, lane_mask8(hi, shift[q])));
+        }
     }
     for (int i = 0; i < rows->nw; i++) {
-        uint64_t b = rows->wbits[i][w];
-        if (!b)
-            continue;
+        const int32_t *b = (const int32_t *)(rows->wbits[i] + w);
         const int16_t *wr = rows->w[i] + 64 * w;
+        __m256i lo = _mm256_set1_epi32(b[0]), hi = _mm256_set1_epi32(b[1]);
         for (int q = 0; q < 8; q++) {
             __m256i wv = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(wr + 8 * q)));
-            acc[q] = _mm256_add_epi32(acc[q], _mm256_and_si256(wv, lane_mask8(b, q, lane_bits)));
+            __m256i m = lane_mask8(q < 4 ? lo : hi, shift[q & 3]);
+            acc[q] = _mm256_add_epi32(acc[q], _mm256_and_si256(wv, m));
         }
     }
 }
@@ -285,21 +319,20 @@ static inline void arrive(const ns_chip *p, int shared, int b, int slot, int c, 
         *f |= bit;
 }
 
-/* Step 1 for core c and one input b: the arrival set's axons type by type (the set's words ANDed
- * with the type's axon set and read with ctz, so no axon's type is looked up), typed-weight rows
- * queued on ``rows`` (the neuron pass adds the last of them); the set is emptied for the slot's
- * next use. */
+/* Step 1 for core c and one input b: the arrival set's axons listed (set_bits), each with its
+ * type, typed-weight rows queued on ``rows`` (the neuron pass adds the last of them); the set is
+ * emptied for the slot's next use. */
 static void integrate_one(const ns_chip *p, int slot, int c, int b, uint32_t base, ns_rows *rows)
 {
     uint64_t *f = flag_at(p, b, slot, c);
     int32_t *V = p->V + ((int64_t)b * p->C + c) * p->N;
+    const uint8_t *atype = p->atype + (int64_t)c * p->A;
+    int axons[64 * p->W + 3];
+    int n = set_bits(f, p->W, axons);
     int64_t events = 0;
-    for (int type = 0; type < p->T; type++) {
-        int64_t ct = (int64_t)c * p->T + type;
-        const uint64_t *tb = type_set(p, c, type);
-        for (int w = 0; w < p->W; w++)
-            for (uint64_t bits = f[w] & tb[w]; bits; bits &= bits - 1)
-                events += add_row(p, V, c, w * 64 + __builtin_ctzll(bits), ct, base, rows);
+    for (int i = 0; i < n; i++) {
+        int a = axons[i];
+        events += add_row(p, V, c, a, (int64_t)c * p->T + atype[a], base, rows);
     }
     memset(f, 0, sizeof(uint64_t) * p->W);
     p->pair_events[(int64_t)b * p->C + c] += events;
@@ -382,11 +415,12 @@ pass_body(int32_t *restrict V, uint64_t *restrict fm, const ns_rows *rows,
     }
 #else
     /* 64 neurons at a time: AVX2 for whole words (eight 8-lane vectors in registers while the
-     * rows add to them; fire flags from the lanes' sign bits), scalar code otherwise (no AVX2, or
-     * the last, partial word) */
+     * rows add to them), scalar code otherwise (no AVX2, or the last, partial word). AVX2 has no
+     * greater-or-equal compare: it computes below = alpha > v, the complement of f, blends with
+     * it (v where below, the reset value elsewhere) and collects its sign bits, so the word of
+     * fire flags is the complement of the collected bits. */
 #ifdef __AVX2__
     const __m256i vlo = _mm256_set1_epi32(vmin), vhi = _mm256_set1_epi32(vmax);
-    const __m256i ones = _mm256_set1_epi32(-1);
 #endif
     for (int w = 0; 64 * w < N; w++) {
         uint8_t f8[64];
@@ -395,6 +429,7 @@ pass_body(int32_t *restrict V, uint64_t *restrict fm, const ns_rows *rows,
 #ifdef __AVX2__
         if (width == 64) {
             __m256i acc[8];
+            uint64_t quiet = 0;    /* bit n: neuron 64 w + n did not fire */
             for (int q = 0; q < 8; q++)
                 acc[q] = _mm256_loadu_si256((const __m256i *)(V + n0 + 8 * q));
             add_rows_word8(acc, rows, w);
@@ -404,16 +439,17 @@ pass_body(int32_t *restrict V, uint64_t *restrict fm, const ns_rows *rows,
                              : _mm256_loadu_si256((const __m256i *)((x) + n)))
                 __m256i v = _mm256_add_epi32(acc[q], NS_PARAM(leak));
                 v = _mm256_min_epi32(_mm256_max_epi32(v, vlo), vhi);
-                /* f = v >= alpha, as not (alpha > v) */
-                __m256i f = _mm256_xor_si256(_mm256_cmpgt_epi32(NS_PARAM(thr), v), ones);
+                __m256i below = _mm256_cmpgt_epi32(NS_PARAM(thr), v);
                 __m256i fired = _mm256_add_epi32(_mm256_and_si256(v, NS_PARAM(keep)),
                                                  NS_PARAM(radd));
-                v = _mm256_blendv_epi8(v, fired, f);
+                v = _mm256_blendv_epi8(fired, v, below);
                 v = _mm256_blendv_epi8(v, NS_PARAM(to), _mm256_cmpgt_epi32(NS_PARAM(lo), v));
 #undef NS_PARAM
                 _mm256_storeu_si256((__m256i *)(V + n), v);
-                word |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(f)) << (8 * q);
+                quiet |= (uint64_t)(uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(below))
+                         << (8 * q);
             }
+            word = ~quiet;
             fm[w] = word;
             count += __builtin_popcountll(word);
             continue;
@@ -514,7 +550,8 @@ static int update_core(const ns_chip *p, int slot, int c, int b, uint32_t base)
 /* ------------------------------------------------------------------ step 3: spikes out */
 
 /* Step 3 for core c and input b: record, count and route the neurons whose fire bit is set (in
- * ascending order); each spike goes straight onto its destination's arrival set. */
+ * ascending order; ``count`` of them, only its being 0 is read); each spike goes straight onto
+ * its destination's arrival set. */
 static void emit(const ns_chip *p, int t, int b, int c, int count, int shared)
 {
     int N = p->N, C = p->C;
@@ -524,28 +561,27 @@ static void emit(const ns_chip *p, int t, int b, int c, int count, int shared)
     uint8_t *rec = p->do_record ? p->record + ((int64_t)t * p->B + b) * C * N + cn : 0;
     int outputs = p->core_outputs[c];
     int64_t hops = 0;
-    for (int w = 0; w < p->NW && count; w++) {
-        uint64_t bits = fm[w];
-        while (bits) {
-            int n = w * 64 + __builtin_ctzll(bits);
-            bits &= bits - 1;
-            count--;
-            if (rec)
-                rec[n] = 1;
-            if (outputs) {
-                int k = p->out_index[cn + n];
-                if (k >= 0) {
-                    p->counts[(int64_t)b * p->K + k] += 1;
-                    if (p->first[(int64_t)b * p->K + k] < 0)
-                        p->first[(int64_t)b * p->K + k] = t;
-                }
+    if (!count)
+        return;
+    int fired[64 * p->NW + 3];
+    count = set_bits(fm, p->NW, fired);
+    for (int i = 0; i < count; i++) {
+        int n = fired[i];
+        if (rec)
+            rec[n] = 1;
+        if (outputs) {
+            int k = p->out_index[cn + n];
+            if (k >= 0) {
+                p->counts[(int64_t)b * p->K + k] += 1;
+                if (p->first[(int64_t)b * p->K + k] < 0)
+                    p->first[(int64_t)b * p->K + k] = t;
             }
-            int64_t r = route[n];
-            if (r >= 0) {
-                arrive(p, shared, b, (t + (int)(r & 15)) & (NS_SLOTS - 1),
-                       (int)((r >> 20) & 0xffffff), (int)((r >> 4) & 0xffff));
-                hops += r >> 44;
-            }
+        }
+        int64_t r = route[n];
+        if (r >= 0) {
+            arrive(p, shared, b, (t + (int)(r & 15)) & (NS_SLOTS - 1),
+                   (int)((r >> 20) & 0xffffff), (int)((r >> 4) & 0xffff));
+            hops += r >> 44;
         }
     }
     p->pair_hops[bc] += hops;
@@ -569,21 +605,30 @@ static void step_item(const ns_chip *p, int t, int c, int b0, int b1, int shared
 
 /* ---------------------------------------------------- one input: a software-pipelined sweep */
 
-/* Distances (in cores) at which a sweep prefetches what a core will need: its arrival set first,
- * then the crossbar rows the set names, then the weight rows of the types it holds; a
- * core's spikes are sent LAG cores later, once their routes (prefetched when the core fired)
- * have arrived. Each level is a dependent random access into a large array, so without this
- * every core waits for several memory round trips. The prefetchers are forced inline: GCC 12 finds
- * an out-of-line prefetch-only function free of side effects and deletes its calls (ipa-modref). */
+/* Distances (in cores) at which a sweep prefetches what a core will need: its arrival set and its
+ * axons' types first, then the crossbar rows the set names, then the weight rows of the types it
+ * holds; a core's spikes are sent LAG cores later, once their routes (prefetched when the core
+ * fired) have arrived. Each level is a dependent random access into a large array, so without
+ * this every core waits for several memory round trips. The prefetchers are forced inline: GCC
+ * 12 finds an out-of-line prefetch-only function free of side effects and deletes its calls
+ * (ipa-modref). */
 enum { AHEAD_SET = 12, AHEAD_ROWS = 8, AHEAD_WEIGHTS = 4, LAG = 2 };
+
+/* The cache lines of x[0 .. bytes). */
+static inline __attribute__((always_inline)) void
+prefetch_span(const void *x, int64_t bytes)
+{
+    for (int64_t i = 0; i < bytes; i += 64)
+        __builtin_prefetch((const char *)x + i);
+}
 
 static inline __attribute__((always_inline)) void
 prefetch_rows(const ns_chip *p, int slot, int c)
 {
-    const uint64_t *f = flag_at(p, 0, slot, c);
-    for (int w = 0; w < p->W; w++)
-        for (uint64_t bits = f[w]; bits; bits &= bits - 1)
-            __builtin_prefetch(row_bits(p, c, w * 64 + __builtin_ctzll(bits)));
+    int axons[64 * p->W + 3];
+    int n = set_bits(flag_at(p, 0, slot, c), p->W, axons);
+    for (int i = 0; i < n; i++)
+        __builtin_prefetch(row_bits(p, c, axons[i]));
 }
 
 static inline __attribute__((always_inline)) void
@@ -608,11 +653,11 @@ prefetch_weights(const ns_chip *p, int slot, int c)
 static inline __attribute__((always_inline)) void
 prefetch_routes(const ns_chip *p, int c)
 {
-    const uint64_t *fm = p->fired + (int64_t)c * p->NW;
     const int64_t *route = p->route + (int64_t)c * p->N;
-    for (int w = 0; w < p->NW; w++)
-        for (uint64_t bits = fm[w]; bits; bits &= bits - 1)
-            __builtin_prefetch(route + w * 64 + __builtin_ctzll(bits));
+    int fired[64 * p->NW + 3];
+    int n = set_bits(p->fired + (int64_t)c * p->NW, p->NW, fired);
+    for (int i = 0; i < n; i++)
+        __builtin_prefetch(route + fired[i]);
 }
 
 /* Steps 1-3 for input 0 and the cores [c0, c1), in order, with the prefetches above. */
@@ -622,8 +667,10 @@ static void sweep_single(const ns_chip *p, int t, int c0, int c1, int shared)
     int counts[LAG + 1];
     for (int c = c0; c < c1 + LAG; c++) {
         if (c < c1) {
-            if (c + AHEAD_SET < c1)
+            if (c + AHEAD_SET < c1) {
                 __builtin_prefetch(flag_at(p, 0, slot, c + AHEAD_SET));
+                prefetch_span(p->atype + (int64_t)(c + AHEAD_SET) * p->A, p->A);
+            }
             if (c + AHEAD_ROWS < c1)
                 prefetch_rows(p, slot, c + AHEAD_ROWS);
             if (c + AHEAD_WEIGHTS < c1)
