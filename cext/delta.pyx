@@ -26,12 +26,20 @@ is read once instead of once per unit it feeds). In pull, axons of a unit that c
 (copies of one neuron's rate on axons of several types, whose weights add up to the connection's)
 are added once with their weights summed — W[k, u] + W[k', u] of integers is exact, so only the
 rounding of the products changes — and a unit whose changed axons are all packed rows is computed
-on the inputs those rows touch only (its other inputs have ΔD = 0).
+on the inputs those rows touch only (its other inputs have ΔD = 0). Push does the same for a unit
+whose packed rows have at most B/:data:`SPARSE_DIVISOR` nonzeros together, visiting those inputs
+in order so that its results are the bits of the computation on every input (an input skipped has
+Δr = +0). The fault-free rates clip(D⁰/α, 0, 1) are read from ``R0`` when the caller keeps them
+(:attr:`neurosim.sim.unit_graph.UnitGraph.R0`, computed by numpy with the same division and
+clip: the same bits) instead of divided again.
 """
 import numpy as np
-from libc.stdint cimport int32_t, int64_t, uint8_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.string cimport memcpy, memset
 from libc.stdlib cimport calloc, free, malloc
+
+cdef extern from *:
+    int __builtin_ctzll(unsigned long long) nogil
 
 # A row with nnz ≤ B / SPARSE_DIVISOR is stored packed (assumption: a packed entry costs about
 # three dense ones to read — an index load and a scattered add).
@@ -134,8 +142,9 @@ cdef struct Finish:
     double *dr            # scratch (B,)
 
 
-cdef inline int64_t finish(Finish *f, const double *buf, const drive_t *d0row, double alpha,
-                           double s0, double *dsum, double *rsum) noexcept nogil:
+cdef inline int64_t finish(Finish *f, const double *buf, const drive_t *d0row,
+                           const double *r0row, double alpha, double s0, double *dsum,
+                           double *rsum) noexcept nogil:
     """Δr of one unit from its ΔD ``buf`` (module docstring): the store row it was written to
     (−1: no Δr ≠ 0, nothing written), Σ Δr and Σ r = Σ r⁰ (``s0``) + Σ Δr."""
     cdef Py_ssize_t B = f.B, b, B4 = B - B % 4
@@ -144,9 +153,13 @@ cdef inline int64_t finish(Finish *f, const double *buf, const drive_t *d0row, d
     cdef int64_t nz = 0, row
     cdef double *v
     cdef int32_t *c
-    for b in range(B):
-        d0 = d0row[b]
-        dr[b] = clip01((d0 + buf[b]) / alpha) - clip01(d0 / alpha)
+    if r0row != NULL:
+        for b in range(B):
+            dr[b] = clip01((d0row[b] + buf[b]) / alpha) - r0row[b]
+    else:
+        for b in range(B):
+            d0 = d0row[b]
+            dr[b] = clip01((d0 + buf[b]) / alpha) - clip01(d0 / alpha)
     for b in range(B):
         nz += dr[b] != 0.0
     if nz == 0:
@@ -169,20 +182,35 @@ cdef inline int64_t finish(Finish *f, const double *buf, const drive_t *d0row, d
         memcpy(v, dr, B * sizeof(double))
         f.nnz[row] = -1
         return row
-    c = f.cols + row * B
-    nz = 0
-    for b in range(B):                         # branch-free packing
-        v[nz] = dr[b]
-        c[nz] = <int32_t> b
-        nz += dr[b] != 0.0
-    f.nnz[row] = nz
+    f.nnz[row] = pack(dr, B, v, f.cols + row * B)
     return row
+
+
+cdef inline int64_t pack(const double *dr, Py_ssize_t B, double *v, int32_t *c) noexcept nogil:
+    """The nonzeros of ``dr`` (B,) into v[:n] at the inputs c[:n], in input order; returns n.
+    Per 64 inputs, a bit mask of the nonzeros is built and its set bits are visited (the cost
+    is B mask steps plus one per nonzero, without a store depending on the previous count)."""
+    cdef Py_ssize_t b0, i, end, n = 0
+    cdef uint64_t m
+    for b0 in range(0, B, 64):
+        m = 0
+        end = min(64, B - b0)
+        for i in range(end):
+            m |= (<uint64_t> (dr[b0 + i] != 0.0)) << i
+        while m:
+            i = __builtin_ctzll(m)
+            v[n] = dr[b0 + i]
+            c[n] = <int32_t> (b0 + i)
+            n += 1
+            m &= m - 1
+    return n
 
 
 
 cdef inline int64_t finish_live(Finish *f, double *buf, uint8_t *mark, const int32_t *live,
-                                Py_ssize_t n_live, const drive_t *d0row, double alpha,
-                                double s0, double *dsum, double *rsum) noexcept nogil:
+                                Py_ssize_t n_live, const drive_t *d0row, const double *r0row,
+                                double alpha, double s0, double *dsum,
+                                double *rsum) noexcept nogil:
     """:func:`finish` when ΔD is nonzero on the inputs ``live`` only (the others have Δr = 0
     exactly): the work is on those inputs; Σ r = Σ r⁰ (``s0``) + Σ Δr. Clears buf and mark
     there."""
@@ -195,7 +223,7 @@ cdef inline int64_t finish_live(Finish *f, double *buf, uint8_t *mark, const int
     for i in range(n_live):
         b = live[i]
         d0 = d0row[b]
-        dr = clip01((d0 + buf[b]) / alpha) - clip01(d0 / alpha)
+        dr = clip01((d0 + buf[b]) / alpha) - (r0row[b] if r0row != NULL else clip01(d0 / alpha))
         v[nz] = dr
         c[nz] = b
         nz += dr != 0.0
@@ -206,6 +234,51 @@ cdef inline int64_t finish_live(Finish *f, double *buf, uint8_t *mark, const int
     rsum[0] = s0 + ds
     if nz == 0:
         return -1
+    f.next_row += 1
+    if nz * SPARSE_DIVISOR_C > B:              # too full to pack: stored dense
+        memset(f.dr, 0, B * sizeof(double))
+        for k in range(nz):
+            f.dr[c[k]] = v[k]
+        memcpy(v, f.dr, B * sizeof(double))
+        nz = -1
+    f.nnz[row] = nz
+    return row
+
+
+cdef inline int64_t finish_sorted(Finish *f, const double *buf, uint64_t *bits,
+                                  const drive_t *d0row, const double *r0row, double alpha,
+                                  double s0, double *dsum, double *rsum) noexcept nogil:
+    """:func:`finish` when ΔD is nonzero on the inputs set in the bit mask ``bits`` only
+    (cleared here): those inputs are visited in order, so Δr, its four partial sums and the
+    row written are :func:`finish`'s bit for bit (an input skipped has Δr = +0, which leaves a
+    sum unchanged)."""
+    cdef Py_ssize_t B = f.B, B4 = B - B % 4, wd, b, k
+    cdef double d0, dr
+    cdef double s[4]
+    cdef int64_t nz = 0, row = f.next_row
+    cdef double *v = f.vals + row * B
+    cdef int32_t *c = f.cols + row * B
+    cdef uint64_t m
+    s[0] = s[1] = s[2] = s[3] = 0.0
+    for wd in range((B + 63) // 64):
+        m = bits[wd]
+        bits[wd] = 0
+        while m:
+            b = wd * 64 + __builtin_ctzll(m)
+            m &= m - 1
+            d0 = d0row[b]
+            dr = clip01((d0 + buf[b]) / alpha) - (r0row[b] if r0row != NULL else
+                                                  clip01(d0 / alpha))
+            s[b & 3 if b < B4 else 0] += dr
+            v[nz] = dr
+            c[nz] = <int32_t> b
+            nz += dr != 0.0
+    if nz == 0:
+        dsum[0] = 0.0
+        rsum[0] = s0
+        return -1
+    dsum[0] = (s[0] + s[1]) + (s[2] + s[3])
+    rsum[0] = s0 + dsum[0]
     f.next_row += 1
     if nz * SPARSE_DIVISOR_C > B:              # too full to pack: stored dense
         memset(f.dr, 0, B * sizeof(double))
@@ -240,13 +313,15 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
                 double[:, ::1] vals, int32_t[:, ::1] cols, int64_t[::1] nnz,
                 Py_ssize_t first, const drive_t[:, ::1] D0, const double[::1] alpha,
                 const double[::1] sums0, const int64_t[::1] want_row, double[:, ::1] wanted,
-                int64_t[::1] unit_rows, double[::1] dsum, double[::1] rsum):
+                int64_t[::1] unit_rows, double[::1] dsum, double[::1] rsum,
+                const double[:, ::1] R0=None):
     """Δr of every unit j of ``units`` (:func:`group_targets` of ``keys``, whose Δρ are the
     store ``rows``): rows written from store row ``first`` on, unit_rows[j] = its row (−1 when
     Δr = 0), dsum[j], rsum[j]; ΔD itself into wanted[want_row[u]] when want_row[u] ≥ 0.
     Push or pull (module docstring); in pull, a unit whose changed axons are all packed rows
-    with at most B/2 nonzeros together is computed on those inputs only (``sums0``: Σ_B r⁰ per
-    unit). Returns the next free store row."""
+    with at most B/2 nonzeros together is computed on those inputs only, in push one with at most
+    B/SPARSE_DIVISOR (``sums0``: Σ_B r⁰ per unit; ``R0``: the fault-free rates (U, B) or None).
+    Returns the next free store row."""
     cdef Py_ssize_t t = units.shape[0], B = vals.shape[1], j, i
     cdef int64_t u, e, p, r, packed
     cdef Py_ssize_t n_live
@@ -257,12 +332,16 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
     cdef double *scratch = <double *> malloc(max(B, 1) * sizeof(double))
     cdef uint8_t *mark = <uint8_t *> calloc(max(B, 1), 1)
     cdef int32_t *live = <int32_t *> malloc(max(B, 1) * sizeof(int32_t))
+    cdef uint64_t *bits = <uint64_t *> calloc(max((B + 63) // 64, 1), sizeof(uint64_t))
     cdef double *buf
-    if block == NULL or scratch == NULL or mark == NULL or live == NULL:
+    cdef bint have_r0 = R0 is not None
+    cdef const double *r0row = NULL
+    if block == NULL or scratch == NULL or mark == NULL or live == NULL or bits == NULL:
         free(block)
         free(scratch)
         free(mark)
         free(live)
+        free(bits)
         raise MemoryError()
     f.vals, f.cols, f.nnz, f.B = &vals[0, 0], &cols[0, 0], &nnz[0], B
     f.next_row, f.dr = first, scratch
@@ -280,8 +359,24 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
                     slot[units[j]] = -1
             for j in range(t):
                 u = units[j]
+                if have_r0:
+                    r0row = &R0[u, 0]
                 if push:
                     buf = block + j * B
+                    packed = 0
+                    for e in range(ptr[j], ptr[j + 1]):
+                        r = rows[src[e]]
+                        packed = packed + nnz[r] if nnz[r] >= 0 and packed >= 0 else -1
+                    if 0 <= packed * SPARSE_DIVISOR_C <= B:
+                        for e in range(ptr[j], ptr[j + 1]):
+                            r = rows[src[e]]
+                            for i in range(nnz[r]):
+                                bits[cols[r, i] >> 6] |= (<uint64_t> 1) << (cols[r, i] & 63)
+                        if want_row[u] >= 0:
+                            memcpy(&wanted[want_row[u], 0], buf, B * sizeof(double))
+                        unit_rows[j] = finish_sorted(&f, buf, bits, &D0[u, 0], r0row,
+                                                     alpha[u], sums0[u], &dsum[j], &rsum[j])
+                        continue
                 else:
                     buf = block
                     packed = 0
@@ -300,7 +395,7 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
                         if want_row[u] >= 0:
                             memcpy(&wanted[want_row[u], 0], buf, B * sizeof(double))
                         unit_rows[j] = finish_live(&f, buf, mark, live, n_live, &D0[u, 0],
-                                                   alpha[u], sums0[u], &dsum[j], &rsum[j])
+                                                   r0row, alpha[u], sums0[u], &dsum[j], &rsum[j])
                         continue
                     memset(buf, 0, B * sizeof(double))
                     dirty = True
@@ -309,11 +404,12 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
                         add_row(buf, w[e], &vals[r, 0], &cols[r, 0], nnz[r], B)
                 if want_row[u] >= 0:
                     memcpy(&wanted[want_row[u], 0], buf, B * sizeof(double))
-                unit_rows[j] = finish(&f, buf, &D0[u, 0], alpha[u], sums0[u], &dsum[j],
+                unit_rows[j] = finish(&f, buf, &D0[u, 0], r0row, alpha[u], sums0[u], &dsum[j],
                                       &rsum[j])
     finally:
         free(block)
         free(scratch)
         free(mark)
         free(live)
+        free(bits)
     return f.next_row

@@ -213,7 +213,7 @@ class Propagation:
         store.used = apply_level(units, ptr, src, w, keys, rows, g.w_indptr, g.w_indices,
                                  g.w_data, g.unit_slot, store.vals, store.cols, store.nnz,
                                  first, g.D0, g.u_alpha, g.unit_sums0, g.want_row, wanted,
-                                 unit_rows, dsum, rsum)
+                                 unit_rows, dsum, rsum, g.R0)
         for u in units[g.want_row[units] >= 0].tolist():
             self.drive_change[u] = wanted[g.want_row[u]]
         moved = unit_rows >= 0
