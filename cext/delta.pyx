@@ -116,6 +116,21 @@ def group_targets(const int64_t[::1] indptr, const int32_t[::1] indices,
     return units_a[:t], ptr_a[:t + 1], src_a[:n], w_a[:n]
 
 
+def add_rows_in_order(const int64_t[::1] owner, const double[:, ::1] terms, double[:, ::1] out):
+    """out[owner[k]] += terms[k] for k = 0, 1, … in order (``np.add.at``'s result, without its
+    cost per row): additions only, so each sum is the sequence of roundings of the products
+    ``terms`` as given."""
+    cdef Py_ssize_t k, b, B = terms.shape[1]
+    cdef double *o
+    cdef const double *x
+    with nogil:
+        for k in range(owner.shape[0]):
+            o = &out[owner[k], 0]
+            x = &terms[k, 0]
+            for b in range(B):
+                o[b] += x[b]
+
+
 cdef inline double clip01(double x) noexcept nogil:
     """min(max(x, 0), 1) (numpy.clip's order)."""
     return 1.0 if x > 1.0 else (0.0 if x < 0.0 else x)

@@ -153,3 +153,18 @@ def test_unchanged_drive_gives_exactly_zero_change():
     assert np.all(dr[:, :8] == 0.0)
     if 0 in units:
         assert np.all(dr[units.tolist().index(0)] == 0.0)
+
+
+def test_rows_added_in_order_equal_numpy_add_at():
+    # out[owner[k]] += terms[k] in order: np.add.at's bits (each sum from its first term on)
+    rng = np.random.default_rng(3)
+    terms = rng.normal(size=(40, 23)) * 10.0 ** rng.integers(-8, 8, (40, 1))
+    owner = np.sort(rng.integers(0, 7, 40))
+    want = np.zeros((7, 23))
+    np.add.at(want, owner, terms)
+    got = np.zeros((7, 23))
+    kernel.add_rows_in_order(owner.astype(np.int64), terms, got)
+    assert np.array_equal(got, want)
+    shuffled = np.zeros((7, 23))                       # another order: other roundings
+    kernel.add_rows_in_order(owner[::-1].astype(np.int64), terms[::-1].copy(), shuffled)
+    assert not np.array_equal(shuffled, want)

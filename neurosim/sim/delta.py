@@ -28,9 +28,8 @@ definitions of :mod:`neurosim.sim.rate`): spikes Σ_B r·T per core, synaptic ev
 Σ_a (Σ_B ρ_a)·(connected enabled neurons on a)·T, hops Σ_B r·(|Δrow| + |Δcol|)·T.
 """
 import numpy as np
-from scipy import sparse
 
-from neurosim._delta import apply_level, group_targets
+from neurosim._delta import add_rows_in_order, apply_level, group_targets
 
 _EMPTY = np.zeros(0, np.int64)
 
@@ -287,8 +286,8 @@ class Propagation:
     def _modified_rates(self, neurons):
         """Own rates (B,) of the modified ``neurons`` of one level into ``special_rate``:
         r_n = clip((D_u + Σ_a ΔW_a ρ_a) / α'_n, 0, 1), D_u = D⁰_u + ΔD_u of its unit u, the
-        rates ρ of all their changed axons assembled at once and Σ_a ΔW_a ρ_a as one sparse
-        product (each neuron's terms summed in axon order)."""
+        rates ρ of all their changed axons assembled at once; each neuron's Σ_a ΔW_a ρ_a is
+        summed from 0 in axon order (the sums of a CSR product) and then added to D_u."""
         if not neurons:
             return
         g = self.g
@@ -298,14 +297,13 @@ class Propagation:
             if u in self.drive_change:
                 d[i] += self.drive_change[u]
         parts = [self.modified[n] for n in neurons]
-        keys = np.concatenate([c * g.A + idx for c, idx, _ in parts])
-        if keys.size:
-            sizes = [idx.size for _, idx, _ in parts]
-            dw = sparse.csr_matrix((np.concatenate([w for _, _, w in parts]),
-                                    np.arange(keys.size),
-                                    np.concatenate([[0], np.cumsum(sizes)])),
-                                   shape=(len(neurons), keys.size))
-            d += dw @ self._arriving(keys)
+        sizes = np.array([idx.size for _, idx, _ in parts])
+        if sizes.any():
+            keys = np.concatenate([c * g.A + idx for c, idx, _ in parts])
+            terms = np.concatenate([w for _, _, w in parts])[:, None] * self._arriving(keys)
+            total = np.zeros_like(d)
+            add_rows_in_order(np.repeat(np.arange(len(neurons)), sizes), terms, total)
+            d += total
         alpha = np.array([self.alpha_new[n] for n in neurons])
         self.special_rate.update(zip(neurons, np.clip(d / alpha[:, None], 0.0, 1.0)))
 
