@@ -26,10 +26,12 @@ is read once instead of once per unit it feeds). In pull, axons of a unit that c
 (copies of one neuron's rate on axons of several types, whose weights add up to the connection's)
 are added once with their weights summed — W[k, u] + W[k', u] of integers is exact, so only the
 rounding of the products changes — and a unit whose changed axons are all packed rows is computed
-on the inputs those rows touch only (its other inputs have ΔD = 0). Push does the same for a unit
-whose packed rows have at most B/:data:`SPARSE_DIVISOR` nonzeros together, visiting those inputs
-in order so that its results are the bits of the computation on every input (an input skipped has
-Δr = +0). The fault-free rates clip(D⁰/α, 0, 1) are read from ``R0`` when the caller keeps them
+on the inputs those rows touch only (its other inputs have ΔD = 0). Push keeps such a unit (packed
+rows with at most B/:data:`SPARSE_DIVISOR` nonzeros together) out of its block: its rows are added
+key by key, in key order with each key's own weight (push's additions, not pull's merged ones),
+into one buffer of B that stays in cache, and its inputs are visited in order, so that its results
+are the bits of the block computation on every input (an input skipped has Δr = +0); the block
+holds the other units only. The fault-free rates clip(D⁰/α, 0, 1) are read from ``R0`` when the caller keeps them
 (:attr:`neurosim.sim.unit_graph.UnitGraph.R0`, computed by numpy with the same division and
 clip: the same bits) instead of divided again.
 """
@@ -114,6 +116,45 @@ def group_targets(const int64_t[::1] indptr, const int32_t[::1] indices,
         slot[units[s]] = -1
     ptr[t] = n
     return units_a[:t], ptr_a[:t + 1], src_a[:n], w_a[:n]
+
+
+def pass_on(const int64_t[::1] units, const int64_t[::1] unit_rows, const double[::1] dsum,
+            const double[::1] rsum, const int64_t[::1] unit_nptr,
+            const int64_t[::1] unit_neurons, const int64_t[::1] dest_of,
+            const uint8_t[::1] special, int64_t[::1] unit_row):
+    """After :func:`apply_level`: every unit j whose Δr was stored (unit_rows[j] ≥ 0) gets
+    unit_row[units[j]] = that row; returns (neurons, Σ_B Δr) of all its neurons (units in order,
+    each unit's neurons in the order of the CSR unit_nptr / unit_neurons) and (axon keys, store
+    rows, Σ_B r) of the regular ones among them (not ``special``, feeding an axon: dest_of ≥ 0),
+    which pass Δr on."""
+    cdef Py_ssize_t t = units.shape[0], j, m = 0, e = 0, total = 0
+    cdef int64_t u, p, n
+    for j in range(t):
+        if unit_rows[j] >= 0:
+            total += unit_nptr[units[j] + 1] - unit_nptr[units[j]]
+    neurons_a = np.empty(total, np.int64)
+    nsum_a = np.empty(total, np.float64)
+    keys_a = np.empty(total, np.int64)
+    rows_a = np.empty(total, np.int64)
+    ksum_a = np.empty(total, np.float64)
+    cdef int64_t[::1] neurons = neurons_a, keys = keys_a, rows = rows_a
+    cdef double[::1] nsum = nsum_a, ksum = ksum_a
+    for j in range(t):
+        if unit_rows[j] < 0:
+            continue
+        u = units[j]
+        unit_row[u] = unit_rows[j]
+        for p in range(unit_nptr[u], unit_nptr[u + 1]):
+            n = unit_neurons[p]
+            neurons[m] = n
+            nsum[m] = dsum[j]
+            m += 1
+            if dest_of[n] >= 0 and not special[n]:
+                keys[e] = dest_of[n]
+                rows[e] = unit_rows[j]
+                ksum[e] = rsum[j]
+                e += 1
+    return neurons_a, nsum_a, keys_a[:e], rows_a[:e], ksum_a[:e]
 
 
 def add_rows_in_order(const int64_t[::1] owner, const double[:, ::1] terms, double[:, ::1] out):
@@ -260,13 +301,13 @@ cdef inline int64_t finish_live(Finish *f, double *buf, uint8_t *mark, const int
     return row
 
 
-cdef inline int64_t finish_sorted(Finish *f, const double *buf, uint64_t *bits,
+cdef inline int64_t finish_sorted(Finish *f, double *buf, uint64_t *bits,
                                   const drive_t *d0row, const double *r0row, double alpha,
                                   double s0, double *dsum, double *rsum) noexcept nogil:
     """:func:`finish` when ΔD is nonzero on the inputs set in the bit mask ``bits`` only
-    (cleared here): those inputs are visited in order, so Δr, its four partial sums and the
-    row written are :func:`finish`'s bit for bit (an input skipped has Δr = +0, which leaves a
-    sum unchanged)."""
+    (bits and buf cleared there): those inputs are visited in order, so Δr, its four partial
+    sums and the row written are :func:`finish`'s bit for bit (an input skipped has Δr = +0,
+    which leaves a sum unchanged)."""
     cdef Py_ssize_t B = f.B, B4 = B - B % 4, wd, b, k
     cdef double d0, dr
     cdef double s[4]
@@ -284,6 +325,7 @@ cdef inline int64_t finish_sorted(Finish *f, const double *buf, uint64_t *bits,
             d0 = d0row[b]
             dr = clip01((d0 + buf[b]) / alpha) - (r0row[b] if r0row != NULL else
                                                   clip01(d0 / alpha))
+            buf[b] = 0.0
             s[b & 3 if b < B4 else 0] += dr
             v[nz] = dr
             c[nz] = <int32_t> b
@@ -303,6 +345,18 @@ cdef inline int64_t finish_sorted(Finish *f, const double *buf, uint64_t *bits,
         nz = -1
     f.nnz[row] = nz
     return row
+
+
+cdef inline void add_packed_bits(double *buf, uint64_t *bits, double wt, const double *vals,
+                                 const int32_t *cols, int64_t nnz) noexcept nogil:
+    """buf += wt · (packed row), its inputs set in the bit mask ``bits`` (the additions of
+    :func:`add_row`)."""
+    cdef Py_ssize_t k
+    cdef int32_t b
+    for k in range(nnz):
+        b = cols[k]
+        bits[b >> 6] |= (<uint64_t> 1) << (b & 63)
+        buf[b] += wt * vals[k]
 
 
 cdef inline Py_ssize_t add_packed(double *buf, uint8_t *mark, int32_t *live, Py_ssize_t n_live,
@@ -335,15 +389,26 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
     Δr = 0), dsum[j], rsum[j]; ΔD itself into wanted[want_row[u]] when want_row[u] ≥ 0.
     Push or pull (module docstring); in pull, a unit whose changed axons are all packed rows
     with at most B/2 nonzeros together is computed on those inputs only, in push one with at most
-    B/SPARSE_DIVISOR (``sums0``: Σ_B r⁰ per unit; ``R0``: the fault-free rates (U, B) or None).
-    Returns the next free store row."""
-    cdef Py_ssize_t t = units.shape[0], B = vals.shape[1], j, i
-    cdef int64_t u, e, p, r, packed
+    B/SPARSE_DIVISOR, outside the block, from its own list of (key, weight) in key order
+    (``sums0``: Σ_B r⁰ per unit; ``R0``: the fault-free rates (U, B) or None). Returns the next
+    free store row."""
+    cdef Py_ssize_t t = units.shape[0], B = vals.shape[1], j, i, nd = 0
+    cdef int64_t u, e, p, r, packed, k
     cdef Py_ssize_t n_live
     cdef bint dirty = False
     cdef Finish f
     cdef bint push = t * B * 8 <= PUSH_BLOCK_BYTES
-    cdef double *block = <double *> calloc(max(t * B if push else B, 1), sizeof(double))
+    cdef int64_t total = 0
+    for i in range(keys.shape[0]):
+        total += indptr[keys[i] + 1] - indptr[keys[i]]
+    # push: block row of each unit (−1: fed by sparse packed rows only, computed in ``sbuf``
+    # from its (key, weight) list kptr / kkey / kw, in key order)
+    cdef int64_t *brow = <int64_t *> malloc(max(t, 1) * sizeof(int64_t))
+    cdef int64_t *kptr = <int64_t *> calloc(t + 1, sizeof(int64_t))
+    cdef int64_t *kkey = <int64_t *> malloc(max(total, 1) * sizeof(int64_t))
+    cdef double *kw = <double *> malloc(max(total, 1) * sizeof(double))
+    cdef double *sbuf = <double *> calloc(max(B, 1), sizeof(double))
+    cdef double *block = NULL
     cdef double *scratch = <double *> malloc(max(B, 1) * sizeof(double))
     cdef uint8_t *mark = <uint8_t *> calloc(max(B, 1), 1)
     cdef int32_t *live = <int32_t *> malloc(max(B, 1) * sizeof(int32_t))
@@ -351,16 +416,26 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
     cdef double *buf
     cdef bint have_r0 = R0 is not None
     cdef const double *r0row = NULL
-    if block == NULL or scratch == NULL or mark == NULL or live == NULL or bits == NULL:
-        free(block)
-        free(scratch)
-        free(mark)
-        free(live)
-        free(bits)
-        raise MemoryError()
-    f.vals, f.cols, f.nnz, f.B = &vals[0, 0], &cols[0, 0], &nnz[0], B
-    f.next_row, f.dr = first, scratch
     try:
+        if (brow == NULL or kptr == NULL or kkey == NULL or kw == NULL or sbuf == NULL
+                or scratch == NULL or mark == NULL or live == NULL or bits == NULL):
+            raise MemoryError()
+        if push:
+            for j in range(t):
+                packed = 0
+                for e in range(ptr[j], ptr[j + 1]):
+                    r = rows[src[e]]
+                    packed = packed + nnz[r] if nnz[r] >= 0 and packed >= 0 else -1
+                if 0 <= packed * SPARSE_DIVISOR_C <= B:
+                    brow[j] = -1
+                else:
+                    brow[j] = nd
+                    nd += 1
+        block = <double *> calloc(max(nd * B if push else B, 1), sizeof(double))
+        if block == NULL:
+            raise MemoryError()
+        f.vals, f.cols, f.nnz, f.B = &vals[0, 0], &cols[0, 0], &nnz[0], B
+        f.next_row, f.dr = first, scratch
         with nogil:
             if push:
                 for j in range(t):
@@ -368,8 +443,25 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
                 for i in range(keys.shape[0]):
                     r = rows[i]
                     for p in range(indptr[keys[i]], indptr[keys[i] + 1]):
-                        add_row(block + slot[indices[p]] * B, weights[p], &vals[r, 0],
-                                &cols[r, 0], nnz[r], B)
+                        j = slot[indices[p]]
+                        if brow[j] >= 0:
+                            add_row(block + brow[j] * B, weights[p], &vals[r, 0],
+                                    &cols[r, 0], nnz[r], B)
+                        else:
+                            kptr[j + 1] += 1
+                for j in range(t):
+                    kptr[j + 1] += kptr[j]
+                for i in range(keys.shape[0]):     # the sparse units' keys, in key order
+                    for p in range(indptr[keys[i]], indptr[keys[i] + 1]):
+                        j = slot[indices[p]]
+                        if brow[j] < 0:
+                            k = kptr[j]
+                            kkey[k] = i
+                            kw[k] = weights[p]
+                            kptr[j] = k + 1
+                for j in range(t - 1, 0, -1):      # back to the starts
+                    kptr[j] = kptr[j - 1]
+                kptr[0] = 0
                 for j in range(t):
                     slot[units[j]] = -1
             for j in range(t):
@@ -377,21 +469,16 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
                 if have_r0:
                     r0row = &R0[u, 0]
                 if push:
-                    buf = block + j * B
-                    packed = 0
-                    for e in range(ptr[j], ptr[j + 1]):
-                        r = rows[src[e]]
-                        packed = packed + nnz[r] if nnz[r] >= 0 and packed >= 0 else -1
-                    if 0 <= packed * SPARSE_DIVISOR_C <= B:
-                        for e in range(ptr[j], ptr[j + 1]):
-                            r = rows[src[e]]
-                            for i in range(nnz[r]):
-                                bits[cols[r, i] >> 6] |= (<uint64_t> 1) << (cols[r, i] & 63)
+                    if brow[j] < 0:
+                        for e in range(kptr[j], kptr[j + 1]):
+                            r = rows[kkey[e]]
+                            add_packed_bits(sbuf, bits, kw[e], &vals[r, 0], &cols[r, 0], nnz[r])
                         if want_row[u] >= 0:
-                            memcpy(&wanted[want_row[u], 0], buf, B * sizeof(double))
-                        unit_rows[j] = finish_sorted(&f, buf, bits, &D0[u, 0], r0row,
+                            memcpy(&wanted[want_row[u], 0], sbuf, B * sizeof(double))
+                        unit_rows[j] = finish_sorted(&f, sbuf, bits, &D0[u, 0], r0row,
                                                      alpha[u], sums0[u], &dsum[j], &rsum[j])
                         continue
+                    buf = block + brow[j] * B
                 else:
                     buf = block
                     packed = 0
@@ -422,6 +509,11 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
                 unit_rows[j] = finish(&f, buf, &D0[u, 0], r0row, alpha[u], sums0[u], &dsum[j],
                                       &rsum[j])
     finally:
+        free(brow)
+        free(kptr)
+        free(kkey)
+        free(kw)
+        free(sbuf)
         free(block)
         free(scratch)
         free(mark)

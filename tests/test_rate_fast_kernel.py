@@ -118,26 +118,29 @@ def test_keys_carrying_one_row_equal_numpy(monkeypatch, push, pack):
 
 @pytest.mark.parametrize("push", [True, False])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_cached_rates_and_sparse_units_give_the_same_bits(monkeypatch, push, dtype):
+@pytest.mark.parametrize("shared", [False, True])
+def test_cached_rates_and_sparse_units_give_the_same_bits(monkeypatch, push, dtype, shared):
     # the fault-free rates passed in (R0) are the ones the loop would compute, and in push a
-    # unit fed by packed rows only (computed on their inputs, in input order) gets the bits of
-    # the same rows stored dense (computed on every input): Δr, Σ Δr and Σ r identical
+    # unit fed by packed rows only (computed on their inputs from its own list of keys, in key
+    # order) gets the bits of the same rows stored dense (added to its block row key by key):
+    # Δr, Σ Δr and Σ r identical, also where several keys carry one row (``shared``)
     monkeypatch.setattr(kernel, "PUSH_BLOCK_BYTES", 2**30 if push else 0)
     rng = np.random.default_rng(11)
-    W, keys, drho, D0, alpha = random_level(rng, B=203, n_keys=30, n_units=60, density=0.1,
-                                            zero_cols=0.97)
+    W, keys, drho, D0, alpha = random_level(rng, B=203, n_keys=30, n_units=60,
+                                            density=0.3 if shared else 0.1, zero_cols=0.97)
     D0 = D0.astype(dtype)
+    row_of = rng.integers(0, 8, keys.size) if shared else np.arange(keys.size)
     # (reference rows packed?, [(rows packed?, R0 passed?) that must give its bits])
     cases = [(False, [(True, False), (True, True), (False, True)])] if push else \
         [(True, [(True, True)]), (False, [(False, True)])]
     for ref_pack, variants in cases:
-        ref = run_kernel(W, keys, drho, D0, alpha, pack=ref_pack)
+        ref = run_kernel(W, keys, drho, D0, alpha, pack=ref_pack, row_of=row_of)
         for pack, r0 in variants:
-            got = run_kernel(W, keys, drho, D0, alpha, pack=pack, r0=r0)
+            got = run_kernel(W, keys, drho, D0, alpha, pack=pack, r0=r0, row_of=row_of)
             for a, b in zip(ref, got):
                 assert np.array_equal(a, b)
-    nnz = (drho != 0).sum(axis=1)
-    per_unit = np.abs(W.toarray()).T.astype(bool) @ nnz
+    nnz = (drho[row_of] != 0).sum(axis=1)
+    per_unit = np.abs(W.toarray()).T.astype(bool) @ nnz     # (≥ its rows' nonzeros)
     assert np.any((per_unit > 0) & (3 * per_unit <= 203))   # some units take the sparse path
     assert np.any(ref[1] != 0)
 

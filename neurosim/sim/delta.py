@@ -29,7 +29,7 @@ definitions of :mod:`neurosim.sim.rate`): spikes Σ_B r·T per core, synaptic ev
 """
 import numpy as np
 
-from neurosim._delta import add_rows_in_order, apply_level, group_targets
+from neurosim._delta import add_rows_in_order, apply_level, group_targets, pass_on
 
 _EMPTY = np.zeros(0, np.int64)
 
@@ -215,12 +215,12 @@ class Propagation:
                                  unit_rows, dsum, rsum, g.R0)
         for u in units[g.want_row[units] >= 0].tolist():
             self.drive_change[u] = wanted[g.want_row[u]]
-        moved = unit_rows >= 0
-        units, unit_rows = units[moved], unit_rows[moved]
-        g.unit_row[units] = unit_rows
-        col, neurons = g.members(units)
-        self.touched.append((neurons, dsum[moved][col]))
-        self._emit_units(col, neurons, unit_rows, rsum[moved])
+        neurons, neuron_dsum, keys, rows, sums = pass_on(
+            units, unit_rows, dsum, rsum, g.unit_nptr, g.unit_neurons, g.dest_of,
+            g.special_mask.view(np.uint8), g.unit_row)
+        self.touched.append((neurons, neuron_dsum))
+        if keys.size:                    # regular neurons of the moved units pass Δr on
+            self._emit(keys, rows, sums)
 
     def _extra_routes(self, lv):
         """Axons of level lv that an upset routed extra neurons to: Δρ = min(ρ + Σ r, 1) − ρ⁰
@@ -241,15 +241,6 @@ class Propagation:
         order = np.argsort(keys)
         self.arrived[lv] = (keys[order], np.r_[old_rows[keep], rows][order],
                             np.r_[old_sums[keep], sums][order])
-
-    def _emit_units(self, col, neurons, rows, rate_sums):
-        """Every regular one of the ``neurons`` of changed units (index ``col`` into their Δr
-        store ``rows`` and Σ_B r ``rate_sums``) passes Δr on to its axon."""
-        g = self.g
-        keep = (g.dest_of[neurons] >= 0) & ~g.special_mask[neurons]
-        if keep.any():
-            col = col[keep]
-            self._emit(g.dest_of[neurons[keep]], rows[col], rate_sums[col])
 
     def _special_neurons(self, lv):
         """Own rates of the dead and modified neurons of level lv and what they (and the
