@@ -19,21 +19,18 @@ dense (vals[r, :B]); else its nnz nonzero values are packed in vals[r, :nnz] at 
 cols[r, :nnz]. Rows with at most B/:data:`SPARSE_DIVISOR` nonzeros are packed, so that reading
 them costs their nonzeros, not B.
 
-Two loop orders give the same sums to rounding: *pull* (per unit, its changed axons summed into a
-buffer of B; for many units) and *push* (per changed axon, added to the buffers of all its units,
-held together in a (units, B) block; when the block is small enough to stay in cache, every Δρ row
-is read once instead of once per unit it feeds). In pull, axons of a unit that carry the same row
-(copies of one neuron's rate on axons of several types, whose weights add up to the connection's)
-are added once with their weights summed — W[k, u] + W[k', u] of integers is exact, so only the
-rounding of the products changes — and a unit whose changed axons are all packed rows is computed
-on the inputs those rows touch only (its other inputs have ΔD = 0). Push keeps such a unit (packed
-rows with at most B/:data:`SPARSE_DIVISOR` nonzeros together) out of its block: its rows are added
-key by key, in key order with each key's own weight (push's additions, not pull's merged ones),
-into one buffer of B that stays in cache, and its inputs are visited in order, so that its results
-are the bits of the block computation on every input (an input skipped has Δr = +0); the block
-holds the other units only. The fault-free rates clip(D⁰/α, 0, 1) are read from ``R0`` when the caller keeps them
-(:attr:`neurosim.sim.unit_graph.UnitGraph.R0`, computed by numpy with the same division and
-clip: the same bits) instead of divided again.
+Two loop orders give the same sums to rounding. *Push* (for few units): every changed axon's row
+added to each unit it feeds with that axon's own weight, in key order. *Pull* (for many units):
+axons of a unit that carry the same row (copies of one neuron's rate on axons of several types,
+whose weights add up to the connection's) are added once with their weights summed — W[k, u] +
+W[k', u] of integers is exact, so only the rounding of the products changes. Either way each unit
+is summed in one buffer of B that stays in cache, from its own list of (axon, weight), and a unit
+whose changed axons are all packed rows with few nonzeros together is computed on the inputs those
+rows touch only (its other inputs have ΔD = 0): in pull in the order the inputs are first touched,
+in push in input order, so that push's results are the bits of the computation on every input (an
+input skipped has Δr = +0). The fault-free rates clip(D⁰/α, 0, 1) are read from ``R0`` when the
+caller keeps them (:attr:`neurosim.sim.unit_graph.UnitGraph.R0`, computed by numpy with the same
+division and clip: the same bits) instead of divided again.
 """
 import numpy as np
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
@@ -51,8 +48,10 @@ cdef int64_t SPARSE_DIVISOR_C = SPARSE_DIVISOR
 # unit has many changed axons; units have a few).
 MERGE_SCAN = 16
 cdef int64_t MERGE_SCAN_C = MERGE_SCAN
-# Push when the (units, B) float64 block is at most this many bytes (assumption: about the L2
-# cache of one core of the development machine).
+# Push when t·B·8 bytes (t units of B inputs) are at most this. The bound was the size of the
+# (units, B) block that stayed in cache when push added each row to all its units at once; push
+# now sums each unit in its own buffer, and the bound is kept so that the levels summed in push's
+# order (the mission networks') give the same bits as before.
 PUSH_BLOCK_BYTES = 4 * 2**20
 
 ctypedef fused drive_t:
@@ -387,52 +386,35 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
     """Δr of every unit j of ``units`` (:func:`group_targets` of ``keys``, whose Δρ are the
     store ``rows``): rows written from store row ``first`` on, unit_rows[j] = its row (−1 when
     Δr = 0), dsum[j], rsum[j]; ΔD itself into wanted[want_row[u]] when want_row[u] ≥ 0.
-    Push or pull (module docstring); in pull, a unit whose changed axons are all packed rows
-    with at most B/2 nonzeros together is computed on those inputs only, in push one with at most
-    B/SPARSE_DIVISOR, outside the block, from its own list of (key, weight) in key order
-    (``sums0``: Σ_B r⁰ per unit; ``R0``: the fault-free rates (U, B) or None). Returns the next
-    free store row."""
-    cdef Py_ssize_t t = units.shape[0], B = vals.shape[1], j, i, nd = 0
-    cdef int64_t u, e, p, r, packed, k
+    Push or pull (module docstring): push sums each unit from its own list of (key, weight) in
+    key order, pull from its pairs (``ptr``, ``src``, ``w``). A unit whose changed axons are all
+    packed rows with at most B/2 (pull) or B/SPARSE_DIVISOR (push) nonzeros together is computed
+    on those inputs only (``sums0``: Σ_B r⁰ per unit; ``R0``: the fault-free rates (U, B) or
+    None). Returns the next free store row."""
+    cdef Py_ssize_t t = units.shape[0], B = vals.shape[1], j, i
+    cdef int64_t u, e, p, r, packed, k, e0, e1
     cdef Py_ssize_t n_live
-    cdef bint dirty = False
+    cdef bint dirty = False, sparse
     cdef Finish f
     cdef bint push = t * B * 8 <= PUSH_BLOCK_BYTES
     cdef int64_t total = 0
-    for i in range(keys.shape[0]):
-        total += indptr[keys[i] + 1] - indptr[keys[i]]
-    # push: block row of each unit (−1: fed by sparse packed rows only, computed in ``sbuf``
-    # from its (key, weight) list kptr / kkey / kw, in key order)
-    cdef int64_t *brow = <int64_t *> malloc(max(t, 1) * sizeof(int64_t))
+    if push:
+        for i in range(keys.shape[0]):
+            total += indptr[keys[i] + 1] - indptr[keys[i]]
+    # push: each unit's (key index, weight) list kptr / kkey / kw, in key order
     cdef int64_t *kptr = <int64_t *> calloc(t + 1, sizeof(int64_t))
     cdef int64_t *kkey = <int64_t *> malloc(max(total, 1) * sizeof(int64_t))
     cdef double *kw = <double *> malloc(max(total, 1) * sizeof(double))
-    cdef double *sbuf = <double *> calloc(max(B, 1), sizeof(double))
-    cdef double *block = NULL
+    cdef double *buf = <double *> calloc(max(B, 1), sizeof(double))
     cdef double *scratch = <double *> malloc(max(B, 1) * sizeof(double))
     cdef uint8_t *mark = <uint8_t *> calloc(max(B, 1), 1)
     cdef int32_t *live = <int32_t *> malloc(max(B, 1) * sizeof(int32_t))
     cdef uint64_t *bits = <uint64_t *> calloc(max((B + 63) // 64, 1), sizeof(uint64_t))
-    cdef double *buf
     cdef bint have_r0 = R0 is not None
     cdef const double *r0row = NULL
     try:
-        if (brow == NULL or kptr == NULL or kkey == NULL or kw == NULL or sbuf == NULL
-                or scratch == NULL or mark == NULL or live == NULL or bits == NULL):
-            raise MemoryError()
-        if push:
-            for j in range(t):
-                packed = 0
-                for e in range(ptr[j], ptr[j + 1]):
-                    r = rows[src[e]]
-                    packed = packed + nnz[r] if nnz[r] >= 0 and packed >= 0 else -1
-                if 0 <= packed * SPARSE_DIVISOR_C <= B:
-                    brow[j] = -1
-                else:
-                    brow[j] = nd
-                    nd += 1
-        block = <double *> calloc(max(nd * B if push else B, 1), sizeof(double))
-        if block == NULL:
+        if (kptr == NULL or kkey == NULL or kw == NULL or buf == NULL or scratch == NULL
+                or mark == NULL or live == NULL or bits == NULL):
             raise MemoryError()
         f.vals, f.cols, f.nnz, f.B = &vals[0, 0], &cols[0, 0], &nnz[0], B
         f.next_row, f.dr = first, scratch
@@ -441,24 +423,17 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
                 for j in range(t):
                     slot[units[j]] = j
                 for i in range(keys.shape[0]):
-                    r = rows[i]
                     for p in range(indptr[keys[i]], indptr[keys[i] + 1]):
-                        j = slot[indices[p]]
-                        if brow[j] >= 0:
-                            add_row(block + brow[j] * B, weights[p], &vals[r, 0],
-                                    &cols[r, 0], nnz[r], B)
-                        else:
-                            kptr[j + 1] += 1
+                        kptr[slot[indices[p]] + 1] += 1
                 for j in range(t):
                     kptr[j + 1] += kptr[j]
-                for i in range(keys.shape[0]):     # the sparse units' keys, in key order
+                for i in range(keys.shape[0]):
                     for p in range(indptr[keys[i]], indptr[keys[i] + 1]):
                         j = slot[indices[p]]
-                        if brow[j] < 0:
-                            k = kptr[j]
-                            kkey[k] = i
-                            kw[k] = weights[p]
-                            kptr[j] = k + 1
+                        k = kptr[j]
+                        kkey[k] = i
+                        kw[k] = weights[p]
+                        kptr[j] = k + 1
                 for j in range(t - 1, 0, -1):      # back to the starts
                     kptr[j] = kptr[j - 1]
                 kptr[0] = 0
@@ -468,40 +443,46 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
                 u = units[j]
                 if have_r0:
                     r0row = &R0[u, 0]
+                packed = 0
+                for e in range(ptr[j], ptr[j + 1]):
+                    r = rows[src[e]]
+                    packed = packed + nnz[r] if nnz[r] >= 0 and packed >= 0 else -1
                 if push:
-                    if brow[j] < 0:
-                        for e in range(kptr[j], kptr[j + 1]):
-                            r = rows[kkey[e]]
-                            add_packed_bits(sbuf, bits, kw[e], &vals[r, 0], &cols[r, 0], nnz[r])
-                        if want_row[u] >= 0:
-                            memcpy(&wanted[want_row[u], 0], sbuf, B * sizeof(double))
-                        unit_rows[j] = finish_sorted(&f, sbuf, bits, &D0[u, 0], r0row,
-                                                     alpha[u], sums0[u], &dsum[j], &rsum[j])
-                        continue
-                    buf = block + brow[j] * B
+                    e0, e1 = kptr[j], kptr[j + 1]
+                    sparse = 0 <= packed * SPARSE_DIVISOR_C <= B
                 else:
-                    buf = block
-                    packed = 0
-                    for e in range(ptr[j], ptr[j + 1]):
-                        r = rows[src[e]]
-                        packed = packed + nnz[r] if nnz[r] >= 0 and packed >= 0 else -1
-                    if 0 <= 2 * packed <= B:
-                        if dirty:                  # the dense path leaves buf as it used it
-                            memset(buf, 0, B * sizeof(double))
-                            dirty = False
-                        n_live = 0
-                        for e in range(ptr[j], ptr[j + 1]):
-                            r = rows[src[e]]
-                            n_live = add_packed(buf, mark, live, n_live, w[e], &vals[r, 0],
-                                                &cols[r, 0], nnz[r])
-                        if want_row[u] >= 0:
-                            memcpy(&wanted[want_row[u], 0], buf, B * sizeof(double))
-                        unit_rows[j] = finish_live(&f, buf, mark, live, n_live, &D0[u, 0],
-                                                   r0row, alpha[u], sums0[u], &dsum[j], &rsum[j])
-                        continue
+                    e0, e1 = ptr[j], ptr[j + 1]
+                    sparse = 0 <= 2 * packed <= B
+                if sparse and dirty:               # the dense path leaves buf as it used it
                     memset(buf, 0, B * sizeof(double))
-                    dirty = True
-                    for e in range(ptr[j], ptr[j + 1]):
+                    dirty = False
+                if sparse and push:
+                    for e in range(e0, e1):
+                        r = rows[kkey[e]]
+                        add_packed_bits(buf, bits, kw[e], &vals[r, 0], &cols[r, 0], nnz[r])
+                    if want_row[u] >= 0:
+                        memcpy(&wanted[want_row[u], 0], buf, B * sizeof(double))
+                    unit_rows[j] = finish_sorted(&f, buf, bits, &D0[u, 0], r0row, alpha[u],
+                                                 sums0[u], &dsum[j], &rsum[j])
+                    continue
+                if sparse:
+                    n_live = 0
+                    for e in range(e0, e1):
+                        r = rows[src[e]]
+                        n_live = add_packed(buf, mark, live, n_live, w[e], &vals[r, 0],
+                                            &cols[r, 0], nnz[r])
+                    if want_row[u] >= 0:
+                        memcpy(&wanted[want_row[u], 0], buf, B * sizeof(double))
+                    unit_rows[j] = finish_live(&f, buf, mark, live, n_live, &D0[u, 0], r0row,
+                                               alpha[u], sums0[u], &dsum[j], &rsum[j])
+                    continue
+                memset(buf, 0, B * sizeof(double))
+                dirty = True
+                for e in range(e0, e1):
+                    if push:
+                        r = rows[kkey[e]]
+                        add_row(buf, kw[e], &vals[r, 0], &cols[r, 0], nnz[r], B)
+                    else:
                         r = rows[src[e]]
                         add_row(buf, w[e], &vals[r, 0], &cols[r, 0], nnz[r], B)
                 if want_row[u] >= 0:
@@ -509,12 +490,10 @@ def apply_level(const int64_t[::1] units, const int64_t[::1] ptr, const int64_t[
                 unit_rows[j] = finish(&f, buf, &D0[u, 0], r0row, alpha[u], sums0[u], &dsum[j],
                                       &rsum[j])
     finally:
-        free(brow)
         free(kptr)
         free(kkey)
         free(kw)
-        free(sbuf)
-        free(block)
+        free(buf)
         free(scratch)
         free(mark)
         free(live)
