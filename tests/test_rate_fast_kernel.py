@@ -21,9 +21,10 @@ def random_level(rng, B, n_keys=12, n_units=30, density=0.3, zero_cols=0.0):
     return W, np.arange(n_keys, dtype=np.int64), drho, D0, alpha
 
 
-def run_kernel(W, keys, drho, D0, alpha, pack, want=(), row_of=None):
+def run_kernel(W, keys, drho, D0, alpha, pack, want=(), row_of=None, r0=False):
     """(units, Δr rows (t, B) dense, dsum, rsum, wanted ΔD) from apply_level, Δρ stored
-    packed (``pack``) or dense; key k carries stored row ``row_of[k]`` (default: its own)."""
+    packed (``pack``) or dense; key k carries stored row ``row_of[k]`` (default: its own);
+    ``r0``: the fault-free rates clip(D⁰/α, 0, 1) passed in (else recomputed by the loop)."""
     B = drho.shape[1]
     U = D0.shape[0]
     store = RowStore(B, rows=2)
@@ -49,7 +50,7 @@ def run_kernel(W, keys, drho, D0, alpha, pack, want=(), row_of=None):
     store.used = kernel.apply_level(units, ptr, src, w, keys, rows, indptr,
                                     indices, W.data, slot, store.vals, store.cols, store.nnz,
                                     first, D0, alpha, sums0, want_row, wanted, unit_rows, dsum,
-                                    rsum)
+                                    rsum, np.clip(D0 / alpha[:, None], 0, 1) if r0 else None)
     dr = np.array([store.row(r) if r >= 0 else np.zeros(B) for r in unit_rows])
     return units, dr, dsum, rsum, wanted
 
@@ -115,6 +116,35 @@ def test_keys_carrying_one_row_equal_numpy(monkeypatch, push, pack):
         assert got == want
 
 
+@pytest.mark.parametrize("push", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shared", [False, True])
+def test_cached_rates_and_sparse_units_give_the_same_bits(monkeypatch, push, dtype, shared):
+    # the fault-free rates passed in (R0) are the ones the loop would compute, and in push a
+    # unit fed by packed rows only (computed on their inputs from its own list of keys, in key
+    # order) gets the bits of the same rows stored dense (added to its block row key by key):
+    # Δr, Σ Δr and Σ r identical, also where several keys carry one row (``shared``)
+    monkeypatch.setattr(kernel, "PUSH_BLOCK_BYTES", 2**30 if push else 0)
+    rng = np.random.default_rng(11)
+    W, keys, drho, D0, alpha = random_level(rng, B=203, n_keys=30, n_units=60,
+                                            density=0.3 if shared else 0.1, zero_cols=0.97)
+    D0 = D0.astype(dtype)
+    row_of = rng.integers(0, 8, keys.size) if shared else np.arange(keys.size)
+    # (reference rows packed?, [(rows packed?, R0 passed?) that must give its bits])
+    cases = [(False, [(True, False), (True, True), (False, True)])] if push else \
+        [(True, [(True, True)]), (False, [(False, True)])]
+    for ref_pack, variants in cases:
+        ref = run_kernel(W, keys, drho, D0, alpha, pack=ref_pack, row_of=row_of)
+        for pack, r0 in variants:
+            got = run_kernel(W, keys, drho, D0, alpha, pack=pack, r0=r0, row_of=row_of)
+            for a, b in zip(ref, got):
+                assert np.array_equal(a, b)
+    nnz = (drho[row_of] != 0).sum(axis=1)
+    per_unit = np.abs(W.toarray()).T.astype(bool) @ nnz     # (≥ its rows' nonzeros)
+    assert np.any((per_unit > 0) & (3 * per_unit <= 203))   # some units take the sparse path
+    assert np.any(ref[1] != 0)
+
+
 def test_unchanged_drive_gives_exactly_zero_change():
     # Where ΔD = 0 the rate change is exactly 0, and a unit clipped at 0 before and after
     # stores no row.
@@ -126,3 +156,18 @@ def test_unchanged_drive_gives_exactly_zero_change():
     assert np.all(dr[:, :8] == 0.0)
     if 0 in units:
         assert np.all(dr[units.tolist().index(0)] == 0.0)
+
+
+def test_rows_added_in_order_equal_numpy_add_at():
+    # out[owner[k]] += terms[k] in order: np.add.at's bits (each sum from its first term on)
+    rng = np.random.default_rng(3)
+    terms = rng.normal(size=(40, 23)) * 10.0 ** rng.integers(-8, 8, (40, 1))
+    owner = np.sort(rng.integers(0, 7, 40))
+    want = np.zeros((7, 23))
+    np.add.at(want, owner, terms)
+    got = np.zeros((7, 23))
+    kernel.add_rows_in_order(owner.astype(np.int64), terms, got)
+    assert np.array_equal(got, want)
+    shuffled = np.zeros((7, 23))                       # another order: other roundings
+    kernel.add_rows_in_order(owner[::-1].astype(np.int64), terms[::-1].copy(), shuffled)
+    assert not np.array_equal(shuffled, want)

@@ -199,7 +199,7 @@ def _flip_routing(program, flips):
     memory = CoreMemory.of_program(program)
     dest_core = program.dest_core.copy()
     dest_axon = program.dest_axon.copy()
-    pos_to_core = {(int(r), int(c)): i for i, (r, c) in enumerate(program.core_xy)}
+    pos_to_core = {(r, c): i for i, (r, c) in enumerate(program.core_xy.tolist())}
     for c, n, bit in flips:
         c, n, bit = int(c), int(n), int(bit)
         if dest_core[c, n] < 0:

@@ -28,9 +28,8 @@ definitions of :mod:`neurosim.sim.rate`): spikes Σ_B r·T per core, synaptic ev
 Σ_a (Σ_B ρ_a)·(connected enabled neurons on a)·T, hops Σ_B r·(|Δrow| + |Δcol|)·T.
 """
 import numpy as np
-from scipy import sparse
 
-from neurosim._delta import apply_level, group_targets
+from neurosim._delta import add_rows_in_order, apply_level, group_targets, pass_on
 
 _EMPTY = np.zeros(0, np.int64)
 
@@ -213,15 +212,15 @@ class Propagation:
         store.used = apply_level(units, ptr, src, w, keys, rows, g.w_indptr, g.w_indices,
                                  g.w_data, g.unit_slot, store.vals, store.cols, store.nnz,
                                  first, g.D0, g.u_alpha, g.unit_sums0, g.want_row, wanted,
-                                 unit_rows, dsum, rsum)
+                                 unit_rows, dsum, rsum, g.R0)
         for u in units[g.want_row[units] >= 0].tolist():
             self.drive_change[u] = wanted[g.want_row[u]]
-        moved = unit_rows >= 0
-        units, unit_rows = units[moved], unit_rows[moved]
-        g.unit_row[units] = unit_rows
-        col, neurons = g.members(units)
-        self.touched.append((neurons, dsum[moved][col]))
-        self._emit_units(col, neurons, unit_rows, rsum[moved])
+        neurons, neuron_dsum, keys, rows, sums = pass_on(
+            units, unit_rows, dsum, rsum, g.unit_nptr, g.unit_neurons, g.dest_of,
+            g.special_mask.view(np.uint8), g.unit_row)
+        self.touched.append((neurons, neuron_dsum))
+        if keys.size:                    # regular neurons of the moved units pass Δr on
+            self._emit(keys, rows, sums)
 
     def _extra_routes(self, lv):
         """Axons of level lv that an upset routed extra neurons to: Δρ = min(ρ + Σ r, 1) − ρ⁰
@@ -242,15 +241,6 @@ class Propagation:
         order = np.argsort(keys)
         self.arrived[lv] = (keys[order], np.r_[old_rows[keep], rows][order],
                             np.r_[old_sums[keep], sums][order])
-
-    def _emit_units(self, col, neurons, rows, rate_sums):
-        """Every regular one of the ``neurons`` of changed units (index ``col`` into their Δr
-        store ``rows`` and Σ_B r ``rate_sums``) passes Δr on to its axon."""
-        g = self.g
-        keep = (g.dest_of[neurons] >= 0) & ~g.special_mask[neurons]
-        if keep.any():
-            col = col[keep]
-            self._emit(g.dest_of[neurons[keep]], rows[col], rate_sums[col])
 
     def _special_neurons(self, lv):
         """Own rates of the dead and modified neurons of level lv and what they (and the
@@ -287,8 +277,8 @@ class Propagation:
     def _modified_rates(self, neurons):
         """Own rates (B,) of the modified ``neurons`` of one level into ``special_rate``:
         r_n = clip((D_u + Σ_a ΔW_a ρ_a) / α'_n, 0, 1), D_u = D⁰_u + ΔD_u of its unit u, the
-        rates ρ of all their changed axons assembled at once and Σ_a ΔW_a ρ_a as one sparse
-        product (each neuron's terms summed in axon order)."""
+        rates ρ of all their changed axons assembled at once; each neuron's Σ_a ΔW_a ρ_a is
+        summed from 0 in axon order (the sums of a CSR product) and then added to D_u."""
         if not neurons:
             return
         g = self.g
@@ -298,14 +288,13 @@ class Propagation:
             if u in self.drive_change:
                 d[i] += self.drive_change[u]
         parts = [self.modified[n] for n in neurons]
-        keys = np.concatenate([c * g.A + idx for c, idx, _ in parts])
-        if keys.size:
-            sizes = [idx.size for _, idx, _ in parts]
-            dw = sparse.csr_matrix((np.concatenate([w for _, _, w in parts]),
-                                    np.arange(keys.size),
-                                    np.concatenate([[0], np.cumsum(sizes)])),
-                                   shape=(len(neurons), keys.size))
-            d += dw @ self._arriving(keys)
+        sizes = np.array([idx.size for _, idx, _ in parts])
+        if sizes.any():
+            keys = np.concatenate([c * g.A + idx for c, idx, _ in parts])
+            terms = np.concatenate([w for _, _, w in parts])[:, None] * self._arriving(keys)
+            total = np.zeros_like(d)
+            add_rows_in_order(np.repeat(np.arange(len(neurons)), sizes), terms, total)
+            d += total
         alpha = np.array([self.alpha_new[n] for n in neurons])
         self.special_rate.update(zip(neurons, np.clip(d / alpha[:, None], 0.0, 1.0)))
 

@@ -202,11 +202,15 @@ class FastRate:
             alpha[at[(c, j)]] ^= 1 << bit
         if typed:                                # weights per axon type → per axon
             types = p0.axon_type[cs]
-            w, w0 = np.take_along_axis(w, types, axis=1), np.take_along_axis(w0, types, axis=1)
+            row = np.arange(len(at))[:, None]
+            w, w0 = w[row, types], w0[row, types]
         diff = (x * w - x0 * w0).astype(np.float64)
-        moved = (x != x0).any(axis=1)
+        moved = (x != x0).any(axis=1).tolist()
         nids = self.graph.nid[cs, js].tolist()
         tmax = p0.profile.threshold_max
+        hit, axon = np.nonzero(diff)             # row-major: each row's axons in order
+        ends = np.cumsum(np.bincount(hit, minlength=len(at))).tolist()
+        alpha0 = alpha0.tolist()
         for i, (c, j) in enumerate(at):
             if moved[i]:
                 cols[(c, j)] = x[i]
@@ -214,9 +218,10 @@ class FastRate:
             if n < 0 or n in dead:
                 continue
             a_i = min(max(alpha[i], 1), tmax)
-            idx = np.flatnonzero(diff[i])
-            if idx.size == 0 and a_i == alpha0[i]:
+            lo, hi = ends[i - 1] if i else 0, ends[i]
+            if lo == hi and a_i == alpha0[i]:
                 continue
+            idx = axon[lo:hi]
             modified[n] = (c, idx, diff[i, idx])
             alpha_new[n] = float(a_i)
         return modified, alpha_new, cols

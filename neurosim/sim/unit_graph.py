@@ -164,12 +164,6 @@ class UnitGraph:
         self.out_units = unit_of[out_n]
         self.out_levels = np.unique(self.u_level[self.out_units]).tolist()
 
-    def members(self, units):
-        """(index into ``units``, neuron) of every neuron of ``units`` (the CSR unit → neurons
-        expanded)."""
-        col, at = csr_positions(self.unit_nptr, units)
-        return col, self.unit_neurons[at]
-
     def core_weights(self, c):
         """(A, units of core c) float64 weights of the core's units."""
         u0, u1 = self.core_units[c]
@@ -233,14 +227,6 @@ def _axon_unit_matrix(rows, A, n_units):
         (np.concatenate(vals).astype(np.float32) if vals else np.zeros(0, np.float32),
          np.concatenate(cols).astype(np.int32) if cols else np.zeros(0, np.int32),
          indptr.astype(np.int64)), shape=(len(rows) * A, n_units))
-
-
-def csr_positions(indptr, rows):
-    """(index into ``rows``, position in the CSR data) of every entry of ``rows``, in order."""
-    starts = indptr[rows]
-    counts = indptr[rows + 1] - starts
-    which = np.repeat(np.arange(len(rows)), counts)
-    return which, np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(which.size)
 
 
 def rates(drives, alpha):
