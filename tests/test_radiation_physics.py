@@ -133,6 +133,12 @@ def test_coordinates_shared_between_processes_are_those_of_one_pass():
         one = trapped.geomagnetic_coordinates(track, solar)
         got = both[trapped.FIELD_MODEL["p", solar]]
         assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(one, got))
+    # in a pool's worker (a daemon: no children allowed) it computes alone, the same numbers
+    import multiprocessing
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        alone = pool.apply(trapped.coordinates_by_field, (track, ["gsfc-12/66"]))
+    assert all(np.array_equal(a, b, equal_nan=True)
+               for a, b in zip(alone["gsfc-12/66"], both["gsfc-12/66"]))
 
 
 # ---------------------------------------------------------------- device curves

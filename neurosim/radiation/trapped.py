@@ -87,19 +87,24 @@ def coordinates_by_field(track, fields):
     Fortran globals, so the work is shared between processes, not threads: a forked child
     computes the second half of the samples in every field model while this process computes
     the first half. Each sample is computed on its own, so the halves join into exactly the
-    numbers of one pass. Where ``fork`` is unavailable or the child fails, this process
-    computes everything.
+    numbers of one pass. Where ``fork`` is unavailable (or this process is a daemon, which may not
+    have children) or the child fails, this process computes everything.
     """
     fields = sorted(set(fields))
     xyz = np.asarray(track.xyz_km)
     first, second = xyz[: len(xyz) // 2], xyz[len(xyz) // 2:]
-    pool = None
-    if len(xyz) > 1 and "fork" in multiprocessing.get_all_start_methods():
+    pool = pending = None
+    if (len(xyz) > 1 and "fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon):  # a daemon may have no children
         pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
     try:
-        with warnings.catch_warnings():  # Python ≥ 3.12 warns on any fork of a threaded
-            warnings.simplefilter("ignore", DeprecationWarning)  # process; the child only runs IRBEM
-            pending = pool.submit(_coordinates_of_fields, second, fields) if pool else None
+        if pool is not None:
+            with warnings.catch_warnings():  # Python ≥ 3.12 warns on any fork of a threaded
+                warnings.simplefilter("ignore", DeprecationWarning)  # process; the child: IRBEM
+                try:
+                    pending = pool.submit(_coordinates_of_fields, second, fields)
+                except (OSError, RuntimeError):  # no process to be had: compute it here
+                    pending = None
         head = _coordinates_of_fields(first, fields)
         try:
             tail = pending.result() if pending else _coordinates_of_fields(second, fields)
