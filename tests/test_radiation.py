@@ -583,15 +583,21 @@ def test_environment_command_writes_figures_and_refuses_a_bad_directory(tmp_path
 
 
 def test_stuck_merge_keeps_the_last_permanent_event_and_lets_it_override_upsets():
-    from neurosim.radiation.snapshot import _merge_stuck
+    from types import SimpleNamespace
+
+    from neurosim.radiation.snapshot import _last_per_position, _merge_stuck
+    layout = SimpleNamespace(A=16, N=16)
     upsets = np.array([[2, 5, 7, 0], [0, 1, 1, 1], [2, 5, 7, 0], [1, 0, 3, 1]])
-    permanent = np.array([[1, 0, 3, 0],    # overrides the upset at (1, 0, 3)
-                          [4, 9, 9, 1],
+    permanent = np.array([[4, 9, 9, 1],
+                          [1, 0, 3, 0],    # overrides the upset at (1, 0, 3)
                           [4, 9, 9, 0]])   # later event at the same bit: stuck at 0 wins
-    merged = _merge_stuck(upsets, permanent)
+    last = _last_per_position(layout, permanent)
+    assert last.tolist() == [[1, 0, 3, 0], [4, 9, 9, 0]]
+    merged = _merge_stuck(layout, upsets, last)
     assert merged.tolist() == [[0, 1, 1, 1], [1, 0, 3, 0], [2, 5, 7, 0], [4, 9, 9, 0]]
-    assert _merge_stuck(upsets, np.zeros((0, 4), np.int64)).tolist() == [
-        [0, 1, 1, 1], [1, 0, 3, 1], [2, 5, 7, 0]]
+    none = _last_per_position(layout, np.zeros((0, 4), np.int64))
+    assert _merge_stuck(layout, upsets, none).tolist() == [[0, 1, 1, 1], [1, 0, 3, 1],
+                                                          [2, 5, 7, 0]]
 
 
 def test_canonical_rows_are_numpys_lexicographic_unique():

@@ -43,15 +43,12 @@ def simple_state(layout, host_slot, death, t, flips, st_core, st_pos, st_val, ca
         stuck = _stuck_entries(layout, st_core, st_pos, st_val, host_slot, logical)
         cache.update(key=key, dead_cores=np.setdiff1d(logical, lc),
                      dead_neurons=_canon(np.stack([c[ok], j[ok]], 1), 2),
-                     perm=np.stack(stuck, 1), mult=np.bincount(lc, minlength=C).astype(np.int16))
+                     perm=_last_per_position(layout, np.stack(stuck, 1)),
+                     mult=np.bincount(lc, minlength=C).astype(np.int16))
     upsets = _upset_entries(layout, flips, host_slot, logical)
     fs = _assemble(layout, logical, cache["dead_neurons"], cache["dead_cores"], cache["perm"],
-                   upsets, _keep_all)
+                   upsets)
     return fs, int(cache["dead_cores"].size), cache["mult"]
-
-
-def _keep_all(slot, neuron):
-    return np.ones(slot.size, bool)
 
 
 def _stuck_entries(layout, st_core, st_pos, st_val, host_slot, slot_core):
@@ -75,27 +72,34 @@ def _upset_entries(layout, flips, host_slot, slot_core):
     field, row, neuron, bit = (np.concatenate([d[1][i] for d in decoded]) for i in range(4))
     c = slot_core[slot]
     ok = layout.used_neurons[c, neuron] & ((field != CROSSBAR) | layout.used_axons[c, row])
-    return {f: tuple(x[ok & (field == f)] for x in (slot, row, neuron, bit))
-            for f in (CROSSBAR, WEIGHT, THRESHOLD, POTENTIAL, ROUTING)}
+    kept = np.flatnonzero(ok)
+    kept = kept[np.argsort(field[kept], kind="stable")]
+    cols = [x[kept] for x in (slot, row, neuron, bit)]
+    ends = np.searchsorted(field[kept], _FIELDS, "right").tolist()
+    return {f: tuple(x[a:b] for x in cols)
+            for f, a, b in zip(_FIELDS, [0] + ends[:-1], ends)}
 
 
-_NO_UPSETS = {f: (np.zeros(0, np.int64),) * 4
-              for f in (CROSSBAR, WEIGHT, THRESHOLD, POTENTIAL, ROUTING)}
+_FIELDS = (CROSSBAR, WEIGHT, THRESHOLD, POTENTIAL, ROUTING)
+_NO_UPSETS = {f: (np.zeros(0, np.int64),) * 4 for f in _FIELDS}
 
 
-def _assemble(layout, slot_core, dead_neurons, dead_cores, permanent, upsets, vote):
-    """The FaultState from dead units, permanent stuck rows and the upsets whose (slot, neuron)
-    passes ``vote``; an upset crossbar bit reads as stuck at the flipped pristine value."""
+def _assemble(layout, slot_core, dead_neurons, dead_cores, permanent, upsets, vote=None):
+    """The FaultState from dead units, permanent stuck bits (:func:`_last_per_position`) and the
+    upsets whose (slot, neuron) passes ``vote`` (all when None); an upset crossbar bit reads as
+    stuck at the flipped pristine value."""
     def rows(entry, cols):
         if entry[0].size == 0:
             return np.zeros((0, 1 + len(cols)), np.int64)
+        if vote is None:
+            return np.stack([slot_core[entry[0]]] + [entry[i] for i in cols], 1)
         v = vote(entry[0], entry[2])
         return np.stack([slot_core[entry[0][v]]] + [entry[i][v] for i in cols], 1)
 
     xb = rows(upsets[CROSSBAR], (1, 2))
-    if xb.size or permanent.size:
+    if xb.size:
         flipped = 1 - layout.crossbar[xb[:, 0], xb[:, 1], xb[:, 2]].astype(np.int64)
-        stuck = _merge_stuck(np.column_stack([xb, flipped]), permanent)
+        stuck = _merge_stuck(layout, np.column_stack([xb, flipped]), permanent)
     else:
         stuck = permanent
     return FaultState(
@@ -214,7 +218,8 @@ def logical_state(layout, slot_core, host_slot, death, t, flips, st_core, st_pos
     dead_neurons = _canon(np.concatenate(dead_rows), 2)
     dead_neurons = dead_neurons[~np.isin(dead_neurons[:, 0], dead_cores)]
     v = vote(stuck[0], stuck[2])
-    permanent = np.stack([slot_core[stuck[0][v]]] + [x[v] for x in stuck[1:]], 1)
+    permanent = _last_per_position(
+        layout, np.stack([slot_core[stuck[0][v]]] + [x[v] for x in stuck[1:]], 1))
     fs = _assemble(layout, slot_core, dead_neurons, dead_cores.astype(np.int64), permanent,
                    upsets, vote)
     return fs, int(dead_cores.size), multiplicity
@@ -232,23 +237,30 @@ def _canon(rows, width):
     return rows[first]
 
 
-def _position_keys(*arrays):
-    """One integer per row of each (n, 3) array of (core, axon, neuron) positions, equal exactly
-    when the positions are (mixed radix over the largest coordinate of all of them)."""
-    dims = np.max([a.max(axis=0) for a in arrays if len(a)], axis=0) + 1
-    return [np.ravel_multi_index(tuple(a.T), dims) for a in arrays]
+def _position_keys(layout, rows):
+    """One integer per (core, axon, neuron, …) row: (core·A + axon)·N + neuron."""
+    return (rows[:, 0] * layout.A + rows[:, 1]) * layout.N + rows[:, 2]
 
 
-def _merge_stuck(upsets, permanent):
-    """Crossbar entries: upsets (value = flipped pristine bit) then permanent stuck bits, the
-    later permanent event winning; permanent bits override upsets at the same position."""
+def _last_per_position(layout, permanent):
+    """Permanent stuck bits (core, axon, neuron, value), in time order → the last event per
+    position, rows sorted (the same order as :func:`_canon`)."""
+    perm = np.asarray(permanent, np.int64).reshape(-1, 4)
+    if len(perm) == 0:
+        return perm
+    # np.unique keeps the first occurrence of each key: of the reversed rows, the last event
+    _, first_rev = np.unique(_position_keys(layout, perm[::-1]), return_index=True)
+    return _canon(perm[::-1][first_rev], 4)
+
+
+def _merge_stuck(layout, upsets, permanent):
+    """Crossbar entries: upsets (value = flipped pristine bit) where no permanent stuck bit is
+    (``permanent`` from :func:`_last_per_position`: those override upsets), then the permanent
+    bits, rows sorted."""
     up = _canon(upsets, 4)
-    if permanent is None or len(permanent) == 0:
+    if len(permanent) == 0:
         return up
-    perm = np.asarray(permanent, np.int64)
-    up_key, perm_key = _position_keys(up[:, :3], perm[:, :3])
-    # keep the last event per position (the input is in time order)
-    _, first_rev = np.unique(perm_key[::-1], return_index=True)
-    perm, perm_key = perm[::-1][first_rev], perm_key[::-1][first_rev]
-    up = up[~np.isin(up_key, perm_key)]
-    return _canon(np.concatenate([up, perm]), 4)
+    held = _position_keys(layout, permanent)        # ascending: the rows are sorted
+    keys = _position_keys(layout, up)
+    at = np.minimum(np.searchsorted(held, keys), held.size - 1)
+    return _canon(np.concatenate([up[held[at] != keys], permanent]), 4)
