@@ -262,6 +262,24 @@ cdef inline int64_t pack(const double *dr, Py_ssize_t B, double *v, int32_t *c) 
 
 
 
+cdef inline int64_t keep_row(Finish *f, int64_t row, int64_t nz) noexcept nogil:
+    """Keep store row ``row``, whose ``nz`` nonzeros were written packed (values, inputs): as
+    written, or unpacked to a dense row when more than B/SPARSE_DIVISOR_C are nonzero. Returns
+    the row."""
+    cdef Py_ssize_t B = f.B, k
+    cdef double *v = f.vals + row * B
+    cdef int32_t *c = f.cols + row * B
+    f.next_row += 1
+    if nz * SPARSE_DIVISOR_C > B:              # too full to pack: stored dense
+        memset(f.dr, 0, B * sizeof(double))
+        for k in range(nz):
+            f.dr[c[k]] = v[k]
+        memcpy(v, f.dr, B * sizeof(double))
+        nz = -1
+    f.nnz[row] = nz
+    return row
+
+
 cdef inline int64_t finish_live(Finish *f, double *buf, uint8_t *mark, const int32_t *live,
                                 Py_ssize_t n_live, const drive_t *d0row, const double *r0row,
                                 double alpha, double s0, double *dsum,
@@ -269,7 +287,7 @@ cdef inline int64_t finish_live(Finish *f, double *buf, uint8_t *mark, const int
     """:func:`finish` when ΔD is nonzero on the inputs ``live`` only (the others have Δr = 0
     exactly): the work is on those inputs; Σ r = Σ r⁰ (``s0``) + Σ Δr. Clears buf and mark
     there."""
-    cdef Py_ssize_t B = f.B, i, k
+    cdef Py_ssize_t B = f.B, i
     cdef int32_t b
     cdef double d0, dr, ds = 0.0
     cdef int64_t nz = 0, row = f.next_row
@@ -289,15 +307,7 @@ cdef inline int64_t finish_live(Finish *f, double *buf, uint8_t *mark, const int
     rsum[0] = s0 + ds
     if nz == 0:
         return -1
-    f.next_row += 1
-    if nz * SPARSE_DIVISOR_C > B:              # too full to pack: stored dense
-        memset(f.dr, 0, B * sizeof(double))
-        for k in range(nz):
-            f.dr[c[k]] = v[k]
-        memcpy(v, f.dr, B * sizeof(double))
-        nz = -1
-    f.nnz[row] = nz
-    return row
+    return keep_row(f, row, nz)
 
 
 cdef inline int64_t finish_sorted(Finish *f, double *buf, uint64_t *bits,
@@ -307,7 +317,7 @@ cdef inline int64_t finish_sorted(Finish *f, double *buf, uint64_t *bits,
     (bits and buf cleared there): those inputs are visited in order, so Δr, its four partial
     sums and the row written are :func:`finish`'s bit for bit (an input skipped has Δr = +0,
     which leaves a sum unchanged)."""
-    cdef Py_ssize_t B = f.B, B4 = B - B % 4, wd, b, k
+    cdef Py_ssize_t B = f.B, B4 = B - B % 4, wd, b
     cdef double d0, dr
     cdef double s[4]
     cdef int64_t nz = 0, row = f.next_row
@@ -335,15 +345,7 @@ cdef inline int64_t finish_sorted(Finish *f, double *buf, uint64_t *bits,
         return -1
     dsum[0] = (s[0] + s[1]) + (s[2] + s[3])
     rsum[0] = s0 + dsum[0]
-    f.next_row += 1
-    if nz * SPARSE_DIVISOR_C > B:              # too full to pack: stored dense
-        memset(f.dr, 0, B * sizeof(double))
-        for k in range(nz):
-            f.dr[c[k]] = v[k]
-        memcpy(v, f.dr, B * sizeof(double))
-        nz = -1
-    f.nnz[row] = nz
-    return row
+    return keep_row(f, row, nz)
 
 
 cdef inline void add_packed_bits(double *buf, uint64_t *bits, double wt, const double *vals,
