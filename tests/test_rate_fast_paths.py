@@ -9,7 +9,7 @@ import pytest
 
 import neurosim._delta as kernel
 from neurosim.chip.faults import FaultState
-from neurosim.sim import incremental, unit_graph
+from neurosim.sim import incremental, simulate, unit_graph
 from neurosim.sim.delta import RowStore
 from neurosim.sim.incremental import FastRate
 from test_mission_scaling import (compare_rate, compare_random_states, deep,  # noqa: F401
@@ -117,3 +117,23 @@ def test_per_synapse_weights_equal_simulate(deep):
     rng = np.random.default_rng(11)
     assert sum(compare_rate(ev, prog, x, random_faults(prog, rng, 4, routing=False), 1e-12)
                for _ in range(15)) == 15
+
+
+def test_events_of_dead_and_rewired_neurons_of_one_core_equal_simulate(deep):
+    # per-core synaptic events Σ_a (Σ_B ρ_a)·(connected enabled neurons on a)·T when on one
+    # core a neuron dies, two others have crossbar bits stuck (one to 0, one to 1) and the dead
+    # one has a stuck bit too (its column does not count): the connection counts are changed
+    # all at once, each core equal to simulate
+    prog, x = deep
+    ev = FastRate(prog, x)
+    g = ev.graph
+    c = int(np.flatnonzero(g.core_level == g.core_level.max() - 1)[0])
+    js = [int(j) for j in np.flatnonzero(prog.enabled[c])[:3]]
+    on = np.flatnonzero(prog.crossbar[c, :, js[1]])
+    off = np.flatnonzero(~prog.crossbar[c, :, js[2]])
+    stuck = [[c, int(on[0]), js[1], 0], [c, int(off[0]), js[2], 1], [c, int(on[-1]), js[0], 0]]
+    fs = FaultState(dead_neurons=[[c, js[0]]], stuck_synapses=stuck)
+    ref = simulate(prog, x, ticks=64, mode="rate", faults=fs).counters
+    got = ev.evaluate(fs).counters(64, len(x))
+    assert not np.allclose(got.core_events, ev.base.counters(64, len(x)).core_events)
+    np.testing.assert_allclose(got.core_events, ref.core_events, rtol=1e-12, atol=1e-9)

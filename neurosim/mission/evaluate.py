@@ -163,8 +163,8 @@ def evaluate_checkpoint(model, fs, core_xy, multiplicity, cache=None):
     per_level, e_rf, f_ep = level_bounds(model, fs)
     counters = res.counters(ticks, len(model.x), multiplicity)
     return CheckpointStats(
-        accuracy=float(np.mean(np.argmax(o, axis=1) == model.y)), error_mean=float(err.mean()),
-        error_max=float(err.max()),
+        accuracy=np.count_nonzero(np.argmax(o, axis=1) == model.y) / len(model.y),
+        error_mean=float(err.mean()), error_max=float(err.max()),
         dead_neurons=np.bincount(model.layer_of_neuron[mask], minlength=G)[:G],
         dead_synapses=lost_synapses(model, fs), dead_per_level=per_level, erf=e_rf, fep=f_ep,
         erf_units=e_units, fep_units=f_units, power_mw=np.nan, crash_only=fs.crash_only,

@@ -187,10 +187,10 @@ class Propagation:
         what changed."""
         chunks = self.pending.pop(lv, [])
         if chunks:
-            keys = np.concatenate([c[0] for c in chunks])
+            keys, rows, sums = chunks[0] if len(chunks) == 1 else (
+                np.concatenate([c[i] for c in chunks]) for i in range(3))
             order = np.argsort(keys)
-            self.arrived[lv] = (keys[order], np.concatenate([c[1] for c in chunks])[order],
-                                np.concatenate([c[2] for c in chunks])[order])
+            self.arrived[lv] = (keys[order], rows[order], sums[order])
         self._extra_routes(lv)
         if lv in self.arrived:
             self._apply(*self.arrived[lv][:2])
@@ -250,7 +250,8 @@ class Propagation:
         neurons = sorted(self.special_by_level.get(lv, ()))
         if not neurons:
             return
-        units = g.unit_of[neurons]
+        at = np.array(neurons, np.int64)
+        units = g.unit_of[at]
         base = g.base_unit_rates(units)
         actual = np.zeros((len(neurons), g.B))
         self._modified_rates([n for n in neurons if n in self.modified and n not in self.dead])
@@ -265,13 +266,14 @@ class Propagation:
                 own = base[i] if row < 0 else base[i] + self.store.row(row)
             if n not in self.dropped:
                 actual[i] = own
-        fed = np.flatnonzero(g.dest_of[neurons] >= 0)
+        dest = g.dest_of[at]
+        fed = np.flatnonzero(dest >= 0)
         if fed.size:
             first = self.store.reserve(fed.size)
             self.store.vals[first:first + fed.size] = actual[fed] - base[fed]
             self.store.nnz[first:first + fed.size] = -1
             self.store.used = first + fed.size
-            self._emit(g.dest_of[np.asarray(neurons)[fed]],
+            self._emit(dest[fed],
                        first + np.arange(fed.size), actual[fed].sum(axis=1))
 
     def _modified_rates(self, neurons):
@@ -283,13 +285,13 @@ class Propagation:
             return
         g = self.g
         units = g.unit_of[neurons]
-        d = g.D0[units].astype(np.float64)
+        d = np.asarray(g.D0[units], np.float64)
         for i, u in enumerate(units.tolist()):
             if u in self.drive_change:
                 d[i] += self.drive_change[u]
         parts = [self.modified[n] for n in neurons]
-        sizes = np.array([idx.size for _, idx, _ in parts])
-        if sizes.any():
+        sizes = [idx.size for _, idx, _ in parts]
+        if any(sizes):
             keys = np.concatenate([c * g.A + idx for c, idx, _ in parts])
             terms = np.concatenate([w for _, _, w in parts])[:, None] * self._arriving(keys)
             total = np.zeros_like(d)
@@ -303,9 +305,10 @@ class Propagation:
         """(B, K) output rates."""
         g = self.g
         out = g.base_unit_rates(g.out_units)
-        for k, row in enumerate(g.unit_row[g.out_units].tolist()):
-            if row >= 0:
-                out[k] += self.store.row(row)
+        rows = g.unit_row[g.out_units]
+        moved = np.flatnonzero(rows >= 0)
+        if moved.size:
+            out[moved] += self.store.rows(rows[moved])
         for k, n in enumerate(g.out_n.tolist()):
             if n in self.special_rate:
                 out[k] = self.special_rate[n]
@@ -323,7 +326,7 @@ class Propagation:
         if self.special_rate:            # Σ_B r − Σ_B r⁰ of the neurons with their own rate
             special = np.fromiter(self.special_rate, np.int64, len(self.special_rate))
             ns.append(special)
-            ds.append(np.array([r.sum() for r in self.special_rate.values()])
+            ds.append(np.array(list(self.special_rate.values())).sum(axis=1)
                       - g.unit_sums0[g.unit_of[special]])
         return np.concatenate(ns), np.concatenate(ds)
 

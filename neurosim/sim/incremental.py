@@ -209,6 +209,7 @@ class FastRate:
         nids = self.graph.nid[cs, js].tolist()
         tmax = p0.profile.threshold_max
         hit, axon = np.nonzero(diff)             # row-major: each row's axons in order
+        nonzero = diff[hit, axon]
         ends = np.cumsum(np.bincount(hit, minlength=len(at))).tolist()
         alpha0 = alpha0.tolist()
         for i, (c, j) in enumerate(at):
@@ -222,7 +223,7 @@ class FastRate:
             if lo == hi and a_i == alpha0[i]:
                 continue
             idx = axon[lo:hi]
-            modified[n] = (c, idx, diff[i, idx])
+            modified[n] = (c, idx, nonzero[lo:hi])
             alpha_new[n] = float(a_i)
         return modified, alpha_new, cols
 
@@ -280,15 +281,20 @@ class FastRate:
         ax = self.ax0.copy()
         ax[keys] = sums
         nnz = self.nnz0
-        if dead or cols:
+        cores, change = [], []           # per changed column: its core, Δ connections (A,)
+        live = [(c, j, x) for (c, j), x in cols.items()
+                if (n := int(g.nid[c, j])) >= 0 and n not in dead]
+        if live:
+            c, j, x = (list(t) for t in zip(*live))
+            cores.append(np.array(c, np.int64))
+            change.append(np.array(x, np.float64) - p0.crossbar[c, :, j])
+        if dead:
+            d = np.fromiter(dead, np.int64, len(dead))
+            cores.append(g.n_core[d])
+            change.append(0.0 - p0.crossbar[g.n_core[d], :, g.n_slot[d]])
+        if cores:                        # integer counts: exact in any order
             nnz = nnz.copy()
-        for (c, j), xcol in cols.items():
-            n = g.nid[c, j]
-            if n >= 0 and n not in dead:
-                nnz[c * A:(c + 1) * A] += xcol.astype(np.float64) - p0.crossbar[c, :, j]
-        for n in dead:
-            c, j = int(g.n_core[n]), int(g.n_slot[n])
-            nnz[c * A:(c + 1) * A] -= p0.crossbar[c, :, j]
+            np.add.at(nnz.reshape(g.C, A), np.concatenate(cores), np.concatenate(change))
         return (ax * nnz).reshape(g.C, A).sum(axis=1) * self.ticks
 
     # ------------------------------------------------------------------ generic fallback

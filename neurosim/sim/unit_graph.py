@@ -60,6 +60,9 @@ class UnitGraph:
             dtype = np.float64 if self.B * U * 8 <= FLOAT64_DRIVE_BYTES else np.float32
         self.dtype = np.dtype(dtype)
         self.R0 = self.RA0 = None
+        # per axon key c·A + a: the input (−1: none) and the unit (−1: none) feeding it
+        self.key_input = self.src_in.ravel()
+        self.key_unit = np.where(self.src_n >= 0, self.unit_of[self.src_n], -1).ravel()
         self.D0 = self._base_drives()
         if self.B * U * 8 <= RATE_CACHE_BYTES:
             self.R0 = rates(self.D0, self.u_alpha)
@@ -199,13 +202,14 @@ class UnitGraph:
         if self.RA0 is not None:
             return self.RA0[keys]
         rho = np.zeros((len(keys), self.B))
-        m = self.src_in.ravel()[keys]
+        m = self.key_input[keys]
         has_in = m >= 0
-        rho[has_in] = self.XT[m[has_in]]
-        n = self.src_n.ravel()[keys]
-        has_n = n >= 0
-        if has_n.any():
-            rho[has_n] = self.base_unit_rates(self.unit_of[n[has_n]])
+        if has_in.any():
+            rho[has_in] = self.XT[m[has_in]]
+        u = self.key_unit[keys]
+        has_u = u >= 0
+        if has_u.any():
+            rho[has_u] = self.base_unit_rates(u[has_u])
         return rho
 
     def base_unit_sums(self):
