@@ -717,6 +717,12 @@ void ns_run(ns_chip *p, int ticks, int threads)
         nth = omp_get_num_threads();
 #endif
         int shared = nth > 1;
+        /* batches: items handed out 4 at a time (a core's input blocks together, its rows kept
+         * in cache) when there are many; one at a time when there are few, so that a network
+         * of a few unequal cores still shares its work evenly between the threads */
+#ifdef _OPENMP
+        int chunk = items >= 16 * nth ? 4 : 1;
+#endif
         int c0 = (int)((int64_t)p->C * tid / nth), c1 = (int)((int64_t)p->C * (tid + 1) / nth);
         /* a tick reads and empties slot t of the arrival sets and adds to slots t + delay
          * (delays 1..15) and, for the external inputs, t + 1: never the slot being read, so one
@@ -731,7 +737,7 @@ void ns_run(ns_chip *p, int ticks, int threads)
                 sweep_single(p, t, c0, c1, shared);
             } else {
 #ifdef _OPENMP
-                #pragma omp for schedule(dynamic, 4) nowait
+                #pragma omp for schedule(dynamic, chunk) nowait
 #endif
                 for (int i = 0; i < items; i++) {
                     int c = i / blocks;
