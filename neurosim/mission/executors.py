@@ -23,9 +23,11 @@ from neurosim.mission.evaluate import run_batch, set_worker_model
 from neurosim.mission.work import note
 
 BLAS_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-# Dask workers of a LocalCluster log only errors: an interrupt cancels their tasks, and each
-# cancelled task would print a warning.
-DASK_WORKER_ENV = dict(BLAS_ENV, DASK_LOGGING__DISTRIBUTED="error")
+# Dask workers of a LocalCluster log only critical messages: an interrupt cancels their tasks,
+# and each cancelled task would print a warning; a worker whose heartbeat meets the closing
+# scheduler logs an error with a traceback. A task's exception, or a dead worker, still reaches
+# this process through the task's future.
+DASK_WORKER_ENV = dict(BLAS_ENV, DASK_LOGGING__DISTRIBUTED="critical")
 
 
 class MissionStopped(NeurosimError):
