@@ -181,6 +181,33 @@ REFERENCES = {
                          "\"Measurement of CRAM cross-section of Kintex-7 325 FPGA\" (30 MeV "
                          "protons: 3.07e-15 cm2 per bit), undated report, public copy at "
                          "scribd.com/document/722603618.",
+    "microchip2020polarfire": "Wang et al. (Microchip), \"Radiation Characteristics of FPGA Using "
+                              "Complementary-SONOS Configuration Cell\", RT PolarFire radiation "
+                              "test report, 2020-02-04 (MPF300, 28 nm; TAMU heavy ions, LET "
+                              "0.9-30.4 MeV cm2/mg): Table 1, Weibull per bit sigma_sat, LET_TH, "
+                              "W, s of uSRAM 3e-9, 0.1, 12, 1.3; LSRAM 5e-9, 0.1, 11, 1.3; DFF "
+                              "all-one 5e-9, 0.5, 11, 1.3; all-zero 4e-9, 0.5, 10, 1.3; "
+                              "checkerboard 7e-8, 0.1, 32, 1.6; checkerboard-slow 3e-8, 0.1, 28, "
+                              "1.5; CREME96 GEO solar-minimum 100 mil Al rates 4.44e-8, 9.21e-8, "
+                              "4.07e-8, 3.36e-8, 2.28e-7, 1.34e-7 upsets/bit/day (the sensitive "
+                              "depth is not given). Numbers transcribed from [spacellm2026]; the "
+                              "primary was not read in this project.",
+    "berg2016nepp": "M. D. Berg, J. A. Pellish and M. J. Campola (NASA GSFC/NEPP), \"Single Event "
+                    "Effects in FPGA Devices 2015-2016\", NTRS 20160009479: Kintex-7 XC7K325T "
+                    "latch-up onset 11.6 MeV cm2/mg with real-time scrubbing (against 19 reported "
+                    "in [lee2014kintex7]); at elevated temperature events from LET 8.6 with about "
+                    "1e-7 cm2 per device (classical SEL or micro-latch-up not decided). Numbers "
+                    "transcribed from [spacellm2026]; the primary was not read in this project.",
+    "ti-spracc0a": "Texas Instruments, application report SPRACC0A (TMS320F2837x/F2807x SRAM "
+                   "error correction, 2017, rev. 2020), section on multiple-cell upsets: a particle "
+                   "track across rows puts its flipped cells in different words, one along a row "
+                   "must go beyond the column-mux factor to put two in one word; \"At a 90 nm "
+                   "process node a penetration of 5 cells is extremely rare. At 65 nm a "
+                   "penetration of 6 cells is extremely rare.\" (read at "
+                   "ti.com/document-viewer/lit/html/SPRACC0A).",
+    "spacellm2026": "ardacanuckan/spacellm (GitHub), packages/docs/docs/beam-test-data.md (commit "
+                    "551294e4), 2026: direct table reads of [microchip2020polarfire] and "
+                    "[berg2016nepp] with their URLs (secondary source).",
     "seu-platform2026": "juwadeLone/seu_platform (GitHub), code/orbit_seu/env_data/"
                         "WEIBULL_MEASURED_NOTES.md (commit b0d03d2c) and code/layout_ecc_sim/data/"
                         "weibull_7series_measured.json, proton_7series_sigma_E.json (commit "

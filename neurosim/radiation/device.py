@@ -12,13 +12,15 @@ A device file (TOML, ``data/devices/*.toml``) gives every value as ``{value = ..
 "..."}``; a value that had to be assumed says "assumption" in its source (:func:`assumed_fields`
 lists them). Shipped: ``sram-28nm-bulk`` — heavy-ion Weibull of the 28 nm Kintex-7 block RAM
 [lee2014kintex7], proton Bendel curve through two measured Kintex-7 points [sielewicz-kintex7],
-[wirthlin2014jinst]; RPP depth, MCU and latch-up assumed — and ``sram-65nm-bulk`` (all curves
-assumed; no 65 nm fit with numbers was found). Memory classes
+[wirthlin2014jinst], latch-up onset of the Kintex-7 [berg2016nepp]; RPP depth, MCU and the rest of
+the latch-up curve assumed — and ``sram-65nm-bulk`` (MCU span [ti-spracc0a]; all curves assumed:
+no 65 nm fit with numbers was found). Memory classes
 (``weight_sram``, ``potential``, ``routing``) share the device's cell unless a
 ``[classes.<name>]`` table overrides a curve. MCU: ``mcu.share`` is the fraction of upset events
 that flip more than one cell; the cells of a cluster are physically adjacent along a row (up to
 ``mcu.max_span`` cells); with column interleaving ``interleave`` ≥ span the flipped cells belong
-to different logical words, so SECDED corrects each (see :func:`words_with_multiple_flips`).
+to different logical words, so SECDED corrects each (see :func:`words_with_multiple_flips`); a
+cluster across rows always does [ti-spracc0a].
 """
 import math
 import tomllib
