@@ -148,12 +148,13 @@ def test_rates_need_a_source(tmp_path):
     ("altitude_km = 500.0\ninclination_deg = 51.6\nheight = 3",
      "FILE:29: [orbit] height = 3: unknown key; expected one of altitude_km, inclination_deg, "
      "tle, kind, step_s, span_days"),
-    ("altitude_km = 500.0\ninclination_deg = 190.0",
-     "FILE:26: [orbit] inclination_deg is 190.0; expected"),
-    ("altitude_km = 80.0\ninclination_deg = 51.6", "FILE:26: [orbit] altitude_km is 80.0; "
+    ("altitude_km = 500.0\ninclination_deg = 190.0",          # the line of the key
+     "FILE:28: [orbit] inclination_deg is 190.0; expected"),
+    ("altitude_km = 80.0\ninclination_deg = 51.6", "FILE:27: [orbit] altitude_km is 80.0; "
                                                      "expected"),
-    ('tle = ["1 25544U garbage", "2 25544 nonsense"]', "FILE:26: [orbit] tle does not parse"),
-    ("inclination_deg = 51.6", "FILE:26: [orbit]: missing 'altitude_km'"),
+    ('tle = ["1 25544U garbage", "2 25544 nonsense"]',
+     "FILE:27: [orbit] tle = ['1 25544U garbage', '2 25544 nonsense'] does not parse"),
+    ("inclination_deg = 51.6", "FILE:26: [orbit]: missing 'altitude_km'"),  # the section's
 ])
 def test_bad_orbit_names_file_key_value(tmp_path, orbit, expected):
     msg = _err(tmp_path, MINIMAL + "\n[orbit]\n" + orbit + "\n")

@@ -269,6 +269,18 @@ def _device_path(name, scenario_path):
     return os.path.join(os.path.dirname(os.path.abspath(scenario_path)), name)
 
 
+def _orbit(ctx, table):
+    """The :class:`~neurosim.radiation.orbit.Orbit` of the ``[orbit]`` table, or the one-line
+    error at the line of the offending key (of the section when no key is to blame)."""
+    try:
+        return envs.orbit_from_table(table)
+    except NeurosimError as exc:
+        line = ((exc.param and line_of(ctx.text, "orbit", exc.param))
+                or line_of(ctx.text, "orbit", None)) if ctx.text else None
+        raise InputFileError(f"{ctx.path}:{line}: {exc}" if line else f"{ctx.path}: {exc}") \
+            from None
+
+
 def _physics(ctx, values, preset, sources):
     """Fill ``[orbit]`` from the preset if the file gives none, and compute the per-class rates
     (:func:`neurosim.radiation.environments.scenario_rates`) with the file's overrides."""
@@ -290,15 +302,15 @@ def _physics(ctx, values, preset, sources):
     for k in envs.MEMORY_CLASSES + ("latchup",):
         key = k if dev.get(k) else "name"
         devices[k] = (dev[key], wheres[key])
-    orbit_line = line_of(ctx.text, "orbit", None) if ctx.text else None
-    where = f"{ctx.path}:{orbit_line}: [orbit]" if orbit_line else f"{ctx.path}: [orbit]"
+    orb = _orbit(ctx, values["orbit"])
     spe = envs.solar_model(values["solar_events"])
     try:
-        rates = envs.scenario_rates(values["orbit"], values["environment"]["shielding_mm_al"],
-                                    devices, spe, where=where)
-    except NeurosimError as exc:
+        rates = envs.scenario_rates(orb, values["environment"]["shielding_mm_al"], devices, spe)
+    except NeurosimError as exc:    # a device file's, or SGP4 failing on the orbit
         text = str(exc)
-        raise InputFileError(text if text.startswith(ctx.path) else f"{where}: {text}") from None
+        line = line_of(ctx.text, "orbit", None) if ctx.text else None
+        where = f"{ctx.path}:{line}:" if line else f"{ctx.path}:"
+        raise InputFileError(text if text.startswith(ctx.path) else f"{where} {text}") from None
     physics = (f"physics: {envs.orbit_text(values['orbit'])} behind "
                f"{values['environment']['shielding_mm_al']:g} mm Al, device(s) "
                f"{', '.join(sorted(set(rates['devices'].values())))} "

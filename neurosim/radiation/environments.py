@@ -64,8 +64,9 @@ def orbit_text(table):
     return f"{table['altitude_km']:g} km, {table['inclination_deg']:g}°"
 
 
-def _orbit(table, where):
-    """The :class:`~neurosim.radiation.orbit.Orbit` of an ``[orbit]`` table (library check)."""
+def orbit_from_table(table, where="[orbit]"):
+    """The :class:`~neurosim.radiation.orbit.Orbit` of an ``[orbit]`` table (library check;
+    errors name the key in ``param``)."""
     return orbit.orbit_from_dict(table, where)
 
 
@@ -87,7 +88,8 @@ def scenario_rates(orbit_table, shielding_mm_al, devices, spe_model, interleave=
     ``"latchup"`` for the latch-up curve; ``spe_model`` a
     :class:`~neurosim.radiation.cosmic.SolarEventModel`.
     """
-    orb = orbit_table if isinstance(orbit_table, orbit.Orbit) else _orbit(orbit_table, where)
+    orb = (orbit_table if isinstance(orbit_table, orbit.Orbit)
+           else orbit_from_table(orbit_table, where))
     loaded = {k: _device(*devices[k]) for k in MEMORY_CLASSES + ("latchup",)}
     reports = {}
 

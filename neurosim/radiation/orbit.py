@@ -61,10 +61,10 @@ def circular_orbit(altitude_km, inclination_deg, step_s=30.0, span_days=4.0, whe
     inc = float(inclination_deg)
     if not np.isfinite(alt) or alt < 100:
         raise ValidationError(f"{where} altitude_km is {altitude_km}; expected ≥ 100 km "
-                              "(below that the orbit decays within hours)")
+                              "(below that the orbit decays within hours)", "altitude_km")
     if not np.isfinite(inc) or not 0 <= inc <= 180:
         raise ValidationError(f"{where} inclination_deg is {inclination_deg}; "
-                              "expected a number in [0, 180]")
+                              "expected a number in [0, 180]", "inclination_deg")
     step, span = _check_sampling(step_s, span_days, where)
     return Orbit("circular", alt, inc, (), step, span)
 
@@ -92,7 +92,7 @@ def orbit_from_dict(table, where="[orbit]"):
     unknown = sorted(set(table) - ORBIT_KEYS)
     if unknown:
         raise ValidationError(f"{where}: unknown key '{unknown[0]}'; expected one of "
-                              f"{', '.join(sorted(ORBIT_KEYS))}")
+                              f"{', '.join(sorted(ORBIT_KEYS))}", unknown[0])
     sampling = {k: table[k] for k in ("step_s", "span_days") if k in table}
     if table.get("kind") == "interplanetary":
         return interplanetary_orbit()
@@ -100,7 +100,7 @@ def orbit_from_dict(table, where="[orbit]"):
         tle = table["tle"]
         if not isinstance(tle, (list, tuple)) or len(tle) != 2:
             raise ValidationError(f"{where} tle is {tle!r}; expected two strings (TLE lines 1 "
-                                  "and 2)")
+                                  "and 2)", "tle")
         return tle_orbit(tle[0], tle[1], **sampling, where=where)
     for key in ("altitude_km", "inclination_deg"):
         if key not in table:
@@ -114,21 +114,28 @@ def _check_sampling(step_s, span_days, where="[orbit]"):
     """Refuse a step ≤ 0 or a span ≤ 0."""
     for name, value in (("step_s", step_s), ("span_days", span_days)):
         if not np.isfinite(float(value)) or float(value) <= 0:
-            raise ValidationError(f"{where} {name} is {value}; expected a number > 0")
+            raise ValidationError(f"{where} {name} is {value}; expected a number > 0", name)
     return float(step_s), float(span_days)
 
 
 def _parse_tle(line1, line2, where="[orbit]"):
-    """A Satrec from two TLE lines, or a ValidationError naming the bad line."""
+    """A Satrec from two TLE lines, or a ValidationError quoting them."""
+    shown = f"[{_clip(line1)!r}, {_clip(line2)!r}]"
     try:
         sat = Satrec.twoline2rv(str(line1), str(line2))
     except (ValueError, IndexError) as exc:
-        raise ValidationError(f"{where} tle does not parse ({exc}); expected two TLE lines "
-                              "of 69 characters") from None
+        raise ValidationError(f"{where} tle = {shown} does not parse ({exc}); expected two "
+                              "TLE lines of 69 characters", "tle") from None
     if sat.error or sat.no_kozai <= 0:
-        raise ValidationError(f"{where} tle does not parse (SGP4 error {sat.error}); "
-                              "expected a valid two-line element set")
+        raise ValidationError(f"{where} tle = {shown} does not parse (SGP4 error "
+                              f"{sat.error}); expected a valid two-line element set", "tle")
     return sat
+
+
+def _clip(text, limit=72):
+    """``text`` as a string, cut to ``limit`` characters with "…" (for one-line messages)."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _circular_satrec(orbit):
