@@ -7,16 +7,11 @@ import os
 
 from neurosim import fileio
 from neurosim.cli.common import add_json_flag
-from neurosim.radiation import environment as env
 from neurosim.radiation import environments as envs
 from neurosim.radiation import figures
-from neurosim.radiation import orbit as orbits
 from neurosim.mission import scenario as scn
 from neurosim.radiation import schedule
-from neurosim.radiation.device import MEMORY_CLASSES, load_device
-
-FIGURES = {"ground_track": figures.ground_track_figure,
-           "proton_spectra": figures.proton_spectra_figure}
+from neurosim.radiation.device import MEMORY_CLASSES
 
 
 def add_arguments(sub):
@@ -82,13 +77,10 @@ def summary(scenario):
 def save_figures(scenario, out_dir):
     """Save the environment figures at solar minimum into ``out_dir``; returns their paths."""
     v = scenario.values
-    spectra = env.environment_spectra(orbits.orbit_from_dict(v["orbit"]),
-                                      v["environment"]["shielding_mm_al"], "min",
-                                      envs.solar_model(v["solar_events"]))
-    device = load_device(v["device"]["weight_sram"] or v["device"]["name"])
-    made = {name: make(spectra) for name, make in FIGURES.items()}
-    made["let_spectrum"] = figures.let_spectrum_figure(spectra,
-                                                      device.classes["weight_sram"].heavy_ion)
+    device = v["device"]["weight_sram"] or v["device"]["name"]
+    made = figures.scenario_figures(v["orbit"], v["environment"]["shielding_mm_al"],
+                                    envs.solar_model(v["solar_events"]), device,
+                                    imported=envs.imported_spectra(v["environment"]))
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     for name, fig in made.items():

@@ -262,11 +262,16 @@ def _preset_value(preset, dotted):
             "device.name": preset.device}[dotted]
 
 
+def _relative_to_scenario(path, scenario_path):
+    """A file named in a scenario: absolute as is, else relative to the scenario's directory."""
+    if os.path.isabs(path) or not scenario_path:
+        return path
+    return os.path.join(os.path.dirname(os.path.abspath(scenario_path)), path)
+
+
 def _device_path(name, scenario_path):
     """A shipped device name as is; a device file relative to the scenario's directory."""
-    if name in envs.shipped_devices() or os.path.isabs(name) or not scenario_path:
-        return name
-    return os.path.join(os.path.dirname(os.path.abspath(scenario_path)), name)
+    return name if name in envs.shipped_devices() else _relative_to_scenario(name, scenario_path)
 
 
 def _orbit(ctx, table):
@@ -279,6 +284,21 @@ def _orbit(ctx, table):
                 or line_of(ctx.text, "orbit", None)) if ctx.text else None
         raise InputFileError(f"{ctx.path}:{line}: {exc}" if line else f"{ctx.path}: {exc}") \
             from None
+
+
+def _imported(ctx, env):
+    """Spectra files of ``[environment]`` (paths made relative to the scenario, in place), read;
+    a bad one is refused in one line naming the scenario key and the file's own line."""
+    given = [key for key in envs.SPECTRUM_KEYS if env.get(key)]
+    for key in given:
+        env[key] = _relative_to_scenario(env[key], ctx.path)
+    try:
+        return envs.imported_spectra(env)
+    except NeurosimError as exc:
+        key = next((k for k in given if env[k] in str(exc)), given[0])
+        line = line_of(ctx.text, "environment", key) if ctx.text else None
+        loc = f"{ctx.path}:{line}:" if line else f"{ctx.path}:"
+        raise InputFileError(f"{loc} [environment] {key}: {exc}") from None
 
 
 def _physics(ctx, values, preset, sources):
@@ -303,9 +323,11 @@ def _physics(ctx, values, preset, sources):
         key = k if dev.get(k) else "name"
         devices[k] = (dev[key], wheres[key])
     orb = _orbit(ctx, values["orbit"])
+    imported = _imported(ctx, values["environment"])
     spe = envs.solar_model(values["solar_events"])
     try:
-        rates = envs.scenario_rates(orb, values["environment"]["shielding_mm_al"], devices, spe)
+        rates = envs.scenario_rates(orb, values["environment"]["shielding_mm_al"], devices, spe,
+                                    imported=imported)
     except NeurosimError as exc:    # a device file's, or SGP4 failing on the orbit
         text = str(exc)
         line = line_of(ctx.text, "orbit", None) if ctx.text else None

@@ -76,6 +76,15 @@ SCHEMA = {
         "shielding_mm_al": _k("float", PRESET, 0, doc="aluminium-equivalent spherical "
                                                       "shielding (any value ≥ 0; default: the "
                                                       "preset's)"),
+        "let_spectrum": _k("str", "", doc="integral LET spectrum at the part exported by "
+                                          "CREME96, SPENVIS or OMERE (a file, relative to the "
+                                          "scenario): replaces the modelled GCR heavy ions"),
+        "proton_spectrum": _k("str", "", doc="differential trapped-proton spectrum at the part "
+                                             "(a file): replaces the AP8 protons behind the "
+                                             "shell"),
+        "spectra_format": _k("str", "spenvis", choices=("creme96", "spenvis", "omere"),
+                             doc="layout and units of those files (README: spectra from other "
+                                 "tools)"),
         "description": _k("str", "", doc="free text"),
         "source": _k("str", "", doc="where a custom environment's choices come from"),
     },

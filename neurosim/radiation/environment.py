@@ -17,8 +17,8 @@ inputs, under ``$NEUROSIM_CACHE_DIR`` or ``~/.cache/neurosim/radiation``; a miss
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
-from functools import lru_cache
+from dataclasses import asdict, dataclass, replace
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +104,43 @@ def environment_spectra(orb, shielding_mm_al, solar="min", spe_model=cosmic.Sola
         spe_model.mean_fluence30(), _spe_at_part(spe_model, l_shell, alt, mm), track, above10)
 
 
+@dataclass(frozen=True, eq=False)
+class ImportedSpectra:
+    """Spectra exported by CREME96, SPENVIS or OMERE (:mod:`neurosim.radiation.spectra_io`),
+    taken as the spectra *at the part* (behind the shielding the user flies; not transported
+    again): ``let``, an integral LET spectrum, replaces the modelled GCR heavy-ion LET spectrum
+    (both solar phases, and latch-up); ``proton``, a differential proton spectrum, replaces the
+    AP8 trapped protons behind the shell (GCR protons and solar events stay modelled: export
+    trapped protons only). The SAA share and J(>10 MeV) stay those of the AP8 model."""
+
+    let: object = None
+    proton: object = None
+
+    def digest(self):
+        """SHA-256 of the spectra's numbers (the cache key's part)."""
+        h = hashlib.sha256()
+        for spec in (self.let, self.proton):
+            h.update(b"-" if spec is None else spec.kind.encode() + spec.x.tobytes()
+                     + spec.flux.tobytes())
+        return h.hexdigest()
+
+    def apply(self, env):
+        """``env`` with the imported spectra in place of the modelled ones. The proton grid
+        becomes the union of the model's and the file's energies (log-log interpolation between
+        nodes, zero outside each spectrum's range), so the file's own nodes are kept exactly."""
+        changes = {}
+        if self.let is not None:
+            changes.update(let_grid=self.let.x, let_integral=self.let.flux)
+        if self.proton is not None:
+            grid = np.union1d(env.proton_energy_mev, self.proton.x)
+            on_grid = partial(shielding.loglog_interp, grid, env.proton_energy_mev)
+            changes.update(proton_energy_mev=grid, trapped_proton=on_grid(env.trapped_proton),
+                           trapped_proton_shielded=shielding.loglog_interp(
+                               grid, self.proton.x, self.proton.flux),
+                           spe_fluence_per_fluence30=on_grid(env.spe_fluence_per_fluence30))
+        return replace(env, **changes)
+
+
 def _class_entry(env, cell, interleave):
     """Report entry of one memory class."""
     parts = rates.cell_rates(env, cell)
@@ -149,15 +186,25 @@ def cache_dir():
     return Path(root) if root else Path.home() / ".cache" / "neurosim" / "radiation"
 
 
-def report_key(orb, shielding_mm_al, device, solar, interleave, spe_model):
+def report_key(orb, shielding_mm_al, device, solar, interleave, spe_model, imported=None):
     """SHA-256 of every input of a report (and :data:`MODEL_VERSION`)."""
-    payload = json.dumps([MODEL_VERSION, asdict(orb), float(shielding_mm_al), repr(device),
-                          solar, int(interleave), repr(spe_model)], sort_keys=True, default=str)
+    inputs = [MODEL_VERSION, asdict(orb), float(shielding_mm_al), repr(device), solar,
+              int(interleave), repr(spe_model)]
+    if imported is not None:
+        inputs.append(imported.digest())
+    payload = json.dumps(inputs, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def scenario_spectra(orb, shielding_mm_al, solar="min", spe_model=cosmic.SolarEventModel(),
+                     imported=None):
+    """:func:`environment_spectra`, with ``imported`` (:class:`ImportedSpectra`) applied."""
+    env = environment_spectra(orb, shielding_mm_al, solar, spe_model)
+    return env if imported is None else imported.apply(env)
+
+
 def environment_report(orb, shielding_mm_al, device, solar="min", interleave=1,
-                       spe_model=cosmic.SolarEventModel(), use_disk_cache=True):
+                       spe_model=cosmic.SolarEventModel(), use_disk_cache=True, imported=None):
     """Rates of ``device`` on ``orb`` behind ``shielding_mm_al`` mm Al, solar phase ``solar``.
 
     Returns a JSON-ready dict: ``classes[<memory class>]`` with ``rate_per_bit_day`` (total,
@@ -167,16 +214,17 @@ def environment_report(orb, shielding_mm_al, device, solar="min", interleave=1,
     ``saa_share_of_upsets``, ``solar_upsets_per_bit_per_fluence30`` (for discrete events),
     ``petersen_fom_geo_rate_per_bit_day``, MCU figures and the fraction SECDED cannot correct
     at column interleave ``interleave``; ``latchup_per_chip_day``; ``saa_share`` (of the
-    > 10 MeV trapped-proton flux); orbit-averaged fluxes. Cached on disk (module doc).
+    > 10 MeV trapped-proton flux); orbit-averaged fluxes. ``imported``: an
+    :class:`ImportedSpectra` in place of the modelled spectra. Cached on disk (module doc).
     """
-    key = report_key(orb, shielding_mm_al, device, solar, interleave, spe_model)
+    key = report_key(orb, shielding_mm_al, device, solar, interleave, spe_model, imported)
     path = cache_dir() / f"{key}.json"
     if use_disk_cache and path.is_file():
         try:
             return json.loads(path.read_text())
         except (OSError, ValueError):
             pass  # a damaged cache entry is recomputed and rewritten
-    report = _report(environment_spectra(orb, shielding_mm_al, solar, spe_model), device,
+    report = _report(scenario_spectra(orb, shielding_mm_al, solar, spe_model, imported), device,
                      interleave)
     report = json.loads(json.dumps(report))  # the same types whether computed or read back
     if use_disk_cache:

@@ -32,7 +32,7 @@ the shipped 28 nm device gives 0.6–0.9e-7 there (README "Radiation physics").
 from dataclasses import asdict
 
 from neurosim.errors import NeurosimError
-from neurosim.radiation import cosmic, environment, orbit
+from neurosim.radiation import cosmic, environment, orbit, spectra_io
 from neurosim.radiation.device import MEMORY_CLASSES, load_device, shipped_devices
 from neurosim.radiation.environment import ALSAT1_FLIGHT_RATE_PER_BIT_DAY, PHYSICS_PRESETS
 
@@ -79,14 +79,33 @@ def _device(name_or_path, where):
         raise type(exc)(f"{where}: {exc}") from None
 
 
+SPECTRUM_KEYS = ("let_spectrum", "proton_spectrum")
+
+
+def imported_spectra(environment_table):
+    """The :class:`~neurosim.radiation.environment.ImportedSpectra` of an ``[environment]``
+    table's ``let_spectrum`` and ``proton_spectrum`` files (paths as given, read as
+    ``spectra_format``), or None if it names neither. A bad file raises the reader's one-line
+    error (file, line, value, expected)."""
+    files = {k: environment_table.get(k) or None for k in SPECTRUM_KEYS}
+    if not any(files.values()):
+        return None
+    fmt = environment_table.get("spectra_format") or "spenvis"
+    readers = {"let_spectrum": spectra_io.read_let_spectrum,
+               "proton_spectrum": spectra_io.read_proton_spectrum}
+    read = {k: readers[k](path, fmt) if path else None for k, path in files.items()}
+    return environment.ImportedSpectra(read["let_spectrum"], read["proton_spectrum"])
+
+
 def scenario_rates(orbit_table, shielding_mm_al, devices, spe_model, interleave=1,
-                   where="[orbit]"):
+                   where="[orbit]", imported=None):
     """Rates of a scenario's environment (module doc) as a JSON-ready dict.
 
     ``orbit_table``: an ``[orbit]`` table or an :class:`~neurosim.radiation.orbit.Orbit`;
     ``devices``: memory class → (device name or path, ``where`` text for its errors), plus
     ``"latchup"`` for the latch-up curve; ``spe_model`` a
-    :class:`~neurosim.radiation.cosmic.SolarEventModel`.
+    :class:`~neurosim.radiation.cosmic.SolarEventModel`; ``imported``: spectra from other tools
+    (:func:`imported_spectra`) in place of the modelled ones.
     """
     orb = (orbit_table if isinstance(orbit_table, orbit.Orbit)
            else orbit_from_table(orbit_table, where))
@@ -97,7 +116,8 @@ def scenario_rates(orbit_table, shielding_mm_al, devices, spe_model, interleave=
         key = (repr(loaded[name]), phase)      # the same device for several classes: once
         if key not in reports:
             reports[key] = environment.environment_report(
-                orb, shielding_mm_al, loaded[name], phase, interleave, spe_model)
+                orb, shielding_mm_al, loaded[name], phase, interleave, spe_model,
+                imported=imported)
         return reports[key]
 
     out = {"background": {}, "saa_share": {}, "latchup_per_core_day": {}, "parts": {},

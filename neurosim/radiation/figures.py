@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .device import load_device
-from .environment import environment_spectra
+from .environment import scenario_spectra
 from .orbit import orbit_from_dict
 from .trapped import SAA_BOX
 
@@ -72,14 +72,16 @@ def let_spectrum_figure(env, weibull):
     return fig
 
 
-def scenario_figures(orbit_table, shielding_mm_al, spe_model, device, solar="min"):
+def scenario_figures(orbit_table, shielding_mm_al, spe_model, device, solar="min",
+                     imported=None):
     """``{"ground_track", "proton_spectra", "let_spectrum": Figure}`` of a scenario: its
     ``[orbit]`` table, shielding (mm Al), :class:`~neurosim.radiation.cosmic.SolarEventModel`
-    and weight-SRAM device (a shipped name or a device TOML path), in solar phase ``solar``.
-    The spectra come from :func:`~neurosim.radiation.environment.environment_spectra` (memoised
+    and weight-SRAM device (a shipped name or a device TOML path), in solar phase ``solar``,
+    with the spectra imported from other tools (``imported``) in place of the modelled ones.
+    The spectra come from :func:`~neurosim.radiation.environment.scenario_spectra` (memoised
     per process)."""
-    env = environment_spectra(orbit_from_dict(orbit_table), float(shielding_mm_al), solar,
-                              spe_model)
+    env = scenario_spectra(orbit_from_dict(orbit_table), float(shielding_mm_al), solar,
+                           spe_model, imported)
     weibull = load_device(device).classes["weight_sram"].heavy_ion
     return {"ground_track": ground_track_figure(env), "proton_spectra": proton_spectra_figure(env),
             "let_spectrum": let_spectrum_figure(env, weibull)}

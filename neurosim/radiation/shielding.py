@@ -100,10 +100,10 @@ def shield_spectrum(energy_mev, diff_flux, mm_al, z=1, a=1.0):
         return flux.copy()
     e_in = energy_from_range(csda_range(energy) + t)
     jac = stopping_power(e_in) / stopping_power(energy)
-    return _loglog_interp(e_in, energy, flux) * jac.reshape((-1,) + (1,) * (flux.ndim - 1))
+    return loglog_interp(e_in, energy, flux) * jac.reshape((-1,) + (1,) * (flux.ndim - 1))
 
 
-def _loglog_interp(x_new, x, y):
+def loglog_interp(x_new, x, y):
     """Interpolate y(x) (first axis) in log-log at x_new; zero outside [x0, x_last] or y ≤ 0."""
     logx = np.log(x)
     pos = y > 0

@@ -68,13 +68,20 @@ def environment_block(res):
         return "<h3>Environment</h3>" + missing(inputs + " (for the environment figures)")
     orbit_table, shielding, device = inputs
     try:
-        figs = scenario_figures(orbit_table, shielding, SolarEventModel(), device)
+        imported = environments.imported_spectra(res.sc("environment") or {})
+        figs = scenario_figures(orbit_table, shielding, SolarEventModel(), device,
+                                imported=imported)
     except NeurosimError as exc:
         return "<h3>Environment</h3>" + missing(f"the environment figures ({exc})")
     lead = (f"<p>The particle environment behind {e(f'{float(shielding):g}')} mm Al on the "
             f"mission's orbit ({e(environments.orbit_text(orbit_table))}), at solar minimum; "
             f"device {e(os.path.basename(str(device)))}. The upset rates of the mission follow "
             "from these spectra folded with the device's cross-sections "
-            "(<code>neurosim environment</code> prints them).</p>")
+            "(<code>neurosim environment</code> prints them)."
+            + "".join(f" The {what} is imported from {e(os.path.basename(spec.path))}."
+                      for what, spec in (("LET spectrum", imported and imported.let),
+                                         ("trapped-proton spectrum behind the shielding",
+                                          imported and imported.proton)) if spec)
+            + "</p>")
     return "<h3>Environment</h3>" + lead + "".join(
         figure(figs[name], caption, fmt) for name, fmt, caption in ENVIRONMENT_FIGURES)
