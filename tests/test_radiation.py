@@ -351,6 +351,70 @@ def test_secded_corrects_single_bits_only():
     assert n == 0
 
 
+def test_column_interleave_puts_an_mcu_into_two_words_that_secded_corrects():
+    """4 data + 3 check bits a word; class 0 has 4 words (28 positions). The MCU hits position 9:
+    word 1, bit 2. Interleave 1: its partner is 9 ^ 1 = 8 (word 1, bit 1): two flips in one word,
+    data bits 1·4 + 1 = 5 and 6 stay flipped. Interleave 2: word 1, bit 2 is column
+    2·2 + 1 = 5, its partner column 4 is word 0, bit 2 (position 2): one flip per word,
+    corrected. Interleave 3 (groups of words 0-2 and 3): column 2·3 + 1 = 7, partner 6 = word 0,
+    bit 2; word 3 is alone in its group, so an MCU at position 23 (word 3, bit 2 = column
+    21 + 2) pairs with column 22 = position 22 (word 3, bit 1): data bits 13 and 14 stay."""
+    positions, data_bits = np.array([28, 14, 14]), np.array([16, 8, 8])
+
+    def hit(pos, interleave):
+        return snapshot.flipped_bits(np.array([5]), np.array([0]), np.array([pos]),
+                                     np.array([True]), positions, 4, 7, data_bits, True,
+                                     interleave)
+
+    flips, n = hit(9, 1)
+    assert n == 2 and flips[0][0].tolist() == [5, 5] and flips[0][1].tolist() == [5, 6]
+    for k in (2, 3, 4):
+        flips, n = hit(9, k)
+        assert n == 0 and all(c.size == 0 for c, _ in flips.values())
+    flips, n = hit(23, 3)
+    assert n == 2 and flips[0][1].tolist() == [13, 14]
+    # without SECDED the partner bits themselves: 9 and 8 (interleave 1), 9 and 2 (2)
+    assert snapshot.flipped_bits(np.array([5]), np.array([0]), np.array([9]), np.array([True]),
+                                 positions, 4, 7, data_bits, False, 2)[0][0][1].tolist() == [2, 9]
+
+
+def test_column_interleave_reaches_the_timeline(tmp_path):
+    """Every upset an MCU (multi_bit_fraction 1), SECDED on, monthly scrubs, 4 years, 3 runs:
+    with interleave 1 every live event leaves two flipped bits in its word; with interleave 2
+    or 4 none is left, from the same draws. The rate is low (about 0.3 live events per core at a
+    checkpoint) so that no two events share a group of words, which would leave two flips in a
+    word. 30 axons: the core SRAM has 30·16 + 864 = 1344 bits = 42 words, so no group holds a
+    single word (with 43, word 42 would keep its MCUs, as flipped_bits documents)."""
+    base = ("\n[upsets]\nrate_scale = 10.0\nmulti_bit_fraction = 1.0\nsource = \"test\"\n"
+            "\n[mitigation]\nsecded = true\nscrub_period_days = 30.4375\n")
+    lay = _layout(A=30)
+    assert (-(-lay.data_bits() // 32)).tolist() == [42, 10, 10]
+    times = np.arange(1, 49) * 30.4375
+    tl = {k: [tlm.sample(_values(tmp_path, base + f"column_interleave = {k}\n"), lay, times,
+                         np.random.default_rng(seed)) for seed in range(3)] for k in (1, 2, 4)}
+    for k in (2, 4):
+        assert all(np.array_equal(a.stats["upsets"], b.stats["upsets"])
+                   for a, b in zip(tl[1], tl[k]))
+        assert sum(t.stats["live_upsets"].sum() for t in tl[k]) == 0
+    live = np.concatenate([t.stats["live_upsets"] for t in tl[1]])
+    assert live.sum() == 22 + 12 + 6 and np.all(live % 2 == 0)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("0", "FILE:27: [mitigation] column_interleave = 0: expected an integer ≥ 1"),
+    ("1.5", "FILE:27: [mitigation] column_interleave = 1.5: expected an integer ≥ 1, got float"),
+])
+def test_bad_column_interleave(tmp_path, capsys, value, expected):
+    from neurosim.cli import main
+    text = MINIMAL + f"\n[mitigation]\ncolumn_interleave = {value}\n"
+    assert _err(tmp_path, text) == expected
+    path, out = _write(tmp_path, text), tmp_path / "out"
+    assert main(["mission", path, "--out", str(out), "--json"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "neurosim mission: error: " + expected.replace("FILE", path)
+    assert not out.exists()
+
+
 def test_spare_replaces_dead_core():
     death = np.array([100.0, np.inf, np.inf, 50.0, np.inf])   # slots 0,1,2; spares 3, 4
     service = snapshot.service_periods(3, 2, death, 1000.0)
@@ -566,6 +630,36 @@ def test_environment_command_reports_rates_with_their_parts(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "environment of geo_15y: orbit 35786 km, 0°, 2.54 mm Al" in text
     assert "weight_sram  min" in text
+
+
+def test_environment_command_reports_the_secded_fraction_at_the_scenarios_interleave(tmp_path,
+                                                                                    capsys):
+    """sram-28nm-bulk: MCU share 0.2, clusters of up to 4 cells. SECDED cannot correct an MCU
+    while ⌈4 / k⌉ > 1: all of the 0.2 at interleave 1 and 2, none at 4; a scenario's
+    multi_bit_fraction replaces the share."""
+    from neurosim.cli import environment
+
+    def fraction(extra):
+        out = environment.run(_environment_args(_write(tmp_path, MINIMAL + extra), json=False))
+        sram = out["classes"]["weight_sram"]
+        assert sram["mcu_max_span"] == 4
+        return out["column_interleave"], sram["secded_uncorrectable_fraction"]
+
+    assert fraction("") == (1, 0.2)
+    assert "SECDED cannot correct 20% of events at column interleave 1" in capsys.readouterr().out
+    assert fraction("\n[mitigation]\ncolumn_interleave = 2\n") == (2, 0.2)
+    assert fraction("\n[mitigation]\ncolumn_interleave = 4\n") == (4, 0.0)
+    assert fraction('\n[upsets]\nmulti_bit_fraction = 0.05\nsource = "test"\n') == (1, 0.05)
+
+
+def test_report_names_the_column_interleave():
+    from neurosim.report.sections import mitigation_text
+    m = {"secded": True, "secded_word_data_bits": 32, "secded_word_check_bits": 7,
+         "column_interleave": 1}
+    assert mitigation_text(m) == "SECDED (32+7-bit words)"
+    m["column_interleave"] = 4
+    assert mitigation_text(m) == "SECDED (32+7-bit words, 4-way column interleave)"
+    assert mitigation_text(dict(m, secded=False)) == "no ECC"
 
 
 def test_environment_command_writes_figures_and_refuses_a_bad_directory(tmp_path):

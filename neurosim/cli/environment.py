@@ -11,7 +11,7 @@ from neurosim.radiation import environments as envs
 from neurosim.radiation import figures
 from neurosim.mission import scenario as scn
 from neurosim.radiation import schedule
-from neurosim.radiation.device import MEMORY_CLASSES
+from neurosim.radiation.device import MEMORY_CLASSES, uncorrectable_share
 
 
 def add_arguments(sub):
@@ -43,12 +43,17 @@ def run(args):
 
 
 def summary(scenario):
-    """Per-class rates, parts, SAA share, latch-up and dose of a loaded scenario (JSON-ready)."""
+    """Per-class rates, parts, SAA share, latch-up and dose of a loaded scenario (JSON-ready).
+    ``secded_uncorrectable_fraction``: the share of upset events SECDED cannot correct at the
+    scenario's ``[mitigation] column_interleave`` for MCUs of the device's span
+    (:func:`~neurosim.radiation.device.uncorrectable_share`); missions draw 2-cell clusters
+    (:func:`~neurosim.radiation.snapshot.flipped_bits`), which any interleave ≥ 2 separates."""
     v = scenario.values
     phys = v["physics"]
     days = v["mission"]["duration_years"] * schedule.DAYS_PER_YEAR
     background, sigma30, saa, mcu = envs.upset_rates(v)
     mean = schedule.mission_mean_rates(v, days)
+    interleave = v["mitigation"]["column_interleave"]
     classes = {}
     for i, k in enumerate(MEMORY_CLASSES):
         classes[k] = {
@@ -58,12 +63,16 @@ def summary(scenario):
             "solar_upsets_per_bit_per_fluence30": sigma30[i],
             "saa_share_of_upsets": {p: saa[p][i] for p in envs.PHASES},
             "mcu_share": mcu[i],
+            "mcu_max_span": phys["mcu_span"][i],
+            "secded_uncorrectable_fraction": uncorrectable_share(mcu[i], phys["mcu_span"][i],
+                                                                 interleave),
             "device": phys["devices"][k],
             "source": scenario.sources.get(f"upsets.{k}_rate_per_bit_day", ""),
         }
     return {
         "scenario": scenario.name, "orbit": v["orbit"],
         "shielding_mm_al": v["environment"]["shielding_mm_al"], "classes": classes,
+        "column_interleave": interleave,
         "trapped_saa_share": phys["trapped_saa_share"],
         "trapped_proton_above_10mev_cm2_s": phys["trapped_proton_above_10mev_cm2_s"],
         "latchup_per_core_day": phys["latchup_per_core_day"],
@@ -108,6 +117,9 @@ def print_summary(out):
         print(f"{'':<12} solar events: {c['solar_upsets_per_bit_per_fluence30']:.3g} upsets/bit "
               f"per cm⁻² of fluence > 30 MeV; mission mean {c['mission_mean_rate_per_bit_day']:.3g}"
               f" upsets/bit/day")
+        print(f"{'':<12} MCUs: {c['mcu_share']:.0%} of events, up to {c['mcu_max_span']} cells; "
+              f"SECDED cannot correct {c['secded_uncorrectable_fraction']:.0%} of events at "
+              f"column interleave {out['column_interleave']}")
     lu = out["latchup_per_core_day"]
     print(f"latch-up: {lu['min']:.3g} (min) / {lu['max']:.3g} (max) per core per day; "
           f"used {out['latchup_used_per_core_day']:.3g}")

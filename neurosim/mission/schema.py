@@ -212,6 +212,11 @@ SCHEMA = {
         "secded": _k("bool", False, doc="single-error-correct, double-error-detect code per word"),
         "secded_word_data_bits": _k("int", 32, 1, doc="data bits per SECDED word"),
         "secded_word_check_bits": _k("int", 7, 0, doc="check bits per SECDED word (39-bit word)"),
+        "column_interleave": _k("int", 1, 1,
+                                src="assumption: no interleaving, MCUs stay in one word",
+                                doc="SECDED words interleaved per row: physically adjacent cells "
+                                    "hold the same bit of k words, so a 2-cell upset hits two "
+                                    "words and SECDED corrects it when k ≥ 2"),
         "spare_cores": _k("int", 0, 0, doc="spare cores; a dead core's contents are re-placed "
                                            "on a live spare"),
         "tmr_hidden": _k("bool", False, doc="triple modular redundancy of hidden-layer neurons"),

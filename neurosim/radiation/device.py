@@ -213,9 +213,15 @@ def words_with_multiple_flips(span, interleave):
 
 
 def secded_uncorrectable_fraction(cell, interleave):
-    """Fraction of upset *events* that SECDED cannot correct: the MCU share if an MCU can put
-    two flips in one word (interleave < span), else 0."""
-    return cell.mcu_share if words_with_multiple_flips(cell.mcu_max_span, interleave) > 1 else 0.0
+    """Fraction of upset *events* that SECDED cannot correct in memory of ``cell``
+    (:func:`uncorrectable_share` of its MCU share and span)."""
+    return uncorrectable_share(cell.mcu_share, cell.mcu_max_span, interleave)
+
+
+def uncorrectable_share(mcu_share, span, interleave):
+    """Fraction of upset events SECDED cannot correct: ``mcu_share`` if an MCU of ``span`` cells
+    can put two flips in one word (interleave < span), else 0."""
+    return mcu_share if words_with_multiple_flips(span, interleave) > 1 else 0.0
 
 
 def petersen_fom(weibull):

@@ -134,20 +134,37 @@ def service_periods(n_slots, S, death_day, T):
     return service
 
 
-def flipped_bits(core, cls, pos, mbu, positions, word_data, word_bits, data_bits, secded):
+def flipped_bits(core, cls, pos, mbu, positions, word_data, word_bits, data_bits, secded,
+                 interleave=1):
     """Bits in force: (per class, arrays (core, data bit)), number of flipped bits after SECDED.
 
-    Multi-bit events flip the partner bit (pos ^ 1, kept in the word and the memory); flips of
-    one bit cancel in pairs; with SECDED words with exactly one flipped bit are corrected."""
+    A multi-cell event (``mbu``) flips its cell and one physically adjacent cell (missions draw
+    2-cell clusters; the device's ``mcu_max_span`` is used only by the environment report,
+    :func:`neurosim.radiation.device.secded_uncorrectable_fraction`). Physical layout with
+    column interleave k (``interleave``): the words of a class form groups of k consecutive words
+    (the last group holds the r < k words left over, interleaved r ways); in a group, physically
+    adjacent cells hold the same bit of the group's words in turn, so word w = g·k + j (j < k_g,
+    the group's size), bit b sits at column c = g·k·W + b·k_g + j (W = ``word_bits``). The second
+    cell is column c ⊕ 1 if it lies in the same group and in the class, else c − 1 (dropped if
+    c = 0), mapped back to (word, bit). k = 1 makes c the bit position: the partner is pos ⊕ 1 in
+    the same word, else pos − 1. For k ≥ 2 adjacent columns always belong to different words
+    (even k: the same bit of word w ⊕ 1 of the group), so SECDED corrects the two flips — unless
+    the last group holds one word. Without SECDED a word is one bit and the caller passes k = 1
+    (:func:`neurosim.radiation.timeline.sample`). Flips of one bit cancel in pairs; with SECDED
+    words with exactly one flipped bit are corrected."""
     if core.size == 0:
         return {k: (np.zeros(0, np.int64), np.zeros(0, np.int64)) for k in range(3)}, 0
-    partner = pos ^ 1
-    partner_ok = mbu & (partner < positions[cls]) & (partner // word_bits == pos // word_bits)
-    partner = np.where(partner_ok | ~mbu, partner, pos - 1)
+    n_words = positions[cls] // word_bits
+    group_cells = interleave * word_bits
+    column = _column(pos, n_words, word_bits, interleave)
+    partner = column ^ 1
+    partner_ok = (partner < positions[cls]) & (partner // group_cells == column // group_cells)
+    partner = np.where(partner_ok, partner, column - 1)
     extra = mbu & (partner >= 0)
+    partner = _bit_position(partner[extra], n_words[extra], word_bits, interleave)
     core = np.concatenate([core, core[extra]])
     cls = np.concatenate([cls, cls[extra]])
-    pos = np.concatenate([pos, partner[extra]])
+    pos = np.concatenate([pos, partner])
     key = (core * 3 + cls) * (positions.max() + 1) + pos
     uk, cnt = np.unique(key, return_counts=True)
     uk = uk[cnt % 2 == 1]
@@ -168,6 +185,23 @@ def flipped_bits(core, cls, pos, mbu, positions, word_data, word_bits, data_bits
     else:
         n_flipped = int(core.size)
     return {k: (core[cls == k], pos[cls == k]) for k in range(3)}, n_flipped
+
+
+def _column(pos, n_words, word_bits, interleave):
+    """Physical column of bit position ``pos`` (:func:`flipped_bits`): word w = g·k + j, bit b
+    → g·k·W + b·k_g + j, k_g = min(k, n_words − g·k) words in group g."""
+    w, b = np.divmod(pos, word_bits)
+    g = w // interleave
+    k_g = np.minimum(interleave, n_words - g * interleave)
+    return g * interleave * word_bits + b * k_g + (w - g * interleave)
+
+
+def _bit_position(column, n_words, word_bits, interleave):
+    """Bit position of a physical column, the inverse of :func:`_column`."""
+    g = column // (interleave * word_bits)
+    k_g = np.minimum(interleave, n_words - g * interleave)
+    b, j = np.divmod(column - g * interleave * word_bits, k_g)
+    return (g * interleave + j) * word_bits + b
 
 
 def logical_state(layout, slot_core, host_slot, death, t, flips, st_core, st_pos, st_val):

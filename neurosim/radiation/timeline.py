@@ -26,7 +26,10 @@ Upsets (single-event upsets) per physical core and memory class k
     upsets/bit per cm⁻² from the physics, s = ``rate_scale``), times uniform in the window,
     positions uniform over the class's bits (with SECDED over the data *and* check bits of every
     word). A share ``mcu_share[k]`` of events (the device's multi-cell share) also flips the
-    adjacent bit of the same word (column interleave 1: assumption); a share ``saa_share[k]`` of
+    physically adjacent cell (2-cell clusters): with ``column_interleave`` k = 1 (the default)
+    the adjacent bit of the same word, with k ≥ 2 and SECDED a bit of a neighbouring word of
+    its group of k words (:func:`~neurosim.radiation.snapshot.flipped_bits`); a share
+    ``saa_share[k]`` of
     the background upsets happens in SAA passes — the within-day modulation, which matters only
     with ``scrub_after_saa`` (those upsets are then dropped: never live at a checkpoint). Classes
     and positions are the core's memory map, :class:`neurosim.chip.memory.CoreMemory`: ``sram``
@@ -200,13 +203,14 @@ def latchup_domains(values, n_cores, total_days, rng):
 
 # ---------------------------------------------------------------------- sampling
 def _word_geometry(values, data_bits):
-    """(positions per core, data bits per word, bits per word) of each class."""
+    """(positions per core, data bits per word, bits per word, column interleave) of each class.
+    Without SECDED a word is one bit, so ``column_interleave`` has nothing to interleave: 1."""
     mit = values["mitigation"]
     if mit["secded"]:
         d, c = mit["secded_word_data_bits"], mit["secded_word_check_bits"]
         words = -(-data_bits // d)
-        return words * (d + c), d, d + c
-    return data_bits.copy(), 1, 1
+        return words * (d + c), d, d + c, int(mit["column_interleave"])
+    return data_bits.copy(), 1, 1, 1
 
 
 def sample(values, layout, times_days, rng):
@@ -229,7 +233,7 @@ def sample(values, layout, times_days, rng):
     # --- upsets: background windows (years or months) and solar events
     w_start, w_len, w_mu, w_saa, n_solar = upset_windows(values, T, rng)
     data_bits = layout.data_bits()
-    positions, word_data, word_bits = _word_geometry(values, data_bits)
+    positions, word_data, word_bits, interleave = _word_geometry(values, data_bits)
     expected = w_mu[:, None, :] * up["rate_scale"] * positions[None, None, :]
     counts = rng.poisson(np.broadcast_to(expected, (len(w_len), P, 3)))
     total = int(counts.sum())
@@ -324,7 +328,7 @@ def sample(values, layout, times_days, rng):
                 & (ev_cleared > t))
         flips, n_live = flipped_bits(ev_core[live], ev_class[live], ev_pos[live],
                                       ev_mbu[live], positions, word_data, word_bits, data_bits,
-                                      bool(mit["secded"]))
+                                      bool(mit["secded"]), interleave)
         st_live.append(n_live)
         stuck_now = (st_time <= t) & (host_slot[st_core] >= 0)
         if tmr:

@@ -103,8 +103,10 @@ def mitigation_text(m):
     if m.get("scrub_after_saa"):
         parts.append("scrub after each SAA pass")
     if "secded" in m:
+        k = int(m.get("column_interleave", 1))
         parts.append(f"SECDED ({m.get('secded_word_data_bits', '?')}+"
-                     f"{m.get('secded_word_check_bits', '?')}-bit words)" if m["secded"]
+                     f"{m.get('secded_word_check_bits', '?')}-bit words"
+                     + (f", {k}-way column interleave)" if k > 1 else ")") if m["secded"]
                      else "no ECC")
     if "spare_cores" in m:
         n = int(m["spare_cores"])
@@ -112,7 +114,7 @@ def mitigation_text(m):
     if "tmr_hidden" in m:
         parts.append("TMR of hidden neurons" if m["tmr_hidden"] else "no TMR")
     known = {"scrub_period_days", "scrub_after_saa", "secded", "secded_word_data_bits",
-             "secded_word_check_bits", "spare_cores", "tmr_hidden"}
+             "secded_word_check_bits", "column_interleave", "spare_cores", "tmr_hidden"}
     parts += [f"{k} = {value_text(v)}" for k, v in m.items() if k not in known]
     return "; ".join(parts)
 
