@@ -630,6 +630,14 @@ def test_environment_command_reports_rates_with_their_parts(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "environment of geo_15y: orbit 35786 km, 0°, 2.54 mm Al" in text
     assert "weight_sram  min" in text
+    # the FOM cross-check: in GEO behind the scenario's shielding, the IRPP is the GEO
+    # scenario's own heavy-ion rate; the measured 28 nm curve is far broader than the FOM's
+    # usual shape (README: IRPP/FOM = 39)
+    check = geo["classes"]["weight_sram"]["heavy_ion_cross_check_geo"]
+    assert check["irpp_rate_per_bit_day"] == pytest.approx(
+        geo["classes"]["weight_sram"]["parts_per_bit_day"]["min"]["gcr_heavy_ion"], rel=1e-12)
+    assert 30 < check["irpp_over_fom"] < 50
+    assert "heavy-ion cross-check in GEO (solar min, this shielding): IRPP" in text
 
 
 def test_environment_command_reports_the_secded_fraction_at_the_scenarios_interleave(tmp_path,

@@ -7,11 +7,12 @@ import os
 
 from neurosim import fileio
 from neurosim.cli.common import add_json_flag
+from neurosim.radiation import environment as env
 from neurosim.radiation import environments as envs
 from neurosim.radiation import figures
 from neurosim.mission import scenario as scn
 from neurosim.radiation import schedule
-from neurosim.radiation.device import MEMORY_CLASSES, uncorrectable_share
+from neurosim.radiation.device import MEMORY_CLASSES, load_device, uncorrectable_share
 
 
 def add_arguments(sub):
@@ -68,6 +69,7 @@ def summary(scenario):
                                                                  interleave),
             "device": phys["devices"][k],
             "source": scenario.sources.get(f"upsets.{k}_rate_per_bit_day", ""),
+            "heavy_ion_cross_check_geo": fom_cross_check(scenario, k),
         }
     return {
         "scenario": scenario.name, "orbit": v["orbit"],
@@ -81,6 +83,22 @@ def summary(scenario):
         "dose_rate_rad_per_year": v["dose"]["dose_rate_rad_per_year"],
         "alsat1_flight_rate_per_bit_day": envs.ALSAT1_FLIGHT_RATE_PER_BIT_DAY,
     }
+
+
+def fom_cross_check(scenario, cls):
+    """Petersen's figure of merit beside the integral RPP for memory class ``cls``: both rates
+    (upsets/bit/day) of the class's heavy-ion curve in GEO at solar minimum behind the
+    scenario's shielding, the only orbit of the FOM coefficient [petersen1992]; the FOM is a
+    ±2–3× estimate meant for curves of the usual shape (README, validation table)."""
+    v = scenario.values
+    device = load_device(v["device"][cls] or v["device"]["name"])
+    geo = env.environment_report(env.PHYSICS_PRESETS["geo"].orbit,
+                                 v["environment"]["shielding_mm_al"], device, "min")
+    entry = geo["classes"][cls]
+    fom, irpp = entry["petersen_fom_geo_rate_per_bit_day"], entry["parts_per_bit_day"][
+        "gcr_heavy_ion"]
+    return {"petersen_fom_rate_per_bit_day": fom, "irpp_rate_per_bit_day": irpp,
+            "irpp_over_fom": irpp / fom if fom > 0 else None}
 
 
 def save_figures(scenario, out_dir):
@@ -117,6 +135,13 @@ def print_summary(out):
         print(f"{'':<12} solar events: {c['solar_upsets_per_bit_per_fluence30']:.3g} upsets/bit "
               f"per cm⁻² of fluence > 30 MeV; mission mean {c['mission_mean_rate_per_bit_day']:.3g}"
               f" upsets/bit/day")
+        check = c["heavy_ion_cross_check_geo"]
+        ratio = (f"IRPP/FOM {check['irpp_over_fom']:.2g}" if check["irpp_over_fom"] is not None
+                 else "no FOM")
+        print(f"{'':<12} heavy-ion cross-check in GEO (solar min, this shielding): IRPP "
+              f"{check['irpp_rate_per_bit_day']:.3g}, Petersen FOM "
+              f"{check['petersen_fom_rate_per_bit_day']:.3g} upsets/bit/day ({ratio}; the FOM is "
+              "a ±2–3× estimate for curves of the usual shape)")
         print(f"{'':<12} MCUs: {c['mcu_share']:.0%} of events, up to {c['mcu_max_span']} cells; "
               f"SECDED cannot correct {c['secded_uncorrectable_fraction']:.0%} of events at "
               f"column interleave {out['column_interleave']}")

@@ -119,8 +119,9 @@ SCHEMA = {
         "saa_share": _k("float", OPT, 0, 1, rate=True,
                         doc="share of background upsets in SAA passes (default: computed)"),
         "multi_bit_fraction": _k("float", OPT, 0, 1, rate=True,
-                                 doc="share of upset events that flip two adjacent bits of a "
-                                     "word (default: the device's MCU share)"),
+                                 doc="share of upset events that flip two physically adjacent "
+                                     "cells (one word, or two with [mitigation] "
+                                     "column_interleave ≥ 2; default: the device's MCU share)"),
         "rate_scale": _k("float", 1.0, 0, doc="multiplies every upset rate (sensitivity: "
                                               + CREME_UNCERTAINTY + ")"),
         "source": _k("str", "", doc="source of the rates given here"),

@@ -27,7 +27,8 @@ computed shares; ``[latchup] rate_per_core_day`` the latch-up rate.
 
 Validation point (not a default): Alsat-1 measured 4.04e-7 upsets/bit/day in commercial memories
 on the ``leo-sso`` orbit over 8 years ([alsat1]; :data:`ALSAT1_FLIGHT_RATE_PER_BIT_DAY`);
-the shipped 28 nm device gives 0.6–0.9e-7 there (README "Radiation physics").
+the shipped 28 nm device gives 2.8e-7 (solar minimum) and 1.5e-7 (maximum) there (README
+"Radiation physics").
 """
 from dataclasses import asdict
 
