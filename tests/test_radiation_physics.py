@@ -44,6 +44,20 @@ def test_shielding_removes_low_energies_and_keeps_high_ones():
     assert behind[keep] == pytest.approx(flux[keep], rel=0.05)
 
 
+@pytest.mark.parametrize("z, a", [(1, 1.0), (26, 56.0)])
+def test_shielding_keeps_the_spectrum_above_10_gev(z, a):
+    """Above PSTAR's last energy (10 GeV) a GCR spectrum crosses 100 mil of Al almost unchanged
+    and keeps falling as it did outside. Before the range table reached past 10 GeV, every
+    particle above it was given the 10 GeV range and the shielded flux stayed at its 10 GeV
+    value up to 100 GeV/n (≈ 15x the true flux above 10 GeV/n)."""
+    e = np.geomspace(1.0, 1.0e5, 160)            # the GCR grid (MeV per nucleon)
+    flux = e ** -2.7
+    behind = shielding.shield_spectrum(e, flux, 2.54, z=z, a=a)
+    tail = (e > 2.0e4) & (e < 9.0e4)
+    assert behind[tail] == pytest.approx(flux[tail], rel=0.01)
+    assert shielding.csda_range(1.0e5) > 5 * shielding.csda_range(1.0e4)   # was equal
+
+
 def test_ion_let_scales_as_z_squared_at_high_energy():
     ratio = shielding.let_si(10000.0, 2) / shielding.let_si(10000.0, 1)
     assert ratio == pytest.approx(4.0, rel=0.01)
@@ -244,7 +258,7 @@ def test_saa_share_of_trapped_proton_upsets_at_iss_inclination(sram28):
 def test_fom_cross_check_agrees_with_irpp_in_geo():
     """On a curve of the usual shape (s > 1, W of tens of MeV cm²/mg). The measured 28 nm
     BRAM curve [lee2014kintex7] (W 87.5, s 0.893, onset 0.1) is far broader: there the FOM
-    gives 1/30 of the IRPP rate, while the IRPP matches the paper's own GEO prediction
+    gives about 1/33 of the IRPP rate, while the IRPP matches the paper's own GEO prediction
     (tests/test_radiation_devices_s5.py) — the FOM is not meant for such curves."""
     geo = environment.PHYSICS_PRESETS["geo"]
     sram65 = device.load_device("sram-65nm-bulk")
@@ -344,6 +358,10 @@ def test_figures_show_the_track_spectra_and_weibull(sram28):
     track_fig = figures.ground_track_figure(env)
     points = track_fig.axes[0].collections[0].get_offsets()
     assert len(points) == len(env.track.time_s)
-    assert len(figures.proton_spectra_figure(env).axes[0].lines) == 3
+    lines = figures.proton_spectra_figure(env).axes[0].lines   # trapped p out/in, GCR p, e⁻
+    assert [ln.get_label() for ln in lines] == ["trapped p, outside", "trapped p, behind 3 mm Al",
+                                                "GCR protons at part", "trapped e⁻, outside"]
+    e_line = lines[3].get_ydata()
+    assert np.nanmax(e_line) > 1e3 and np.all(np.diff(e_line[np.isfinite(e_line)]) < 0)
     let_fig = figures.let_spectrum_figure(env, sram28.classes["weight_sram"].heavy_ion)
     assert len(let_fig.axes) == 2  # the LET spectrum and the Weibull on a twin axis

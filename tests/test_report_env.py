@@ -35,7 +35,7 @@ def test_overview_draws_the_environment_of_the_scenario(tmp_path):
     assert track.startswith(PNG_MAGIC) and len(track) > 20_000     # ~10⁴ coloured track points
     protons, let = protons.decode(), let.decode()
     # the figures are of this scenario: its shielding, the trapped and GCR spectra, the Weibull
-    assert "behind 10 mm Al" in protons and "trapped, outside" in protons
+    assert "behind 10 mm Al" in protons and "trapped p, outside" in protons
     assert "GCR protons at part" in protons
     assert "Weibull" in let and "solar min" in let
     assert "686 km, 98°" in overview and "10 mm Al" in overview

@@ -77,6 +77,8 @@ def summary(scenario):
         "column_interleave": interleave,
         "trapped_saa_share": phys["trapped_saa_share"],
         "trapped_proton_above_10mev_cm2_s": phys["trapped_proton_above_10mev_cm2_s"],
+        "trapped_electron_above_1mev_cm2_s": phys["trapped_electron_above_1mev_cm2_s"],
+        "trapped_electron_spectrum": phys["trapped_electron_spectrum"],
         "latchup_per_core_day": phys["latchup_per_core_day"],
         "latchup_used_per_core_day": schedule.mission_latchup_rate(v, days),
         "solar_active_share": schedule.active_share(v, days),
@@ -152,5 +154,9 @@ def print_summary(out):
           f"cm⁻² s⁻¹ (min), SAA share of that flux {out['trapped_saa_share']['min']:.0%}; dose "
           f"rate {out['dose_rate_rad_per_year']:g} rad(Si)/yr (scenario); Alsat-1 flight "
           f"validation point {out['alsat1_flight_rate_per_bit_day']:.3g} upsets/bit/day")
+    electrons = out["trapped_electron_above_1mev_cm2_s"]
+    print("trapped electrons (AE8, orbit average, outside the shielding), J(>1 MeV): "
+          + " / ".join(f"{electrons[p]:.3g} ({p})" for p in envs.PHASES) + " cm⁻² s⁻¹; "
+          "spectrum in the JSON (trapped_electron_spectrum)")
     for path in out.get("figures", []):
         print(f"wrote {path}")

@@ -28,7 +28,7 @@ from ..errors import ValidationError
 from . import cosmic, orbit, rates, shielding, trapped
 from .device import MEMORY_CLASSES, load_device, secded_uncorrectable_fraction
 
-MODEL_VERSION = "radphys-8"  # bump when a model changes, so cached reports are recomputed
+MODEL_VERSION = "radphys-9"  # bump when a model changes, so cached reports are recomputed
 SPE_ENERGIES_MEV = trapped.PROTON_ENERGIES_MEV
 
 
@@ -45,6 +45,8 @@ class EnvironmentSpectra:
     trapped_proton_shielded: np.ndarray
     trapped_proton_above_10mev: float
     trapped_electron_above_1mev: float
+    electron_energy_mev: np.ndarray
+    trapped_electron_integral: np.ndarray  # orbit-averaged AE8 J(>E), outside the shielding
     saa_share: float
     gcr: cosmic.GcrSpectra
     let_grid: np.ndarray
@@ -92,13 +94,16 @@ def environment_spectra(orb, shielding_mm_al, solar="min", spe_model=cosmic.Sola
         above10 = trapped.integral_above(protons, 10.0)
         share = trapped.saa_share(track, protons)
         e_above1 = trapped.average_above(electrons, 1.0)
+        e_integral = electrons.average_integral()
     else:
         track, l_shell, alt, diff = None, None, None, np.zeros_like(e)
         above10, share, e_above1 = np.zeros(0), 0.0, 0.0
+        e_integral = np.zeros_like(trapped.ELECTRON_ENERGIES_MEV)
     gcr = cosmic.gcr_spectra(solar, mm, l_shell, alt)
     return EnvironmentSpectra(
         orb, mm, solar, e, diff, shielding.shield_spectrum(e, diff, mm),
-        float(above10.mean()) if above10.size else 0.0, float(e_above1), float(share), gcr,
+        float(above10.mean()) if above10.size else 0.0, float(e_above1),
+        trapped.ELECTRON_ENERGIES_MEV, e_integral, float(share), gcr,
         cosmic.LET_GRID, gcr.let_integral(),
         spe_model.events_per_active_year if solar == "max" else 0.0,
         spe_model.mean_fluence30(), _spe_at_part(spe_model, l_shell, alt, mm), track, above10)
@@ -170,6 +175,11 @@ def _report(env, device, interleave):
         "saa_share": env.saa_share,
         "trapped_proton_above_10mev_cm2_s": env.trapped_proton_above_10mev,
         "trapped_electron_above_1mev_cm2_s": env.trapped_electron_above_1mev,
+        "trapped_electron_spectrum": {
+            "energy_mev": env.electron_energy_mev.tolist(),
+            "integral_cm2_s": env.trapped_electron_integral.tolist(),
+            "differential_cm2_s_mev": trapped.differential_from_integral(
+                env.electron_energy_mev, env.trapped_electron_integral).tolist()},
         "gcr_let_above_1_cm2_s": float(rates.integral_flux_at(env.let_grid, env.let_integral,
                                                               1.0)),
         "spe_events_per_year": env.spe_events_per_year,

@@ -123,11 +123,14 @@ def scenario_rates(orbit_table, shielding_mm_al, devices, spe_model, interleave=
 
     out = {"background": {}, "saa_share": {}, "latchup_per_core_day": {}, "parts": {},
            "spe_per_fluence30": [], "mcu_share": [], "mcu_span": [], "trapped_saa_share": {},
-           "trapped_proton_above_10mev_cm2_s": {}}
+           "trapped_proton_above_10mev_cm2_s": {}, "trapped_electron_above_1mev_cm2_s": {},
+           "trapped_electron_spectrum": {}}
     for phase in PHASES:
         first = report(MEMORY_CLASSES[0], phase)
         out["trapped_saa_share"][phase] = first["saa_share"]
         out["trapped_proton_above_10mev_cm2_s"][phase] = first["trapped_proton_above_10mev_cm2_s"]
+        for key in ("trapped_electron_above_1mev_cm2_s", "trapped_electron_spectrum"):
+            out[key][phase] = first[key]
         entries = [report(k, phase)["classes"][k] for k in MEMORY_CLASSES]
         out["background"][phase] = [e["background_rate_per_bit_day"] for e in entries]
         out["saa_share"][phase] = [_saa_share_of_background(e, report(k, phase)["saa_share"])

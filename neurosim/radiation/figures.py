@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from .device import load_device
 from .environment import scenario_spectra
 from .orbit import orbit_from_dict
-from .trapped import SAA_BOX
+from .trapped import SAA_BOX, differential_from_integral
 
 
 def ground_track_figure(env):
@@ -39,18 +39,23 @@ def ground_track_figure(env):
 
 
 def proton_spectra_figure(env):
-    """Differential proton spectra: trapped outside, trapped behind the shielding, GCR."""
+    """Differential spectra: trapped protons outside and behind the shielding, GCR protons at
+    the part, and (dashed) the AE8 trapped electrons outside the shielding."""
     fig = Figure(figsize=(6, 4))
     ax = fig.add_subplot()
     e = env.proton_energy_mev
-    for flux, label in ((env.trapped_proton, "trapped, outside"),
+    for flux, label in ((env.trapped_proton, "trapped p, outside"),
                         (env.trapped_proton_shielded,
-                         f"trapped, behind {env.shielding_mm_al:g} mm Al")):
+                         f"trapped p, behind {env.shielding_mm_al:g} mm Al")):
         if np.any(flux > 0):
             ax.loglog(e, np.where(flux > 0, flux, np.nan), label=label)
     ax.loglog(env.gcr.energy_mev_n, env.gcr.proton_differential(), label="GCR protons at part")
-    ax.set(xlabel="proton energy (MeV)", ylabel="flux (cm⁻² s⁻¹ MeV⁻¹)",
-           title="proton spectra (orbit average)")
+    electrons = differential_from_integral(env.electron_energy_mev, env.trapped_electron_integral)
+    if np.any(electrons > 0):
+        ax.loglog(env.electron_energy_mev, np.where(electrons > 0, electrons, np.nan), "--",
+                  label="trapped e⁻, outside")
+    ax.set(xlabel="energy (MeV; GCR: MeV per nucleon)", ylabel="flux (cm⁻² s⁻¹ MeV⁻¹)",
+           title="trapped and GCR spectra (orbit average)")
     ax.legend()
     return fig
 

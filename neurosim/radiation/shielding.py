@@ -27,6 +27,7 @@ from ..errors import ValidationError
 AL_DENSITY_G_CM3 = 2.699  # [pstar] material table
 PROTON_MASS_MEV = 938.272  # CODATA 2018
 AMU_MEV = 931.494  # CODATA 2018
+RANGE_TABLE_MAX_MEV = 1.0e7  # above every energy per nucleon of the GCR grid plus its shield loss
 
 
 def check_shielding(mm_al, name="shielding_mm_al"):
@@ -62,9 +63,12 @@ def stopping_power(energy_mev, material="al"):
 
 @lru_cache(maxsize=2)
 def _range_table(material):
-    """(energy grid, CSDA range g/cm²) on a fine log grid, integrated from PSTAR."""
+    """(energy grid, CSDA range g/cm²) on a fine log grid up to :data:`RANGE_TABLE_MAX_MEV`,
+    integrated from PSTAR (its stopping power held constant beyond 10 GeV, where it rises by
+    a few per cent per decade): without the extension every particle above 10 GeV would be
+    given the 10 GeV range, and a shielded spectrum would copy its 10 GeV value up the tail."""
     e, _, _ = _pstar()
-    grid = np.geomspace(e[0], e[-1], 4000)
+    grid = np.geomspace(e[0], RANGE_TABLE_MAX_MEV, 6000)
     inv = 1.0 / stopping_power(grid, material)
     steps = 0.5 * (inv[1:] + inv[:-1]) * np.diff(grid)
     first = grid[0] * inv[0]
