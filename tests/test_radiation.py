@@ -614,6 +614,30 @@ def _environment_args(scenario, figures=None, json=True):
     return argparse.Namespace(scenario=scenario, figures=figures, json=json)
 
 
+@pytest.mark.parametrize("field, value, expected", [
+    ("sigma_sat", "0.0", "field 'heavy_ion.sigma_sat' is 0.0; expected > 0"),
+    ("onset", "-0.5", "field 'heavy_ion.onset' is -0.5; expected"),
+])
+def test_environment_command_refuses_a_bad_device_curve_in_one_line(tmp_path, capsys, field,
+                                                                     value, expected):
+    from neurosim.cli import main
+    src = os.path.join(ROOT, "neurosim", "radiation", "data", "devices", "sram-28nm-bulk.toml")
+    text = open(src).read()
+    start = text.index("[heavy_ion]")
+    line_start = text.index(f"\n{field} = ", start) + 1
+    line_end = text.index("\n", line_start)
+    text = (text[:line_start] + f'{field} = {{value = {value}, source = "test"}}'
+            + text[line_end:])
+    (tmp_path / "dev.toml").write_text(text)
+    path = _write(tmp_path, MINIMAL + '\n[device]\nname = "dev.toml"\n')
+    figures = tmp_path / "figs"
+    assert main(["environment", path, "--figures", str(figures)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert f"{path}:26: [device] name = " in err and expected in err
+    assert not figures.exists()
+
+
 def test_environment_command_reports_rates_with_their_parts(tmp_path, capsys):
     from neurosim.cli import environment
     out = environment.run(_environment_args(os.path.join(SCEN, "leo_10y.toml")))

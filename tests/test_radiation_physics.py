@@ -325,6 +325,19 @@ def test_spenvis_proton_block_is_read(tmp_path):
     assert spec.x == pytest.approx([0.1, 1.0, 10.0]) and spec.flux[-1] == 3.0
 
 
+def test_omere_let_table_with_headers_is_read(tmp_path):
+    """An OMERE-style export: title and column-header lines, then whitespace-separated columns
+    (LET in MeV cm²/mg, integral flux in cm⁻² s⁻¹, further columns ignored)."""
+    path = tmp_path / "omere_let.txt"
+    path.write_text("OMERE 5.x  LET spectrum  GEO  100 mils\n"
+                    "LET (MeV.cm2/mg)   Integral flux (/cm2/s)   Differential\n"
+                    "  1.0E-01   2.5E-02   1.0E-01\n  1.0E+00   1.1E-03   2.0E-03\n"
+                    "  1.0E+01   3.0E-06   1.0E-06\n")
+    spec = spectra_io.read_let_spectrum(path, fmt="omere")
+    assert spec.x.tolist() == [0.1, 1.0, 10.0]
+    assert spec.flux.tolist() == [2.5e-2, 1.1e-3, 3.0e-6]
+
+
 @pytest.mark.parametrize("rows, match", [("1 5\n3 4\n2 1\n", "line 3"), ("1 5\n2 -4\n", "line 2")])
 def test_bad_spectrum_is_refused_naming_the_line(tmp_path, rows, match):
     path = tmp_path / "bad.txt"
