@@ -24,7 +24,8 @@ ENVIRONMENT_FIGURES = (
     ("ground_track", "png", "Ground track over the AP8-MIN trapped-proton flux above 10 MeV; "
                             "the dashed box is the South Atlantic Anomaly."),
     ("proton_spectra", "svg", "Orbit-averaged trapped-proton spectrum outside and behind the "
-                              "shielding, and the GCR protons at the part."),
+                              "shielding, the GCR protons at the part and (dashed) the AE8 "
+                              "trapped electrons outside the shielding."),
     ("let_spectrum", "svg", "Integral GCR LET spectrum at the part (solar minimum) and the "
                             "weight SRAM's heavy-ion Weibull cross-section."),
 )
