@@ -51,6 +51,23 @@ def test_the_shielding_of_the_scenario_changes_the_figure(tmp_path):
     assert "behind 1 mm Al" in protons and "behind 10 mm Al" not in protons
 
 
+def test_imported_spectra_are_drawn_and_named(tmp_path):
+    """A scenario that flies another tool's LET spectrum: the report names the file, and a file
+    that no longer reads shows a named placeholder instead of figures."""
+    d = fake_results(str(tmp_path / "m"))
+    let = tmp_path / "creme_let.txt"
+    let.write_text("0.1, 1e-3\n1.0, 1e-4\n10.0, 1e-6\n100.0, 1e-9\n")
+    _rewrite_scenario(d, "shielding_mm_al = 10.0",
+                      f'shielding_mm_al = 10.0\nlet_spectrum = "{let}"')
+    overview = sections_of(report_html.render(MissionResults(d)))["overview"]
+    assert "The LET spectrum is imported from creme_let.txt." in overview
+    assert len(figures_in(overview)) == 3
+    let.write_text("1.0, 1e-4\n0.1, 1e-3\n")
+    overview = sections_of(report_html.render(MissionResults(d)))["overview"]
+    assert "line 2: LET 0.1 after 1.0" in html.unescape(overview)
+    assert figures_in(overview) == []
+
+
 def test_missing_environment_inputs_show_a_named_placeholder(tmp_path):
     d = fake_results(str(tmp_path / "m"))
     _rewrite_scenario(d, 'preset = "leo-sso"\n', "")
