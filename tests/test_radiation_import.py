@@ -8,32 +8,10 @@ import pytest
 from neurosim.errors import InputFileError
 from neurosim.mission import scenario as scn
 from neurosim.radiation import device, rates
+from test_radiation import MINIMAL
 
-SCENARIO = """
-[mission]
-duration_years = 2.0
-accuracy_requirement = 0.9
-
-[environment]
-preset = "geo"
-{extra}
-
-[solar_events]
-events_per_active_year = 0.0
-source = "off"
-
-[dose]
-dose_rate_rad_per_year = 150.0
-source = "test"
-
-[latchup]
-rate_per_core_day = 0.0
-source = "off"
-
-[synapses]
-stuck_rate_per_bit_year = 0.0
-source = "off"
-"""
+# test_radiation's minimal scenario in GEO (no trapped protons), the key under test at line 8
+SCENARIO = MINIMAL.replace('preset = "leo-sso"\nshielding_mm_al = 10.0', 'preset = "geo"\n{extra}')
 LET = np.geomspace(0.05, 100.0, 120)           # MeV cm²/mg
 PROTON_E = np.geomspace(1.0, 1000.0, 400)      # MeV
 
