@@ -656,7 +656,7 @@ def test_environment_command_reports_rates_with_their_parts(tmp_path, capsys):
     assert "weight_sram  min" in text
     # the FOM cross-check: in GEO behind the scenario's shielding, the IRPP is the GEO
     # scenario's own heavy-ion rate; the measured 28 nm curve is far broader than the FOM's
-    # usual shape (README: IRPP/FOM = 39)
+    # usual shape (README: IRPP/FOM = 33)
     check = geo["classes"]["weight_sram"]["heavy_ion_cross_check_geo"]
     assert check["irpp_rate_per_bit_day"] == pytest.approx(
         geo["classes"]["weight_sram"]["parts_per_bit_day"]["min"]["gcr_heavy_ion"], rel=1e-12)
@@ -666,22 +666,26 @@ def test_environment_command_reports_rates_with_their_parts(tmp_path, capsys):
 
 def test_environment_command_reports_the_secded_fraction_at_the_scenarios_interleave(tmp_path,
                                                                                     capsys):
-    """sram-28nm-bulk: MCU share 0.2, clusters of up to 4 cells. SECDED cannot correct an MCU
-    while ⌈4 / k⌉ > 1: all of the 0.2 at interleave 1 and 2, none at 4; a scenario's
-    multi_bit_fraction replaces the share."""
+    """sram-28nm-bulk: MCU share 0.2, clusters of up to 8 cells. SECDED cannot correct an MCU
+    while ⌈8 / k⌉ > 1: all of the 0.2 at interleave 1 to 4, none at 8; a scenario's
+    multi_bit_fraction replaces the share; without SECDED the line says so."""
     from neurosim.cli import environment
 
     def fraction(extra):
         out = environment.run(_environment_args(_write(tmp_path, MINIMAL + extra), json=False))
         sram = out["classes"]["weight_sram"]
-        assert sram["mcu_max_span"] == 4
+        assert sram["mcu_max_span"] == 8
         return out["column_interleave"], sram["secded_uncorrectable_fraction"]
 
-    assert fraction("") == (1, 0.2)
+    secded = "\n[mitigation]\nsecded = true\n"
+    assert fraction(secded) == (1, 0.2)
     assert "SECDED cannot correct 20% of events at column interleave 1" in capsys.readouterr().out
-    assert fraction("\n[mitigation]\ncolumn_interleave = 2\n") == (2, 0.2)
-    assert fraction("\n[mitigation]\ncolumn_interleave = 4\n") == (4, 0.0)
-    assert fraction('\n[upsets]\nmulti_bit_fraction = 0.05\nsource = "test"\n') == (1, 0.05)
+    assert fraction(secded + "column_interleave = 4\n") == (4, 0.2)
+    assert fraction(secded + "column_interleave = 8\n") == (8, 0.0)
+    assert fraction(secded + '\n[upsets]\nmulti_bit_fraction = 0.05\nsource = "test"\n') == (
+        1, 0.05)
+    fraction("")
+    assert "SECDED is off: every MCU stays in force" in capsys.readouterr().out
 
 
 def test_report_names_the_column_interleave():

@@ -106,3 +106,36 @@ def test_missing_spectrum_file_is_refused(tmp_path):
         scn.load(str(path))
     assert str(exc.value).startswith(f"{path}:8: [environment] proton_spectrum: ")
     assert "nowhere.txt: cannot read spectrum" in str(exc.value)
+
+
+def test_spenvis_proton_file_is_read_from_its_differential_column(tmp_path, cell):
+    """SPENVIS prints energy, integral flux, differential flux: the third column is folded
+    (the second, the integral flux, would give a rate ~80x too high on this spectrum)."""
+    from test_radiation_iss_s5 import SPENVIS_530
+    rows = "".join(f"{e!r}, {i!r}, {d!r}\n" for e, i, d in SPENVIS_530.tolist())
+    (tmp_path / "tri.txt").write_text("'*', 'SPENVIS'\n'UNIT', 'MeV', '/cm2/s', '/cm2/s/MeV'\n"
+                                      + rows + "'End of Block'\n")
+    phys = load(tmp_path, 'proton_spectrum = "tri.txt"')
+    expected = rates.proton_rate(cell.proton, SPENVIS_530[:, 0], SPENVIS_530[:, 2]) * 86400
+    got = phys["parts"]["min"]["weight_sram"]["trapped_proton"]
+    assert got == pytest.approx(expected, rel=0.02)  # 1.014: the model's nodes refine the fold
+
+
+def test_spectrum_energies_must_be_positive(tmp_path):
+    (tmp_path / "p.txt").write_text("0.0, 5.0\n1.0, 2.0\n")
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO.format(extra='proton_spectrum = "p.txt"'))
+    with pytest.raises(InputFileError) as exc:
+        scn.load(str(path))
+    assert "line 1: energy 0.0; expected a finite energy > 0" in str(exc.value)
+
+
+def test_the_bad_file_is_blamed_on_its_own_key(tmp_path):
+    write_table(tmp_path / "let.txt", LET, let_flux(), "")
+    (tmp_path / "let.txt.bak").write_text("1.0, 1.0\n0.5, 1.0\n")
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO.format(extra='let_spectrum = "let.txt"\n'
+                                          'proton_spectrum = "let.txt.bak"'))
+    with pytest.raises(InputFileError) as exc:
+        scn.load(str(path))
+    assert str(exc.value).startswith(f"{path}:9: [environment] proton_spectrum: ")

@@ -319,10 +319,10 @@ def test_creme96_native_layout_with_missing_values_is_refused(tmp_path):
 
 def test_spenvis_proton_block_is_read(tmp_path):
     path = tmp_path / "spenvis_tpo.txt"
-    path.write_text("'*', 'SPENVIS'\n'UNIT', 'MeV', '/cm2/s/MeV'\n0.1, 5.0e3, 2\n1.0, 1.0e2, 2\n"
-                    "10.0, 3.0, 2\n'End of Block'\n0.5, 9.0\n")
-    spec = spectra_io.read_proton_spectrum(path, fmt="spenvis")
-    assert spec.x == pytest.approx([0.1, 1.0, 10.0]) and spec.flux[-1] == 3.0
+    path.write_text("'*', 'SPENVIS'\n'UNIT', 'MeV', '/cm2/s', '/cm2/s/MeV'\n0.1, 9.0e2, 5.0e3\n"
+                    "1.0, 2.0e2, 1.0e2\n10.0, 5.0e1, 3.0\n'End of Block'\n0.5, 9.0, 1.0\n")
+    spec = spectra_io.read_proton_spectrum(path, fmt="spenvis")   # energy, integral, differential
+    assert spec.x == pytest.approx([0.1, 1.0, 10.0]) and spec.flux.tolist() == [5.0e3, 1.0e2, 3.0]
 
 
 def test_omere_let_table_with_headers_is_read(tmp_path):

@@ -74,7 +74,7 @@ def summary(scenario):
     return {
         "scenario": scenario.name, "orbit": v["orbit"],
         "shielding_mm_al": v["environment"]["shielding_mm_al"], "classes": classes,
-        "column_interleave": interleave,
+        "column_interleave": interleave, "secded": v["mitigation"]["secded"],
         "trapped_saa_share": phys["trapped_saa_share"],
         "trapped_proton_above_10mev_cm2_s": phys["trapped_proton_above_10mev_cm2_s"],
         "trapped_electron_above_1mev_cm2_s": phys["trapped_electron_above_1mev_cm2_s"],
@@ -144,16 +144,19 @@ def print_summary(out):
               f"{check['irpp_rate_per_bit_day']:.3g}, Petersen FOM "
               f"{check['petersen_fom_rate_per_bit_day']:.3g} upsets/bit/day ({ratio}; the FOM is "
               "a ±2–3× estimate for curves of the usual shape)")
+        secded = (f"SECDED cannot correct {c['secded_uncorrectable_fraction']:.0%} of events at "
+                  f"column interleave {out['column_interleave']}" if out["secded"] else
+                  "SECDED is off: every MCU stays in force")
         print(f"{'':<12} MCUs: {c['mcu_share']:.0%} of events, up to {c['mcu_max_span']} cells; "
-              f"SECDED cannot correct {c['secded_uncorrectable_fraction']:.0%} of events at "
-              f"column interleave {out['column_interleave']}")
+              f"{secded}")
     lu = out["latchup_per_core_day"]
     print(f"latch-up: {lu['min']:.3g} (min) / {lu['max']:.3g} (max) per core per day; "
           f"used {out['latchup_used_per_core_day']:.3g}")
     print(f"trapped protons > 10 MeV: {out['trapped_proton_above_10mev_cm2_s']['min']:.3g} "
           f"cm⁻² s⁻¹ (min), SAA share of that flux {out['trapped_saa_share']['min']:.0%}; dose "
           f"rate {out['dose_rate_rad_per_year']:g} rad(Si)/yr (scenario); Alsat-1 flight "
-          f"validation point {out['alsat1_flight_rate_per_bit_day']:.3g} upsets/bit/day")
+          f"average {out['alsat1_flight_rate_per_bit_day']:.3g} upsets/bit/day (a comparison: "
+          "another device)")
     electrons = out["trapped_electron_above_1mev_cm2_s"]
     print("trapped electrons (AE8, orbit average, outside the shielding), J(>1 MeV): "
           + " / ".join(f"{electrons[p]:.3g} ({p})" for p in envs.PHASES) + " cm⁻² s⁻¹; "

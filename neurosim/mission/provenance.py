@@ -40,7 +40,8 @@ def provenance(scenario, model, resolved_path, command_line=None, started=None):
     """What produced the results: versions (neurosim, its git commit when run from a checkout,
     Python, numpy, scipy, brian2, matplotlib — looked up without importing them), the command
     line, SHA-256 of the resolved scenario as saved (``sha256sum scenario.resolved.toml``), of the
-    scenario file as given and of the model file, the scenario seed (run r draws from
+    scenario file as given, of the model file and of imported spectra files (so a report drawn
+    later from an edited file can be told apart), the scenario seed (run r draws from
     ``SeedSequence(seed, spawn_key=(r,))``), the platform and the start time (UTC) of the run
     (``started``, a ``time.time()`` value; default now)."""
     versions = {"neurosim": neurosim.__version__, "python": platform.python_version(),
@@ -60,6 +61,8 @@ def provenance(scenario, model, resolved_path, command_line=None, started=None):
         "scenario_file": scenario.path, "scenario_file_sha256": _sha256(scenario.path),
         "model_file": model.model_path, "model_sha256": _sha256(model.model_path)
         if model.model_path else None,
+        "spectra_files_sha256": {key: _sha256(path) for key in ("let_spectrum", "proton_spectrum")
+                                 if (path := scenario[f"environment.{key}"])},
         "seed": int(scenario["run.seed"]),
         "platform": platform.platform(),
         "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started or time.time())),

@@ -295,7 +295,7 @@ def _imported(ctx, env):
     try:
         return envs.imported_spectra(env)
     except NeurosimError as exc:
-        key = next((k for k in given if env[k] in str(exc)), given[0])
+        key = exc.param
         line = line_of(ctx.text, "environment", key) if ctx.text else None
         loc = f"{ctx.path}:{line}:" if line else f"{ctx.path}:"
         raise InputFileError(f"{loc} [environment] {key}: {exc}") from None

@@ -131,17 +131,22 @@ class ImportedSpectra:
 
     def apply(self, env):
         """``env`` with the imported spectra in place of the modelled ones. The proton grid
-        becomes the union of the model's and the file's energies (log-log interpolation between
-        nodes, zero outside each spectrum's range), so the file's own nodes are kept exactly."""
+        becomes the union of the model's and the file's energies, so the file's own nodes are
+        kept exactly: the file's spectrum is linear between its nodes there (what a trapezoid
+        fold on the file's own grid assumes, also across a node where the file prints 0), the
+        model's spectra log-log; each is zero outside its range, and two nodes just outside the
+        file's range keep the trapezoid from adding a ramp beyond its first and last energies."""
         changes = {}
         if self.let is not None:
             changes.update(let_grid=self.let.x, let_integral=self.let.flux)
         if self.proton is not None:
-            grid = np.union1d(env.proton_energy_mev, self.proton.x)
+            x = self.proton.x
+            edges = [np.nextafter(x[0], 0.0), np.nextafter(x[-1], np.inf)]
+            grid = np.union1d(np.union1d(env.proton_energy_mev, x), edges)
             on_grid = partial(shielding.loglog_interp, grid, env.proton_energy_mev)
             changes.update(proton_energy_mev=grid, trapped_proton=on_grid(env.trapped_proton),
-                           trapped_proton_shielded=shielding.loglog_interp(
-                               grid, self.proton.x, self.proton.flux),
+                           trapped_proton_shielded=np.interp(grid, x, self.proton.flux,
+                                                             left=0.0, right=0.0),
                            spe_fluence_per_fluence30=on_grid(env.spe_fluence_per_fluence30))
         return replace(env, **changes)
 

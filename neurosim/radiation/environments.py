@@ -27,7 +27,7 @@ computed shares; ``[latchup] rate_per_core_day`` the latch-up rate.
 
 Validation point (not a default): Alsat-1 measured 4.04e-7 upsets/bit/day in commercial memories
 on the ``leo-sso`` orbit over 8 years ([alsat1]; :data:`ALSAT1_FLIGHT_RATE_PER_BIT_DAY`);
-the shipped 28 nm device gives 2.8e-7 (solar minimum) and 1.5e-7 (maximum) there (README
+the shipped 28 nm device gives 2.1e-7 (solar minimum) and 9.7e-8 (maximum) there (README
 "Radiation physics").
 """
 from dataclasses import asdict
@@ -87,14 +87,19 @@ def imported_spectra(environment_table):
     """The :class:`~neurosim.radiation.environment.ImportedSpectra` of an ``[environment]``
     table's ``let_spectrum`` and ``proton_spectrum`` files (paths as given, read as
     ``spectra_format``), or None if it names neither. A bad file raises the reader's one-line
-    error (file, line, value, expected)."""
+    error (file, line, value, expected) with the key in ``param``."""
     files = {k: environment_table.get(k) or None for k in SPECTRUM_KEYS}
     if not any(files.values()):
         return None
     fmt = environment_table.get("spectra_format") or "spenvis"
     readers = {"let_spectrum": spectra_io.read_let_spectrum,
                "proton_spectrum": spectra_io.read_proton_spectrum}
-    read = {k: readers[k](path, fmt) if path else None for k, path in files.items()}
+    read = {}
+    for key, path in files.items():
+        try:
+            read[key] = readers[key](path, fmt) if path else None
+        except NeurosimError as exc:     # the error names the key it came from in ``param``
+            raise type(exc)(str(exc), key) from None
     return environment.ImportedSpectra(read["let_spectrum"], read["proton_spectrum"])
 
 

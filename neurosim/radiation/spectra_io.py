@@ -6,8 +6,9 @@ Accepted files (text; one spectrum per file):
   first numeric row (column headers); SPENVIS's quoted meta lines (``'*', 'UNIT', ...``) are
   comments by this rule;
 - a numeric row has ≥ 2 numbers separated by commas, semicolons, tabs or spaces; the first column
-  is the abscissa (LET or proton energy), the column ``column`` (default 1, i.e. the second) is
-  the flux; further columns are ignored; a quoted or non-numeric line after the first numeric
+  is the abscissa (LET or proton energy, finite and > 0), the column ``column`` (default 1, i.e.
+  the second; for SPENVIS proton files with three or more columns 2, the third: SPENVIS prints
+  energy, integral and differential flux) is the flux; further columns are ignored; a quoted or non-numeric line after the first numeric
   row ends the table (SPENVIS ends each block with ``'End of Block'``: the first block is read;
   ``#``, ``*`` and ``!`` comment lines inside the table are skipped);
 - abscissae strictly increasing, fluxes finite and ≥ 0.
@@ -39,7 +40,9 @@ from ..errors import InputFileError
 
 FORMATS = {
     "creme96": {"let_unit": "MeV cm2/g", "flux_unit": "m-2 s-1 sr-1"},
-    "spenvis": {"let_unit": "MeV cm2/mg", "flux_unit": "cm-2 s-1"},
+    # SPENVIS prints energy, integral flux, differential flux (its trapped-proton files, e.g. the
+    # SPENVIS 4.6.13 output in [loveless2025spenvis]): the differential flux is the third column
+    "spenvis": {"let_unit": "MeV cm2/mg", "flux_unit": "cm-2 s-1", "proton_column": 2},
     "omere": {"let_unit": "MeV cm2/mg", "flux_unit": "cm-2 s-1"},
 }
 LET_UNITS = {"MeV cm2/mg": 1.0, "MeV cm2/g": 1e-3}
@@ -91,6 +94,19 @@ def _read_rows(path, column):
     return rows
 
 
+def _first_row_width(path):
+    """Number of values on the first numeric row of ``path`` (0 if none or unreadable)."""
+    try:
+        lines = Path(path).read_text(errors="replace").splitlines()
+    except OSError:
+        return 0
+    for line in lines:
+        values = None if line.lstrip().startswith(_COMMENT) else _numbers(line)
+        if values:
+            return len(values)
+    return 0
+
+
 def _creme96_grid(line):
     """(xmin, xmax, n) if ``line`` is a CREME96 grid line ``XMIN XMAX N ZMIN ZMAX ...``."""
     fields = line.split()
@@ -133,7 +149,11 @@ def _read_creme96_native(path):
 
 
 def _check(rows, path, xname):
-    """Refuse non-increasing abscissae and negative or non-finite fluxes (naming the line)."""
+    """Refuse abscissae that are not finite and > 0 or not increasing, and negative or
+    non-finite fluxes (naming the line)."""
+    for n, x, _ in rows:
+        if not (np.isfinite(x) and x > 0):
+            raise InputFileError(f"{path}: line {n}: {xname} {x}; expected a finite {xname} > 0")
     for (n0, x0, _), (n1, x1, _) in zip(rows, rows[1:]):
         if not x1 > x0:
             raise InputFileError(f"{path}: line {n1}: {xname} {x1} after {x0}; expected "
@@ -174,9 +194,13 @@ def read_let_spectrum(path, fmt=None, let_unit=None, flux_unit=None, column=1):
     return Spectrum("let", x, np.array([r[2] for r in rows]) * FLUX_UNITS[flux_unit], str(path))
 
 
-def read_proton_spectrum(path, fmt=None, flux_unit=None, column=1):
-    """A differential proton spectrum (MeV, cm⁻² s⁻¹ MeV⁻¹ omnidirectional) from ``path``."""
+def read_proton_spectrum(path, fmt=None, flux_unit=None, column=None):
+    """A differential proton spectrum (MeV, cm⁻² s⁻¹ MeV⁻¹ omnidirectional) from ``path``;
+    ``column`` defaults to the format's differential-flux column (SPENVIS: the third)."""
     _, flux_unit = _units(fmt, None, flux_unit, path)
+    if column is None:
+        wide = _first_row_width(path) > FORMATS.get(fmt, {}).get("proton_column", 1)
+        column = FORMATS.get(fmt, {}).get("proton_column", 1) if wide else 1
     rows = _rows(path, fmt, column)
     _check(rows, path, "energy")
     x = np.array([r[1] for r in rows])

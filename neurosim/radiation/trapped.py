@@ -23,7 +23,8 @@ import numpy as np
 from astropy import units as u
 
 PROTON_ENERGIES_MEV = np.geomspace(0.1, 400.0, 48)  # AP8 covers 0.1–400 MeV [sawyer1976]
-ELECTRON_ENERGIES_MEV = np.geomspace(0.04, 7.0, 24)  # AE8 covers 0.04–7 MeV [vette1991]
+# AE8 tabulates 0.04–7 MeV [vette1991]; the aep8 package returns 0 below 0.05 MeV (checked here)
+ELECTRON_ENERGIES_MEV = np.geomspace(0.05, 7.0, 24)
 SAA_BOX = {"lat_deg": (-50.0, 0.0), "lon_deg": (-90.0, 40.0)}  # assumption, see module doc
 EARTH_RADIUS_KM = 6371.2  # IRBEM's Earth radius unit (km)
 # The field model each version was built with [irbem] (and the aep8 wrapper follows): AE8 MIN, AE8
