@@ -61,7 +61,8 @@ def test_imported_spectra_are_drawn_and_named(tmp_path):
                       f'shielding_mm_al = 10.0\nlet_spectrum = "{let}"')
     overview = sections_of(report_html.render(MissionResults(d)))["overview"]
     assert "The LET spectrum is imported from creme_let.txt." in overview
-    assert len(figures_in(overview)) == 3
+    figs = figures_in(overview)
+    assert len(figs) == 3 and "imported from creme_let.txt" in figs[2].decode()
     let.write_text("1.0, 1e-4\n0.1, 1e-3\n")
     overview = sections_of(report_html.render(MissionResults(d)))["overview"]
     assert "line 2: LET 0.1 after 1.0" in html.unescape(overview)

@@ -9,6 +9,8 @@
   weight-SRAM device (what ``neurosim environment --figures`` saves and the mission report's
   overview shows).
 """
+import os
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -60,14 +62,15 @@ def proton_spectra_figure(env):
     return fig
 
 
-def let_spectrum_figure(env, weibull):
-    """Integral LET spectrum F(>L) at the part and the heavy-ion Weibull σ(L)."""
+def let_spectrum_figure(env, weibull, title=None):
+    """Integral LET spectrum F(>L) at the part and the heavy-ion Weibull σ(L); ``title``
+    defaults to the modelled GCR spectrum's."""
     fig = Figure(figsize=(6, 4))
     ax = fig.add_subplot()
     f = env.let_integral
     ax.loglog(env.let_grid, np.where(f > 0, f, np.nan), label="F(>LET) at part")
     ax.set(xlabel="LET (MeV cm²/mg)", ylabel="integral flux (cm⁻² s⁻¹)",
-           title=f"GCR LET spectrum, solar {env.solar}")
+           title=title or f"GCR LET spectrum, solar {env.solar}")
     twin = ax.twinx()
     sigma = weibull(env.let_grid)
     twin.loglog(env.let_grid, np.where(sigma > 0, sigma, np.nan), "r--", label="Weibull σ(LET)")
@@ -88,5 +91,7 @@ def scenario_figures(orbit_table, shielding_mm_al, spe_model, device, solar="min
     env = scenario_spectra(orbit_from_dict(orbit_table), float(shielding_mm_al), solar,
                            spe_model, imported)
     weibull = load_device(device).classes["weight_sram"].heavy_ion
+    title = (f"LET spectrum imported from {os.path.basename(imported.let.path)}"
+             if imported is not None and imported.let is not None else None)
     return {"ground_track": ground_track_figure(env), "proton_spectra": proton_spectra_figure(env),
-            "let_spectrum": let_spectrum_figure(env, weibull)}
+            "let_spectrum": let_spectrum_figure(env, weibull, title)}
