@@ -41,6 +41,7 @@ from neurosim.mission.scenario_checks import (FileContext, check_events, check_v
 from neurosim.mission.schema import (EXPECT, NAME_PATTERN, OPT, PRESET, REQ, SCHEMA, SECTIONS,
                                      range_text)
 from neurosim.radiation import environments as envs
+from neurosim.radiation import orbit as orbits
 from neurosim.radiation.environments import PRESETS, SOLAR_CYCLE
 
 DEFAULT_SCENARIO = "scenarios/leo_10y.toml"   # the main job: `neurosim mission` with no file
@@ -278,7 +279,7 @@ def _orbit(ctx, table):
     """The :class:`~neurosim.radiation.orbit.Orbit` of the ``[orbit]`` table, or the one-line
     error at the line of the offending key (of the section when no key is to blame)."""
     try:
-        return envs.orbit_from_table(table)
+        return orbits.orbit_from_dict(table)
     except NeurosimError as exc:
         line = ((exc.param and line_of(ctx.text, "orbit", exc.param))
                 or line_of(ctx.text, "orbit", None)) if ctx.text else None

@@ -25,10 +25,10 @@ and sets its ``spe_per_fluence30`` to 0 (a flight-measured rate already contains
 mission, so nothing is added on top of it); ``saa_share`` and ``multi_bit_fraction`` replace the
 computed shares; ``[latchup] rate_per_core_day`` the latch-up rate.
 
-Validation point (not a default): Alsat-1 measured 4.04e-7 upsets/bit/day in commercial memories
-on the ``leo-sso`` orbit over 8 years ([alsat1]; :data:`ALSAT1_FLIGHT_RATE_PER_BIT_DAY`);
-the shipped 28 nm device gives 2.1e-7 (solar minimum) and 9.7e-8 (maximum) there (README
-"Radiation physics").
+Comparison point (not a default; another device): Alsat-1 measured 4.04e-7 upsets/bit/day in
+commercial memories on the ``leo-sso`` orbit over 8 years ([alsat1];
+:data:`ALSAT1_FLIGHT_RATE_PER_BIT_DAY`); the shipped 28 nm device gives 2.1e-7 (solar minimum)
+and 9.7e-8 (maximum) there (README "Radiation physics").
 """
 from dataclasses import asdict
 
@@ -63,12 +63,6 @@ def orbit_text(table):
     if "tle" in table:
         return "TLE orbit"
     return f"{table['altitude_km']:g} km, {table['inclination_deg']:g}°"
-
-
-def orbit_from_table(table, where="[orbit]"):
-    """The :class:`~neurosim.radiation.orbit.Orbit` of an ``[orbit]`` table (library check;
-    errors name the key in ``param``)."""
-    return orbit.orbit_from_dict(table, where)
 
 
 def _device(name_or_path, where):
@@ -114,7 +108,7 @@ def scenario_rates(orbit_table, shielding_mm_al, devices, spe_model, interleave=
     (:func:`imported_spectra`) in place of the modelled ones.
     """
     orb = (orbit_table if isinstance(orbit_table, orbit.Orbit)
-           else orbit_from_table(orbit_table, where))
+           else orbit.orbit_from_dict(orbit_table, where))
     loaded = {k: _device(*devices[k]) for k in MEMORY_CLASSES + ("latchup",)}
     reports = {}
 

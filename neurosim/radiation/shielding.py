@@ -64,8 +64,8 @@ def stopping_power(energy_mev, material="al"):
 @lru_cache(maxsize=2)
 def _range_table(material):
     """(energy grid, CSDA range g/cm²) on a fine log grid up to :data:`RANGE_TABLE_MAX_MEV`,
-    integrated from PSTAR (its stopping power held constant beyond 10 GeV, where it rises by
-    a few per cent per decade): without the extension every particle above 10 GeV would be
+    integrated from PSTAR (its stopping power held constant beyond 10 GeV, an assumption: it
+    rises by a few per cent per decade there): without the extension every particle above 10 GeV would be
     given the 10 GeV range, and a shielded spectrum would copy its 10 GeV value up the tail."""
     e, _, _ = _pstar()
     grid = np.geomspace(e[0], RANGE_TABLE_MAX_MEV, 6000)

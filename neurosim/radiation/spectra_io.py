@@ -8,9 +8,10 @@ Accepted files (text; one spectrum per file):
 - a numeric row has ≥ 2 numbers separated by commas, semicolons, tabs or spaces; the first column
   is the abscissa (LET or proton energy, finite and > 0), the column ``column`` (default 1, i.e.
   the second; for SPENVIS proton files with three or more columns 2, the third: SPENVIS prints
-  energy, integral and differential flux) is the flux; further columns are ignored; a quoted or non-numeric line after the first numeric
-  row ends the table (SPENVIS ends each block with ``'End of Block'``: the first block is read;
-  ``#``, ``*`` and ``!`` comment lines inside the table are skipped);
+  energy, integral and differential flux) is the flux; further columns are ignored; a quoted or
+  non-numeric line after the first numeric row ends the table (SPENVIS ends each block with
+  ``'End of Block'``: the first block is read; ``#``, ``*`` and ``!`` comment lines inside the
+  table are skipped);
 - abscissae strictly increasing, fluxes finite and ≥ 0.
 
 ``kind="let"``: an integral LET spectrum F(>L). ``let_unit`` "MeV cm2/mg" (OMERE, SPENVIS) or
@@ -199,8 +200,8 @@ def read_proton_spectrum(path, fmt=None, flux_unit=None, column=None):
     ``column`` defaults to the format's differential-flux column (SPENVIS: the third)."""
     _, flux_unit = _units(fmt, None, flux_unit, path)
     if column is None:
-        wide = _first_row_width(path) > FORMATS.get(fmt, {}).get("proton_column", 1)
-        column = FORMATS.get(fmt, {}).get("proton_column", 1) if wide else 1
+        preferred = FORMATS.get(fmt, {}).get("proton_column", 1)
+        column = preferred if _first_row_width(path) > preferred else 1
     rows = _rows(path, fmt, column)
     _check(rows, path, "energy")
     x = np.array([r[1] for r in rows])
